@@ -1,0 +1,40 @@
+# headroom.memory: `make diagnose` (this machine's memory and OOM history) and `make test` (every test).
+# Both do their own set-up on a fresh Debian 12 machine: a local .venv with pinned versions and, for
+# the molecule tests, rootful podman and locally built systemd test-host images (needs root).
+SHELL := /bin/bash
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Extra arguments: make diagnose ARGS='-e diagnose_since=7d', make molecule SCENARIO=swap,
+# make molecule SCENARIO=swap MOLECULE_CMD=converge, make unit PYTEST_ARGS='-k oom'
+ARGS ?=
+SCENARIO ?=
+export SCENARIO MOLECULE_CMD PYTEST_ARGS SANITY_ARGS
+
+.PHONY: diagnose test unit specs sanity lint build molecule bench venv hosts clean
+
+diagnose: venv
+	@tools/install-collection.sh >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.work/install ansible-playbook headroom.memory.diagnose $(ARGS)
+
+test:
+	tools/test.sh
+
+unit specs sanity lint build:
+	tools/test.sh $@
+
+molecule: venv
+	@tools/setup-hosts.sh
+	@tools/sync-collection.sh >/dev/null
+	tools/molecule.sh $(SCENARIO)
+
+bench: venv
+	tools/bench.sh $(BENCH)
+
+venv:
+	@tools/setup-venv.sh
+
+hosts:
+	tools/setup-hosts.sh
+
+clean:
+	rm -rf .work headroom-report

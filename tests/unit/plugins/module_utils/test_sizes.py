@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+"""Size parsing shared by the swap, service_limits and heap code."""
+
+import pytest
+
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import (
+    SizeError, format_size, kb_to_mb, parse_size, to_mb)
+
+GIB = 1024 ** 3
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("512M", 512 * 1024 ** 2), ("2G", 2 * GIB), ("2GiB", 2 * GIB), ("2gb", 2 * GIB),
+    ("1.5G", 3 * GIB // 2), ("4096", 4096), (" 64 K ", 65536), ("1T", 1024 * GIB), (1048576, 1048576),
+])
+def test_parse_size_units_are_binary(text, expected):
+    assert parse_size(text) == expected
+
+
+def test_percent_of_total_only_when_allowed():
+    assert parse_size("75%", total=4 * GIB, allow_percent=True) == 3 * GIB
+    with pytest.raises(SizeError, match="percentage is not accepted"):
+        parse_size("75%", total=4 * GIB)
+    with pytest.raises(SizeError, match="needs a known total"):
+        parse_size("75%", allow_percent=True)
+    with pytest.raises(SizeError, match="above 100"):
+        parse_size("150%", total=GIB, allow_percent=True)
+
+
+def test_infinity_only_when_allowed():
+    assert parse_size("infinity", allow_infinity=True) is None
+    with pytest.raises(SizeError, match="not understood"):
+        parse_size("infinity")
+
+
+@pytest.mark.parametrize("bad", ["", "2X", "G2", "-1", "1..5G", True, None, [], -5])
+def test_bad_sizes_raise_clear_errors(bad):
+    with pytest.raises(SizeError):
+        parse_size(bad)
+
+
+def test_format_size_is_exact_and_round_trips():
+    assert format_size(2 * GIB) == "2G"
+    assert format_size(1536 * 1024 ** 2) == "1536M"
+    assert format_size(1000) == "1000"
+    assert format_size(None) == "infinity"
+    for n in (1, 4096, 3 * GIB, 123456789):
+        assert parse_size(format_size(n)) == n
+
+
+def test_mb_conversions_round_down_and_keep_none():
+    assert to_mb(1024 ** 2 * 3 - 1) == 2
+    assert kb_to_mb(2047) == 1
+    assert to_mb(None) is None and kb_to_mb(None) is None

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Create .venv with the pinned tool chain (requirements-test.txt); a no-op when it is already current.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV=$ROOT/.venv
+REQ=$ROOT/requirements-test.txt
+STAMP=$VENV/.requirements.sha256
+want=$(sha256sum "$REQ" | cut -d' ' -f1)
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then exit 0; fi
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then
+  # Debian splits venv/ensurepip into python3-venv
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing python3-venv" >&2
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >/dev/null
+  else
+    echo "setup: '$PY -m venv' is not available; install python3-venv (apt-get install python3-venv)" >&2; exit 1
+  fi
+fi
+echo "setup: creating $VENV with the pinned versions in requirements-test.txt" >&2
+"$PY" -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
+echo "$want" > "$STAMP"

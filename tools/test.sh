@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Every test of the collection, from a fresh machine: set-up, unit, argument specs, sanity, lint,
+# build + ansible-doc, molecule. Ends with the plain line 'N passed, N failed' that sums every stage.
+# usage: tools/test.sh [stage ...]   stages: unit specs sanity lint build molecule (default: all)
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+HERE=$ROOT/tools
+cd "$ROOT"
+export PATH=$ROOT/.venv/bin:$PATH NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
+STAGES=("$@"); [ ${#STAGES[@]} -gt 0 ] || STAGES=(unit specs sanity lint build molecule)
+W=$ROOT/.work; mkdir -p "$W"
+T=0; P=0; F=0; report=()
+t_start=$SECONDS
+stamp() { echo "[test $((SECONDS-t_start))s] $*"; }
+count() {  # stage passed failed seconds
+  P=$((P+$2)); F=$((F+$3)); report+=("$(printf '%-9s %4d passed %3d failed %5ds' "$1" "$2" "$3" "$4")")
+}
+
+stamp "set-up: venv"
+"$HERE/setup-venv.sh" || { echo "set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+for s in "${STAGES[@]}"; do
+  if [ "$s" = molecule ]; then
+    stamp "set-up: podman and test-host images"
+    "$HERE/setup-hosts.sh" || { echo "set-up of test hosts failed"; echo "$P passed, $((F+1)) failed"; exit 1; }
+  fi
+done
+COLL=$("$HERE/sync-collection.sh")
+
+for s in "${STAGES[@]}"; do
+  t0=$SECONDS
+  case $s in
+    unit)
+      stamp "unit: pytest tests/unit"
+      rm -f "$W/unit.xml"
+      (cd "$COLL" && PYTHONPATH=$ROOT/.work/collections python -m pytest -q -p no:cacheprovider \
+         --junitxml="$W/unit.xml" tests/unit ${PYTEST_ARGS:-})
+      read -r p f < <(python "$HERE/junit_counts.py" "$W/unit.xml")
+      count unit "$p" "$f" $((SECONDS-t0)) ;;
+    specs)
+      stamp "specs: defaults/main.yml against meta/argument_specs.yml"
+      out=$(python "$HERE/check_argument_specs.py" roles); rc=$?; echo "$out"
+      p=$(grep -c '^ok ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
+      [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      count specs "$p" "$f" $((SECONDS-t0)) ;;
+    sanity)
+      stamp "sanity: ansible-test sanity --venv --python 3.11"
+      out=$("$HERE/sanity.sh" "$COLL" 2>&1); rc=$?; echo "$out" | tail -n 60
+      p=$(grep -cE '^Running sanity test ' <<<"$out"); f=$(grep -cE '^ERROR: Found [0-9]+ .* issue' <<<"$out")
+      [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      count sanity $((p-f)) "$f" $((SECONDS-t0)) ;;
+    lint)
+      stamp "lint: ansible-lint (production) and yamllint"
+      p=0; f=0
+      if (cd "$COLL" && ansible-lint --offline -q); then p=$((p+1)); else f=$((f+1)); fi
+      if yamllint -s .; then p=$((p+1)); else f=$((f+1)); fi
+      count lint "$p" "$f" $((SECONDS-t0)) ;;
+    build)
+      stamp "build: ansible-galaxy collection build/install --offline, ansible-doc of every plugin"
+      out=$("$HERE/build-check.sh" 2>&1); rc=$?; echo "$out"
+      p=$(grep -c '^ok ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
+      [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      count build "$p" "$f" $((SECONDS-t0)) ;;
+    molecule)
+      stamp "molecule: every scenario, one after another"
+      out=$("$HERE/molecule.sh" ${SCENARIO:-} 2>&1 | tee /dev/stderr); rc=$?
+      read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' <<<"$out" | tail -n1)
+      p=${p:-0}; f=${f:-1}; [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      count molecule "$p" "$f" $((SECONDS-t0)) ;;
+    *) echo "unknown stage $s"; count "$s" 0 1 0 ;;
+  esac
+done
+echo
+echo "stage       passed    failed    time"
+printf '%s\n' "${report[@]}"
+echo "total time $((SECONDS-t_start))s"
+echo "$P passed, $F failed"
+[ "$F" -eq 0 ]
