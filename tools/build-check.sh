@@ -5,12 +5,12 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=$ROOT/.work/build; rm -rf "$W"; mkdir -p "$W/dist" "$W/collections"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 rc=0
 ok() { echo "ok $*"; }
 fail() { echo "FAIL $*"; rc=1; }
 if ansible-galaxy collection build --force --output-path "$W/dist" . >"$W/build.log" 2>&1; then ok build; else fail build; cat "$W/build.log"; fi
-tarball=$(ls "$W"/dist/headroom-memory-*.tar.gz 2>/dev/null | head -n1)
+tarball=$(find "$W/dist" -name "headroom-memory-*.tar.gz" | head -n1)
 if [ -n "$tarball" ] && ansible-galaxy collection install "$tarball" -p "$W/collections" --offline --no-deps --force >"$W/install.log" 2>&1; then
   ok "install --offline"
 else

@@ -15,6 +15,7 @@ build() {
   local suite=$1 tag=localhost/headroom-debian:$1-r$REV
   if podman image exists "$tag"; then echo "image $tag exists"; return; fi
   # The images' own /usr/lib/sysctl.d would be applied to the shared kernel by systemd-sysctl: strip it.
+  # shellcheck disable=SC2016 # the hooks are run by mmdebstrap, with $1 = the new root
   mmdebstrap --quiet --variant=minbase --include="$PKGS" \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' \

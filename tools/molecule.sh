@@ -16,7 +16,7 @@ CMD=${MOLECULE_CMD:-test}
 LOGDIR=$ROOT/.work; mkdir -p "$LOGDIR"
 SYSCTLS="vm.swappiness vm.vfs_cache_pressure vm.overcommit_memory vm.overcommit_ratio vm.min_free_kbytes vm.panic_on_oom vm.oom_kill_allocating_task"
 
-cd "$ROOT"
+cd "$ROOT" || exit 1
 SCEN=("$@")
 if [ ${#SCEN[@]} -eq 0 ]; then
   for f in molecule/*/molecule.yml; do SCEN+=("$(basename "$(dirname "$f")")"); done

@@ -5,11 +5,13 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/tools
-cd "$ROOT"
+cd "$ROOT" || exit 1
 export PATH=$ROOT/.venv/bin:$PATH NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
+read -r -a PYTEST_EXTRA <<<"${PYTEST_ARGS:-}"   # words on purpose: several pytest arguments
+read -r -a SCENARIOS <<<"${SCENARIO:-}"
 STAGES=("$@"); [ ${#STAGES[@]} -gt 0 ] || STAGES=(unit specs sanity lint build molecule)
 W=$ROOT/.work; mkdir -p "$W"
-T=0; P=0; F=0; report=()
+P=0; F=0; report=()
 t_start=$SECONDS
 stamp() { echo "[test $((SECONDS-t_start))s] $*"; }
 count() {  # stage passed failed seconds
@@ -33,7 +35,7 @@ for s in "${STAGES[@]}"; do
       stamp "unit: pytest tests/unit"
       rm -f "$W/unit.xml"
       (cd "$COLL" && PYTHONPATH=$ROOT/.work/collections python -m pytest -q -p no:cacheprovider \
-         --junitxml="$W/unit.xml" tests/unit ${PYTEST_ARGS:-})
+         --junitxml="$W/unit.xml" tests/unit "${PYTEST_EXTRA[@]}")
       read -r p f < <(python "$HERE/junit_counts.py" "$W/unit.xml")
       count unit "$p" "$f" $((SECONDS-t0)) ;;
     specs)
@@ -43,11 +45,15 @@ for s in "${STAGES[@]}"; do
       [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count specs "$p" "$f" $((SECONDS-t0)) ;;
     sanity)
-      stamp "sanity: ansible-test sanity --venv --python 3.11"
+      stamp "sanity: ansible-test sanity --python 3.11 (own venv)"
+      if ! command -v shellcheck >/dev/null && [ "$(id -u)" = 0 ]; then   # the shellcheck sanity test needs it
+        apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null
+      fi
       out=$("$HERE/sanity.sh" "$COLL" 2>&1); rc=$?; echo "$out" | tail -n 60
       p=$(grep -cE '^Running sanity test ' <<<"$out"); f=$(grep -cE '^ERROR: Found [0-9]+ .* issue' <<<"$out")
       [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
-      count sanity $((p-f)) "$f" $((SECONDS-t0)) ;;
+      p=$((p-f)); [ "$p" -ge 0 ] || p=0
+      count sanity "$p" "$f" $((SECONDS-t0)) ;;
     lint)
       stamp "lint: ansible-lint (production) and yamllint"
       p=0; f=0
@@ -62,7 +68,7 @@ for s in "${STAGES[@]}"; do
       count build "$p" "$f" $((SECONDS-t0)) ;;
     molecule)
       stamp "molecule: every scenario, one after another"
-      out=$("$HERE/molecule.sh" ${SCENARIO:-} 2>&1 | tee /dev/stderr); rc=$?
+      out=$("$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee /dev/stderr); rc=$?
       read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' <<<"$out" | tail -n1)
       p=${p:-0}; f=${f:-1}; [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count molecule "$p" "$f" $((SECONDS-t0)) ;;
