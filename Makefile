@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Extra arguments: make diagnose ARGS='-e diagnose_since=7d', make molecule SCENARIO=swap,
-# make molecule SCENARIO=swap MOLECULE_CMD=converge, make unit PYTEST_ARGS='-k oom'
+# make molecule SCENARIO=swap MOLECULE_CMD=converge, make unit PYTEST_ARGS='-k oom', make bench BENCH=oom_scan
 ARGS ?=
 SCENARIO ?=
 export SCENARIO MOLECULE_CMD PYTEST_ARGS SANITY_ARGS

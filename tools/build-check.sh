@@ -3,6 +3,7 @@
 # benches or CI files, and render every plugin's documentation with ansible-doc from the installed copy.
 # Prints one 'ok <check>' or 'FAIL <check>' line per check.
 set -uo pipefail
+shopt -s nullglob
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=$ROOT/.work/build; rm -rf "$W"; mkdir -p "$W/dist" "$W/collections"
 cd "$ROOT" || exit 1
