@@ -43,6 +43,8 @@ for s in "${SCEN[@]}"; do
   "$HERE/sync-collection.sh" >/dev/null
   HOST_SYSCTLS=$(for k in $SYSCTLS; do printf '%s=%s,' "$k" "$(sysctl -n "$k")"; done)
   export HEADROOM_HOST_SYSCTLS=${HOST_SYSCTLS%,}
+  # a swap left active by an earlier aborted run would make podman fail to remove that container
+  restore_host "$s"
   swaps_before=$(tail -n +2 /proc/swaps | wc -l)
   t0=$SECONDS
   log=$LOGDIR/molecule-$s.log

@@ -5,7 +5,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" != 0 ]; then echo "setup-hosts: the molecule test hosts need root (rootful podman)" >&2; exit 1; fi
 need=()
-for pkg in podman runc mmdebstrap uidmap; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+# chromium: the diagnose scenario renders its HTML report headless
+for pkg in podman runc mmdebstrap uidmap rsync chromium; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-hosts: apt-get install ${need[*]}" >&2
   apt-get update -q >/dev/null

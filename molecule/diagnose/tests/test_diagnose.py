@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+"""diagnose found every planted problem on the right host and nothing on the clean one; the report files
+are well-formed; the HTML renders in headless Chromium (the screenshot stays in .work/diagnose/)."""
+
+import json
+import shutil
+import struct
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+REPORT = ROOT / ".work" / "diagnose" / "report"
+SCREENSHOT = ROOT / ".work" / "diagnose" / "molecule-report.png"
+
+# the one problem planted on each host (prepare.yml), and what its finding must say
+PLANTED = {
+    "diagnose-oom": ("oom_kills_recent", "diagnose-oomhog.service"),
+    "diagnose-java": ("jvm_heap_unbounded", "diagnose-java.service"),
+    "diagnose-workers": ("workers_oversubscribed", "diagnose-workers.service"),
+    "diagnose-noswap": ("swap_missing", "RAM 1.0 GiB (cgroup limit)"),
+    "diagnose-clean": (None, None),
+}
+
+
+@pytest.fixture(scope="module")
+def report():
+    return json.loads((REPORT / "report.json").read_text())
+
+
+def entry(report, name):
+    [found] = [h for h in report["hosts"] if h["host"] == name]
+    return found
+
+
+def test_planted_problem_found_on_its_host_and_nowhere_else(host, report):
+    name = host.backend.get_hostname()
+    rule, detail = PLANTED[name]
+    mine = entry(report, name)
+    assert mine["status"] == "ok", mine["message"]
+    ids = [f["id"] for f in mine["findings"]]
+    if rule is None:
+        assert mine["findings"] == [], "false findings on the clean host: %s" % ids
+        return
+    assert rule in ids
+    [finding] = [f for f in mine["findings"] if f["id"] == rule]
+    assert detail in json.dumps(finding)
+    others = [h["host"] for h in report["hosts"] if h["host"] != name and rule in [f["id"] for f in h["findings"]]]
+    assert others == [], "%s also reported on %s" % (rule, others)
+
+
+def test_oom_host_saw_its_three_kills_by_its_own_limit(report):
+    oom = entry(report, "diagnose-oom")
+    assert oom["summary"]["kills"] == 3
+    assert [e["unit"] for e in oom["events"]] == ["diagnose-oomhog.service"] * 3
+    [finding] = [f for f in oom["findings"] if f["id"] == "oom_kills_recent"]
+    assert finding["severity"] == "critical"
+    assert finding["remedy"]["vars"]["service_limits_units"][0]["unit"] == "diagnose-oomhog.service"
+
+
+def test_java_remedy_names_the_heap_role_and_flags_only(report):
+    [finding] = [f for f in entry(report, "diagnose-java")["findings"] if f["id"] == "jvm_heap_unbounded"]
+    assert finding["remedy"]["role"] == "headroom.memory.heap"
+    assert finding["remedy"]["vars"]["heap_services"][0]["unit"] == "diagnose-java.service"
+    assert "Sleeper.java" not in json.dumps(report)  # flags only: no command line anywhere in the report
+
+
+def test_workers_remedy_names_the_setting_and_the_backstop(report):
+    [finding] = [f for f in entry(report, "diagnose-workers")["findings"] if f["id"] == "workers_oversubscribed"]
+    assert finding["remedy"]["settings"][0]["setting"].startswith("worker count")
+    assert finding["remedy"]["role"] == "headroom.memory.service_limits"
+    assert "12 python3 workers" in finding["evidence"][0]
+
+
+def test_clean_host_read_without_root_says_what_it_could_not_read(report):
+    clean = entry(report, "diagnose-clean")
+    assert clean["status"] == "ok" and clean["findings"] == []
+    # kernel.dmesg_restrict=1 on this machine: the unprivileged read of the kernel log is refused and listed
+    assert "kmsg" in [u["name"] for u in clean["unread"]], clean["unread"]
+    assert "Could not read: kmsg" in (REPORT / "report.md").read_text()
+
+
+def test_noswap_host_ram_is_its_cgroup_limit(report):
+    summary = entry(report, "diagnose-noswap")["summary"]
+    assert summary["ram_mb"] == 1024 and summary["scope"] == "cgroup" and summary["swap_total_mb"] == 0
+
+
+def test_report_files_exist_and_are_well_formed(report):
+    assert report["totals"]["hosts"] == 5 and report["totals"]["ok"] == 5
+    markdown = (REPORT / "report.md").read_text()
+    assert markdown.startswith("# headroom.memory diagnose report") and "## diagnose-clean" in markdown
+
+    class Balanced(HTMLParser):
+        void = {"meta", "rect", "circle", "line", "br"}
+
+        def __init__(self):
+            HTMLParser.__init__(self)
+            self.stack = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in self.void:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            if tag not in self.void:
+                assert self.stack.pop() == tag
+
+    parser = Balanced()
+    parser.feed((REPORT / "index.html").read_text())
+    parser.close()
+    assert parser.stack == []
+    for name in PLANTED:
+        remedy = yaml.safe_load((REPORT / "remedy-vars" / ("%s.yml" % name)).read_text())
+        assert remedy == entry(report, name)["remedy_vars"] or (remedy is None and name == "diagnose-clean")
+
+
+def test_html_report_renders_in_headless_chromium():
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is installed by prepare.yml"
+    profile = tempfile.mkdtemp(prefix="diagnose-chromium-")
+    try:
+        run = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--user-data-dir=" + profile, "--screenshot=" + str(SCREENSHOT), "--window-size=1400,2000",
+             (REPORT / "index.html").as_uri()],
+            capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "bytes written to file" in run.stdout + run.stderr
+    png = SCREENSHOT.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (1400, 2000)
+    assert len(png) > 50000  # a rendered page, not a blank one

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the heap role: thin over module_utils/heap.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.headroom.memory.plugins.module_utils import heap
+from ansible_collections.headroom.memory.plugins.module_utils.systemd_units import unit_name
+
+
+def _info(info):
+    if not isinstance(info, dict) or "units" not in info or "host" not in info:
+        raise AnsibleFilterError("heap filters need the registered result of headroom.memory.unit_memory_info")
+    return info
+
+
+def heap_plan(items, info, java_versions=None):
+    """The plan for a heap_services list against the units' state.
+
+    java_versions: the registered loop results of ``java -version`` (each with item.unit and stderr),
+    or a dict {unit: version text}.
+    """
+    info = _info(info)
+    if not isinstance(items, list):
+        raise AnsibleFilterError("heap_services must be a list, got %s" % type(items).__name__)
+    versions = {}
+    if isinstance(java_versions, dict):
+        versions = dict((unit_name(k), v) for k, v in java_versions.items())
+    else:
+        for result in java_versions or []:
+            unit = ((result or {}).get("item") or {}).get("unit")
+            if unit:
+                versions[unit_name(unit)] = "%s\n%s" % (result.get("stderr") or "", result.get("stdout") or "")
+    return heap.plan(items, info["units"], info["host"], versions)
+
+
+def heap_edit_default(text, variable, flags):
+    """An /etc/default file's text with the variable carrying the heap flags."""
+    return heap.edit_default_file(text, variable, flags)
+
+
+def heap_restart(the_plan, info, changed_paths=None):
+    """Units whose running process started before its heap file changed (or will change in check mode)."""
+    info = _info(info)
+    changed = set(changed_paths or [])
+    out = []
+    for unit_plan in the_plan.get("units", []):
+        unit_info = info["units"].get(unit_plan["unit"]) or {}
+        mtime = info.get("paths", {}).get(unit_plan["path"])
+        if unit_info.get("active_state") != "active":
+            continue
+        if unit_plan["path"] in changed or heap.restart_needed(unit_info, [mtime]):
+            out.append(unit_plan["unit"])
+    return out
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "heap_plan": heap_plan,
+            "heap_edit_default": heap_edit_default,
+            "heap_restart": heap_restart,
+        }

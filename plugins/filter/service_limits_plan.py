@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the service_limits role: thin over module_utils/service_limits.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.headroom.memory.plugins.module_utils.service_limits import (
+    live_changes, plan, report, restart_needed)
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
+
+
+def _info(info):
+    if not isinstance(info, dict) or "units" not in info or "host" not in info:
+        raise AnsibleFilterError("service_limits filters need the registered result of headroom.memory.unit_memory_info")
+    return info
+
+
+def service_limits_plan(items, info, margin="64M", allow_unkillable=False, allow_missing_units=False,
+                        clear_runtime_overrides=False):
+    """The plan for a service_limits_units list against the units' state."""
+    info = _info(info)
+    if not isinstance(items, list):
+        raise AnsibleFilterError("service_limits_units must be a list, got %s" % type(items).__name__)
+    try:
+        margin_bytes = parse_size(margin)
+    except SizeError as e:
+        raise AnsibleFilterError("service_limits_margin: %s" % e)
+    return plan(items, info["units"], info["host"], {
+        "margin": margin_bytes,
+        "allow_unkillable": bool(allow_unkillable),
+        "allow_missing_units": bool(allow_missing_units),
+        "clear_runtime_overrides": bool(clear_runtime_overrides),
+    })
+
+
+def service_limits_live(the_plan, info):
+    """What to push to running units with systemctl set-property --runtime."""
+    info = _info(info)
+    return live_changes(the_plan, info["units"], the_plan.get("cgroup"), the_plan.get("systemd_version"))
+
+
+def service_limits_restart(the_plan, info):
+    """Units whose running process lacks a setting that applies only at start."""
+    return restart_needed(the_plan, _info(info)["units"])
+
+
+def service_limits_report(units, live, restarts):
+    """Per-unit result: the plan plus what was pushed live and why a restart is needed."""
+    return report(units, live, restarts)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "service_limits_plan": service_limits_plan,
+            "service_limits_live": service_limits_live,
+            "service_limits_restart": service_limits_restart,
+            "service_limits_report": service_limits_report,
+        }

@@ -1,0 +1,319 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Memory cgroups as the module sees them: the version, the limit that applies to this process, the
+units and containers that have a limit, and the containers that have none.
+
+Only files are read (``/proc/self/mountinfo``, ``/proc/self/cgroup``, the memory hierarchy under
+``/sys/fs/cgroup``). ``rootfs`` is prepended to every mount point so tests can pass a fake tree.
+Unreadable values are None; a limit of ``max`` (v2) or the v1 sentinel (9223372036854771712 with 4 KiB
+pages) is "unlimited", which is also None.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import posixpath
+import re
+
+from ansible_collections.headroom.memory.plugins.module_utils.oom_units import unit_from_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import to_mb
+
+# v1 prints PAGE_COUNTER_MAX * PAGE_SIZE for "no limit": 9223372036854771712 with 4 KiB pages,
+# a little less with bigger pages. Anything from 2**62 bytes (4 EiB) up is no real limit.
+V1_UNLIMITED = 2 ** 62
+
+MAX_DEPTH = 8
+MAX_CGROUPS = 20000
+
+_HEX64 = r"[0-9a-f]{64}"
+CONTAINER_PATTERNS = (
+    (re.compile(r"^libpod-conmon-"), None),  # podman's monitor process, not a container
+    (re.compile(r"^libpod-(%s)(?:\.scope)?$" % _HEX64), "podman"),
+    (re.compile(r"^docker-(%s)\.scope$" % _HEX64), "docker"),
+    (re.compile(r"^cri-containerd-(%s)\.scope$" % _HEX64), "containerd"),
+    (re.compile(r"^crio-(%s)(?:\.scope)?$" % _HEX64), "cri-o"),
+)
+_BARE_ID = re.compile(r"^(%s)$" % _HEX64)
+_POD = re.compile(r"(?:^|-)pod[0-9a-f_-]+(?:\.slice)?$")
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return None
+
+
+def _read_int(path):
+    text = _read(path)
+    if text is None:
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
+
+
+def _unescape(path):
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), path)
+
+
+def parse_mountinfo(text):
+    """Cgroup mounts from ``/proc/self/mountinfo``: a list of {root, mountpoint, fstype, options}."""
+    mounts = []
+    for line in (text or "").splitlines():
+        pre, sep, post = line.partition(" - ")
+        if not sep:
+            continue
+        fields, tail = pre.split(), post.split()
+        if len(fields) < 5 or len(tail) < 3 or tail[0] not in ("cgroup", "cgroup2"):
+            continue
+        mounts.append({
+            "root": _unescape(fields[3]),
+            "mountpoint": _unescape(fields[4]),
+            "fstype": tail[0],
+            "options": set(tail[2].split(",")),
+        })
+    return mounts
+
+
+def detect_version(mounts):
+    """``1`` (only v1 hierarchies), ``2`` (only the unified one), ``hybrid`` (both), None (no cgroupfs)."""
+    v1 = any(m["fstype"] == "cgroup" for m in mounts)
+    v2 = any(m["fstype"] == "cgroup2" for m in mounts)
+    if v1 and v2:
+        return "hybrid"
+    if v1:
+        return "1"
+    if v2:
+        return "2"
+    return None
+
+
+def parse_proc_cgroup(text):
+    """``/proc/<pid>/cgroup`` to {controller: path}; the v2 line is keyed ``""``, name=systemd ``name=systemd``."""
+    result = {}
+    for line in (text or "").splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        for controller in parts[1].split(",") if parts[1] else [""]:
+            result[controller] = parts[2]
+    return result
+
+
+def memory_hierarchy(mounts, rootfs=""):
+    """Where the memory controller lives: (flavour ``1``/``2``, mount root, mount directory) or None.
+
+    A v1 ``memory`` mount wins (a hybrid host keeps memory on v1); else a cgroup2 mount that lists
+    ``memory`` in its root's cgroup.controllers.
+    """
+    for m in mounts:
+        if m["fstype"] == "cgroup" and "memory" in m["options"]:
+            return "1", m["root"], rootfs + m["mountpoint"]
+    for m in mounts:
+        if m["fstype"] == "cgroup2":
+            controllers = _read(os.path.join(rootfs + m["mountpoint"], "cgroup.controllers"))
+            if controllers is not None and "memory" in controllers.split():
+                return "2", m["root"], rootfs + m["mountpoint"]
+    return None
+
+
+def _clean(path):
+    """A cgroup path without ``..`` tricks (/proc/1/cgroup may show ``/../../init.scope``)."""
+    path = posixpath.normpath("/" + (path or "").lstrip("/"))
+    while path.startswith("/.."):
+        path = path[3:] or "/"
+    return path
+
+
+def cgroup_dir(path, mount_root, mount_dir):
+    """The directory of cgroup ``path`` (as /proc/<pid>/cgroup prints it) under the mount, or None."""
+    path, root = _clean(path), _clean(mount_root)
+    if root != "/" and (path == root or path.startswith(root + "/")):
+        path = path[len(root):] or "/"
+    candidate = os.path.normpath(mount_dir + path) if path != "/" else mount_dir
+    return candidate if os.path.isdir(candidate) else None
+
+
+def _display(rel, mount_root):
+    """A cgroup path as /proc/<pid>/cgroup shows it, from a path relative to the mount directory."""
+    root = _clean(mount_root)
+    rel = "/" + rel.strip("/") if rel.strip("/") else "/"
+    if root == "/":
+        return rel
+    return root if rel == "/" else root + rel
+
+
+def read_limit(directory, flavour):
+    """The memory limit of one cgroup directory in bytes, or None when it has none or it is unreadable."""
+    if flavour == "2":
+        text = _read(os.path.join(directory, "memory.max"))
+        if text is None or text.strip() == "max":
+            return None
+        try:
+            return int(text.strip())
+        except ValueError:
+            return None
+    value = _read_int(os.path.join(directory, "memory.limit_in_bytes"))
+    if value is None or value >= V1_UNLIMITED:
+        return None
+    return value
+
+
+def read_usage(directory, flavour):
+    """Current memory use of a cgroup in bytes, or None."""
+    name = "memory.current" if flavour == "2" else "memory.usage_in_bytes"
+    return _read_int(os.path.join(directory, name))
+
+
+def read_swap_limit(directory, flavour, limit=None):
+    """The swap a cgroup may use, in bytes, or None (unlimited or unreadable).
+
+    v2 has ``memory.swap.max``. v1 limits memory+swap together (``memory.memsw.limit_in_bytes``), so
+    the swap share is that minus the memory ``limit``; with no finite memory limit it is unknown.
+    """
+    if flavour == "2":
+        text = _read(os.path.join(directory, "memory.swap.max"))
+        if text is None or text.strip() == "max":
+            return None
+        try:
+            return int(text.strip())
+        except ValueError:
+            return None
+    memsw = _read_int(os.path.join(directory, "memory.memsw.limit_in_bytes"))
+    if memsw is None or memsw >= V1_UNLIMITED or limit is None:
+        return None
+    return max(memsw - limit, 0)
+
+
+def read_oom_kills(directory, flavour):
+    """The ``oom_kill`` counter of a cgroup (v2 memory.events, v1 memory.oom_control), or None."""
+    name = "memory.events" if flavour == "2" else "memory.oom_control"
+    for line in (_read(os.path.join(directory, name)) or "").splitlines():
+        key, _sep, value = line.partition(" ")
+        if key == "oom_kill":
+            try:
+                return int(value.strip())
+            except ValueError:
+                return None
+    return None
+
+
+def container_of(name, parent):
+    """(runtime, container id) when cgroup directory ``name`` (under ``parent``) is a container, else None."""
+    for pattern, runtime in CONTAINER_PATTERNS:
+        m = pattern.match(name)
+        if m:
+            return (runtime, m.group(1)) if runtime else None
+    if _BARE_ID.match(name):
+        if parent == "docker":
+            return "docker", name
+        if parent in ("lxc", "libpod_parent"):
+            return "podman", name
+        if _POD.search(parent or ""):
+            return "kubepods", name
+    return None
+
+
+def own_cgroup(mounts, self_cgroup_text, rootfs=""):
+    """The memory cgroup this process is in and the limit that applies to it.
+
+    Walks from the process's cgroup up to the top of the visible hierarchy (inside a container with a
+    private cgroup namespace that is the container's cgroup) and takes the smallest limit on the way.
+    """
+    result = {"path": None, "limit_mb": None, "limit_cgroup": None, "usage_mb": None,
+              "swap_limit_mb": None, "oom_kill": None}
+    where = memory_hierarchy(mounts, rootfs)
+    if where is None:
+        return result
+    flavour, mount_root, mount_dir = where
+    controllers = parse_proc_cgroup(self_cgroup_text)
+    path = controllers.get("memory") if flavour == "1" else controllers.get("")
+    if path is None:
+        return result
+    result["path"] = _clean(path)
+    directory = cgroup_dir(path, mount_root, mount_dir) or mount_dir
+    best = None  # (limit, directory)
+    current = directory
+    while True:
+        limit = read_limit(current, flavour)
+        if limit is not None and (best is None or limit < best[0]):
+            best = (limit, current)
+        if os.path.normpath(current) == os.path.normpath(mount_dir):
+            break
+        parent = os.path.dirname(current)
+        if len(parent) < len(mount_dir):
+            break
+        current = parent
+    target = best[1] if best else directory
+    limit = best[0] if best else None
+    if best:
+        result["limit_mb"] = to_mb(limit)
+        rel = os.path.relpath(target, mount_dir)
+        result["limit_cgroup"] = _display("" if rel == "." else rel, mount_root)
+    result["usage_mb"] = to_mb(read_usage(target, flavour))
+    result["swap_limit_mb"] = to_mb(read_swap_limit(target, flavour, limit))
+    result["oom_kill"] = read_oom_kills(target, flavour)
+    return result
+
+
+def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROUPS):
+    """Walk the memory hierarchy once: (limited, unlimited_containers).
+
+    ``limited``: every cgroup below the top with a memory limit of its own, as
+    {cgroup, unit, limit_mb, usage_mb}. ``unlimited_containers``: container cgroups (docker, podman,
+    containerd, cri-o, kubepods) without a limit of their own, as {cgroup, runtime}.
+    """
+    limited, unlimited = [], []
+    where = memory_hierarchy(mounts, rootfs)
+    if where is None:
+        return limited, unlimited
+    flavour, mount_root, mount_dir = where
+    limit_file = "memory.max" if flavour == "2" else "memory.limit_in_bytes"
+    stack = [("", 0, False)]
+    seen = 0
+    while stack and seen < max_cgroups:
+        rel, depth, in_container = stack.pop()
+        try:
+            entries = [e for e in os.scandir(os.path.join(mount_dir, rel) if rel else mount_dir)
+                       if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+        parent_name = rel.rsplit("/", 1)[-1]
+        for entry in sorted(entries, key=lambda e: e.name, reverse=True):
+            seen += 1
+            child_rel = rel + "/" + entry.name if rel else entry.name
+            child_path = _display(child_rel, mount_root)
+            container = None if in_container else container_of(entry.name, parent_name)
+            limit = None
+            if os.path.exists(os.path.join(entry.path, limit_file)):
+                limit = read_limit(entry.path, flavour)
+            if limit is not None:
+                limited.append({
+                    "cgroup": child_path,
+                    "unit": unit_from_cgroup(child_path),
+                    "limit_mb": to_mb(limit),
+                    "usage_mb": to_mb(read_usage(entry.path, flavour)),
+                })
+            elif container:
+                runtime = "kubepods" if "kubepods" in child_path else container[0]
+                unlimited.append({"cgroup": child_path, "runtime": runtime})
+            if depth + 1 < max_depth:
+                stack.append((child_rel, depth + 1, in_container or bool(container)))
+    limited.sort(key=lambda e: e["cgroup"])
+    unlimited.sort(key=lambda e: e["cgroup"])
+    return limited, unlimited
+
+
+def read_cgroup(proc="/proc", rootfs="", scan=True):
+    """The ``cgroup`` facts: version, this process's cgroup and limit, limited units, unlimited containers."""
+    mounts = parse_mountinfo(_read(os.path.join(proc, "self", "mountinfo")))
+    facts = {"version": detect_version(mounts)}
+    facts.update(own_cgroup(mounts, _read(os.path.join(proc, "self", "cgroup")), rootfs))
+    if scan:
+        facts["limited"], facts["unlimited_containers"] = scan_hierarchy(mounts, rootfs)
+    return facts

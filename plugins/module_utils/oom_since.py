@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read the ``oom_since`` option: how far back to look for OOM kills.
+
+``parse_since(value, now, boot_time)`` -> epoch seconds (UTC) of the cutoff, or None for ``all``:
+
+- ``90m``, ``24h``, ``7d``, ``2w`` (minutes, hours, days, weeks before ``now``),
+- an ISO-8601 date (``2026-11-01``, midnight UTC) or date and time (``2026-11-01T10:00``,
+  ``2026-11-01 10:00:00+01:00``, ``...Z``; without an offset the time is UTC),
+- ``boot``: the host's boot time, ``all``: no cutoff.
+
+Bad input raises ValueError with a message that says what is accepted.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+_REL_RE = re.compile(r'^(\d+)\s*([mhdw])$')
+_UNIT_SECONDS = {'m': 60, 'h': 3600, 'd': 86400, 'w': 7 * 86400}
+_ACCEPTED = "use a duration such as 90m, 24h, 7d or 2w, an ISO-8601 date or date and time, 'boot' or 'all'"
+
+
+def _parse_iso(text):
+    value = text.strip()
+    if value.endswith(('Z', 'z')):
+        value = value[:-1] + '+00:00'
+    # Python < 3.11 fromisoformat() does not read '+0100'
+    m = re.match(r'^(.*[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-]\d\d)(\d\d)$', value)
+    if m:
+        value = '%s%s:%s' % m.groups()
+    try:
+        if re.match(r'^\d{4}-\d\d-\d\d$', value):
+            stamp = datetime.datetime.strptime(value, '%Y-%m-%d')
+        else:
+            stamp = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
+    return stamp.timestamp()
+
+
+def parse_since(value, now, boot_time=None):
+    """Cutoff epoch (float) for ``value``, or None for 'all'. ``now``/``boot_time``: epoch seconds."""
+    if value is None:
+        raise ValueError('oom_since is empty: ' + _ACCEPTED)
+    text = str(value).strip().lower()
+    if not text:
+        raise ValueError('oom_since is empty: ' + _ACCEPTED)
+    if text == 'all':
+        return None
+    if text == 'boot':
+        if boot_time is None:
+            raise ValueError("oom_since 'boot': the boot time of this host is unknown")
+        return float(boot_time)
+    m = _REL_RE.match(text)
+    if m:
+        return float(now) - int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    if re.match(r'^-\s*\d', text):
+        raise ValueError('oom_since %r: a duration cannot be negative; %s' % (value, _ACCEPTED))
+    cutoff = _parse_iso(str(value))
+    if cutoff is None:
+        raise ValueError('oom_since %r is not understood: %s' % (value, _ACCEPTED))
+    if cutoff > float(now) + 60:
+        raise ValueError('oom_since %r is in the future' % (value,))
+    return cutoff

@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small YAML writer for the generated remedy-vars/<host>.yml files (plain dicts, lists, strings,
+numbers and booleans), so that the output reads like hand-written host_vars."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_./@][A-Za-z0-9_./@ :-]*$")
+_FIRST = ("unit", "path")  # the key that names a list item goes first, as people write host_vars
+_RESERVED = ("true", "false", "yes", "no", "on", "off", "null", "~", "y", "n")
+
+
+def scalar(value):
+    """A YAML scalar: numbers and booleans as such, strings plain when safe, else double-quoted."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if (not _PLAIN.match(text) or text.lower() in _RESERVED or ": " in text or text.endswith(":")
+            or re.match(r"^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$", text)):
+        return json.dumps(text)
+    return text
+
+
+def _lines(value, indent):
+    pad = " " * indent
+    if isinstance(value, dict):
+        if not value:
+            return [pad + "{}"]
+        out = []
+        for key, item in sorted(value.items(), key=lambda kv: kv[0] not in _FIRST):
+            if isinstance(item, (dict, list)) and item:
+                out.append("%s%s:" % (pad, scalar(key)))
+                out.extend(_lines(item, indent + 2))
+            else:
+                out.append("%s%s: %s" % (pad, scalar(key), _inline(item)))
+        return out
+    if isinstance(value, list):
+        if not value:
+            return [pad + "[]"]
+        out = []
+        for item in value:
+            sub = _lines(item, indent + 2) if isinstance(item, (dict, list)) and item else [pad + "  " + _inline(item)]
+            out.append(pad + "- " + sub[0][indent + 2:])
+            out.extend(sub[1:])
+        return out
+    return [pad + scalar(value)]
+
+
+def _inline(value):
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return scalar(value)
+
+
+def to_yaml(value, header=None):
+    """``value`` as a YAML document, with ``header`` lines as comments on top."""
+    lines = ["# " + h if h else "#" for h in (header or [])]
+    lines.append("---")
+    lines.extend(_lines(value, 0))
+    return "\n".join(lines) + "\n"
+
+
+def remedy_document(host):
+    """The remedy-vars/<host>.yml text for one host entry of a triage report."""
+    header = ["Suggested by headroom.memory.diagnose for %s." % host["host"],
+              "Review, then paste into host_vars/%s.yml and apply the roles named below." % host["host"]]
+    roles = []
+    for f in host.get("findings") or []:
+        role = f["remedy"].get("role")
+        if role and role not in roles:
+            roles.append(role)
+    if roles:
+        header.append("Roles: %s" % ", ".join(roles))
+    settings = [(f["id"], s) for f in host.get("findings") or [] for s in f["remedy"].get("settings") or []]
+    if settings:
+        header.append("")
+        header.append("Settings no role of this collection manages yet (change them in the service's config):")
+        header.extend("  %s: %s = %s%s" % (fid, s["setting"], s["value"], " (%s)" % s["file"] if s.get("file") else "")
+                      for fid, s in settings)
+    return to_yaml(host.get("remedy_vars") or {}, header)

@@ -1,0 +1,266 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every triage rule shares: thresholds and their defaults, the host's effective memory, the OOM
+events that belong to the host, size formatting, and the finding record itself.
+
+A finding is ``{id, severity, title, evidence, remedy}``: ``evidence`` is a list of short sentences,
+``remedy`` is ``{text, role, vars, settings}`` where ``role`` is a role of this collection (or None),
+``vars`` the variables to give it (ready for host_vars) and ``settings`` the concrete settings to change
+where no role of this collection manages them (``[{service, setting, value}]``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
+
+# every threshold a rule reads, with its default; ``diagnose_thresholds`` is merged over these
+DEFAULT_THRESHOLDS = {
+    # memory_available_low: MemAvailable (or the cgroup's room) as % of RAM (alert rules: 15% / 10%)
+    "available_warn_pct": 15,
+    "available_crit_pct": 10,
+    # memory_pressure_high: PSI /proc/pressure/memory avg60, in %
+    "psi_some_avg60_warn": 10.0,
+    "psi_full_avg60_warn": 2.0,
+    "psi_full_avg60_crit": 10.0,
+    # oom_kills_recent: this many kills in the window make it critical (one is a warning)
+    "oom_kills_crit": 3,
+    # only kills whose memcg path starts with this prefix count (hosts that share a kernel, e.g.
+    # containers: /libpod_parent/libpod-<id>, /docker/<id>); None counts every kill in the log
+    "oom_cgroup_prefix": None,
+    # leak_suspect: kills of the same process with anon-rss growing by this % from first to last
+    "leak_min_kills": 2,
+    "leak_kill_growth_pct": 20,
+    # leak_suspect between two samples: RSS growth of one pid, both conditions must hold
+    "leak_sample_growth_mb": 32,
+    "leak_sample_growth_pct": 10,
+    # database_oversized: a database's resident memory as % of RAM (MySQLTuner's danger line is 85%)
+    "database_warn_pct": 50,
+    "database_crit_pct": 85,
+    # the share of RAM the remedy sizes a database to (its cache settings and its MemoryMax backstop)
+    "database_target_pct": 50,
+    # workers_oversubscribed: count x average RSS against the room (unit limit or available + own)
+    "workers_min_count": 4,
+    "workers_fit_pct": 90,
+    "workers_target_pct": 75,
+    "worker_comms": ["php-fpm.*", "apache2", "httpd", "gunicorn.*", "uwsgi", "puma.*", "celery",
+                     "unicorn.*", "sidekiq.*", "node", "python[0-9.]*", "ruby[0-9.]*"],
+    # jvm_heap_unbounded: the heap the remedy sets, as % of the unit's limit (or of RAM without one)
+    "jvm_heap_limit_pct": 60,
+    "jvm_heap_ram_pct": 25,
+    # swap_missing: hosts with at most this much RAM should have swap
+    "swap_missing_max_ram_mb": 8192,
+    # swappiness_high: above this (above the database value where a database runs)
+    "swappiness_max": 60,
+    "swappiness_max_database": 10,
+    "swappiness_target": 10,
+    # overcommit_risky: Committed_AS against CommitLimit (mode 2) or against RAM + swap (mode 0)
+    "overcommit_strict_pct": 90,
+    "overcommit_heuristic_pct": 150,
+    # oom_protection_missing: processes that must survive a kill elsewhere, and their suggested adj
+    "protected_comms": ["sshd", "postgres", "mysqld", "mariadbd", "mongod", "redis-server"],
+    "protected_score_adj": -900,
+}
+
+DATABASE_COMMS = {
+    "postgres": "postgresql",
+    "postmaster": "postgresql",
+    "mysqld": "mysql",
+    "mariadbd": "mariadb",
+    "mongod": "mongodb",
+    "redis-server": "redis",
+}
+
+_MIB = 1024 * 1024
+
+
+class ThresholdError(ValueError):
+    """A ``diagnose_thresholds`` entry that is unknown or of the wrong type."""
+
+
+def merge_thresholds(overrides=None):
+    """Defaults with ``overrides`` merged over them; unknown keys and wrong types raise ThresholdError."""
+    merged = dict(DEFAULT_THRESHOLDS)
+    for key, value in (overrides or {}).items():
+        if key not in DEFAULT_THRESHOLDS:
+            raise ThresholdError("diagnose_thresholds: unknown key %r; known keys: %s"
+                                 % (key, ", ".join(sorted(DEFAULT_THRESHOLDS))))
+        default = DEFAULT_THRESHOLDS[key]
+        if default is None or value is None:
+            if value is not None and not isinstance(value, str):
+                raise ThresholdError("diagnose_thresholds.%s: expected a string or null, got %r" % (key, value))
+        elif isinstance(default, list):
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                raise ThresholdError("diagnose_thresholds.%s: expected a list of strings, got %r" % (key, value))
+            value = list(value)
+        elif isinstance(value, bool):
+            raise ThresholdError("diagnose_thresholds.%s: expected a number, got %r" % (key, value))
+        elif not isinstance(value, (int, float)):
+            try:
+                value = float(value) if isinstance(default, float) else int(value)
+            except (TypeError, ValueError):
+                raise ThresholdError("diagnose_thresholds.%s: expected a number, got %r" % (key, value))
+        merged[key] = value
+    return merged
+
+
+def finding(rule_id, severity, title, evidence, text, role=None, role_vars=None, settings=None):
+    """One finding record."""
+    return {
+        "id": rule_id,
+        "severity": severity,
+        "title": title,
+        "evidence": list(evidence),
+        "remedy": {
+            "text": text,
+            "role": role,
+            "vars": role_vars or {},
+            "settings": settings or [],
+        },
+    }
+
+
+def short_time(text):
+    """An ISO-8601 UTC time as ``2026-11-25 22:39:22 UTC`` (no fraction); other text unchanged."""
+    m = re.match(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$", str(text or ""))
+    return "%s %s UTC" % m.groups() if m else text
+
+
+def pct(part, whole):
+    """``part`` as a percentage of ``whole`` (one decimal), None when either is unknown or whole is 0."""
+    if part is None or not whole:
+        return None
+    return round(100.0 * part / whole, 1)
+
+
+def fmt_mb(mb):
+    """A MiB count for people: ``812 MiB``, ``3.4 GiB``; ``?`` when unknown."""
+    if mb is None:
+        return "?"
+    if abs(mb) >= 1024:
+        return "%.1f GiB" % (mb / 1024.0)
+    return "%d MiB" % mb
+
+
+def size_str(mb, step=None):
+    """A MiB count rounded up to ``step`` MiB as a systemd/role size string: ``768M``, ``2G``. Without a
+    step: 16M steps under 512M, 64M steps under 4G, 256M steps above."""
+    mb = int(mb)
+    if step is None:
+        step = 16 if mb < 512 else (64 if mb < 4096 else 256)
+    if step:
+        mb = max(step, -(-mb // step) * step)
+    if mb % 1024 == 0:
+        return "%dG" % (mb // 1024)
+    return "%dM" % mb
+
+
+def memory_view(facts):
+    """The memory the host's processes really have: the cgroup limit when it is below RAM (inside a
+    container), else MemTotal. ``{total_mb, available_mb, available_pct, scope}``; None values when
+    unknown."""
+    mem = facts.get("memory") or {}
+    cgroup = facts.get("cgroup") or {}
+    total, available = mem.get("total_mb"), mem.get("available_mb")
+    limit = cgroup.get("limit_mb")
+    scope = "host"
+    if limit is not None and (total is None or limit < total):
+        usage = cgroup.get("usage_mb")
+        room = None if usage is None else max(limit - usage, 0)
+        if room is not None and available is not None:
+            room = min(room, available)
+        total, available, scope = limit, room, "cgroup"
+    return {"total_mb": total, "available_mb": available, "available_pct": pct(available, total), "scope": scope}
+
+
+def _event_paths(event):
+    return [p for p in (event.get("oom_memcg"), event.get("task_memcg"), event.get("cgroup")) if p]
+
+
+def own_events(facts, thresholds):
+    """The OOM events of this host: all of them, or with ``oom_cgroup_prefix`` those whose cgroup path
+    lies under that prefix (events that name no cgroup cannot be attributed and are left out)."""
+    events = ((facts.get("oom") or {}).get("events")) or []
+    prefix = thresholds.get("oom_cgroup_prefix")
+    if not prefix:
+        return list(events)
+    prefix = prefix.rstrip("/")
+    return [e for e in events
+            if any(p == prefix or p.startswith(prefix + "/") for p in _event_paths(e))]
+
+
+def victim_name(event):
+    """The comm of an event's victim, or ``?``."""
+    return ((event.get("victim") or {}).get("comm")) or "?"
+
+
+def victim_rss_mb(event):
+    """anon + file + shmem rss of the victim at kill time, in MiB, or None."""
+    victim = event.get("victim") or {}
+    parts = [victim.get(k) for k in ("anon_rss_kb", "file_rss_kb", "shmem_rss_kb")]
+    if all(p is None for p in parts):
+        return None
+    return sum(p or 0 for p in parts) // 1024
+
+
+def processes(facts):
+    """The listed processes (top by RSS), never None."""
+    return facts.get("processes") or []
+
+
+def process_groups(facts):
+    """The per-comm groups, never None."""
+    return facts.get("process_groups") or []
+
+
+def unit_limits(facts):
+    """{unit: limit_mb} of the units/containers with a memory limit."""
+    limited = (facts.get("cgroup") or {}).get("limited") or []
+    return dict((u.get("unit"), u.get("limit_mb")) for u in limited if u.get("unit"))
+
+
+def is_service(unit):
+    """True for a systemd service name (what service_limits, heap and the database settings act on);
+    container ids and scopes are not."""
+    return bool(unit) and unit.endswith(".service")
+
+
+def limits_entry(facts, unit, memory_high=None, memory_max=None, **extra):
+    """One ``service_limits_units`` item for headroom.memory.service_limits. MemoryHigh works on cgroup v2
+    only: elsewhere the throttle becomes a MemoryMax a quarter above it (unless a MemoryMax is given)."""
+    entry = {"unit": unit}
+    v2 = str((facts.get("cgroup") or {}).get("version")) == "2"
+    if memory_high is not None and v2:
+        entry["memory_high"] = size_str(memory_high)
+    if memory_max is not None:
+        entry["memory_max"] = size_str(memory_max)
+    elif memory_high is not None and not v2:
+        entry["memory_max"] = size_str(memory_high * 5 // 4)
+    entry.update(extra)
+    return entry
+
+
+def comm_matches(comm, patterns):
+    """True when ``comm`` fully matches one of the regular expressions."""
+    return any(re.match("(?:%s)$" % p, comm or "") for p in patterns)
+
+
+def databases(facts):
+    """The database engines running: [{engine, comm, rss_mb, count, unit}] from the process groups;
+    PostgreSQL's backends share its buffers, so its size is its largest process, others are summed."""
+    units = {}
+    for proc in processes(facts):
+        if proc.get("comm") in DATABASE_COMMS and proc.get("unit"):
+            units.setdefault(proc["comm"], proc["unit"])
+    found = []
+    for group in process_groups(facts):
+        comm = group.get("comm")
+        if comm not in DATABASE_COMMS:
+            continue
+        rss = group.get("rss_mb_max") if DATABASE_COMMS[comm] == "postgresql" else group.get("rss_mb")
+        found.append({"engine": DATABASE_COMMS[comm], "comm": comm, "rss_mb": rss,
+                      "count": group.get("count"), "unit": units.get(comm)})
+    return found

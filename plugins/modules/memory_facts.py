@@ -1,0 +1,869 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: memory_facts
+short_description: A host's memory state, its memory hogs and its OOM-kill history as facts
+version_added: 0.1.0
+description:
+  - Reads C(/proc) and C(/sys) directly and returns C(ansible_facts['headroom']) with what the first
+    minutes of an out-of-memory incident need, in one fast call over a whole fleet
+    (C(ansible all -m headroom.memory.memory_facts)).
+  - Memory as the kernel sees it, including C(MemAvailable) (the M(ansible.builtin.setup) module reports
+    only seven C(/proc/meminfo) keys), swap devices, the memory sysctls, pressure stall information (PSI),
+    the kernel's OOM-kill counter, the memory cgroup limit that applies to this host or container (inside a
+    container the container's limit, not the host's memory), the units and containers that have a memory
+    limit and the containers that have none, the biggest processes and per-program totals, and every OOM
+    kill logged by the kernel, systemd-oomd and earlyoom within O(oom_since).
+  - Runs with the Python standard library only (Python 3.8 or later). It starts programs only for the OOM
+    history, where there is no file to read (C(journalctl), and C(dmesg) where C(/dev/kmsg) is missing),
+    each with an argument list, C(LANG=C) and a time bound (C(timeout)).
+  - Sizes are integer MiB (rounded down) in fields named C(*_mb) unless a field says otherwise. A value
+    that cannot be read (missing file, permission denied, a kernel without that counter) is V(null), never
+    a guess.
+  - The module changes nothing on the host. A run without root privileges succeeds with what it may read,
+    and says which OOM sources it was denied in RV(ansible_facts.headroom.oom.sources).
+author:
+  - headroom.memory maintainers (@headroom)
+attributes:
+  check_mode:
+    description: Can run in check mode; it never changes anything, so check mode returns the same facts.
+    support: full
+  diff_mode:
+    description: The module changes nothing, so there is no diff to show.
+    support: none
+  facts:
+    description: Returns an C(ansible_facts) dictionary (the C(headroom) key) that updates the host's facts.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: posix
+options:
+  gather_subset:
+    description:
+      - Which groups of facts to gather, as M(ansible.builtin.setup) takes it.
+      - V(all) gathers everything; a name gathers that group; C(!name) leaves that group out. When only
+        exclusions are given the rest of V(all) is gathered (C([!oom]) gathers everything but the OOM
+        history); C([!all]) gathers nothing, C([!all, oom]) only what is named.
+      - V(memory) gives RV(ansible_facts.headroom.memory) and RV(ansible_facts.headroom.vmstat);
+        V(processes) gives RV(ansible_facts.headroom.processes) and RV(ansible_facts.headroom.process_groups);
+        every other name gives the key of the same name.
+      - The OOM history (V(oom)) is the only part that may read log files or start C(journalctl); leave it
+        out (C([!oom])) for the fastest call.
+      - 'Choices: V(all), V(memory), V(swap), V(sysctl), V(pressure), V(cgroup), V(processes), V(oom), each
+        also with a leading C(!).'
+    type: list
+    elements: str
+    default: [all]
+  top:
+    description:
+      - How many processes to list in RV(ansible_facts.headroom.processes), the biggest by resident memory.
+      - V(0) lists none (RV(ansible_facts.headroom.process_groups) still covers every process).
+    type: int
+    default: 10
+  oom_since:
+    description:
+      - How far back to look for OOM kills.
+      - A duration back from now (V(90m), V(24h), V(7d), V(2w); units C(m), C(h), C(d), C(w)), an ISO-8601
+        date (midnight UTC) or date and time (V(2026-11-01T08:00:00Z); UTC unless it carries an offset),
+        V(boot) (since the host last booted), or V(all) (everything the sources still hold).
+      - Rotated syslog files last written before this time are not read.
+    type: str
+    default: 30d
+  oom_sources:
+    description:
+      - Where to read OOM kills from. V(auto) reads every source that exists.
+      - V(kmsg) is the kernel ring buffer (C(/dev/kmsg), or C(dmesg) where C(/dev/kmsg) is missing).
+        V(journal) is C(journalctl -o json) over the kernel messages of every boot in the window plus
+        systemd-oomd, earlyoom and systemd's own notices. V(syslog) is C(/var/log/kern.log*),
+        C(/var/log/messages*) and C(/var/log/syslog*), rotated and gzip-compressed ones included when they
+        were written within O(oom_since). V(files) reads only O(oom_files).
+      - The same kill seen in several sources is one event; RV(ansible_facts.headroom.oom.sources) says
+        what each source gave.
+    type: list
+    elements: str
+    choices: [auto, kmsg, journal, syslog, files]
+    default: [auto]
+  oom_files:
+    description:
+      - More log files to read for OOM kills, as paths or globs, plain or compressed (gzip, bzip2, xz); for
+        example logs copied from another host. Any format the module reads may be mixed (syslog, C(dmesg) with
+        any time format, C(journalctl) short and JSON output, C(/dev/kmsg) copies, earlyoom output).
+      - Always read when given, in addition to O(oom_sources); O(oom_sources=[files]) reads only these and
+        needs at least one.
+    type: list
+    elements: path
+    default: []
+  cmdline:
+    description:
+      - Add each listed process's command line (RV(ansible_facts.headroom.processes[].cmdline)), with
+        secrets replaced by C(********).
+      - Redacted are C(--password=x) and C(--password x) and other options named after a secret (C(token),
+        C(secret), C(api-key), C(passphrase), ...), Java C(-Dxxx.password=x), environment-style
+        C(PASSWORD=x), C(*_TOKEN=x), C(*SECRET*=x), C(API_KEY=x), mysql-style C(-p<secret>), C(sshpass -p),
+        C(redis-cli -a), C(curl -u user:x), C(user:x@) in URLs, C(password=)/C(token=) in URL queries and
+        connection strings, and C(Authorization:)/C(Bearer) tokens.
+      - Left as they are (not secrets) are for example C(-Xmx2g), C(-p 8080) outside the mysql family,
+        C(--password-file=/path), C(PASSWORD_FILE=/path), C(--no-password) and C(--password-stdin).
+      - Without it no command line is returned at all.
+    type: bool
+    default: false
+notes:
+  - Facts are returned under the single key C(headroom) of C(ansible_facts). With fact injection on they
+    are also C(ansible_headroom).
+  - Only the groups in O(gather_subset) are returned; a group left out is absent, not V(null).
+  - C(/proc/swaps), the C(vm.*) sysctls, PSI, C(/proc/vmstat) and the kernel ring buffer are global to the
+    kernel, so inside a container they describe the host. The cgroup facts and the process list are the
+    container's own.
+  - Without root, C(/dev/kmsg) is usually denied (C(kernel.dmesg_restrict=1)) and the journal may be
+    limited to the user's own entries; the module still succeeds and reports this per source.
+seealso:
+  - module: ansible.builtin.setup
+    description: The general facts module; its C(hardware) subset has C(ansible_memtotal_mb) and friends.
+  - name: proc_meminfo(5)
+    description: What each C(/proc/meminfo) field means.
+    link: https://man7.org/linux/man-pages/man5/proc_meminfo.5.html
+  - name: PSI - Pressure Stall Information
+    description: The kernel's documentation of C(/proc/pressure/memory).
+    link: https://docs.kernel.org/accounting/psi.html
+"""
+
+EXAMPLES = r"""
+- name: Gather memory facts
+  headroom.memory.memory_facts:
+
+- name: Show how much memory is left and the OOM kills of the last week
+  ansible.builtin.debug:
+    msg: >-
+      {{ ansible_facts['headroom']['memory']['available_mb'] }} MiB available,
+      {{ ansible_facts['headroom']['oom']['events'] | length }} OOM kills since
+      {{ ansible_facts['headroom']['oom']['since'] }}
+
+- name: Everything but the OOM history (no log is read, fastest)
+  headroom.memory.memory_facts:
+    gather_subset:
+      - '!oom'
+
+- name: Only the OOM history of the last 24 hours, from the journal
+  headroom.memory.memory_facts:
+    gather_subset: [oom]
+    oom_since: 24h
+    oom_sources: [journal]
+
+- name: Read OOM kills from logs copied from another host only
+  headroom.memory.memory_facts:
+    gather_subset: [oom]
+    oom_since: all
+    oom_sources: [files]
+    oom_files:
+      - /srv/incident-42/kern.log*
+      - /srv/incident-42/journal.json
+
+- name: The 20 biggest processes with their (redacted) command lines
+  headroom.memory.memory_facts:
+    gather_subset: [processes]
+    top: 20
+    cmdline: true
+
+- name: Only the OOM history of the last hour
+  headroom.memory.memory_facts:
+    gather_subset: [oom]
+    oom_since: 1h
+
+- name: Fail when myapp.service was OOM-killed in that hour
+  ansible.builtin.assert:
+    that:
+      - ansible_facts['headroom']['oom']['counts']['by_unit']['myapp.service'] | default(0) == 0
+    fail_msg: myapp.service was OOM-killed
+
+# Ad hoc, on a whole fleet:
+#   ansible all -m headroom.memory.memory_facts -a 'gather_subset=oom oom_since=7d'
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts to add to ansible_facts.
+  returned: always
+  type: complex
+  contains:
+    headroom:
+      description: Everything this module gathers; only the groups asked for in O(gather_subset) are present.
+      returned: always
+      type: complex
+      contains:
+        memory:
+          description: Memory of the host (the kernel's view, from C(/proc/meminfo)), in MiB.
+          returned: when the V(memory) subset is gathered
+          type: complex
+          contains:
+            total_mb:
+              description: C(MemTotal), all usable RAM.
+              type: int
+              returned: always
+              sample: 24105
+            available_mb:
+              description: C(MemAvailable), the kernel's estimate of what can be allocated without swapping.
+              type: int
+              returned: always
+              sample: 23607
+            free_mb:
+              description: C(MemFree), RAM not used at all (usually small on a healthy host).
+              type: int
+              returned: always
+              sample: 22456
+            used_mb:
+              description: C(MemTotal) minus C(MemAvailable), as C(free) from procps-ng 4 counts it.
+              type: int
+              returned: always
+              sample: 497
+            buffers_mb:
+              description: C(Buffers).
+              type: int
+              returned: always
+              sample: 32
+            cached_mb:
+              description: C(Cached), the page cache (without buffers and slab).
+              type: int
+              returned: always
+              sample: 1201
+            shmem_mb:
+              description: C(Shmem), shared memory and tmpfs, which cannot be dropped like cache.
+              type: int
+              returned: always
+              sample: 8
+            slab_mb:
+              description: C(Slab), kernel data structures.
+              type: int
+              returned: always
+              sample: 256
+            committed_as_mb:
+              description: C(Committed_AS), memory promised to processes.
+              type: int
+              returned: always
+              sample: 128
+            commit_limit_mb:
+              description: C(CommitLimit), the most that may be promised when C(vm.overcommit_memory=2).
+              type: int
+              returned: always
+              sample: 12052
+            hugepages_total:
+              description: C(HugePages_Total), a count of huge pages, not MiB.
+              type: int
+              returned: always
+              sample: 0
+            hugepages_free:
+              description: C(HugePages_Free), a count of huge pages, not MiB.
+              type: int
+              returned: always
+              sample: 0
+        vmstat:
+          description: Kernel event counters since boot, from C(/proc/vmstat); a counter the kernel lacks is V(null).
+          returned: when the V(memory) subset is gathered
+          type: complex
+          contains:
+            oom_kill:
+              description: OOM kills since boot, by the kernel (host-wide; kernel 4.13 or later).
+              type: int
+              returned: always
+              sample: 5
+            pswpin:
+              description: Pages swapped in since boot.
+              type: int
+              returned: always
+              sample: 0
+            pswpout:
+              description: Pages swapped out since boot.
+              type: int
+              returned: always
+              sample: 0
+            pgmajfault:
+              description: Major page faults (pages read from disk) since boot.
+              type: int
+              returned: always
+              sample: 1127
+        swap:
+          description: Swap of the host (host-wide, also inside a container).
+          returned: when the V(swap) subset is gathered
+          type: complex
+          contains:
+            total_mb:
+              description: C(SwapTotal).
+              type: int
+              returned: always
+              sample: 2048
+            free_mb:
+              description: C(SwapFree).
+              type: int
+              returned: always
+              sample: 1990
+            used_mb:
+              description: C(SwapTotal) minus C(SwapFree).
+              type: int
+              returned: always
+              sample: 58
+            devices:
+              description: Active swap areas from C(/proc/swaps), in its order; V(null) if it cannot be read.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                path:
+                  description: File or device path as the kernel shows it (inside a container, the path in that container).
+                  type: str
+                  sample: /swapfile
+                type:
+                  description: C(file) or C(partition).
+                  type: str
+                  sample: file
+                size_mb:
+                  description: Size of the swap area.
+                  type: int
+                  sample: 2048
+                used_mb:
+                  description: Used part of the swap area.
+                  type: int
+                  sample: 58
+                priority:
+                  description: Swap priority; higher is used first.
+                  type: int
+                  sample: -2
+        sysctl:
+          description:
+            - Memory sysctls by their dotted name, with integer values (V(null) if unreadable).
+            - The keys are C(vm.swappiness), C(vm.vfs_cache_pressure), C(vm.overcommit_memory),
+              C(vm.overcommit_ratio), C(vm.min_free_kbytes), C(vm.panic_on_oom),
+              C(vm.oom_kill_allocating_task) and C(kernel.dmesg_restrict).
+          returned: when the V(sysctl) subset is gathered
+          type: dict
+          sample:
+            vm.swappiness: 60
+            vm.vfs_cache_pressure: 100
+            vm.overcommit_memory: 0
+            vm.overcommit_ratio: 50
+            vm.min_free_kbytes: 67584
+            vm.panic_on_oom: 0
+            vm.oom_kill_allocating_task: 0
+            kernel.dmesg_restrict: 1
+        pressure:
+          description:
+            - Memory pressure stall information from C(/proc/pressure/memory), or V(null) where the kernel has
+              no PSI (before 4.20, or booted with C(psi=0)).
+            - C(some) is the share of time at least one task waited for memory, C(full) the share when all
+              non-idle tasks did.
+          returned: when the V(pressure) subset is gathered
+          type: complex
+          contains:
+            some:
+              description: At least one task stalled on memory.
+              type: complex
+              returned: when PSI is present
+              contains:
+                avg10:
+                  description: Percent of the last 10 seconds.
+                  type: float
+                  sample: 0.0
+                avg60:
+                  description: Percent of the last 60 seconds.
+                  type: float
+                  sample: 0.12
+                avg300:
+                  description: Percent of the last 300 seconds.
+                  type: float
+                  sample: 0.05
+                total_us:
+                  description: Total stall time since boot, in microseconds.
+                  type: int
+                  sample: 5491
+            full:
+              description: All non-idle tasks stalled on memory at once; same fields as C(some).
+              type: dict
+              returned: when PSI is present
+              sample: {avg10: 0.0, avg60: 0.0, avg300: 0.0, total_us: 4612}
+        cgroup:
+          description: Memory cgroups, as this module (and so the container it runs in) sees them.
+          returned: when the V(cgroup) subset is gathered
+          type: complex
+          contains:
+            version:
+              description: C(1) (only v1 hierarchies), C(2) (unified), C(hybrid) (both mounted), or V(null) (no cgroup filesystem).
+              type: str
+              returned: always
+              sample: hybrid
+            path:
+              description: The memory cgroup of the module's own process, as C(/proc/self/cgroup) shows it.
+              type: str
+              returned: always
+              sample: /user.slice/user-0.slice/session-3.scope
+            limit_mb:
+              description:
+                - The memory limit that applies to this process, the smallest one on its cgroup and every
+                  cgroup above it that is visible; V(null) when unlimited.
+                - Inside a container this is the container's limit (podman/docker C(--memory)).
+              type: int
+              returned: always
+              sample: 1024
+            limit_cgroup:
+              description: The cgroup that sets RV(ansible_facts.headroom.cgroup.limit_mb), V(null) when unlimited.
+              type: str
+              returned: always
+              sample: /
+            usage_mb:
+              description: Memory used by the cgroup that sets the limit (or by the module's own cgroup when unlimited).
+              type: int
+              returned: always
+              sample: 212
+            swap_limit_mb:
+              description:
+                - Swap that cgroup may use, V(null) when unlimited or unknown.
+                - v2 reads C(memory.swap.max); v1 limits memory and swap together, so this is
+                  C(memory.memsw.limit_in_bytes) minus the memory limit.
+              type: int
+              returned: always
+              sample: null
+            oom_kill:
+              description: OOM kills in that cgroup (v2 C(memory.events), v1 C(memory.oom_control)).
+              type: int
+              returned: always
+              sample: 0
+            limited:
+              description: Every cgroup below the top of the visible hierarchy with a memory limit of its own (systemd units with C(MemoryMax=), containers).
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                cgroup:
+                  description: The cgroup path.
+                  type: str
+                  sample: /system.slice/postgresql.service
+                unit:
+                  description: The systemd unit (deepest C(.service), C(.scope), C(.slice)...) or container id of the path, else V(null).
+                  type: str
+                  sample: postgresql.service
+                limit_mb:
+                  description: Its own memory limit.
+                  type: int
+                  sample: 2048
+                usage_mb:
+                  description: Its current memory use.
+                  type: int
+                  sample: 1630
+            unlimited_containers:
+              description: Container cgroups (docker, podman, containerd, cri-o, Kubernetes pods) without a memory limit of their own.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                cgroup:
+                  description: The container's cgroup path.
+                  type: str
+                  sample: /system.slice/docker-4f1c0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5.scope
+                runtime:
+                  description: C(docker), C(podman), C(containerd), C(cri-o) or C(kubepods) (anything under a kubepods cgroup).
+                  type: str
+                  sample: docker
+        processes:
+          description:
+            - The O(top) biggest processes by resident memory, biggest first.
+            - Kernel threads are not processes here, and the module's own process is left out.
+          returned: when the V(processes) subset is gathered
+          type: list
+          elements: dict
+          contains:
+            pid:
+              description: Process id.
+              type: int
+              sample: 1234
+            comm:
+              description: Program name as the kernel keeps it (C(/proc/<pid>/status) C(Name), at most 15 characters).
+              type: str
+              sample: postgres
+            user:
+              description: User name of the effective uid, or the uid as text when it has no passwd entry.
+              type: str
+              sample: postgres
+            rss_mb:
+              description: Resident memory (C(VmRSS)).
+              type: int
+              sample: 812
+            swap_mb:
+              description: Swapped-out memory (C(VmSwap)).
+              type: int
+              sample: 0
+            oom_score:
+              description: The kernel's current OOM badness (0-1000 and more; the highest is killed first).
+              type: int
+              sample: 52
+            oom_score_adj:
+              description: The adjustment of the badness, from -1000 (never kill) to 1000.
+              type: int
+              sample: 0
+            unit:
+              description: The systemd unit (or container id) the process runs in, else V(null).
+              type: str
+              sample: postgresql@15-main.service
+            cgroup:
+              description: The process's memory cgroup path (v2 unified path, or the v1 C(memory) hierarchy's).
+              type: str
+              sample: /system.slice/system-postgresql.slice/postgresql@15-main.service
+            cmdline:
+              description: The command line with secrets replaced by C(********) (see O(cmdline)); V(null) when unreadable.
+              type: str
+              returned: when O(cmdline=true)
+              sample: "mysqld --user=mysql --password=******** --port=3306"
+        process_groups:
+          description:
+            - Every process (but kernel threads and the module itself) grouped by C(comm), biggest total
+              first; 40 C(php-fpm) workers are one entry with their average, the number worker sizing needs.
+            - Averages and maxima are MiB rounded down; the total is summed in kB first.
+          returned: when the V(processes) subset is gathered
+          type: list
+          elements: dict
+          contains:
+            comm:
+              description: Program name.
+              type: str
+              sample: php-fpm8.2
+            count:
+              description: How many processes have that name.
+              type: int
+              sample: 40
+            rss_mb:
+              description: Their resident memory together.
+              type: int
+              sample: 2480
+            rss_mb_avg:
+              description: Their average resident memory.
+              type: int
+              sample: 62
+            rss_mb_max:
+              description: The biggest one's resident memory.
+              type: int
+              sample: 91
+        oom:
+          description:
+            - The OOM-kill history of the host within O(oom_since), from the sources chosen by O(oom_sources) and the
+              files in O(oom_files).
+            - The same kill seen in several sources (ring buffer, journal, syslog files) is one event listing every source.
+          returned: when C(oom) is in O(gather_subset)
+          type: dict
+          contains:
+            since:
+              description:
+                - Start of the window read, ISO-8601 UTC (C(Z)); V(null) for O(oom_since=all).
+                - Events whose wall-clock time is unknown (a raw C(dmesg) file has only the kernel's time) are kept whatever
+                  the window.
+              type: str
+              returned: always
+              sample: '2026-10-26T22:00:00Z'
+            kills_since_boot:
+              description: OOM kills the kernel counted since boot (C(oom_kill) in C(/proc/vmstat)); V(null) on kernels older than 4.13.
+              type: int
+              returned: always
+              sample: 3
+            events:
+              description:
+                - One entry per OOM kill, oldest first; events with no wall-clock time come last, ordered by kernel time.
+                - One C(Killed process) line of the kernel, one systemd-oomd kill, or one earlyoom victim (earlyoom signalling
+                  the same pid again within 60 seconds is the same event).
+                - A kernel report cut off before its C(Killed process) line is listed with C(complete=false).
+                - A systemd C(A process of this unit has been killed by the OOM killer) / C(Failed with result 'oom-kill')
+                  notice is not an event of its own; it gives the kill its C(unit). When no source holds the kill
+                  itself, the notice is kept as one event with C(complete=false) and only C(time), C(killer) and
+                  C(unit) set.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                time:
+                  description:
+                    - When the kill happened, ISO-8601 UTC (C(Z)), or V(null) when no source gave a wall-clock time.
+                    - For kernel messages read from the journal it is the boot's start plus the kernel's own time stamp, not
+                      the time journald ingested the message; for /dev/kmsg it is the boot time plus the kernel time stamp.
+                  type: str
+                  sample: '2026-11-25T19:10:21.935257Z'
+                uptime_s:
+                  description: The kernel's time stamp of the kill line in seconds since boot (kernel kills), or V(null).
+                  type: float
+                  sample: 160.087502
+                killer:
+                  description: Who killed.
+                  type: str
+                  choices: [kernel, systemd-oomd, earlyoom]
+                scope:
+                  description:
+                    - For kernel kills, V(memcg) when a cgroup hit its memory limit, V(global) when the whole host ran out of
+                      memory; V(null) when the log does not say, and for user-space killers.
+                  type: str
+                  choices: [global, memcg]
+                  sample: memcg
+                constraint:
+                  description: The constraint as the kernel printed it in the C(oom-kill:) line (kernels 4.19 and later), or V(null).
+                  type: str
+                  sample: CONSTRAINT_MEMCG
+                victim:
+                  description: The killed process; fields the log lacks are V(null) (systemd-oomd names only a cgroup).
+                  type: dict
+                  contains:
+                    pid:
+                      description: Its pid.
+                      type: int
+                      sample: 5013
+                    comm:
+                      description: Its name (may hold spaces, brackets and parentheses, e.g. C(my hog (test)), C(runc:[2:INIT])).
+                      type: str
+                      sample: python3
+                    uid:
+                      description: Its user id.
+                      type: int
+                      sample: 0
+                    total_vm_kb:
+                      description: Virtual memory size in kB, as the kernel printed it.
+                      type: int
+                      sample: 75176
+                    anon_rss_kb:
+                      description: Anonymous resident memory in kB at the kill.
+                      type: int
+                      sample: 65280
+                    file_rss_kb:
+                      description: File-backed resident memory in kB.
+                      type: int
+                      sample: 6664
+                    shmem_rss_kb:
+                      description: Shared-memory resident memory in kB (kernels 4.6 and later).
+                      type: int
+                      sample: 0
+                    pgtables_kb:
+                      description: Page tables in kB (kernels 5.3 and later).
+                      type: int
+                      sample: 192
+                    oom_score_adj:
+                      description: Its oom_score_adj (kernels 5.3 and later).
+                      type: int
+                      sample: 0
+                trigger:
+                  description:
+                    - The task whose allocation invoked the OOM killer (a thread name and thread id when a thread did), or V(null)
+                      when the report's head was not in the log.
+                  type: dict
+                  contains:
+                    pid:
+                      description: Its pid (thread id), from the C(CPU:/Pid:) line after the C(invoked oom-killer) line, or V(null).
+                      type: int
+                      sample: 15505
+                    comm:
+                      description: Its name.
+                      type: str
+                      sample: alloc worker
+                    gfp_mask:
+                      description: The allocation's GFP mask as printed, flags included.
+                      type: str
+                      sample: 0xcc0(GFP_KERNEL)
+                    order:
+                      description: The allocation order (V(-1) for a memcg or sysrq-forced OOM on some kernels).
+                      type: int
+                      sample: 0
+                    oom_score_adj:
+                      description: Its oom_score_adj; V(null) on kernels that print only the old oom_adj.
+                      type: int
+                      sample: 250
+                oom_memcg:
+                  description: The memory cgroup whose limit was hit (C(oom_memcg=) or the C(limit of) part of C(Task in)), or V(null).
+                  type: str
+                  sample: /system.slice/hog.service
+                task_memcg:
+                  description: The victim's memory cgroup (C(task_memcg=) or C(Task in)), or V(null).
+                  type: str
+                  sample: /system.slice/hog.service
+                cgroup:
+                  description: The cgroup systemd-oomd killed, or V(null).
+                  type: str
+                  sample: /user.slice/user-1000.slice/user@1000.service/app.slice/app-firefox.scope
+                unit:
+                  description:
+                    - The systemd unit derived from RV(ansible_facts.headroom.oom.events[].task_memcg),
+                      RV(ansible_facts.headroom.oom.events[].oom_memcg) or RV(ansible_facts.headroom.oom.events[].cgroup) (the
+                      deepest C(.service),
+                      C(.scope) or C(.slice) named), or the 64-hex container id for docker, podman, containerd, CRI-O and
+                      kubepods cgroups (unless a unit runs inside the container), or the unit named by systemd's notice.
+                    - V(null) when none can be named.
+                  type: str
+                  sample: hog.service
+                complete:
+                  description:
+                    - V(true) when the kill line was seen; V(false) for a report cut off before it, or a kill known only from
+                      systemd's notice.
+                  type: bool
+                  sample: true
+                sources:
+                  description: Every source the kill was seen in (C(kmsg), C(dmesg), C(journal), C(file:<path>)).
+                  type: list
+                  elements: str
+                  sample: [kmsg, journal, 'file:/var/log/kern.log']
+            counts:
+              description: The listed events counted.
+              type: dict
+              returned: always
+              contains:
+                by_comm:
+                  description: Events per victim name (events without a victim name are not counted here).
+                  type: dict
+                  sample: {python3: 2, java: 1}
+                by_unit:
+                  description: Events per unit or container id (events without a unit are not counted here).
+                  type: dict
+                  sample: {hog.service: 3}
+                by_killer:
+                  description: Events per killer.
+                  type: dict
+                  sample: {kernel: 3, earlyoom: 1}
+            sources:
+              description:
+                - Every source the module tried, in the order read. A source it may not read (a non-root user with
+                  C(kernel.dmesg_restrict=1) on /dev/kmsg, an unreadable file) is reported here and the module still succeeds
+                  with what it could read.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                name:
+                  description:
+                    - C(kmsg), C(dmesg) (read only when /dev/kmsg is missing), C(journal), C(syslog) (when no syslog file exists),
+                      or C(file:<path>).
+                  type: str
+                  sample: 'file:/var/log/kern.log.2.gz'
+                status:
+                  description: What happened.
+                  type: str
+                  choices: [read, absent, denied, error]
+                lines:
+                  description:
+                    - How many lines were handed to the parser; for files, after the fast marker pre-filter (so not the file's
+                      length), for the journal the entries C(journalctl --grep) returned, for /dev/kmsg the records read.
+                  type: int
+                  sample: 42
+                msg:
+                  description: Why a source was not read, or V('').
+                  type: str
+                  sample: '/dev/kmsg: Operation not permitted'
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.headroom.memory.plugins.module_utils.cgroups import read_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import (
+    parse_meminfo, memory_from_meminfo, read_pressure, read_sysctls, read_text, read_vmstat, swap_from)
+from ansible_collections.headroom.memory.plugins.module_utils.procs import read_processes
+from ansible_collections.headroom.memory.plugins.module_utils.subsets import resolve_subsets
+
+OOM_SOURCES = ["auto", "kmsg", "journal", "syslog", "files"]
+
+
+def boot_time(proc="/proc"):
+    """Epoch seconds of the last boot (``btime`` in /proc/stat), or None."""
+    for line in (read_text(os.path.join(proc, "stat")) or "").splitlines():
+        if line.startswith("btime "):
+            try:
+                return int(line.split()[1])
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
+def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
+    """The ``headroom`` facts for the resolved ``subsets`` (a set of names from subsets.SUBSETS).
+
+    ``oom_collector(params, boot_time)`` returns the OOM history; the module passes one bound to its
+    run_command. Everything else is read from files under ``proc`` (and ``rootfs`` + the cgroup mounts).
+    """
+    facts = {}
+    vmstat = None
+    if subsets & {"memory", "swap"}:
+        meminfo = parse_meminfo(read_text(os.path.join(proc, "meminfo")))
+        if "memory" in subsets:
+            facts["memory"] = memory_from_meminfo(meminfo)
+        if "swap" in subsets:
+            facts["swap"] = swap_from(meminfo, read_text(os.path.join(proc, "swaps")))
+    if subsets & {"memory", "oom"}:
+        vmstat = read_vmstat(proc)
+        if "memory" in subsets:
+            facts["vmstat"] = vmstat
+    if "sysctl" in subsets:
+        facts["sysctl"] = read_sysctls(proc)
+    if "pressure" in subsets:
+        facts["pressure"] = read_pressure(proc)
+    if "cgroup" in subsets:
+        facts["cgroup"] = read_cgroup(proc, rootfs)
+    if "processes" in subsets:
+        # the module's own python is an artefact of asking: leave it out
+        facts["processes"], facts["process_groups"] = read_processes(
+            proc, params["top"], params["cmdline"], exclude=(os.getpid(),))
+    if "oom" in subsets and oom_collector is not None:
+        oom = oom_collector(params, boot_time(proc))
+        oom["kills_since_boot"] = vmstat.get("oom_kill") if vmstat else None
+        facts["oom"] = oom
+    return facts
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            gather_subset=dict(type="list", elements="str", default=["all"]),
+            top=dict(type="int", default=10),
+            oom_since=dict(type="str", default="30d"),
+            oom_sources=dict(type="list", elements="str", default=["auto"], choices=OOM_SOURCES),
+            oom_files=dict(type="list", elements="path", default=[]),
+            cmdline=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        subsets = resolve_subsets(params["gather_subset"])
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+    if params["top"] < 0:
+        module.fail_json(msg="top must be 0 or more, got %d" % params["top"])
+
+    oom_collector = None
+    if "oom" in subsets:
+        oom_collector = _oom_collector(module)
+    facts = gather(subsets, params, oom_collector=oom_collector)
+    module.exit_json(changed=False, ansible_facts={"headroom": facts})
+
+
+def _oom_collector(module):
+    """Check the OOM options before anything is read, and return the function that reads the history.
+
+    The OOM code is imported here, not at the top: a run without the oom subset does not pay for it.
+    """
+    from ansible_collections.headroom.memory.plugins.module_utils.oom_history import (
+        collect_oom_history, resolve_sources)
+    from ansible_collections.headroom.memory.plugins.module_utils.oom_since import parse_since
+
+    params = module.params
+    now = time.time()
+    boot = boot_time()
+    try:
+        resolve_sources(params["oom_sources"], params["oom_files"])
+        parse_since(params["oom_since"], now, boot)
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+
+    def collect(params, boot):
+        return collect_oom_history(sources=params["oom_sources"], files=params["oom_files"],
+                                   since=params["oom_since"], now=now, boot_time=boot,
+                                   run_command=module.run_command)
+    return collect
+
+
+if __name__ == "__main__":
+    main()

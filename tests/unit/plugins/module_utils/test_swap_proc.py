@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+"""/proc/swaps, /proc/meminfo, CapEff and cgroup headroom readers over faked text and a faked cgroup tree."""
+
+from ansible_collections.headroom.memory.plugins.module_utils.swap_proc import (
+    cgroup_headroom, has_cap_sys_admin, parse_meminfo, parse_swaps)
+
+SWAPS = """Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority
+/swapfile                               file\t\t2097148\t\t1024\t\t10
+/dev/dm-1                               partition\t1003516\t\t0\t\t-2
+/my\\040swap\\040(deleted)                   file\t\t65532\t\t0\t\t-3
+"""
+
+
+def test_parse_swaps():
+    rows = parse_swaps(SWAPS)
+    assert rows[0] == {"path": "/swapfile", "type": "file", "size_bytes": 2097148 * 1024, "used_bytes": 1024 * 1024,
+                       "priority": 10}
+    assert rows[1]["type"] == "partition" and rows[1]["priority"] == -2
+    assert rows[2]["path"] == "/my swap"
+    assert parse_swaps("Filename Type Size Used Priority\n") == []
+    assert parse_swaps(None) == []
+
+
+def test_meminfo_and_caps():
+    assert parse_meminfo("MemTotal:  100 kB\nMemAvailable: 50 kB\nHugePages_Total: 0\n") == {
+        "MemTotal": 100, "MemAvailable": 50, "HugePages_Total": 0}
+    assert has_cap_sys_admin("CapEff:\t000001fffeffffff\n") is True
+    assert has_cap_sys_admin("CapEff:\t00000000a80425fb\n") is False  # docker's default set
+    assert has_cap_sys_admin("Name: x\n") is None
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_cgroup_v1_headroom_takes_the_tightest_level(tmp_path):
+    mem = tmp_path / "memory"
+    _write(mem / "memory.limit_in_bytes", "9223372036854771712\n")
+    _write(mem / "memory.usage_in_bytes", "5000000000\n")
+    _write(mem / "memory.stat", "total_inactive_file 0\n")
+    _write(mem / "ctr" / "memory.limit_in_bytes", "536870912\n")
+    _write(mem / "ctr" / "memory.usage_in_bytes", "436870912\n")
+    _write(mem / "ctr" / "memory.stat", "cache 5\ntotal_inactive_file 10000000\n")
+    _write(mem / "ctr" / "sub" / "memory.limit_in_bytes", "9223372036854771712\n")
+    _write(mem / "ctr" / "sub" / "memory.usage_in_bytes", "1000\n")
+    room, where = cgroup_headroom(str(tmp_path), "12:memory:/ctr/sub\n1:name=systemd:/x\n")
+    assert room == 536870912 - 436870912 + 10000000
+    assert where.endswith("/memory/ctr")
+
+
+def test_cgroup_v2_headroom(tmp_path):
+    _write(tmp_path / "cgroup.controllers", "memory\n")
+    _write(tmp_path / "memory.stat", "inactive_file 0\n")
+    _write(tmp_path / "a" / "memory.max", "max\n")
+    _write(tmp_path / "a" / "memory.current", "100\n")
+    assert cgroup_headroom(str(tmp_path), "0::/a\n") == (None, None)
+    _write(tmp_path / "a" / "memory.max", "1000\n")
+    _write(tmp_path / "a" / "memory.stat", "anon 1\ninactive_file 50\n")
+    room, where = cgroup_headroom(str(tmp_path), "0::/a\n")
+    assert room == 950
+
+
+def test_cgroup_unreadable_gives_none(tmp_path):
+    assert cgroup_headroom(str(tmp_path), "") == (None, None)
