@@ -6,6 +6,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 mkdir -p .work/dist .work/install
 ansible-galaxy collection build --force --output-path .work/dist . >/dev/null
-ansible-galaxy collection install ".work/dist/headroom-memory-$(sed -n 's/^version: *//p' galaxy.yml).tar.gz" \
+ANSIBLE_COLLECTIONS_PATH=$ROOT/.work/install ansible-galaxy collection install ".work/dist/headroom-memory-$(sed -n 's/^version: *//p' galaxy.yml).tar.gz" \
   -p .work/install --offline --no-deps --force >/dev/null
 echo "$ROOT/.work/install"

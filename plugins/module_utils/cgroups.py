@@ -17,6 +17,7 @@ import os
 import posixpath
 import re
 
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import read_text as _read
 from ansible_collections.headroom.memory.plugins.module_utils.oom_units import unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import to_mb
 
@@ -39,11 +40,14 @@ _BARE_ID = re.compile(r"^(%s)$" % _HEX64)
 _POD = re.compile(r"(?:^|-)pod[0-9a-f_-]+(?:\.slice)?$")
 
 
-def _read(path):
+def _read_max(path):
+    """A v2 limit file (``memory.max``, ``memory.swap.max``) in bytes; None for ``max`` or unreadable."""
+    text = _read(path)
+    if text is None or text.strip() == "max":
+        return None
     try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except (IOError, OSError):
+        return int(text.strip())
+    except ValueError:
         return None
 
 
@@ -151,13 +155,7 @@ def _display(rel, mount_root):
 def read_limit(directory, flavour):
     """The memory limit of one cgroup directory in bytes, or None when it has none or it is unreadable."""
     if flavour == "2":
-        text = _read(os.path.join(directory, "memory.max"))
-        if text is None or text.strip() == "max":
-            return None
-        try:
-            return int(text.strip())
-        except ValueError:
-            return None
+        return _read_max(os.path.join(directory, "memory.max"))
     value = _read_int(os.path.join(directory, "memory.limit_in_bytes"))
     if value is None or value >= V1_UNLIMITED:
         return None
@@ -177,13 +175,7 @@ def read_swap_limit(directory, flavour, limit=None):
     the swap share is that minus the memory ``limit``; with no finite memory limit it is unknown.
     """
     if flavour == "2":
-        text = _read(os.path.join(directory, "memory.swap.max"))
-        if text is None or text.strip() == "max":
-            return None
-        try:
-            return int(text.strip())
-        except ValueError:
-            return None
+        return _read_max(os.path.join(directory, "memory.swap.max"))
     memsw = _read_int(os.path.join(directory, "memory.memsw.limit_in_bytes"))
     if memsw is None or memsw >= V1_UNLIMITED or limit is None:
         return None

@@ -12,6 +12,10 @@ __metaclass__ = type
 import os
 import re
 
+# one reader and one meminfo parser for the collection; swapfile.py reaches them through this module
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import (  # noqa: F401 pylint: disable=unused-import
+    parse_meminfo, read_text)
+
 _OCTAL = re.compile(r"\\([0-7]{3})")
 CAP_SYS_ADMIN = 21
 # a v1 memory.limit_in_bytes at or above this is "no limit" (the kernel prints PAGE_COUNTER_MAX pages)
@@ -20,14 +24,6 @@ _V1_UNLIMITED = 1 << 60
 
 def _unescape(text):
     return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), text)
-
-
-def read_text(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return None
 
 
 def parse_swaps(text):
@@ -53,20 +49,6 @@ def parse_swaps(text):
             "priority": prio,
         })
     return out
-
-
-def parse_meminfo(text):
-    """/proc/meminfo text to {key: kB}."""
-    values = {}
-    for line in (text or "").splitlines():
-        key, sep, rest = line.partition(":")
-        fields = rest.split()
-        if sep and fields:
-            try:
-                values[key.strip()] = int(fields[0])
-            except ValueError:
-                pass
-    return values
 
 
 def has_cap_sys_admin(status_text):
