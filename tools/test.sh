@@ -42,7 +42,7 @@ for s in "${STAGES[@]}"; do
       stamp "specs: defaults/main.yml against meta/argument_specs.yml"
       out=$(python "$HERE/check_argument_specs.py" roles); rc=$?; echo "$out"
       p=$(grep -c '^ok ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
-      [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count specs "$p" "$f" $((SECONDS-t0)) ;;
     sanity)
       stamp "sanity: ansible-test sanity --python 3.11 (own venv)"
@@ -51,7 +51,7 @@ for s in "${STAGES[@]}"; do
       fi
       out=$("$HERE/sanity.sh" "$COLL" 2>&1); rc=$?; echo "$out" | tail -n 60
       p=$(grep -cE '^Running sanity test ' <<<"$out"); f=$(grep -cE '^ERROR: Found [0-9]+ .* issue' <<<"$out")
-      [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
       p=$((p-f)); [ "$p" -ge 0 ] || p=0
       count sanity "$p" "$f" $((SECONDS-t0)) ;;
     lint)
@@ -64,13 +64,14 @@ for s in "${STAGES[@]}"; do
       stamp "build: ansible-galaxy collection build/install --offline, ansible-doc of every plugin"
       out=$("$HERE/build-check.sh" 2>&1); rc=$?; echo "$out"
       p=$(grep -c '^ok ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
-      [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count build "$p" "$f" $((SECONDS-t0)) ;;
     molecule)
       stamp "molecule: every scenario, one after another"
-      out=$("$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee /dev/stderr); rc=$?
-      read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' <<<"$out" | tail -n1)
-      p=${p:-0}; f=${f:-1}; [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      # tee to a file of our own: tee to /dev/stderr would reopen (and truncate) a log file we write to
+      "$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee "$W/molecule-all.log"; rc=${PIPESTATUS[0]}
+      read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$W/molecule-all.log" | tail -n1)
+      p=${p:-0}; f=${f:-1}; [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count molecule "$p" "$f" $((SECONDS-t0)) ;;
     *) echo "unknown stage $s"; count "$s" 0 1 0 ;;
   esac
