@@ -57,7 +57,8 @@ for s in "${STAGES[@]}"; do
     lint)
       stamp "lint: ansible-lint (production) and yamllint"
       p=0; f=0
-      if (cd "$COLL" && ansible-lint --offline -q); then p=$((p+1)); else f=$((f+1)); fi
+      # lint the working tree's copy, never a stale install under ~/.ansible/collections
+      if (cd "$COLL" && ANSIBLE_COLLECTIONS_PATH=$ROOT/.work/collections ansible-lint --offline -q); then p=$((p+1)); else f=$((f+1)); fi
       if yamllint -s .; then p=$((p+1)); else f=$((f+1)); fi
       count lint "$p" "$f" $((SECONDS-t0)) ;;
     build)

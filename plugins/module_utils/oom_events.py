@@ -31,9 +31,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-
 from ansible_collections.headroom.memory.plugins.module_utils.oom_kernel import parse_kernel, parse_oom_kill
+from ansible_collections.headroom.memory.plugins.module_utils.oom_since import iso_utc
 from ansible_collections.headroom.memory.plugins.module_utils.oom_units import slice_depth, unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.oom_userspace import parse_userspace
 
@@ -447,15 +446,6 @@ def apply_notices(events, notices):
             if source not in best['sources']:
                 best['sources'].append(source)
     return events
-
-
-def iso_utc(epoch):
-    """Epoch seconds -> '2026-11-25T19:10:21.931967Z' (no fraction when whole seconds); None out of range."""
-    try:
-        stamp = datetime.datetime.fromtimestamp(round(epoch, 6), tz=datetime.timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return stamp.replace(tzinfo=None).isoformat() + 'Z'
 
 
 def count_events(events):

@@ -46,12 +46,17 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.headroom.memory.plugins.module_utils.oom_events import build_history, iso_utc
-from ansible_collections.headroom.memory.plugins.module_utils.oom_since import parse_since
+from ansible_collections.headroom.memory.plugins.module_utils.oom_since import iso_utc, parse_since
 from ansible_collections.headroom.memory.plugins.module_utils.oom_sources import (
     COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
 
 SOURCE_CHOICES = ('auto', 'kmsg', 'journal', 'syslog', 'files')
+# A kernel message can only start or make an event (oom_events._KernelReports) when oom_kernel.parse_kernel
+# reads it as 'invoked', 'constraint', 'task_in', 'select' or 'killed', and each of those needs one of these
+# phrases; the other kinds ('cpu', 'cont', 'reaped') only add to a report one of them opened.
+KERNEL_EVENT_PHRASES = ('invoked oom-killer', 'oom-kill:', 'Killed process', 'ill process', 'Task in ')
+# what oom_events.count_events([]) returns
+NO_COUNTS = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
 
 
 def read_boot_time(path='/proc/stat'):
@@ -80,6 +85,25 @@ def resolve_sources(sources, files):
     if 'files' in kinds and not files:
         raise ValueError("oom_sources 'files' reads the oom_files option, which is empty")
     return kinds
+
+
+def may_hold_events(per_source):
+    """Whether any record of ``per_source`` (list of (name, records)) can yield an event or notice.
+
+    A cheap test on the messages, so that a host without OOM kills (the usual case: a ring buffer of plain
+    kernel messages) does not import the parser at all. Every record not from the kernel counts (the
+    user-space parser decides on those).
+    """
+    for _name, records in per_source:
+        for record in records:
+            if record[2] != 'kernel':
+                return True
+            msg = record[4]
+            if msg:
+                for phrase in KERNEL_EVENT_PHRASES:
+                    if phrase in msg:
+                        return True
+    return False
 
 
 def _no_runner(args, **kwargs):  # pylint: disable=unused-argument
@@ -130,7 +154,12 @@ def collect_oom_history(sources=('auto',), files=(), since='30d', now=None, boot
     for pattern in missing:
         states.append(status('file:' + pattern, 'absent', 0, 'no such file'))
 
-    events, counts = build_history(per_source, cutoff)
+    if may_hold_events(per_source):
+        # imported here: parsing OOM reports is the costly part, and most hosts have none to parse
+        from ansible_collections.headroom.memory.plugins.module_utils.oom_events import build_history
+        events, counts = build_history(per_source, cutoff)
+    else:
+        events, counts = [], dict((key, {}) for key in NO_COUNTS)
     return {
         'since': iso_utc(cutoff) if cutoff is not None else None,
         'events': events,

@@ -68,3 +68,12 @@ def parse_since(value, now, boot_time=None):
     if cutoff > float(now) + 60:
         raise ValueError('oom_since %r is in the future' % (value,))
     return cutoff
+
+
+def iso_utc(epoch):
+    """Epoch seconds -> '2026-11-25T19:10:21.931967Z' (no fraction when whole seconds); None out of range."""
+    try:
+        stamp = datetime.datetime.fromtimestamp(round(epoch, 6), tz=datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return stamp.replace(tzinfo=None).isoformat() + 'Z'

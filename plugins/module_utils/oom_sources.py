@@ -23,7 +23,6 @@ import os
 import shutil
 import time
 
-from ansible_collections.headroom.memory.plugins.module_utils.oom_events import is_oom_record
 from ansible_collections.headroom.memory.plugins.module_utils.oom_lines import split_json, split_kmsg, split_line
 from ansible_collections.headroom.memory.plugins.module_utils.oom_scan import GREP_PATTERN, iter_marked_lines, marked
 
@@ -218,6 +217,9 @@ def _open_log(path):
 
 def read_log_file(path, name=None):
     """One log file (syslog, kern.log, dmesg or journalctl output, kmsg copy; plain or compressed)."""
+    # imported here: a run that reads no log file (the usual /dev/kmsg + journal) does not compile the parser
+    from ansible_collections.headroom.memory.plugins.module_utils.oom_events import is_oom_record
+
     name = name or 'file:' + path
     records = []
     count = 0
