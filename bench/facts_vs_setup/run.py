@@ -8,16 +8,21 @@ medians over the rounds are compared. Target (issue 3): memory_facts' cost above
 setup's cost above ping.
 
 With --breakdown it also splits each module's cost into the controller side (building the AnsiballZ
-payload: finding and compiling every module_utils file) and the target side (running the payload with
-the target's python), each as a median over the rounds, to show where the time goes.
+payload inside ansible's forked worker, as it really happens, and the same with the garbage collector off,
+to show its share; see worker_build.py) and the target side (running the payload with the target's python),
+each as a median over the rounds.
 
-usage: python bench/facts_vs_setup/run.py [--rounds N] [--warmup N] [--breakdown]
+With --hosts N (default 8; 0 skips it) it also measures the cost of one more host in a fleet run, where the
+payload is built once per run (fleet.py).
+
+usage: python bench/facts_vs_setup/run.py [--rounds N] [--warmup N] [--breakdown] [--hosts N]
 Run with the project's venv and ANSIBLE_COLLECTIONS_PATH pointing at the synced collection
 (`make bench BENCH=facts_vs_setup` sets both).
 """
 
 import argparse
 import glob
+import json
 import os
 import resource
 import shutil
@@ -26,6 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fleet  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -48,37 +56,21 @@ def _children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(args, env):
-    """(wall seconds, CPU seconds of the whole process tree) of one ad hoc call."""
+def run_once(args, env, host_count=None):
+    """(wall seconds, CPU seconds of the whole process tree) of one ad hoc call.
+
+    ``args`` follow ``ansible localhost`` unless ``host_count`` is given: then they start with the host
+    pattern, and that many hosts must answer SUCCESS.
+    """
     cpu0 = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.run([ansible_bin(), "localhost"] + args, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    cmd = [ansible_bin()] + (args if host_count else ["localhost"] + args)
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, check=False)
     elapsed = time.perf_counter() - start, _children_cpu() - cpu0
-    if proc.returncode != 0 or "SUCCESS" not in proc.stdout:
-        raise SystemExit("command failed: ansible localhost %s\n%s%s" % (" ".join(args), proc.stdout, proc.stderr))
+    if proc.returncode != 0 or proc.stdout.count("SUCCESS") != (host_count or 1):
+        raise SystemExit("command failed: %s\n%s%s" % (" ".join(cmd), proc.stdout, proc.stderr))
     return elapsed
-
-
-BUILD_SCRIPT = r"""
-import sys, time, json
-from ansible.plugins.loader import init_plugin_loader, module_loader
-init_plugin_loader([p for p in sys.argv[1].split(':') if p])
-from ansible.executor.module_common import modify_module
-from ansible.template import Templar
-from ansible.utils.collection_loader._collection_finder import _get_collection_metadata
-templar = Templar(loader=None)
-for collection in ('ansible.builtin', 'headroom.memory'):
-    _get_collection_metadata(collection)  # an ad hoc run has read the routing before it builds the module
-result = {}
-for name in ['ansible.builtin.stat'] + sys.argv[2:]:  # stat: a warm-up build, not reported
-    ctx = module_loader.find_plugin_with_context(name)
-    start = time.perf_counter()
-    modify_module(module_name=name.split('.')[-1], module_path=ctx.plugin_resolved_path, module_args={},
-                  templar=templar, task_vars={'ansible_python_interpreter': sys.executable})
-    result[name] = time.perf_counter() - start
-print(json.dumps(result))
-"""
 
 
 BREAKDOWN = [
@@ -89,19 +81,15 @@ BREAKDOWN = [
 ]
 
 
-def build_times(env):
-    """Seconds to build each module's payload on the controller (fresh ansiballz cache, warm ansible)."""
-    tmp = tempfile.mkdtemp(prefix="facts-vs-setup-build-")
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", BUILD_SCRIPT, env["ANSIBLE_COLLECTIONS_PATH"]]
-            + sorted({m for _n, m, _a in BREAKDOWN}),
-            env=dict(env, ANSIBLE_LOCAL_TEMP=tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            universal_newlines=True, check=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    import json  # pylint: disable=import-outside-toplevel
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def worker_build(module, args, env, nogc=False):
+    """(seconds, GC collections per generation) of one payload build inside ansible's forked worker."""
+    with tempfile.NamedTemporaryFile(prefix="facts-vs-setup-build-", suffix=".jsonl") as log:
+        cmd = [sys.executable, os.path.join(HERE, "worker_build.py"), log.name, "localhost", "-m", module]
+        subprocess.run(cmd + (["-a", args] if args else []), env=dict(env, HEADROOM_BENCH_NOGC="1" if nogc else "0"),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+        (line,) = log.read().decode().splitlines()
+    record = json.loads(line)
+    return record["seconds"], record["gc"]
 
 
 def payloads(env):
@@ -118,27 +106,36 @@ def payloads(env):
 
 
 def breakdown(env, rounds):
-    builds = {name: [] for name, _m, _a in BREAKDOWN}
-    runs = {name: [] for name, _m, _a in BREAKDOWN}
+    """Split each call into the payload build (in the worker, with and without the garbage collector)
+    and the payload's run on the target, medians over ``rounds``."""
+    cols = ("build", "build gc off", "run")
+    samples = {name: {col: [] for col in cols} for name, _m, _a in BREAKDOWN}
+    collections = {}
     tmp, found = payloads(env)
     try:
         for _round in range(rounds):
-            built = build_times(env)
-            for name, module, _args in BREAKDOWN:
-                builds[name].append(built[module])
+            for name, module, args in BREAKDOWN:
+                seconds, collections[name] = worker_build(module, args, env)
+                samples[name]["build"].append(seconds)
+                samples[name]["build gc off"].append(worker_build(module, args, env, nogc=True)[0])
                 start = time.perf_counter()
                 subprocess.run([sys.executable, found[name]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                check=True)
-                runs[name].append(time.perf_counter() - start)
+                samples[name]["run"].append(time.perf_counter() - start)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    b0, r0 = statistics.median(builds["ping"]), statistics.median(runs["ping"])
+    med = {name: {col: statistics.median(v) for col, v in by_col.items()} for name, by_col in samples.items()}
     print()
-    print("breakdown, medians over %d rounds (seconds; 'above' = minus ping's)" % rounds)
-    print("%-20s %9s %9s %12s %12s" % ("module", "build", "run", "build above", "run above"))
+    print("breakdown, medians over %d rounds (seconds; 'above' = minus ping's): the payload build in the forked"
+          " worker, the same with the garbage collector off, the payload's run on the target" % rounds)
+    print("%-20s %9s %13s %9s %12s %18s %12s  %s" % (
+        "module", "build", "build gc off", "run", "build above", "build gc off above", "run above", "GC runs (gen 0/1/2)"))
     for name, _m, _a in BREAKDOWN:
-        b, r = statistics.median(builds[name]), statistics.median(runs[name])
-        print("%-20s %9.3f %9.3f %12.3f %12.3f" % (name, b, r, b - b0, r - r0))
+        row, base = med[name], med["ping"]
+        print("%-20s %9.3f %13.3f %9.3f %12.3f %18.3f %12.3f  %s" % (
+            name, row["build"], row["build gc off"], row["run"], row["build"] - base["build"],
+            row["build gc off"] - base["build gc off"], row["run"] - base["run"],
+            "/".join(str(n) for n in collections[name])))
 
 
 def main():
@@ -146,6 +143,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--breakdown", action="store_true", help="also split controller and target time")
+    parser.add_argument("--hosts", type=int, default=8,
+                        help="also measure the cost of one more host over this many local aliases (0: skip)")
     opts = parser.parse_args()
 
     env = dict(os.environ)
@@ -193,6 +192,9 @@ def main():
     print("target (memory_facts <= 10%% of setup's cost above ping): %s" % ("met" if ratio <= 0.10 else "MISSED"))
     if opts.breakdown:
         breakdown(env, opts.rounds)
+    if opts.hosts > 1:
+        per = fleet.per_host(CASES, run_once, env, opts.rounds, opts.hosts, sys.executable)
+        fleet.report(per, opts.hosts, opts.rounds)
     return 0
 
 

@@ -30,22 +30,7 @@ import json
 import re
 import time
 
-
-class _LazyPattern(object):
-    """A regular expression compiled on its first use, not when the module is imported: only text lines of
-    log files (syslog, dmesg, kmsg copies) need these; /dev/kmsg and the journal never compile them."""
-
-    __slots__ = ('_args', '_re')
-
-    def __init__(self, pattern, flags=0):
-        self._args = (pattern, flags)
-        self._re = None
-
-    def match(self, string):
-        if self._re is None:
-            self._re = re.compile(*self._args)
-        return self._re.match(string)
-
+from ansible_collections.headroom.memory.plugins.module_utils.lazy_re import LazyPattern
 
 MONTHS = {
     'Jan': 1, 'Feb': 2, 'Mar': 3, 'Apr': 4, 'May': 5, 'Jun': 6,
@@ -54,29 +39,29 @@ MONTHS = {
 _MON = r'(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)'
 _IDENT = r'(?P<ident>[^\s\[\]:]+)(?:\[(?P<pid>\d+)\])?:(?: |$)'
 # "Nov 25 10:00:00 host ident[pid]: msg", journal short / short-precise
-_BSD_RE = _LazyPattern(
+_BSD_RE = LazyPattern(
     r'^' + _MON + r' +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{1,9}))? '
     r'(?P<host>\S+) ' + _IDENT + r'(?P<msg>.*)$', re.S)
 # "2026-11-25T19:11:05+0000 host kernel: msg" (journal short-iso[-precise], rsyslog RFC 3339)
-_ISO_SYSLOG_RE = _LazyPattern(
+_ISO_SYSLOG_RE = LazyPattern(
     r'^(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[T ](?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{1,9}))?'
     r'(?P<tz>Z|[+-]\d\d:?\d\d)? (?P<host>\S+) ' + _IDENT + r'(?P<msg>.*)$', re.S)
 # dmesg --time-format iso: "2026-11-25T22:10:08,220898+00:00 msg"
-_DMESG_ISO_RE = _LazyPattern(
+_DMESG_ISO_RE = LazyPattern(
     r'^(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)T(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d),(?P<frac>\d{1,9})'
     r'(?P<tz>Z|[+-]\d\d:?\d\d) ?(?P<msg>.*)$', re.S)
 # dmesg -T: "[Wed Nov 25 22:10:08 2026] msg"
-_DMESG_T_RE = _LazyPattern(
+_DMESG_T_RE = LazyPattern(
     r'^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ' + _MON + r' +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) '
     r'(?P<y>\d{4})\] ?(?P<msg>.*)$', re.S)
 # journal short-monotonic: "[  160.084212] host kernel: msg"; only the programs this module reads, so that
 # a dmesg line such as "[ 1.2] veth0 (unregistering): left" is not taken for a syslog header.
-_MONO_SYSLOG_RE = _LazyPattern(
+_MONO_SYSLOG_RE = LazyPattern(
     r'^\[ *(?P<up>\d+\.\d+)\] (?P<host>\S+) (?P<ident>kernel|systemd-oomd|earlyoom|systemd)(?:\[(?P<pid>\d+)\])?: ?'
     r'(?P<msg>.*)$', re.S)
 # what the kernel (printk) and dmesg put before a message: "<3>", "[ 123.456]", "[  T71]"/"[C3]"
 # a copy of /dev/kmsg: "4,345,7144220898,-;msg"
-_KMSG_LINE_RE = _LazyPattern(r'^\d{1,3},\d+,(?P<usec>\d+),[^;]*;(?P<msg>.*)$', re.S)
+_KMSG_LINE_RE = LazyPattern(r'^\d{1,3},\d+,(?P<usec>\d+),[^;]*;(?P<msg>.*)$', re.S)
 _KPREFIX_RE = re.compile(r'^(?:<(?P<pri>\d{1,3})>)?(?:\[ *(?P<up>\d+\.\d+)\])?(?: ?\[ *[TC]\d+\])? ?', re.S)
 
 

@@ -25,33 +25,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from ansible_collections.headroom.memory.plugins.module_utils.lazy_re import LazyPattern
 
-
-class _LazyPattern(object):
-    """A regular expression compiled on its first use, not when the module is imported: the kernel's ring
-    buffer, the usual source, holds no user-space killer's message, so most runs never compile these."""
-
-    __slots__ = ('_args', '_re')
-
-    def __init__(self, pattern, flags=0):
-        self._args = (pattern, flags)
-        self._re = None
-
-    def match(self, string):
-        if self._re is None:
-            self._re = re.compile(*self._args)
-        return self._re.match(string)
-
-
-_OOMD_RE = _LazyPattern(
+_OOMD_RE = LazyPattern(
     r'^(?:Killed|Marked) (?P<cgroup>/.*?) (?:for killing )?due to (?P<reason>memory pressure|swap used|memory used)')
-_EARLYOOM_OLD_RE = _LazyPattern(
+_EARLYOOM_OLD_RE = LazyPattern(
     r"^Killing process '(?P<comm>.*)' with signal (?P<sig>\d+), pid: (?P<pid>\d+)(?:, (?:badness|oom_score): -?\d+)?")
-_EARLYOOM_NEW_RE = _LazyPattern(
+_EARLYOOM_NEW_RE = LazyPattern(
     r'^sending (?P<sig>SIG[A-Z]+|\d+[^ ]*) to process (?P<pid>\d+) uid (?P<uid>\d+) "(?P<comm>.*)": '
     r'(?:badness|oom_score) -?\d+')
-_NOTICE_RE = _LazyPattern(
+_NOTICE_RE = LazyPattern(
     r"^(?P<unit>[^\s:]+\.(?:service|scope|slice|socket|mount|swap)): "
     r"(?:A process of this unit has been killed by the OOM killer|Failed with result 'oom-kill'"
     r"|(?P<oomd>systemd-oomd killed (?:\d+|some) process\(es\) in this unit))")
