@@ -7,10 +7,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/podman-env.sh"
 SUITES=("$@"); [ $# -gt 0 ] || SUITES=(bookworm trixie)
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# kmod: trixie's systemd-modules-load fails without it; the rest is what roles and tests need.
-PKGS=apt,python3,systemd,systemd-sysv,dbus,procps,iproute2,kmod,util-linux,e2fsprogs,gzip
+# kmod: trixie's systemd-modules-load fails without it; btrfs-progs: the swap scenario's btrfs file; the rest is
+# what roles and tests need.
+PKGS=apt,python3,systemd,systemd-sysv,dbus,procps,iproute2,kmod,util-linux,e2fsprogs,btrfs-progs,gzip
 # Bump when the package list or hooks change, so stale images are rebuilt.
-REV=2
+REV=3
 build() {
   local suite=$1 tag=localhost/headroom-debian:$1-r$REV
   if podman image exists "$tag"; then echo "image $tag exists"; return; fi

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-IMAGE = "localhost/headroom-debian:bookworm-r2"
+IMAGE = "localhost/headroom-debian:bookworm-r3"
 PREFIX = "bench-diagnose-"
 PODMAN_OPTS = ["--privileged", "--cgroupns=private", "--tmpfs=/run", "--tmpfs=/run/lock",
                "--tmpfs=/tmp:rw,exec,mode=1777", "--stop-signal=RTMIN+3"]

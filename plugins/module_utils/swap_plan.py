@@ -84,18 +84,18 @@ def check_swapoff(path, used, mem_room, other_free, new_free=0, doing="turn off"
     return numbers
 
 
-def _check_disk(path, need_bytes, cur, min_free):
+def _check_disk(path, need_bytes, cur, min_free, doing="create"):
     free = cur.get("fs_free_bytes")
     total = cur.get("fs_total_bytes")
     if free is None or total is None:
-        raise Refusal("refusing to create %s: the free space on its filesystem could not be read" % path)
+        raise Refusal("refusing to %s %s: the free space on its filesystem could not be read" % (doing, path))
     keep = default_min_free(total) if min_free is None else min_free
     numbers = {"fs_free_bytes": free, "fs_total_bytes": total, "min_free_bytes": keep, "needed_bytes": need_bytes}
     if free - need_bytes < keep:
         raise Refusal(
-            "refusing to create %s: it needs %s on %s, which has %s free of %s, and %s must stay free "
+            "refusing to %s %s: it needs %s on %s, which has %s free of %s, and %s must stay free "
             "(min_free_disk); short by %s. Nothing was changed. Choose a smaller size or another filesystem."
-            % (path, mib(need_bytes), cur.get("mount_point") or "its filesystem", mib(free), mib(total),
+            % (doing, path, mib(need_bytes), cur.get("mount_point") or "its filesystem", mib(free), mib(total),
                mib(keep), mib(keep - (free - need_bytes))), numbers)
     return numbers
 
@@ -180,10 +180,10 @@ def plan(want, cur):
                 raise Refusal("refusing to resize %s: the transition file %s of an earlier resize is still active; "
                               "turn it off (swapoff) and delete it first." % (path, cur["tmp_active"]["path"]))
             # peak disk use: the new temporary file next to the old one, then the new file next to the temporary one
-            numbers = _check_disk(path, max(size, 2 * size - old), cur, want.get("min_free_bytes"))
+            numbers = _check_disk(path, max(size, 2 * size - old), cur, want.get("min_free_bytes"), doing="resize")
             numbers.update(check_swapoff(path, active["used_bytes"], mem_room, other_free, new_free=size, doing="resize"))
         else:
-            numbers = _check_disk(path, size - old, cur, want.get("min_free_bytes"))
+            numbers = _check_disk(path, size - old, cur, want.get("min_free_bytes"), doing="resize")
         result["numbers"] = numbers
         result["action"] = "resize"
         return result
@@ -198,7 +198,7 @@ def plan(want, cur):
         if cur.get("tmp_active"):
             raise Refusal("refusing to change the priority of %s: the transition file %s of an earlier run is still "
                           "active; turn it off (swapoff) and delete it first." % (path, cur["tmp_active"]["path"]))
-        numbers = _check_disk(path, size, cur, want.get("min_free_bytes"))
+        numbers = _check_disk(path, size, cur, want.get("min_free_bytes"), doing="change the priority of")
         numbers.update(check_swapoff(path, active["used_bytes"], mem_room, other_free, new_free=size,
                                      doing="change the priority of"))
         result["numbers"] = numbers

@@ -79,3 +79,15 @@ def test_swappiness_live_and_in_our_file(host):
 def test_sysctl_conf_not_touched(host):
     f = host.file("/etc/sysctl.conf")
     assert not f.exists or "swappiness" not in f.content_string
+
+
+def test_btrfs_file_is_nocow_root_0600_and_active(host):
+    c = "/mnt/swap-btrfs/swap-c-%s" % host.backend.get_hostname()
+    assert host.check_output("findmnt -n -o FSTYPE --target /mnt/swap-btrfs") == "btrfs"
+    f = host.file(c)
+    assert f.is_file and f.user == "root" and f.mode == 0o600 and f.size == 80 * 1024 ** 2
+    # "C": no copy-on-write, what lets the kernel map the file's blocks for swap on btrfs
+    assert "C" in host.check_output("lsattr %s" % c).split()[0]
+    rows = _proc_swaps(host)
+    assert rows[c]["type"] == "file" and rows[c]["size_kb"] == 80 * 1024 - 4
+    assert c not in host.file("/etc/fstab").content_string

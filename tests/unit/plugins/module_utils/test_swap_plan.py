@@ -185,7 +185,7 @@ def test_explicit_min_free_disk():
 def test_refuse_resize_without_room_for_the_transition():
     c = swapfile(size=GIB, fs_free_bytes=GIB + 512 * MIB, fs_total_bytes=100 * GIB)
     # peak for 1G -> 2G: max(2G, 4G - 1G) = 3G
-    with pytest.raises(Refusal, match="needs 3072 MiB"):
+    with pytest.raises(Refusal, match="^refusing to resize /swapfile: it needs 3072 MiB"):
         plan(want(size_bytes=2 * GIB), c)
 
 
