@@ -17,7 +17,7 @@ import os
 import posixpath
 import re
 
-from ansible_collections.headroom.memory.plugins.module_utils.memstate import read_text as _read
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import read_text as _read, unescape
 from ansible_collections.headroom.memory.plugins.module_utils.oom_units import unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import to_mb
 
@@ -61,10 +61,6 @@ def _read_int(path):
         return None
 
 
-def _unescape(path):
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), path)
-
-
 def parse_mountinfo(text):
     """Cgroup mounts from ``/proc/self/mountinfo``: a list of {root, mountpoint, fstype, options}."""
     mounts = []
@@ -76,8 +72,8 @@ def parse_mountinfo(text):
         if len(fields) < 5 or len(tail) < 3 or tail[0] not in ("cgroup", "cgroup2"):
             continue
         mounts.append({
-            "root": _unescape(fields[3]),
-            "mountpoint": _unescape(fields[4]),
+            "root": unescape(fields[3]),
+            "mountpoint": unescape(fields[4]),
             "fstype": tail[0],
             "options": set(tail[2].split(",")),
         })

@@ -10,14 +10,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import unescape
 
-_OCTAL = re.compile(r"\\([0-7]{3})")
 DEFAULT_OPTIONS = "sw,nofail"
-
-
-def _unescape(text):
-    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), text)
 
 
 def escape(path):
@@ -41,7 +36,7 @@ def split_fields(line):
 
 def is_our_line(line, path):
     fields = split_fields(line)
-    return bool(fields) and len(fields) >= 3 and _unescape(fields[0]) == path and fields[2] == "swap"
+    return bool(fields) and len(fields) >= 3 and unescape(fields[0]) == path and fields[2] == "swap"
 
 
 def swap_options(priority=None, options=None):

@@ -91,29 +91,39 @@ def memory_from_meminfo(meminfo):
     }
 
 
-def _unescape(path):
-    """Undo the kernel's octal escapes in /proc paths (``\\040`` is a space)."""
-    return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), path)
+def unescape(text):
+    """Undo the kernel's octal escapes in /proc and fstab paths (``\\040`` is a space)."""
+    return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), text)
 
 
-def parse_swaps(text):
-    """``/proc/swaps`` text to a list of {path, type, size_mb, used_mb, priority}; None if unreadable."""
+def swap_rows(text):
+    """``/proc/swaps`` text to a list of {path, type, size_kb, used_kb, priority} as the kernel prints them
+    (KiB; a field that is not a number is None); None if unreadable. The kernel escapes blanks in a name
+    (``\\040``), so a name is one field; a swap file deleted while active ends in `` (deleted)``."""
     if text is None:
         return None
-    devices = []
+    rows = []
     for line in text.splitlines()[1:]:
         fields = line.split()
         if len(fields) < 5:
             continue
-        size, used = _int(fields[-3]), _int(fields[-2])
-        devices.append({
-            "path": _unescape(" ".join(fields[:-4])),
+        rows.append({
+            "path": unescape(" ".join(fields[:-4])),
             "type": fields[-4],
-            "size_mb": kb_to_mb(size),
-            "used_mb": kb_to_mb(used),
+            "size_kb": _int(fields[-3]),
+            "used_kb": _int(fields[-2]),
             "priority": _int(fields[-1]),
         })
-    return devices
+    return rows
+
+
+def parse_swaps(text):
+    """``/proc/swaps`` text to a list of {path, type, size_mb, used_mb, priority}; None if unreadable."""
+    rows = swap_rows(text)
+    if rows is None:
+        return None
+    return [{"path": r["path"], "type": r["type"], "size_mb": kb_to_mb(r["size_kb"]), "used_mb": kb_to_mb(r["used_kb"]),
+             "priority": r["priority"]} for r in rows]
 
 
 def swap_from(meminfo, swaps_text):

@@ -10,43 +10,32 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 
-# one reader and one meminfo parser for the collection; swapfile.py reaches them through this module
+# one reader and one meminfo and /proc/swaps parser for the collection; swapfile.py reaches them through here
 from ansible_collections.headroom.memory.plugins.module_utils.memstate import (  # noqa: F401 pylint: disable=unused-import
-    parse_meminfo, read_text)
+    parse_meminfo, read_text, swap_rows)
 
-_OCTAL = re.compile(r"\\([0-7]{3})")
 CAP_SYS_ADMIN = 21
 # a v1 memory.limit_in_bytes at or above this is "no limit" (the kernel prints PAGE_COUNTER_MAX pages)
 _V1_UNLIMITED = 1 << 60
 
 
-def _unescape(text):
-    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), text)
-
-
 def parse_swaps(text):
-    """/proc/swaps text to a list of {path, type, size_bytes, used_bytes, priority} (sizes there are KiB)."""
+    """/proc/swaps text to a list of {path, type, size_bytes, used_bytes, priority}; rows with a field that is
+    not a number are left out, and a deleted file's `` (deleted)`` is cut from its path."""
     out = []
-    for line in (text or "").splitlines()[1:]:
-        fields = line.split()
-        if len(fields) != 5:
+    for row in swap_rows(text) or []:
+        if row["size_kb"] is None or row["used_kb"] is None or row["priority"] is None:
             continue
-        try:
-            size_kb, used_kb, prio = int(fields[2]), int(fields[3]), int(fields[4])
-        except ValueError:
-            continue
-        # the kernel escapes blanks in the name (\040), so it is one field; a deleted file ends " (deleted)"
-        name = _unescape(fields[0])
+        name = row["path"]
         if name.endswith(" (deleted)"):
             name = name[:-len(" (deleted)")]
         out.append({
             "path": name,
-            "type": fields[1],
-            "size_bytes": size_kb * 1024,
-            "used_bytes": used_kb * 1024,
-            "priority": prio,
+            "type": row["type"],
+            "size_bytes": row["size_kb"] * 1024,
+            "used_bytes": row["used_kb"] * 1024,
+            "priority": row["priority"],
         })
     return out
 

@@ -77,6 +77,16 @@ def test_swaps_unreadable_is_null_devices(tmp_path):
     assert swap["used_mb"] == 1
 
 
+def test_swap_rows_are_the_kernels_kib_with_null_for_garbage():
+    text = "Filename Type Size Used Priority\n/a\\040b\\040(deleted) file 65532 12 -2\n/c file x 0 5\nshort\n"
+    assert memstate.swap_rows(text) == [
+        {"path": "/a b (deleted)", "type": "file", "size_kb": 65532, "used_kb": 12, "priority": -2},
+        {"path": "/c", "type": "file", "size_kb": None, "used_kb": 0, "priority": 5},
+    ]
+    assert memstate.swap_rows(None) is None
+    assert memstate.unescape("/mnt/my\\040disk\\011x") == "/mnt/my disk\tx"
+
+
 def test_sysctls_read_as_integers():
     assert memstate.read_sysctls(HOST) == {
         "vm.swappiness": 60, "vm.vfs_cache_pressure": 100, "vm.overcommit_memory": 0,

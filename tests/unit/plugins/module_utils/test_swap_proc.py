@@ -21,6 +21,11 @@ def test_parse_swaps():
     assert parse_swaps(None) == []
 
 
+def test_parse_swaps_leaves_out_rows_it_cannot_size():
+    text = SWAPS + "/swap-odd file x 0 -2\nshort line\n"
+    assert [r["path"] for r in parse_swaps(text)] == ["/swapfile", "/dev/dm-1", "/my swap"]
+
+
 def test_meminfo_and_caps():
     assert parse_meminfo("MemTotal:  100 kB\nMemAvailable: 50 kB\nHugePages_Total: 0\n") == {
         "MemTotal": 100, "MemAvailable": 50, "HugePages_Total": 0}
