@@ -207,6 +207,69 @@ def container_of(name, parent):
     return None
 
 
+def _up_to(directory, mount_dir):
+    """``directory``, then each parent up to and including ``mount_dir``."""
+    current = directory
+    while True:
+        yield current
+        if os.path.normpath(current) == os.path.normpath(mount_dir):
+            return
+        parent = os.path.dirname(current)
+        if len(parent) < len(mount_dir):
+            return
+        current = parent
+
+
+def _own_directory(mounts, self_cgroup_text, rootfs):
+    """(flavour, mount root, mount dir, this process's memory cgroup path and its directory) or None."""
+    where = memory_hierarchy(mounts, rootfs)
+    if where is None:
+        return None
+    flavour, mount_root, mount_dir = where
+    controllers = parse_proc_cgroup(self_cgroup_text)
+    path = controllers.get("memory") if flavour == "1" else controllers.get("")
+    if path is None:
+        return None
+    return flavour, mount_root, mount_dir, path, cgroup_dir(path, mount_root, mount_dir) or mount_dir
+
+
+def read_inactive_file(directory, flavour):
+    """Page cache on the inactive list (reclaimable first), in bytes, from memory.stat; 0 when unreadable.
+
+    v1's ``total_inactive_file`` counts the whole subtree, as v2's ``inactive_file`` does."""
+    key = "inactive_file" if flavour == "2" else "total_inactive_file"
+    for line in (_read(os.path.join(directory, "memory.stat")) or "").splitlines():
+        name, _sep, value = line.partition(" ")
+        if name == key:
+            try:
+                return int(value.strip())
+            except ValueError:
+                return 0
+    return 0
+
+
+def headroom(mounts, self_cgroup_text, rootfs=""):
+    """Memory this process's cgroup chain can still take before a limit bites, in bytes, and the cgroup
+    directory that sets it: the smallest ``limit - usage + inactive_file`` on the way up; (None, None) when
+    nothing on the way is limited or nothing is readable.
+
+    Inside a container with a memory limit /proc/meminfo still shows the host: this is what really fits
+    (the kernel charges pages swapped back in to this cgroup)."""
+    own = _own_directory(mounts, self_cgroup_text, rootfs)
+    if own is None:
+        return None, None
+    flavour, _mount_root, mount_dir, _path, directory = own
+    best = where = None
+    for current in _up_to(directory, mount_dir):
+        limit, usage = read_limit(current, flavour), read_usage(current, flavour)
+        if limit is None or usage is None:
+            continue
+        room = max(limit - usage + read_inactive_file(current, flavour), 0)
+        if best is None or room < best:
+            best, where = room, current
+    return best, where
+
+
 def own_cgroup(mounts, self_cgroup_text, rootfs=""):
     """The memory cgroup this process is in and the limit that applies to it.
 
@@ -215,28 +278,16 @@ def own_cgroup(mounts, self_cgroup_text, rootfs=""):
     """
     result = {"path": None, "limit_mb": None, "limit_cgroup": None, "usage_mb": None,
               "swap_limit_mb": None, "oom_kill": None}
-    where = memory_hierarchy(mounts, rootfs)
-    if where is None:
+    own = _own_directory(mounts, self_cgroup_text, rootfs)
+    if own is None:
         return result
-    flavour, mount_root, mount_dir = where
-    controllers = parse_proc_cgroup(self_cgroup_text)
-    path = controllers.get("memory") if flavour == "1" else controllers.get("")
-    if path is None:
-        return result
+    flavour, mount_root, mount_dir, path, directory = own
     result["path"] = _clean(path)
-    directory = cgroup_dir(path, mount_root, mount_dir) or mount_dir
     best = None  # (limit, directory)
-    current = directory
-    while True:
+    for current in _up_to(directory, mount_dir):
         limit = read_limit(current, flavour)
         if limit is not None and (best is None or limit < best[0]):
             best = (limit, current)
-        if os.path.normpath(current) == os.path.normpath(mount_dir):
-            break
-        parent = os.path.dirname(current)
-        if len(parent) < len(mount_dir):
-            break
-        current = parent
     target = best[1] if best else directory
     limit = best[0] if best else None
     if best:

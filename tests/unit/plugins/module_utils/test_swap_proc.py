@@ -34,13 +34,23 @@ def test_meminfo_and_caps():
     assert has_cap_sys_admin("Name: x\n") is None
 
 
+V1_MOUNTINFO = "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+V2_MOUNTINFO = "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
+
+
 def _write(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
 
 
+def _proc(tmp_path, mountinfo, self_cgroup):
+    _write(tmp_path / "proc" / "self" / "mountinfo", mountinfo)
+    _write(tmp_path / "proc" / "self" / "cgroup", self_cgroup)
+    return str(tmp_path / "proc")
+
+
 def test_cgroup_v1_headroom_takes_the_tightest_level(tmp_path):
-    mem = tmp_path / "memory"
+    mem = tmp_path / "sys" / "fs" / "cgroup" / "memory"
     _write(mem / "memory.limit_in_bytes", "9223372036854771712\n")
     _write(mem / "memory.usage_in_bytes", "5000000000\n")
     _write(mem / "memory.stat", "total_inactive_file 0\n")
@@ -49,22 +59,30 @@ def test_cgroup_v1_headroom_takes_the_tightest_level(tmp_path):
     _write(mem / "ctr" / "memory.stat", "cache 5\ntotal_inactive_file 10000000\n")
     _write(mem / "ctr" / "sub" / "memory.limit_in_bytes", "9223372036854771712\n")
     _write(mem / "ctr" / "sub" / "memory.usage_in_bytes", "1000\n")
-    room, where = cgroup_headroom(str(tmp_path), "12:memory:/ctr/sub\n1:name=systemd:/x\n")
+    proc = _proc(tmp_path, V1_MOUNTINFO, "12:memory:/ctr/sub\n1:name=systemd:/x\n")
+    room, where = cgroup_headroom(proc, str(tmp_path))
     assert room == 536870912 - 436870912 + 10000000
     assert where.endswith("/memory/ctr")
 
 
 def test_cgroup_v2_headroom(tmp_path):
-    _write(tmp_path / "cgroup.controllers", "memory\n")
-    _write(tmp_path / "memory.stat", "inactive_file 0\n")
-    _write(tmp_path / "a" / "memory.max", "max\n")
-    _write(tmp_path / "a" / "memory.current", "100\n")
-    assert cgroup_headroom(str(tmp_path), "0::/a\n") == (None, None)
-    _write(tmp_path / "a" / "memory.max", "1000\n")
-    _write(tmp_path / "a" / "memory.stat", "anon 1\ninactive_file 50\n")
-    room, where = cgroup_headroom(str(tmp_path), "0::/a\n")
-    assert room == 950
+    cg = tmp_path / "sys" / "fs" / "cgroup"
+    _write(cg / "cgroup.controllers", "memory\n")
+    _write(cg / "memory.stat", "inactive_file 0\n")
+    _write(cg / "a" / "memory.max", "max\n")
+    _write(cg / "a" / "memory.current", "100\n")
+    proc = _proc(tmp_path, V2_MOUNTINFO, "0::/a\n")
+    assert cgroup_headroom(proc, str(tmp_path)) == (None, None)
+    _write(cg / "a" / "memory.max", "1000\n")
+    _write(cg / "a" / "memory.stat", "anon 1\ninactive_file 50\n")
+    room, where = cgroup_headroom(proc, str(tmp_path))
+    assert room == 950 and where.endswith("/cgroup/a")
+    # used beyond the limit (reclaim pending): no room, never a negative number
+    _write(cg / "a" / "memory.current", "2000\n")
+    assert cgroup_headroom(proc, str(tmp_path))[0] == 0
 
 
 def test_cgroup_unreadable_gives_none(tmp_path):
-    assert cgroup_headroom(str(tmp_path), "") == (None, None)
+    assert cgroup_headroom(str(tmp_path / "proc"), str(tmp_path)) == (None, None)
+    proc = _proc(tmp_path, V2_MOUNTINFO, "0::/a\n")  # a cgroup2 mount without the memory controller
+    assert cgroup_headroom(proc, str(tmp_path)) == (None, None)
