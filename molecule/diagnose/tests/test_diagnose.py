@@ -23,7 +23,13 @@ PLANTED = {
     "diagnose-java": ("jvm_heap_unbounded", "diagnose-java.service"),
     "diagnose-workers": ("workers_oversubscribed", "diagnose-workers.service"),
     "diagnose-noswap": ("swap_missing", "RAM 1.0 GiB (cgroup limit)"),
+    "diagnose-db": ("database_oversized", "redis-server.service"),
     "diagnose-clean": (None, None),
+}
+# findings that are true on a host besides its planted one, by how it is built: diagnose-db is a 1 GiB
+# container without swap, and vm.swappiness (shared with this machine) may be above the database line of 10
+ALSO_TRUE = {
+    "diagnose-db": {"swap_missing", "swappiness_high"},
 }
 
 
@@ -49,8 +55,11 @@ def test_planted_problem_found_on_its_host_and_nowhere_else(host, report):
     assert rule in ids
     [finding] = [f for f in mine["findings"] if f["id"] == rule]
     assert detail in json.dumps(finding)
-    others = [h["host"] for h in report["hosts"] if h["host"] != name and rule in [f["id"] for f in h["findings"]]]
+    others = [h["host"] for h in report["hosts"] if h["host"] != name and rule in [f["id"] for f in h["findings"]]
+              and rule not in ALSO_TRUE.get(h["host"], ())]
     assert others == [], "%s also reported on %s" % (rule, others)
+    if name in ALSO_TRUE:
+        assert set(ids) <= {rule} | ALSO_TRUE[name], "unexpected findings on %s: %s" % (name, ids)
 
 
 def test_oom_host_saw_its_three_kills_by_its_own_limit(report):
@@ -76,6 +85,19 @@ def test_workers_remedy_names_the_setting_and_the_backstop(report):
     assert "12 python3 workers" in finding["evidence"][0]
 
 
+def test_database_remedy_sizes_redis_to_its_share_with_a_backstop(report):
+    db = entry(report, "diagnose-db")
+    assert db["summary"]["ram_mb"] == 1024 and db["summary"]["scope"] == "cgroup"
+    [finding] = [f for f in db["findings"] if f["id"] == "database_oversized"]
+    assert finding["severity"] == "warning"  # 50% <= share < 85%
+    assert "redis-server" in finding["evidence"][0]
+    # the remedy sizes Redis to 50% of 1024 MiB = 512 MiB: maxmemory 4/5 of that, and a unit backstop
+    assert finding["remedy"]["settings"] == [
+        {"service": "redis", "setting": "maxmemory", "value": "409mb", "file": "redis.conf"}]
+    assert finding["remedy"]["role"] == "headroom.memory.service_limits"
+    assert finding["remedy"]["vars"]["service_limits_units"][0]["unit"] == "redis-server.service"
+
+
 def test_clean_host_read_without_root_says_what_it_could_not_read(report):
     clean = entry(report, "diagnose-clean")
     assert clean["status"] == "ok" and clean["findings"] == []
@@ -90,7 +112,7 @@ def test_noswap_host_ram_is_its_cgroup_limit(report):
 
 
 def test_report_files_exist_and_are_well_formed(report):
-    assert report["totals"]["hosts"] == 5 and report["totals"]["ok"] == 5
+    assert report["totals"]["hosts"] == 6 and report["totals"]["ok"] == 6
     markdown = (REPORT / "report.md").read_text()
     assert markdown.startswith("# headroom.memory diagnose report") and "## diagnose-clean" in markdown
 
