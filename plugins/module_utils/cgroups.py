@@ -17,13 +17,11 @@ import os
 import posixpath
 import re
 
-from ansible_collections.headroom.memory.plugins.module_utils.memstate import read_text as _read, unescape
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import (
+    parse_int, parse_mountinfo, read_int, read_text as _read)
 from ansible_collections.headroom.memory.plugins.module_utils.oom_units import unit_from_cgroup
-from ansible_collections.headroom.memory.plugins.module_utils.sizes import to_mb
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import UNLIMITED_BYTES, to_mb
 
-# v1 prints PAGE_COUNTER_MAX * PAGE_SIZE for "no limit": 9223372036854771712 with 4 KiB pages,
-# a little less with bigger pages. Anything from 2**62 bytes (4 EiB) up is no real limit.
-V1_UNLIMITED = 2 ** 62
 
 MAX_DEPTH = 8
 MAX_CGROUPS = 20000
@@ -43,41 +41,12 @@ _POD = re.compile(r"(?:^|-)pod[0-9a-f_-]+(?:\.slice)?$")
 def _read_max(path):
     """A v2 limit file (``memory.max``, ``memory.swap.max``) in bytes; None for ``max`` or unreadable."""
     text = _read(path)
-    if text is None or text.strip() == "max":
-        return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
+    return None if text is None or text.strip() == "max" else parse_int(text)
 
 
-def _read_int(path):
-    text = _read(path)
-    if text is None:
-        return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
-
-
-def parse_mountinfo(text):
-    """Cgroup mounts from ``/proc/self/mountinfo``: a list of {root, mountpoint, fstype, options}."""
-    mounts = []
-    for line in (text or "").splitlines():
-        pre, sep, post = line.partition(" - ")
-        if not sep:
-            continue
-        fields, tail = pre.split(), post.split()
-        if len(fields) < 5 or len(tail) < 3 or tail[0] not in ("cgroup", "cgroup2"):
-            continue
-        mounts.append({
-            "root": unescape(fields[3]),
-            "mountpoint": unescape(fields[4]),
-            "fstype": tail[0],
-            "options": set(tail[2].split(",")),
-        })
-    return mounts
+def cgroup_mounts(text):
+    """The cgroup (v1) and cgroup2 mounts of ``/proc/self/mountinfo`` text (memstate.parse_mountinfo entries)."""
+    return [m for m in parse_mountinfo(text) if m["fstype"] in ("cgroup", "cgroup2")]
 
 
 def detect_version(mounts):
@@ -112,13 +81,13 @@ def memory_hierarchy(mounts, rootfs=""):
     ``memory`` in its root's cgroup.controllers.
     """
     for m in mounts:
-        if m["fstype"] == "cgroup" and "memory" in m["options"]:
-            return "1", m["root"], rootfs + m["mountpoint"]
+        if m["fstype"] == "cgroup" and "memory" in m["super_options"]:
+            return "1", m["root"], rootfs + m["mount_point"]
     for m in mounts:
         if m["fstype"] == "cgroup2":
-            controllers = _read(os.path.join(rootfs + m["mountpoint"], "cgroup.controllers"))
+            controllers = _read(os.path.join(rootfs + m["mount_point"], "cgroup.controllers"))
             if controllers is not None and "memory" in controllers.split():
-                return "2", m["root"], rootfs + m["mountpoint"]
+                return "2", m["root"], rootfs + m["mount_point"]
     return None
 
 
@@ -152,8 +121,8 @@ def read_limit(directory, flavour):
     """The memory limit of one cgroup directory in bytes, or None when it has none or it is unreadable."""
     if flavour == "2":
         return _read_max(os.path.join(directory, "memory.max"))
-    value = _read_int(os.path.join(directory, "memory.limit_in_bytes"))
-    if value is None or value >= V1_UNLIMITED:
+    value = read_int(os.path.join(directory, "memory.limit_in_bytes"))
+    if value is None or value >= UNLIMITED_BYTES:
         return None
     return value
 
@@ -161,7 +130,7 @@ def read_limit(directory, flavour):
 def read_usage(directory, flavour):
     """Current memory use of a cgroup in bytes, or None."""
     name = "memory.current" if flavour == "2" else "memory.usage_in_bytes"
-    return _read_int(os.path.join(directory, name))
+    return read_int(os.path.join(directory, name))
 
 
 def read_swap_limit(directory, flavour, limit=None):
@@ -172,8 +141,8 @@ def read_swap_limit(directory, flavour, limit=None):
     """
     if flavour == "2":
         return _read_max(os.path.join(directory, "memory.swap.max"))
-    memsw = _read_int(os.path.join(directory, "memory.memsw.limit_in_bytes"))
-    if memsw is None or memsw >= V1_UNLIMITED or limit is None:
+    memsw = read_int(os.path.join(directory, "memory.memsw.limit_in_bytes"))
+    if memsw is None or memsw >= UNLIMITED_BYTES or limit is None:
         return None
     return max(memsw - limit, 0)
 
@@ -350,7 +319,7 @@ def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROU
 
 def read_cgroup(proc="/proc", rootfs="", scan=True):
     """The ``cgroup`` facts: version, this process's cgroup and limit, limited units, unlimited containers."""
-    mounts = parse_mountinfo(_read(os.path.join(proc, "self", "mountinfo")))
+    mounts = cgroup_mounts(_read(os.path.join(proc, "self", "mountinfo")))
     facts = {"version": detect_version(mounts)}
     facts.update(own_cgroup(mounts, _read(os.path.join(proc, "self", "cgroup")), rootfs))
     if scan:

@@ -42,11 +42,17 @@ def read_text(path):
         return None
 
 
-def _int(text):
+def parse_int(text):
+    """``int(text)`` (surrounding whitespace allowed), or None for None or anything that is not an integer."""
     try:
         return int(text)
     except (TypeError, ValueError):
         return None
+
+
+def read_int(path):
+    """The integer a one-value file (``/proc/<pid>/oom_score``, a cgroup counter) holds, or None."""
+    return parse_int(read_text(path))
 
 
 def parse_meminfo(text):
@@ -58,7 +64,7 @@ def parse_meminfo(text):
             continue
         fields = rest.split()
         if fields:
-            value = _int(fields[0])
+            value = parse_int(fields[0])
             if value is not None:
                 values[key.strip()] = value
     return values
@@ -96,6 +102,42 @@ def unescape(text):
     return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), text)
 
 
+def parse_mountinfo(text):
+    """``/proc/<pid>/mountinfo`` text to a list of {root, mount_point, options, fstype, source, super_options}
+    in file order (a later line over the same mount point is the visible one); the two option fields as sets."""
+    mounts = []
+    for line in (text or "").splitlines():
+        left, sep, right = line.partition(" - ")
+        if not sep:
+            continue
+        lf, rf = left.split(), right.split()
+        if len(lf) < 6 or len(rf) < 2:
+            continue
+        mounts.append({
+            "root": unescape(lf[3]),
+            "mount_point": unescape(lf[4]),
+            "options": set(lf[5].split(",")),
+            "fstype": rf[0],
+            "source": unescape(rf[1]),
+            "super_options": set(rf[2].split(",")) if len(rf) > 2 else set(),
+        })
+    return mounts
+
+
+def parse_btime(stat_text):
+    """Boot time in epoch seconds from the ``btime`` line of ``/proc/stat`` text, or None."""
+    for line in (stat_text or "").splitlines():
+        if line.startswith("btime "):
+            fields = line.split()
+            return parse_int(fields[1]) if len(fields) > 1 else None
+    return None
+
+
+def read_boot_time(proc="/proc"):
+    """Boot time in epoch seconds (``btime`` in ``<proc>/stat``), or None."""
+    return parse_btime(read_text(os.path.join(proc, "stat")))
+
+
 def swap_rows(text):
     """``/proc/swaps`` text to a list of {path, type, size_kb, used_kb, priority} as the kernel prints them
     (KiB; a field that is not a number is None); None if unreadable. The kernel escapes blanks in a name
@@ -110,9 +152,9 @@ def swap_rows(text):
         rows.append({
             "path": unescape(" ".join(fields[:-4])),
             "type": fields[-4],
-            "size_kb": _int(fields[-3]),
-            "used_kb": _int(fields[-2]),
-            "priority": _int(fields[-1]),
+            "size_kb": parse_int(fields[-3]),
+            "used_kb": parse_int(fields[-2]),
+            "priority": parse_int(fields[-1]),
         })
     return rows
 
@@ -142,8 +184,7 @@ def read_sysctls(proc="/proc", names=SYSCTLS):
     """{name: int or None} for each dotted sysctl name, read from <proc>/sys."""
     result = {}
     for name in names:
-        text = read_text(os.path.join(proc, "sys", *name.split(".")))
-        result[name] = _int(text.strip()) if text is not None else None
+        result[name] = read_int(os.path.join(proc, "sys", *name.split(".")))
     return result
 
 
@@ -163,7 +204,7 @@ def parse_pressure(text):
                 entry[key] = float(values[key])
             except (KeyError, ValueError):
                 entry[key] = None
-        entry["total_us"] = _int(values.get("total"))
+        entry["total_us"] = parse_int(values.get("total"))
         result[fields[0]] = entry
     if not result:
         return None
@@ -179,7 +220,7 @@ def parse_vmstat(text, keys=VMSTAT_KEYS):
     for line in (text or "").splitlines():
         name, _sep, value = line.partition(" ")
         if name in wanted:
-            result[name] = _int(value.strip())
+            result[name] = parse_int(value.strip())
     return result
 
 

@@ -46,6 +46,7 @@ __metaclass__ = type
 import os
 import time
 
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import read_boot_time
 from ansible_collections.headroom.memory.plugins.module_utils.oom_since import iso_utc, parse_since
 from ansible_collections.headroom.memory.plugins.module_utils.oom_sources import (
     COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
@@ -57,18 +58,6 @@ SOURCE_CHOICES = ('auto', 'kmsg', 'journal', 'syslog', 'files')
 KERNEL_EVENT_PHRASES = ('invoked oom-killer', 'oom-kill:', 'Killed process', 'ill process', 'Task in ')
 # what oom_events.count_events([]) returns
 NO_COUNTS = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
-
-
-def read_boot_time(path='/proc/stat'):
-    """Boot time (epoch seconds) from the ``btime`` line of /proc/stat, or None."""
-    try:
-        with open(path) as f:
-            for line in f:
-                if line.startswith('btime '):
-                    return float(line.split()[1])
-    except (IOError, OSError, ValueError, IndexError):
-        return None
-    return None
 
 
 def resolve_sources(sources, files):

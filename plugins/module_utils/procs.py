@@ -16,6 +16,7 @@ import os
 import pwd
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import parse_proc_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import read_int
 from ansible_collections.headroom.memory.plugins.module_utils.oom_units import unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.redact import redact_args
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import kb_to_mb
@@ -26,16 +27,6 @@ def _read(path):
         with open(path, "rb") as f:
             return f.read()
     except (IOError, OSError):
-        return None
-
-
-def _read_int(path):
-    data = _read(path)
-    if data is None:
-        return None
-    try:
-        return int(data.strip())
-    except ValueError:
         return None
 
 
@@ -119,8 +110,8 @@ def describe(proc, entry, users, cmdline=False):
         "user": users(entry["uid"]),
         "rss_mb": kb_to_mb(entry["rss_kb"]),
         "swap_mb": kb_to_mb(entry["swap_kb"]),
-        "oom_score": _read_int(os.path.join(base, "oom_score")),
-        "oom_score_adj": _read_int(os.path.join(base, "oom_score_adj")),
+        "oom_score": read_int(os.path.join(base, "oom_score")),
+        "oom_score_adj": read_int(os.path.join(base, "oom_score_adj")),
         "unit": unit_from_cgroup(unit_path) if unit_path else None,
         "cgroup": cgroup,
     }

@@ -18,6 +18,10 @@ for _i, _u in enumerate("KMGT", start=1):
     for _suffix in (_u, _u + "B", _u + "IB"):
         UNITS[_suffix] = 1024 ** _i
 
+# a byte count from here (2**62, 4 EiB) up is "no limit": cgroup v1 prints PAGE_COUNTER_MAX * PAGE_SIZE
+# (9223372036854771712 with 4 KiB pages, a little less with bigger pages), systemd the uint64 maximum
+UNLIMITED_BYTES = 2 ** 62
+
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 _PERCENT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 

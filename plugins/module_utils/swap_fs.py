@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which filesystem a swap file would live on, whether the kernel takes swap files there, and how to make one.
 
-Plain functions over the text of /proc/self/mountinfo, so tests feed them any mount table.
+Plain functions over the mount table (memstate.parse_mountinfo), so tests feed them any mount table.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,7 +12,6 @@ __metaclass__ = type
 import os
 import re
 
-_OCTAL = re.compile(r"\\([0-7]{3})")
 
 # filesystems where the kernel accepts a swap file (through the bmap/swap_activate path)
 SUPPORTED = {
@@ -57,31 +56,6 @@ REFUSED = {
     "vfat": ("the kernel cannot map FAT files for swap reliably", "use ext4, xfs or btrfs"),
     "exfat": ("the kernel cannot map exFAT files for swap reliably", "use ext4, xfs or btrfs"),
 }
-
-
-def unescape(text):
-    """Undo the octal escapes (``\\040`` for a space) that /proc/self/mountinfo, /proc/swaps and fstab use."""
-    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), text)
-
-
-def parse_mountinfo(text):
-    """/proc/self/mountinfo text to a list of {mount_point, fstype, source, options} in file order."""
-    mounts = []
-    for line in (text or "").splitlines():
-        left, sep, right = line.partition(" - ")
-        if not sep:
-            continue
-        lf = left.split()
-        rf = right.split()
-        if len(lf) < 6 or len(rf) < 2:
-            continue
-        mounts.append({
-            "mount_point": unescape(lf[4]),
-            "fstype": rf[0],
-            "source": unescape(rf[1]),
-            "options": lf[5],
-        })
-    return mounts
 
 
 def mount_for_path(mounts, path):

@@ -11,10 +11,10 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.headroom.memory.plugins.module_utils.cgroups import headroom, parse_mountinfo
-# one reader and one meminfo and /proc/swaps parser for the collection; swapfile.py reaches them through here
+from ansible_collections.headroom.memory.plugins.module_utils.cgroups import headroom
+# one reader and one meminfo, mountinfo and /proc/swaps parser for the collection; swapfile.py reaches them here
 from ansible_collections.headroom.memory.plugins.module_utils.memstate import (  # noqa: F401 pylint: disable=unused-import
-    parse_meminfo, read_text, swap_rows)
+    parse_meminfo, parse_mountinfo, read_text, swap_rows)
 
 CAP_SYS_ADMIN = 21
 

@@ -15,11 +15,11 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import parse_btime, read_text as _read
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import UNLIMITED_BYTES
+
 INFINITY = "infinity"
 
-# v1 prints "no limit" as PAGE_COUNTER_MAX * PAGE_SIZE (9223372036854771712 on x86-64); systemd
-# prints the uint64 maximum for "infinity" in a few properties.
-_V1_UNLIMITED = 1 << 62
 
 UNIT_SUFFIXES = (".service", ".socket", ".slice", ".scope", ".mount", ".swap", ".target", ".timer",
                  ".path", ".device", ".automount")
@@ -85,7 +85,7 @@ def parse_bytes(value):
         number = int(text)
     except ValueError:
         return None
-    if number >= _V1_UNLIMITED:
+    if number >= UNLIMITED_BYTES:
         return INFINITY
     return number
 
@@ -105,14 +105,6 @@ def cgroup_layout(root="/sys/fs/cgroup"):
     if os.path.isdir(os.path.join(root, "memory")):
         return "v1"
     return None
-
-
-def _read(path):
-    try:
-        with open(path, "r") as f:
-            return f.read()
-    except (IOError, OSError):
-        return None
 
 
 def read_live_limits(control_group, layout, root="/sys/fs/cgroup"):
@@ -191,10 +183,7 @@ def process_start_epoch(pid, proc="/proc", clock_ticks=None):
         return None
     # the comm field may hold spaces and parentheses: fields resume after the last ')'
     fields = stat[stat.rfind(")") + 2:].split()
-    btime = None
-    for line in boot.splitlines():
-        if line.startswith("btime "):
-            btime = parse_int(line.split()[1])
+    btime = parse_btime(boot)
     if btime is None or len(fields) < 20:
         return None
     ticks = clock_ticks or os.sysconf("SC_CLK_TCK")

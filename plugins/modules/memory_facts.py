@@ -760,29 +760,19 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import read_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.memstate import (
-    parse_meminfo, memory_from_meminfo, read_pressure, read_sysctls, read_text, read_vmstat, swap_from)
+    parse_meminfo, memory_from_meminfo, read_boot_time, read_pressure, read_sysctls, read_text, read_vmstat, swap_from)
 from ansible_collections.headroom.memory.plugins.module_utils.procs import read_processes
 from ansible_collections.headroom.memory.plugins.module_utils.subsets import resolve_subsets
 
 OOM_SOURCES = ["auto", "kmsg", "journal", "syslog", "files"]
 
 
-def boot_time(proc="/proc"):
-    """Epoch seconds of the last boot (``btime`` in /proc/stat), or None."""
-    for line in (read_text(os.path.join(proc, "stat")) or "").splitlines():
-        if line.startswith("btime "):
-            try:
-                return int(line.split()[1])
-            except (IndexError, ValueError):
-                return None
-    return None
-
-
 def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
     """The ``headroom`` facts for the resolved ``subsets`` (a set of names from subsets.SUBSETS).
 
-    ``oom_collector(params, boot_time)`` returns the OOM history; the module passes one bound to its
-    run_command. Everything else is read from files under ``proc`` (and ``rootfs`` + the cgroup mounts).
+    ``oom_collector(params)`` returns the OOM history; the module passes one bound to its run_command and to
+    the boot time it checked ``oom_since`` against. Everything else is read from files under ``proc`` (and
+    ``rootfs`` + the cgroup mounts).
     """
     facts = {}
     vmstat = None
@@ -807,7 +797,7 @@ def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
         facts["processes"], facts["process_groups"] = read_processes(
             proc, params["top"], params["cmdline"], exclude=(os.getpid(),))
     if "oom" in subsets and oom_collector is not None:
-        oom = oom_collector(params, boot_time(proc))
+        oom = oom_collector(params)
         oom["kills_since_boot"] = vmstat.get("oom_kill") if vmstat else None
         facts["oom"] = oom
     return facts
@@ -851,14 +841,14 @@ def _oom_collector(module):
 
     params = module.params
     now = time.time()
-    boot = boot_time()
+    boot = read_boot_time()
     try:
         resolve_sources(params["oom_sources"], params["oom_files"])
         parse_since(params["oom_since"], now, boot)
     except ValueError as e:
         module.fail_json(msg=str(e))
 
-    def collect(params, boot):
+    def collect(params):
         return collect_oom_history(sources=params["oom_sources"], files=params["oom_files"],
                                    since=params["oom_since"], now=now, boot_time=boot,
                                    run_command=module.run_command)

@@ -300,7 +300,7 @@ class Swap(object):
         mem_available, headroom, where, memtotal_kb = self.memory()
         self.cgroup_where = where
         parent = swap_fs.existing_parent(os.path.dirname(self.path) or "/")
-        mounts = swap_fs.parse_mountinfo(swap_proc.read_text("/proc/self/mountinfo"))
+        mounts = swap_proc.parse_mountinfo(swap_proc.read_text("/proc/self/mountinfo"))
         mnt = swap_fs.mount_for_path(mounts, parent) or {}
         fstype = mnt.get("fstype") or "unknown"
         try:

@@ -85,7 +85,7 @@ def podman_v1_container(tmp_path):
 
 def test_version_detection():
     def mounts(*types):
-        return [{"fstype": t, "root": "/", "mountpoint": "/x", "options": set()} for t in types]
+        return [{"fstype": t, "root": "/", "mount_point": "/x", "super_options": set()} for t in types]
     assert cgroups.detect_version(mounts("cgroup", "cgroup2")) == "hybrid"
     assert cgroups.detect_version(mounts("cgroup")) == "1"
     assert cgroups.detect_version(mounts("cgroup2")) == "2"
@@ -94,10 +94,10 @@ def test_version_detection():
 
 def test_real_host_mountinfo_is_hybrid():
     with open(os.path.join(FIXTURES, "debian12-host", "mountinfo")) as f:
-        mounts = cgroups.parse_mountinfo(f.read())
+        mounts = cgroups.cgroup_mounts(f.read())
     assert cgroups.detect_version(mounts) == "hybrid"
-    memory = [m for m in mounts if "memory" in m["options"]]
-    assert [m["mountpoint"] for m in memory] == ["/sys/fs/cgroup/memory"]
+    memory = [m for m in mounts if "memory" in m["super_options"]]
+    assert [m["mount_point"] for m in memory] == ["/sys/fs/cgroup/memory"]
 
 
 def test_container_limit_is_the_containers_own(podman_v1_container):

@@ -87,6 +87,13 @@ def test_swap_rows_are_the_kernels_kib_with_null_for_garbage():
     assert memstate.unescape("/mnt/my\\040disk\\011x") == "/mnt/my disk\tx"
 
 
+def test_boot_time_from_fixture_and_missing(tmp_path):
+    (tmp_path / "stat").write_text("cpu  1 2 3\nbtime 1795637464\nprocesses 9\n")
+    assert memstate.read_boot_time(str(tmp_path)) == 1795637464
+    assert memstate.read_boot_time(str(tmp_path / "nothing")) is None
+    assert memstate.parse_btime("btime\n") is None and memstate.parse_btime("btime x\n") is None
+
+
 def test_sysctls_read_as_integers():
     assert memstate.read_sysctls(HOST) == {
         "vm.swappiness": 60, "vm.vfs_cache_pressure": 100, "vm.overcommit_memory": 0,

@@ -3,8 +3,9 @@
 
 import pytest
 
+from ansible_collections.headroom.memory.plugins.module_utils.memstate import parse_mountinfo
 from ansible_collections.headroom.memory.plugins.module_utils.swap_fs import (
-    choose_method, fs_verdict, mount_for_path, parse_mountinfo, refusal_message)
+    choose_method, fs_verdict, mount_for_path, refusal_message)
 
 MOUNTINFO = """\
 22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
@@ -22,7 +23,10 @@ MOUNTINFO = """\
 
 def test_parse_and_unescape():
     mounts = parse_mountinfo(MOUNTINFO)
-    assert mounts[4] == {"mount_point": "/mnt/small disk", "fstype": "ext4", "source": "/dev/loop0", "options": "rw"}
+    assert mounts[4] == {"root": "/", "mount_point": "/mnt/small disk", "options": {"rw"}, "fstype": "ext4",
+                         "source": "/dev/loop0", "super_options": {"rw"}}
+    assert mounts[0]["options"] == {"rw", "relatime"}
+    assert mounts[3]["super_options"] == {"rw", "lowerdir=a"}
     assert len(mounts) == 10
 
 

@@ -95,12 +95,6 @@ def test_gather_with_nothing_selected_is_empty():
     assert memory_facts.gather(set(), {"top": 10, "cmdline": False}) == {}
 
 
-def test_boot_time_from_fixture_and_missing(tmp_path):
-    (tmp_path / "stat").write_text("cpu  1 2 3\nbtime 1795637464\nprocesses 9\n")
-    assert memory_facts.boot_time(str(tmp_path)) == 1795637464
-    assert memory_facts.boot_time(str(tmp_path / "nothing")) is None
-
-
 DMESG = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "proc", "memory-facts-bookworm-dmesg.log")
 UNIT = "headroom-oomtest-memory-facts-bookworm-222232.service"
 
