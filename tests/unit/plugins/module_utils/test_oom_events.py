@@ -22,13 +22,7 @@ FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'unit', 'fi
 REF = time.mktime((2026, 11, 25, 23, 0, 0, 0, 0, -1))
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv('TZ', 'UTC')
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures('utc')  # conftest.py
 
 
 def fixture_path(prefix):

@@ -57,14 +57,10 @@ class FakeRun(object):
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv('TZ', 'UTC')
-    time.tzset()
+def commands_found(utc, monkeypatch):  # pylint: disable=unused-argument,redefined-outer-name
+    """In UTC (conftest.py), with journalctl and dmesg found and the system journal visible."""
     monkeypatch.setattr(oom_sources, 'which', lambda prog: '/usr/bin/' + prog)
     monkeypatch.setattr(oom_sources, 'system_journal_visible', lambda: True)  # whoever runs the tests
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_real_dev_kmsg_when_root():
