@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.headroom.memory.plugins.plugin_utils.heap import plan as heap
-from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import unit_name
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name
 
 
 def _info(info):

@@ -231,7 +231,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.swap import filesy
 from ansible_collections.headroom.memory.plugins.module_utils.swap import kernel as swap_proc
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.module_utils.swap.plan import Refusal, absorbable, check_swapoff, plan
-from ansible_collections.headroom.memory.plugins.module_utils.swap.size import swap_size
+from ansible_collections.headroom.memory.plugins.module_utils.swap.size import POLICIES, swap_size
 
 FSTAB = "/etc/fstab"
 LANG_ENV = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
@@ -435,7 +435,7 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             size=dict(type="raw"),
-            size_policy=dict(type="str", default="vps", choices=["vps", "redhat", "sqrt"]),
+            size_policy=dict(type="str", default="vps", choices=list(POLICIES)),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             priority=dict(type="int"),
             fstab=dict(type="bool", default=True),

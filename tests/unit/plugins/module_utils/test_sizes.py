@@ -4,8 +4,9 @@
 import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import (
-    SizeError, format_size, kb_to_mb, parse_size, to_mb)
+    SizeError, format_bytes, format_mb, format_size, kb_to_mb, parse_size, size_string_mb, to_mb)
 
+MIB = 1024 ** 2
 GIB = 1024 ** 3
 
 
@@ -52,3 +53,26 @@ def test_mb_conversions_round_down_and_keep_none():
     assert to_mb(1024 ** 2 * 3 - 1) == 2
     assert kb_to_mb(2047) == 1
     assert to_mb(None) is None and kb_to_mb(None) is None
+
+
+def test_format_bytes_for_messages():
+    assert format_bytes(5 * MIB + MIB // 2) == "5.5 MiB"
+    assert format_bytes(10 * MIB + MIB // 2) == "10 MiB"
+    assert format_bytes(3 * GIB) == "3072 MiB"
+    assert format_bytes(None) == "unknown"
+
+
+def test_format_mb_for_people():
+    assert format_mb(812) == "812 MiB"
+    assert format_mb(1023) == "1023 MiB"
+    assert format_mb(1024) == "1.0 GiB"
+    assert format_mb(3482) == "3.4 GiB"
+    assert format_mb(None) == "?"
+
+
+@pytest.mark.parametrize("mb, step, text", [
+    (700, None, "704M"), (2048, None, "2G"), (10, None, "16M"), (511, None, "512M"), (512, None, "512M"),
+    (4095, None, "4G"), (4100, None, "4352M"), (4000, 512, "4G"), (2100, 512, "2560M"), (0, 16, "16M"),
+])
+def test_size_string_mb_rounds_up_to_its_step(mb, step, text):
+    assert size_string_mb(mb, step) == text
