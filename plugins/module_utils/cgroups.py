@@ -37,7 +37,7 @@ def _read_max(path):
 
 
 def cgroup_mounts(text):
-    """The cgroup (v1) and cgroup2 mounts of ``/proc/self/mountinfo`` text (memstate.parse_mountinfo entries)."""
+    """The cgroup (v1) and cgroup2 mounts of ``/proc/self/mountinfo`` text (procfs.parse_mountinfo entries)."""
     return [m for m in parse_mountinfo(text) if m["fstype"] in ("cgroup", "cgroup2")]
 
 

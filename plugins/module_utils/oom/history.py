@@ -15,7 +15,7 @@ Arguments:
                written after the cutoff). ``files`` alone reads only ``files``.
   files        the ``oom_files`` option: paths or globs of more logs (plain, gzip, bzip2, xz), always read
                when given. ``sources: [files]`` without files is an error.
-  since        the ``oom_since`` option (see oom_since.parse_since): ``30d``, ``24h``, ISO-8601, ``boot``,
+  since        the ``oom_since`` option (see oom.since.parse_since): ``30d``, ``24h``, ISO-8601, ``boot``,
                ``all``.
   now          epoch seconds (default: time.time()); boot_time: epoch seconds the host booted (default:
                btime from /proc/stat); both only matter for ``since`` and for the wall time of /dev/kmsg
@@ -53,11 +53,11 @@ from ansible_collections.headroom.memory.plugins.module_utils.oom.since import i
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import (
     COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
 
-# A kernel message can only start or make an event (oom_events._KernelReports) when oom_kernel.parse_kernel
+# A kernel message can only start or make an event (oom.events._KernelReports) when oom.kernel.parse_kernel
 # reads it as 'invoked', 'constraint', 'task_in', 'select' or 'killed', and each of those needs one of these
 # phrases; the other kinds ('cpu', 'cont', 'reaped') only add to a report one of them opened.
 KERNEL_EVENT_PHRASES = ('invoked oom-killer', 'oom-kill:', 'Killed process', 'ill process', 'Task in ')
-# what oom_events.count_events([]) returns
+# what oom.events.count_events([]) returns
 NO_COUNTS = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
 
 
