@@ -765,6 +765,10 @@ from ansible_collections.headroom.memory.plugins.module_utils.facts.processes im
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import resolve_subsets
 from ansible_collections.headroom.memory.plugins.module_utils.oom.options import SOURCE_CHOICES
 
+# where the facts are read from (unit tests point these at a fixture tree)
+PROC = "/proc"
+ROOTFS = ""
+
 
 def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
     """The ``headroom`` facts for the resolved ``subsets`` (a set of names from subsets.SUBSETS).
@@ -825,7 +829,7 @@ def main():
     oom_collector = None
     if "oom" in subsets:
         oom_collector = _oom_collector(module)
-    facts = gather(subsets, params, oom_collector=oom_collector)
+    facts = gather(subsets, params, proc=PROC, rootfs=ROOTFS, oom_collector=oom_collector)
     module.exit_json(changed=False, ansible_facts={"headroom": facts})
 
 
@@ -839,7 +843,7 @@ def _oom_collector(module):
     params = module.params
     try:
         kinds, cutoff, boot = oom_window(params["oom_sources"], params["oom_files"], params["oom_since"],
-                                         time.time(), read_boot_time())
+                                         time.time(), read_boot_time(PROC))
     except ValueError as e:
         module.fail_json(msg=str(e))
 
