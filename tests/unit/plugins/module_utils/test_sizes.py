@@ -76,3 +76,38 @@ def test_format_mb_for_people():
 ])
 def test_size_string_mb_rounds_up_to_its_step(mb, step, text):
     assert size_string_mb(mb, step) == text
+
+
+# The messages are what a user reads when a size is refused: each names the value and what was wrong.
+@pytest.mark.parametrize("value, kwargs, message", [
+    (True, {}, "size True is a boolean, not a size"),
+    (-1, {}, "size -1 is negative"),
+    (-1.5, {}, "size -1.5 is negative"),
+    ([1], {}, "size [1] is not a string or a number"),
+    ("75%", {}, "size '75%': a percentage is not accepted here"),
+    ("75%", {"allow_percent": True}, "size '75%': a percentage needs a known total"),
+    ("100.5%", {"allow_percent": True, "total": 1000}, "size '100.5%': a percentage above 100% is not a share of the total"),
+    ("lots", {}, "size 'lots' is not understood: use bytes or a number with K, M, G or T (binary units, e.g. 512M, "
+                 "2G, 2GiB)"),
+    ("lots", {"allow_percent": True, "allow_infinity": True},
+     "size 'lots' is not understood: use bytes or a number with K, M, G or T (binary units, e.g. 512M, 2G, 2GiB), "
+     "a percentage such as 75%, or infinity"),
+])
+def test_refusals_say_what_was_wrong(value, kwargs, message):
+    with pytest.raises(SizeError) as e:
+        parse_size(value, **kwargs)
+    assert str(e.value) == message
+
+
+def test_zero_and_whole_floats_are_sizes():
+    assert parse_size(0) == 0 and parse_size(0.0) == 0
+    assert parse_size(1536.0) == 1536 and parse_size(1536.9) == 1536
+
+
+def test_a_percentage_is_a_share_up_to_the_whole_total():
+    assert parse_size("100%", total=1000, allow_percent=True) == 1000
+    assert parse_size("0%", total=1000, allow_percent=True) == 0
+
+
+def test_format_bytes_keeps_whole_mib_whole():
+    assert format_bytes(5 * MIB) == "5 MiB" and format_bytes(0) == "0 MiB"

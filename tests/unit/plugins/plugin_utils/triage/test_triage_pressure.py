@@ -71,3 +71,17 @@ def test_psi_full_over_critical_threshold_is_critical():
     [f] = run(memory_pressure_high, facts)
     assert f["severity"] == "critical"
     assert f["remedy"]["role"] == "headroom.memory.service_limits"
+
+
+def test_the_default_alert_lines_are_15_and_10_percent():
+    """The documented defaults at their edges: exactly 15% is fine, just under warns; under 10% is critical."""
+    facts = healthy()
+    total = facts["memory"]["total_mb"]
+    facts["memory"]["available_mb"] = total * 15 // 100
+    assert run(memory_available_low, facts) == []
+    facts["memory"]["available_mb"] = total * 149 // 1000
+    assert [f["severity"] for f in run(memory_available_low, facts)] == ["warning"]
+    facts["memory"]["available_mb"] = total * 10 // 100
+    assert [f["severity"] for f in run(memory_available_low, facts)] == ["warning"]
+    facts["memory"]["available_mb"] = total * 99 // 1000
+    assert [f["severity"] for f in run(memory_available_low, facts)] == ["critical"]
