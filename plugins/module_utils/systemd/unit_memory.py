@@ -20,8 +20,6 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import UNLIM
 
 INFINITY = "infinity"
 
-
-
 # systemd resource-control keys the collection reads back, and their cgroup files
 MEMORY_KEYS = ("MemoryMax", "MemoryHigh", "MemorySwapMax", "MemoryLow", "MemoryLimit")
 V2_FILES = {"MemoryMax": "memory.max", "MemoryHigh": "memory.high", "MemorySwapMax": "memory.swap.max",

@@ -78,6 +78,7 @@ DATABASE_COMMS = {
     "redis-server": "redis",
 }
 
+
 class ThresholdError(ValueError):
     """A ``diagnose_thresholds`` entry that is unknown or of the wrong type."""
 
