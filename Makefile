@@ -10,7 +10,7 @@ ARGS ?=
 SCENARIO ?=
 export SCENARIO MOLECULE_CMD PYTEST_ARGS SANITY_ARGS
 
-.PHONY: diagnose test unit specs sanity lint build molecule bench venv hosts clean
+.PHONY: diagnose test unit specs sanity lint build molecule mutation bench venv hosts clean
 
 diagnose: venv
 	@tools/install-collection.sh >/dev/null
@@ -26,6 +26,11 @@ molecule: venv
 	@tools/setup-hosts.sh
 	@tools/sync-collection.sh >/dev/null
 	tools/molecule.sh $(SCENARIO)
+
+# mutation testing of the parsers, sizing and plan code (minutes; not part of `make test`):
+# make mutation, or make mutation MODULES='module_utils/sizes.py' (paths under plugins/)
+mutation: venv
+	tools/mutation.sh $(MODULES)
 
 bench: venv
 	tools/bench.sh $(BENCH)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the heap role: thin over module_utils/heap.py."""
+"""Filters of the heap role: thin over plugin_utils/heap/plan.py."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.headroom.memory.plugins.plugin_utils.heap import plan as heap
-from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import unit_name
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name
 
 
 def _info(info):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that render a triage_fleet report: report_html, report_markdown, report_table and
-report_remedy_vars; thin over module_utils.report_*. Documentation in the matching .yml files."""
+report_remedy_vars; thin over plugin_utils/report/. Documentation in the matching .yml files."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the service_limits role: thin over module_utils/service_limits.py."""
+"""Filters of the service_limits role: thin over plugin_utils/service_limits/plan.py."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the headroom.memory.swap role: thin over module_utils.swap_size and swap_sysctl."""
+"""Filters of the headroom.memory.swap role: thin over module_utils/swap/size.py and plugin_utils/swap/sysctl_plan.py."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters headroom.memory.triage and headroom.memory.triage_fleet: thin over module_utils.triage.
+"""Filters headroom.memory.triage and headroom.memory.triage_fleet: thin over plugin_utils/triage/.
 Their documentation is in triage.yml and triage_fleet.yml."""
 
 from __future__ import absolute_import, division, print_function

@@ -19,22 +19,14 @@ import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
     parse_int, parse_mountinfo, read_int, read_text as _read)
-from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import (
+    CONTAINER_RUNTIMES, container_match, unit_from_cgroup)
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import UNLIMITED_BYTES, to_mb
 
 
 MAX_DEPTH = 8
 MAX_CGROUPS = 20000
 
-_HEX64 = r"[0-9a-f]{64}"
-CONTAINER_PATTERNS = (
-    (re.compile(r"^libpod-conmon-"), None),  # podman's monitor process, not a container
-    (re.compile(r"^libpod-(%s)(?:\.scope)?$" % _HEX64), "podman"),
-    (re.compile(r"^docker-(%s)\.scope$" % _HEX64), "docker"),
-    (re.compile(r"^cri-containerd-(%s)\.scope$" % _HEX64), "containerd"),
-    (re.compile(r"^crio-(%s)(?:\.scope)?$" % _HEX64), "cri-o"),
-)
-_BARE_ID = re.compile(r"^(%s)$" % _HEX64)
 _POD = re.compile(r"(?:^|-)pod[0-9a-f_-]+(?:\.slice)?$")
 
 
@@ -45,7 +37,7 @@ def _read_max(path):
 
 
 def cgroup_mounts(text):
-    """The cgroup (v1) and cgroup2 mounts of ``/proc/self/mountinfo`` text (memstate.parse_mountinfo entries)."""
+    """The cgroup (v1) and cgroup2 mounts of ``/proc/self/mountinfo`` text (procfs.parse_mountinfo entries)."""
     return [m for m in parse_mountinfo(text) if m["fstype"] in ("cgroup", "cgroup2")]
 
 
@@ -162,17 +154,20 @@ def read_oom_kills(directory, flavour):
 
 def container_of(name, parent):
     """(runtime, container id) when cgroup directory ``name`` (under ``parent``) is a container, else None."""
-    for pattern, runtime in CONTAINER_PATTERNS:
-        m = pattern.match(name)
-        if m:
-            return (runtime, m.group(1)) if runtime else None
-    if _BARE_ID.match(name):
-        if parent == "docker":
-            return "docker", name
-        if parent in ("lxc", "libpod_parent"):
-            return "podman", name
-        if _POD.search(parent or ""):
-            return "kubepods", name
+    match = container_match(name)
+    if match is None:
+        return None
+    prefix, cid = match
+    if prefix is not None:
+        runtime = CONTAINER_RUNTIMES[prefix]
+        return (runtime, cid) if runtime else None
+    # a bare id: a container only under a runtime's parent directory
+    if parent == "docker":
+        return "docker", cid
+    if parent in ("lxc", "libpod_parent"):
+        return "podman", cid
+    if _POD.search(parent or ""):
+        return "kubepods", cid
     return None
 
 

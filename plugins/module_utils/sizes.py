@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Size strings as people and systemd write them, to and from bytes.
+"""Size strings as people and systemd write them, to and from bytes; every size formatter of the collection.
 
 Units are binary, as systemd and util-linux read them: K/KB/KiB = 1024, M/MB/MiB = 1024**2, and so on
 up to T. A bare number is bytes. Only what a caller allows is accepted: a percentage of a total
@@ -21,6 +21,7 @@ for _i, _u in enumerate("KMGT", start=1):
 # a byte count from here (2**62, 4 EiB) up is "no limit": cgroup v1 prints PAGE_COUNTER_MAX * PAGE_SIZE
 # (9223372036854771712 with 4 KiB pages, a little less with bigger pages), systemd the uint64 maximum
 UNLIMITED_BYTES = 2 ** 62
+MIB = 1024 ** 2
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 _PERCENT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
@@ -83,9 +84,40 @@ def format_size(nbytes):
     return str(nbytes)
 
 
+def format_bytes(nbytes):
+    """Bytes as a figure for messages: whole MiB (one decimal below 10 MiB); ``unknown`` for None."""
+    if nbytes is None:
+        return "unknown"
+    if abs(nbytes) < 10 * MIB and nbytes % MIB:
+        return "%.1f MiB" % (nbytes / float(MIB))
+    return "%d MiB" % (nbytes // MIB)
+
+
+def format_mb(mb):
+    """A MiB count for people: ``812 MiB``, ``3.4 GiB``; ``?`` when unknown."""
+    if mb is None:
+        return "?"
+    if abs(mb) >= 1024:
+        return "%.1f GiB" % (mb / 1024.0)
+    return "%d MiB" % mb
+
+
+def size_string_mb(mb, step=None):
+    """A MiB count rounded up to ``step`` MiB as a systemd/role size string: ``768M``, ``2G``. Without a
+    step: 16M steps under 512M, 64M steps under 4G, 256M steps above."""
+    mb = int(mb)
+    if step is None:
+        step = 16 if mb < 512 else (64 if mb < 4096 else 256)
+    if step:
+        mb = max(step, -(-mb // step) * step)
+    if mb % 1024 == 0:
+        return "%dG" % (mb // 1024)
+    return "%dM" % mb
+
+
 def to_mb(nbytes):
     """Bytes to whole MiB, rounded down; None stays None."""
-    return None if nbytes is None else int(nbytes) // (1024 * 1024)
+    return None if nbytes is None else int(nbytes) // MIB
 
 
 def kb_to_mb(kbytes):

@@ -763,8 +763,11 @@ from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
     parse_meminfo, memory_from_meminfo, read_boot_time, read_pressure, read_sysctls, read_text, read_vmstat, swap_from)
 from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import read_processes
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import resolve_subsets
+from ansible_collections.headroom.memory.plugins.module_utils.oom.options import SOURCE_CHOICES
 
-OOM_SOURCES = ["auto", "kmsg", "journal", "syslog", "files"]
+# where the facts are read from (unit tests point these at a fixture tree)
+PROC = "/proc"
+ROOTFS = ""
 
 
 def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
@@ -809,7 +812,7 @@ def main():
             gather_subset=dict(type="list", elements="str", default=["all"]),
             top=dict(type="int", default=10),
             oom_since=dict(type="str", default="30d"),
-            oom_sources=dict(type="list", elements="str", default=["auto"], choices=OOM_SOURCES),
+            oom_sources=dict(type="list", elements="str", default=["auto"], choices=list(SOURCE_CHOICES)),
             oom_files=dict(type="list", elements="path", default=[]),
             cmdline=dict(type="bool", default=False),
         ),
@@ -826,7 +829,7 @@ def main():
     oom_collector = None
     if "oom" in subsets:
         oom_collector = _oom_collector(module)
-    facts = gather(subsets, params, oom_collector=oom_collector)
+    facts = gather(subsets, params, proc=PROC, rootfs=ROOTFS, oom_collector=oom_collector)
     module.exit_json(changed=False, ansible_facts={"headroom": facts})
 
 
@@ -835,23 +838,17 @@ def _oom_collector(module):
 
     The OOM code is imported here, not at the top: a run without the oom subset does not pay for it.
     """
-    from ansible_collections.headroom.memory.plugins.module_utils.oom.history import (
-        collect_oom_history, resolve_sources)
-    from ansible_collections.headroom.memory.plugins.module_utils.oom.since import parse_since
+    from ansible_collections.headroom.memory.plugins.module_utils.oom.history import oom_window, read_oom_history
 
     params = module.params
-    now = time.time()
-    boot = read_boot_time()
     try:
-        resolve_sources(params["oom_sources"], params["oom_files"])
-        parse_since(params["oom_since"], now, boot)
+        kinds, cutoff, boot = oom_window(params["oom_sources"], params["oom_files"], params["oom_since"],
+                                         time.time(), read_boot_time(PROC))
     except ValueError as e:
         module.fail_json(msg=str(e))
 
     def collect(params):
-        return collect_oom_history(sources=params["oom_sources"], files=params["oom_files"],
-                                   since=params["oom_since"], now=now, boot_time=boot,
-                                   run_command=module.run_command)
+        return read_oom_history(kinds, cutoff, boot, files=params["oom_files"], run_command=module.run_command)
     return collect
 
 

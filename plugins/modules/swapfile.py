@@ -231,7 +231,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.swap import filesy
 from ansible_collections.headroom.memory.plugins.module_utils.swap import kernel as swap_proc
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.module_utils.swap.plan import Refusal, absorbable, check_swapoff, plan
-from ansible_collections.headroom.memory.plugins.module_utils.swap.size import swap_size
+from ansible_collections.headroom.memory.plugins.module_utils.swap.size import POLICIES, swap_size
 
 FSTAB = "/etc/fstab"
 LANG_ENV = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
@@ -430,12 +430,12 @@ def describe(size, active, prio, mode):
         size, "true" if active else "false", "null" if prio is None else prio, "null" if mode is None else "0%o" % mode)
 
 
-def main():
-    module = AnsibleModule(
+def build_module():
+    return AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             size=dict(type="raw"),
-            size_policy=dict(type="str", default="vps", choices=["vps", "redhat", "sqrt"]),
+            size_policy=dict(type="str", default="vps", choices=list(POLICIES)),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             priority=dict(type="int"),
             fstab=dict(type="bool", default=True),
@@ -448,57 +448,56 @@ def main():
         required_if=[("state", "present", ["size"])],
         supports_check_mode=True,
     )
+
+
+def check_params(module):
+    """Checks the argument spec cannot express; they fail before the host is read."""
     p = module.params
     if not os.path.isabs(p["path"]):
         module.fail_json(msg="path %r must be absolute" % p["path"])
     if p["priority"] is not None and not -1 <= p["priority"] <= 32767:
         module.fail_json(msg="priority %d is out of range: swap priorities are -1 to 32767" % p["priority"])
-    sw = Swap(module)
-    path = sw.path
-    cur = sw.current()
 
+
+def wanted(module, sw, cur):
+    """The wanted state for plan(): sizes resolved against the host (fails the module on a bad size)."""
+    p = module.params
     size = None
     if p["state"] == "present":
         try:
             size = swap_size(p["size"], cur["memtotal_bytes"], p["size_policy"], sw.page)
         except SizeError as e:
-            module.fail_json(msg="size: %s" % e, path=path)
+            module.fail_json(msg="size: %s" % e, path=sw.path)
     min_free = None
     if p["min_free_disk"] is not None:
         try:
             min_free = parse_size(p["min_free_disk"], total=cur["fs_total_bytes"], allow_percent=True)
         except SizeError as e:
-            module.fail_json(msg="min_free_disk: %s" % e, path=path)
-
-    want = {"path": path, "state": p["state"], "size_bytes": size, "priority": p["priority"],
+            module.fail_json(msg="min_free_disk: %s" % e, path=sw.path)
+    return {"path": sw.path, "state": p["state"], "size_bytes": size, "priority": p["priority"],
             "force": p["force"], "min_free_bytes": min_free}
-    try:
-        pl = plan(want, cur)
-    except Refusal as e:
-        module.fail_json(msg=e.message, path=path, numbers=e.numbers, changed=False)
-    action = pl["action"]
 
-    method = None
-    if action in ("create", "recreate", "resize", "reprioritize"):
-        try:
-            method = swap_fs.choose_method(cur["fstype"], os.uname()[2], p["method"])
-        except ValueError as e:
-            module.fail_json(msg=str(e), path=path)
 
-    # fstab: only our own line
+def fstab_change(p, path):
+    """(text before, text after, changed) of /etc/fstab: only our own line is added, changed or removed."""
     try:
         with open(FSTAB, "r") as f:
-            fstab_before = f.read()
+            before = f.read()
     except (IOError, OSError):
-        fstab_before = ""
-    fstab_after, fstab_changed = fstab_before, False
-    wanted_line = None
+        before = ""
+    after, changed = before, False
     if p["state"] == "present" and p["fstab"]:
-        wanted_line = fstab_lib.make_line(path, fstab_lib.swap_options(p["priority"], p["fstab_options"]))
-        fstab_after, fstab_changed = fstab_lib.update(fstab_before, path, wanted_line)
+        line = fstab_lib.make_line(path, fstab_lib.swap_options(p["priority"], p["fstab_options"]))
+        after, changed = fstab_lib.update(before, path, line)
     elif p["state"] == "absent":
-        fstab_after, fstab_changed = fstab_lib.update(fstab_before, path, None)
+        after, changed = fstab_lib.update(before, path, None)
+    return before, after, changed
 
+
+def predict(module, cur, pl, size, method, fstab):
+    """The result as it will be after the run (also what check mode reports), with the diff when asked."""
+    p, path, action = module.params, os.path.abspath(module.params["path"]), pl["action"]
+    fstab_before, fstab_after, fstab_changed = fstab
     before_size = cur["file_size"] or 0
     before_prio = cur["active"]["priority"] if cur["active"] else None
     if p["state"] == "absent":
@@ -506,11 +505,10 @@ def main():
     else:
         after_prio = p["priority"] if p["priority"] is not None else before_prio
         after = (size, True, after_prio, 0o600)
-    changed = action != "none" or pl["fix_mode"] or fstab_changed
     result = dict(
-        changed=changed, path=path, action=action, method=method, numbers=pl["numbers"],
-        created=action in ("create", "recreate"), resized=action == "resize", removed=action == "remove",
-        size_bytes=after[0], active=after[1], priority=after[2],
+        changed=action != "none" or pl["fix_mode"] or fstab_changed, path=path, action=action, method=method,
+        numbers=pl["numbers"], created=action in ("create", "recreate"), resized=action == "resize",
+        removed=action == "remove", size_bytes=after[0], active=after[1], priority=after[2],
         fstab_line=(fstab_lib.find_lines(fstab_after, path) or [None])[0],
     )
     if module._diff:
@@ -520,60 +518,103 @@ def main():
                  after=describe(after[0], after[1], after[2], after[3])),
             dict(before_header=FSTAB, after_header=FSTAB, before=fstab_before, after=fstab_after),
         ]
-    if module.check_mode or not changed:
+    return result
+
+
+def resize_active(module, sw, size, method):
+    """Resize an active file without a moment of less swap: a transition file goes active first, the old file
+    is turned off and made again, then the transition file is turned off and deleted."""
+    path = sw.path
+    if os.path.lexists(sw.tmp):
+        os.unlink(sw.tmp)  # ours by name, and not active (checked by the plan)
+    sw.make_active(sw.tmp, size, method)
+    try:
+        sw.swapoff(path, "resize")
+    except (Refusal, CommandError):
+        # memory changed since the plan: undo the transition file while it is still empty, keep the old
+        sw.swapoff(sw.tmp, "turn off the transition file")
+        os.unlink(sw.tmp)
+        raise
+    os.unlink(path)
+    sw.make_active(path, size, method)
+    try:
+        sw.swapoff(sw.tmp, "turn off the transition file")
+        os.unlink(sw.tmp)
+    except Refusal as e:
+        module.warn("%s is resized and active; the transition file %s stays active because: %s"
+                    % (path, sw.tmp, e.message))
+
+
+def apply(module, sw, cur, pl, size, method):
+    """Carry out the plan's action on the swap file (raises Refusal, CommandError, OSError)."""
+    path, action = sw.path, pl["action"]
+    if action in ("create", "recreate"):
+        if action == "recreate":
+            os.unlink(path)
+        sw.make_active(path, size, method)
+    elif action == "activate":
+        rc, out, err = sw.swapon(path)
+        if rc != 0:
+            raise CommandError(["swapon", path], rc, out, err, hint="the file was left as it was")
+    elif action in ("resize", "reprioritize"):
+        if cur["active"]:
+            resize_active(module, sw, size, method)
+        else:
+            os.unlink(path)
+            sw.make_active(path, size, method)
+    elif action == "remove":
+        if cur["active"]:
+            sw.swapoff(path, "remove")
+        os.unlink(path)
+    if pl["fix_mode"] and action in ("none", "activate"):
+        os.chown(path, 0, 0)
+        os.chmod(path, 0o600)
+
+
+def write_fstab(module, text, result):
+    """Replace /etc/fstab atomically, keeping its mode; with backup=true a copy first (``result['backup_file']``)."""
+    if module.params["backup"] and os.path.exists(FSTAB):
+        result["backup_file"] = module.backup_local(FSTAB)
+    tmpfile = os.path.join(os.path.dirname(FSTAB), ".fstab.headroom-swapfile")
+    with open(tmpfile, "w") as f:
+        f.write(text)
+    if os.path.exists(FSTAB):
+        os.chmod(tmpfile, stat.S_IMODE(os.stat(FSTAB).st_mode))
+    else:
+        os.chmod(tmpfile, 0o644)
+    module.atomic_move(tmpfile, FSTAB)
+
+
+def main():
+    module = build_module()
+    check_params(module)
+    p = module.params
+    sw = Swap(module)
+    path = sw.path
+    cur = sw.current()
+    want = wanted(module, sw, cur)
+    try:
+        pl = plan(want, cur)
+    except Refusal as e:
+        module.fail_json(msg=e.message, path=path, numbers=e.numbers, changed=False)
+    action, size = pl["action"], want["size_bytes"]
+
+    method = None
+    if action in ("create", "recreate", "resize", "reprioritize"):
+        try:
+            method = swap_fs.choose_method(cur["fstype"], os.uname()[2], p["method"])
+        except ValueError as e:
+            module.fail_json(msg=str(e), path=path)
+
+    fstab = fstab_change(p, path)
+    result = predict(module, cur, pl, size, method, fstab)
+    if module.check_mode or not result["changed"]:
         module.exit_json(**result)
 
     try:
-        if action in ("create", "recreate"):
-            if action == "recreate":
-                os.unlink(path)
-            sw.make_active(path, size, method)
-        elif action == "activate":
-            rc, out, err = sw.swapon(path)
-            if rc != 0:
-                raise CommandError(["swapon", path], rc, out, err, hint="the file was left as it was")
-        elif action in ("resize", "reprioritize"):
-            if cur["active"]:
-                if os.path.lexists(sw.tmp):
-                    os.unlink(sw.tmp)  # ours by name, and not active (checked by the plan)
-                sw.make_active(sw.tmp, size, method)
-                try:
-                    sw.swapoff(path, "resize")
-                except (Refusal, CommandError):
-                    # memory changed since the plan: undo the transition file while it is still empty, keep the old
-                    sw.swapoff(sw.tmp, "turn off the transition file")
-                    os.unlink(sw.tmp)
-                    raise
-                os.unlink(path)
-                sw.make_active(path, size, method)
-                try:
-                    sw.swapoff(sw.tmp, "turn off the transition file")
-                    os.unlink(sw.tmp)
-                except Refusal as e:
-                    module.warn("%s is resized and active; the transition file %s stays active because: %s"
-                                % (path, sw.tmp, e.message))
-            else:
-                os.unlink(path)
-                sw.make_active(path, size, method)
-        elif action == "remove":
-            if cur["active"]:
-                sw.swapoff(path, "remove")
-            os.unlink(path)
-        if pl["fix_mode"] and action in ("none", "activate"):
-            os.chown(path, 0, 0)
-            os.chmod(path, 0o600)
-        if fstab_changed:
-            if p["backup"] and os.path.exists(FSTAB):
-                result["backup_file"] = module.backup_local(FSTAB)
-            tmpfile = os.path.join(os.path.dirname(FSTAB), ".fstab.headroom-swapfile")
-            with open(tmpfile, "w") as f:
-                f.write(fstab_after)
-            if os.path.exists(FSTAB):
-                st = os.stat(FSTAB)
-                os.chmod(tmpfile, stat.S_IMODE(st.st_mode))
-            else:
-                os.chmod(tmpfile, 0o644)
-            module.atomic_move(tmpfile, FSTAB)
+        apply(module, sw, cur, pl, size, method)
+        if fstab[2]:
+            write_fstab(module, fstab[1], result)
     except Refusal as e:
         module.fail_json(msg=e.message, numbers=e.numbers, **dict((k, v) for k, v in result.items() if k != "numbers"))
     except (CommandError, OSError) as e:

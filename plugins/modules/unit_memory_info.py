@@ -160,7 +160,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import (
     MEMORY_KEYS, SHOW_PROPERTIES, cgroup_layout, find_overrides, meminfo_bytes, parse_bytes, parse_int,
-    parse_show, process_start_epoch, read_live_limits, read_oom_score_adj, systemd_version, unit_name)
+    parse_show, process_start_epoch, read_live_limits, read_oom_score_adj, systemd_version)
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name
 
 OVERRIDE_KEYS = MEMORY_KEYS + ("OOMScoreAdjust", "OOMPolicy", "Restart", "RestartSec")
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Assemble log records into OOM-kill events, merge what several sources saw, count them.
 
-Input records are ``(wall, uptime, ident, pid, msg)`` as oom_lines returns them, one list per source in
+Input records are ``(wall, uptime, ident, pid, msg)`` as oom.lines returns them, one list per source in
 the order the source wrote them. ``events_from_records(records, source)`` turns one source's records into
 events and systemd notices; ``build_history(per_source, since=None)`` merges all sources and returns
 ``(events, counts)``.

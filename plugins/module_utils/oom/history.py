@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The OOM-kill history of a host: the one function the memory_facts module calls.
+"""The OOM-kill history of a host: what the memory_facts module calls (oom_window to check the options,
+read_oom_history to read; collect_oom_history does both).
 
 collect_oom_history(sources=('auto',), files=(), since='30d', now=None, boot_time=None,
                     run_command=None, kmsg_path='/dev/kmsg', log_dir='/var/log',
@@ -14,7 +15,7 @@ Arguments:
                written after the cutoff). ``files`` alone reads only ``files``.
   files        the ``oom_files`` option: paths or globs of more logs (plain, gzip, bzip2, xz), always read
                when given. ``sources: [files]`` without files is an error.
-  since        the ``oom_since`` option (see oom_since.parse_since): ``30d``, ``24h``, ISO-8601, ``boot``,
+  since        the ``oom_since`` option (see oom.since.parse_since): ``30d``, ``24h``, ISO-8601, ``boot``,
                ``all``.
   now          epoch seconds (default: time.time()); boot_time: epoch seconds the host booted (default:
                btime from /proc/stat); both only matter for ``since`` and for the wall time of /dev/kmsg
@@ -47,33 +48,17 @@ import os
 import time
 
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_boot_time
+from ansible_collections.headroom.memory.plugins.module_utils.oom.options import resolve_sources
 from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, parse_since
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import (
     COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
 
-SOURCE_CHOICES = ('auto', 'kmsg', 'journal', 'syslog', 'files')
-# A kernel message can only start or make an event (oom_events._KernelReports) when oom_kernel.parse_kernel
+# A kernel message can only start or make an event (oom.events._KernelReports) when oom.kernel.parse_kernel
 # reads it as 'invoked', 'constraint', 'task_in', 'select' or 'killed', and each of those needs one of these
 # phrases; the other kinds ('cpu', 'cont', 'reaped') only add to a report one of them opened.
 KERNEL_EVENT_PHRASES = ('invoked oom-killer', 'oom-kill:', 'Killed process', 'ill process', 'Task in ')
-# what oom_events.count_events([]) returns
+# what oom.events.count_events([]) returns
 NO_COUNTS = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
-
-
-def resolve_sources(sources, files):
-    """Validate ``oom_sources`` -> the set of source kinds to read."""
-    wanted = list(sources or ['auto'])
-    bad = [s for s in wanted if s not in SOURCE_CHOICES]
-    if bad:
-        raise ValueError('oom_sources: unknown value(s) %s; choose from %s' % (
-            ', '.join(repr(b) for b in bad), ', '.join(SOURCE_CHOICES)))
-    kinds = set(wanted)
-    if 'auto' in kinds:
-        kinds |= {'kmsg', 'journal', 'syslog'}
-        kinds.discard('auto')
-    if 'files' in kinds and not files:
-        raise ValueError("oom_sources 'files' reads the oom_files option, which is empty")
-    return kinds
 
 
 def may_hold_events(per_source):
@@ -99,14 +84,25 @@ def _no_runner(args, **kwargs):  # pylint: disable=unused-argument
     return 1, '', 'no run_command given'
 
 
-def collect_oom_history(sources=('auto',), files=(), since='30d', now=None, boot_time=None, run_command=None,
-                        kmsg_path='/dev/kmsg', log_dir='/var/log', timeout=COMMAND_TIMEOUT):
-    """Read every chosen source and return the OOM-kill history (shape in the module docstring)."""
+def oom_window(sources=('auto',), files=(), since='30d', now=None, boot_time=None):
+    """Check the options before anything is read: ``(kinds, cutoff, boot_time)``; ValueError when bad."""
     kinds = resolve_sources(sources, files)
     now = time.time() if now is None else float(now)
     if boot_time is None:
         boot_time = read_boot_time()
-    cutoff = parse_since(since, now, boot_time)
+    return kinds, parse_since(since, now, boot_time), boot_time
+
+
+def collect_oom_history(sources=('auto',), files=(), since='30d', now=None, boot_time=None, run_command=None,
+                        kmsg_path='/dev/kmsg', log_dir='/var/log', timeout=COMMAND_TIMEOUT):
+    """Read every chosen source and return the OOM-kill history (shape in the module docstring)."""
+    kinds, cutoff, boot_time = oom_window(sources, files, since, now, boot_time)
+    return read_oom_history(kinds, cutoff, boot_time, files, run_command, kmsg_path, log_dir, timeout)
+
+
+def read_oom_history(kinds, cutoff, boot_time, files=(), run_command=None, kmsg_path='/dev/kmsg',
+                     log_dir='/var/log', timeout=COMMAND_TIMEOUT):
+    """Read the source ``kinds`` (from oom_window) back to ``cutoff`` and return the history."""
     runner = run_command or _no_runner
     per_source = []
     states = []

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Recognise the lines of a kernel OOM-killer report, kernels 2.6.32 to 6.x.
 
-``parse_kernel(msg)`` takes one kernel message (prefixes already removed by oom_lines) and returns
+``parse_kernel(msg)`` takes one kernel message (prefixes already removed by oom.lines) and returns
 ``(kind, fields)`` or None:
 
 - ``invoked``: ``<comm> invoked oom-killer: gfp_mask=..., [nodemask=...,] order=N, oom_[score_]adj=N``

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read the places OOM kills are written to, each into a list of records (see oom_lines).
+"""Read the places OOM kills are written to, each into a list of records (see oom.lines).
 
 Every reader returns ``(status, records)`` where ``status`` is ``{name, status, lines, msg}``:
 ``status`` one of ``read``, ``absent``, ``denied``, ``error``; ``lines`` the number of lines (or

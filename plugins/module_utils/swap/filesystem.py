@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which filesystem a swap file would live on, whether the kernel takes swap files there, and how to make one.
 
-Plain functions over the mount table (memstate.parse_mountinfo), so tests feed them any mount table.
+Plain functions over the mount table (procfs.parse_mountinfo), so tests feed them any mount table.
 """
 
 from __future__ import absolute_import, division, print_function

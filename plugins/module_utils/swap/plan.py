@@ -15,7 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-MIB = 1024 ** 2
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import MIB, format_bytes
+
 GIB = 1024 ** 3
 MARGIN_MIN = 64 * MIB
 
@@ -27,15 +28,6 @@ class Refusal(Exception):
         super(Refusal, self).__init__(message)
         self.message = message
         self.numbers = numbers or {}
-
-
-def mib(nbytes):
-    """Human form used in messages: whole MiB (one decimal below 10 MiB)."""
-    if nbytes is None:
-        return "unknown"
-    if abs(nbytes) < 10 * MIB and nbytes % MIB:
-        return "%.1f MiB" % (nbytes / float(MIB))
-    return "%d MiB" % (nbytes // MIB)
 
 
 def default_min_free(fs_total_bytes):
@@ -69,18 +61,18 @@ def check_swapoff(path, used, mem_room, other_free, new_free=0, doing="turn off"
         return numbers
     if mem_room is None:
         raise Refusal("refusing to %s %s: %s of its pages are in use and the memory available could not be read"
-                      % (doing, path, mib(used)), numbers)
+                      % (doing, path, format_bytes(used)), numbers)
     room = mem_room + (other_free or 0) + (new_free or 0)
     need = used + numbers["margin_bytes"]
     if need > room:
-        parts = "memory available %s + free on other swap %s" % (mib(mem_room), mib(other_free or 0))
+        parts = "memory available %s + free on other swap %s" % (format_bytes(mem_room), format_bytes(other_free or 0))
         if new_free:
-            parts += " + the new file %s" % mib(new_free)
+            parts += " + the new file %s" % format_bytes(new_free)
         raise Refusal(
             "refusing to %s %s: swapoff would have to move %s of swapped pages (+ %s margin = %s) into %s = %s; "
             "the kernel would OOM-kill processes. Nothing was changed. Free memory first (stop or restart the "
             "processes using swap), or add another swap file first." % (
-                doing, path, mib(used), mib(numbers["margin_bytes"]), mib(need), parts, mib(room)), numbers)
+                doing, path, format_bytes(used), format_bytes(numbers["margin_bytes"]), format_bytes(need), parts, format_bytes(room)), numbers)
     return numbers
 
 
@@ -95,8 +87,8 @@ def _check_disk(path, need_bytes, cur, min_free, doing="create"):
         raise Refusal(
             "refusing to %s %s: it needs %s on %s, which has %s free of %s, and %s must stay free "
             "(min_free_disk); short by %s. Nothing was changed. Choose a smaller size or another filesystem."
-            % (doing, path, mib(need_bytes), cur.get("mount_point") or "its filesystem", mib(free), mib(total),
-               mib(keep), mib(keep - (free - need_bytes))), numbers)
+            % (doing, path, format_bytes(need_bytes), cur.get("mount_point") or "its filesystem", format_bytes(free), format_bytes(total),
+               format_bytes(keep), format_bytes(keep - (free - need_bytes))), numbers)
     return numbers
 
 

@@ -20,10 +20,6 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import UNLIM
 
 INFINITY = "infinity"
 
-
-UNIT_SUFFIXES = (".service", ".socket", ".slice", ".scope", ".mount", ".swap", ".target", ".timer",
-                 ".path", ".device", ".automount")
-
 # systemd resource-control keys the collection reads back, and their cgroup files
 MEMORY_KEYS = ("MemoryMax", "MemoryHigh", "MemorySwapMax", "MemoryLow", "MemoryLimit")
 V2_FILES = {"MemoryMax": "memory.max", "MemoryHigh": "memory.high", "MemorySwapMax": "memory.swap.max",
@@ -32,6 +28,8 @@ V1_FILES = {"MemoryMax": "memory.limit_in_bytes"}
 
 # where `systemctl set-property` writes: persistent, then --runtime
 CONTROL_DIRS = ("/etc/systemd/system.control", "/run/systemd/system.control")
+# where the roles write their drop-ins: /etc/systemd/system/<unit>.d/<name>
+UNIT_DIR = "/etc/systemd/system"
 
 SHOW_PROPERTIES = (
     "Id", "LoadState", "ActiveState", "SubState", "MainPID", "ControlGroup", "MemoryCurrent",
@@ -43,12 +41,9 @@ SHOW_PROPERTIES = (
 _SECTION_RE = re.compile(r"^\s*\[(.+)\]\s*$")
 
 
-def unit_name(name):
-    """``foo`` -> ``foo.service``; a name with a unit suffix stays as it is."""
-    name = str(name).strip()
-    if name.endswith(UNIT_SUFFIXES):
-        return name
-    return name + ".service"
+def dropin_path(unit, file_name):
+    """The path of drop-in ``file_name`` for ``unit`` under UNIT_DIR."""
+    return "%s/%s.d/%s" % (UNIT_DIR, unit, file_name)
 
 
 def parse_show(text):

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Name the systemd unit or the container behind a cgroup path from an OOM report.
+"""Unit and container names: the one list of systemd unit types, the one container-id recogniser, and
+the unit or container behind a cgroup path from an OOM report.
 
 ``unit_from_cgroup(path)`` walks the path from its leaf up and returns:
 
@@ -19,9 +20,44 @@ __metaclass__ = type
 
 import re
 
-_UNIT_RE = re.compile(r'^[^/]+\.(?:service|scope|slice|socket|mount|swap|target)$')
-_CONTAINER_RE = re.compile(
-    r'^(?:(?:docker|libpod|libpod-conmon|crio|cri-containerd|containerd)-)?(?P<id>[0-9a-f]{64})(?:\.scope)?$')
+# every unit type: its suffix and the section its resource-control settings go in (None: no cgroup of its own)
+UNIT_TYPES = (
+    (".service", "Service"), (".socket", "Socket"), (".slice", "Slice"), (".scope", "Scope"),
+    (".mount", "Mount"), (".swap", "Swap"), (".target", None), (".timer", None), (".path", None),
+    (".device", None), (".automount", None),
+)
+UNIT_SUFFIXES = tuple(suffix for suffix, _section in UNIT_TYPES)
+RESOURCE_SECTIONS = dict((suffix, section) for suffix, section in UNIT_TYPES if section)
+
+# container cgroup directory names: <prefix>-<id>[.scope] or the bare id; libpod-conmon is podman's monitor
+CONTAINER_RUNTIMES = {"libpod": "podman", "docker": "docker", "cri-containerd": "containerd",
+                      "containerd": "containerd", "crio": "cri-o", "libpod-conmon": None}
+_CONTAINER_RE = re.compile(r"^(?:(?P<prefix>%s)-)?(?P<id>[0-9a-f]{64})(?:\.scope)?$" % "|".join(
+    re.escape(p) for p in sorted(CONTAINER_RUNTIMES, key=len, reverse=True)))
+_UNIT_RE = re.compile(r"^[^/]+(?:%s)$" % "|".join(re.escape(s) for s in RESOURCE_SECTIONS))
+
+
+def unit_name(name):
+    """``foo`` -> ``foo.service``; a name with a unit suffix stays as it is."""
+    name = str(name).strip()
+    if name.endswith(UNIT_SUFFIXES):
+        return name
+    return name + ".service"
+
+
+def resource_section(unit):
+    """The section a unit's resource-control settings go in (``Service``, ``Slice``, ...), or None for
+    unit types without a cgroup of their own."""
+    for suffix, section in RESOURCE_SECTIONS.items():
+        if unit.endswith(suffix):
+            return section
+    return None
+
+
+def container_match(name):
+    """``(prefix, id)`` when a cgroup directory name is a container's (prefix None for a bare id), else None."""
+    m = _CONTAINER_RE.match(name or "")
+    return (m.group("prefix"), m.group("id")) if m else None
 
 
 def unit_from_cgroup(path):
@@ -30,9 +66,9 @@ def unit_from_cgroup(path):
         return None
     parts = [p for p in path.strip().split('/') if p]
     for part in reversed(parts):
-        c = _CONTAINER_RE.match(part)
+        c = container_match(part)
         if c:
-            return c.group('id')
+            return c[1]
         if _UNIT_RE.match(part):
             return part
     return None

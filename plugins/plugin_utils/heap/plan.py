@@ -12,7 +12,8 @@ __metaclass__ = type
 import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
-from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import parse_bytes, unit_name
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import dropin_path, parse_bytes
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name
 
 MIB = 1024 * 1024
 # Metaspace, thread stacks, direct buffers, code cache (JVM) and young generation, buffers and native
@@ -244,7 +245,7 @@ def plan(items, infos, host, java_versions=None):
                 host.get("cgroup"), "-XX:MaxRAMPercentage used" if use_pct else "explicit -Xmx computed"))
         flag_list = flags(resolved, use_pct) if resolved["max_bytes"] is not None else []
         if resolved["via"] == "dropin":
-            path = "/etc/systemd/system/%s.d/%s" % (unit, DROPIN_NAME)
+            path = dropin_path(unit, DROPIN_NAME)
             body = dropin_body(resolved["runtime"], flag_list)
         elif resolved["via"] == "jvm_options":
             path = "%s/%s" % (resolved["path"].rstrip("/"), JVM_OPTIONS_NAME)

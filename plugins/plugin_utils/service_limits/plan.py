@@ -15,12 +15,12 @@ __metaclass__ = type
 import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import (
-    SizeError, format_size, parse_size)
+    SizeError, format_bytes, format_size, parse_size)
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import (
-    INFINITY, parse_bytes, parse_int, unit_name)
+    INFINITY, dropin_path as _dropin_path, parse_bytes, parse_int)
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import resource_section, unit_name
 
 DROPIN_NAME = "50-headroom-memory.conf"
-DROPIN_DIR = "/etc/systemd/system"
 
 # item field -> systemd key, in the order they are written
 FIELDS = (
@@ -46,27 +46,11 @@ NOT_ON_V1 = ("MemoryHigh", "MemorySwapMax", "MemoryLow")
 MEMORY_MAX_SINCE = 231
 
 _TIMESPAN_RE = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|sec|m|min|h|hr)?(\s+\d+(\.\d+)?\s*(us|ms|s|sec|m|min|h|hr)?)*$")
-_SECTIONS = {".service": "Service", ".slice": "Slice", ".socket": "Socket", ".mount": "Mount",
-             ".swap": "Swap", ".scope": "Scope"}
-
-
-def mib(nbytes):
-    """Bytes as a short human figure for messages: ``123.4 MiB``; infinity and None as words."""
-    if nbytes == INFINITY or nbytes is None:
-        return "infinity" if nbytes == INFINITY else "unknown"
-    return "%.1f MiB" % (nbytes / 1048576.0)
-
-
-def section_for(unit):
-    """The drop-in section a unit's resource settings go in, or None for unit types without one."""
-    for suffix, section in _SECTIONS.items():
-        if unit.endswith(suffix):
-            return section
-    return None
 
 
 def dropin_path(unit):
-    return "%s/%s.d/%s" % (DROPIN_DIR, unit, DROPIN_NAME)
+    """Where the role writes ``unit``'s drop-in."""
+    return _dropin_path(unit, DROPIN_NAME)
 
 
 def max_key(layout, version):
@@ -96,7 +80,7 @@ def resolve_item(item, mem_total, swap_total=None):
     state = item.get("state") or "present"
     if state not in ("present", "absent"):
         errors.append("%s: state %r is not present or absent" % (unit, state))
-    section = section_for(unit)
+    section = resource_section(unit)
     if section is None:
         errors.append("%s: this unit type takes no memory settings (use a .service, .slice, .socket, .mount, "
                       ".swap or .scope unit)" % unit)
@@ -170,14 +154,14 @@ def refusals_for(unit, settings, info, options):
             out.append("%s: memory_max %s (%d bytes, %s) is at or below what the unit uses now, MemoryCurrent %d "
                        "bytes (%s), plus the margin %d bytes (%s) = %d bytes: applying it would OOM-kill the "
                        "service at once; raise memory_max or set force: true on the item"
-                       % (unit, mmax["origin"], mmax["value"], mib(mmax["value"]), current, mib(current), margin,
-                          mib(margin), current + margin))
+                       % (unit, mmax["origin"], mmax["value"], format_bytes(mmax["value"]), current, format_bytes(current), margin,
+                          format_bytes(margin), current + margin))
     return out
 
 
 def render_body(unit, settings, layout, version):
     """The drop-in's settings (everything below the header) as text, keys in a fixed order."""
-    lines = ["[%s]" % section_for(unit)]
+    lines = ["[%s]" % resource_section(unit)]
     for _field, key in FIELDS:
         if key not in settings:
             continue

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every triage rule shares: thresholds and their defaults, the host's effective memory, the OOM
-events that belong to the host, size formatting, and the finding record itself.
+events that belong to the host, and the finding record itself.
 
 A finding is ``{id, severity, title, evidence, remedy}``: ``evidence`` is a list of short sentences,
 ``remedy`` is ``{text, role, vars, settings}`` where ``role`` is a role of this collection (or None),
@@ -14,6 +14,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+
+# the triage rules and the report renderers format sizes with these (defined once, in sizes)
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import (  # noqa: F401 pylint: disable=unused-import
+    format_mb as fmt_mb, size_string_mb as size_str)
 
 SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
 
@@ -74,8 +78,6 @@ DATABASE_COMMS = {
     "redis-server": "redis",
 }
 
-_MIB = 1024 * 1024
-
 
 class ThresholdError(ValueError):
     """A ``diagnose_thresholds`` entry that is unknown or of the wrong type."""
@@ -134,28 +136,6 @@ def pct(part, whole):
     if part is None or not whole:
         return None
     return round(100.0 * part / whole, 1)
-
-
-def fmt_mb(mb):
-    """A MiB count for people: ``812 MiB``, ``3.4 GiB``; ``?`` when unknown."""
-    if mb is None:
-        return "?"
-    if abs(mb) >= 1024:
-        return "%.1f GiB" % (mb / 1024.0)
-    return "%d MiB" % mb
-
-
-def size_str(mb, step=None):
-    """A MiB count rounded up to ``step`` MiB as a systemd/role size string: ``768M``, ``2G``. Without a
-    step: 16M steps under 512M, 64M steps under 4G, 256M steps above."""
-    mb = int(mb)
-    if step is None:
-        step = 16 if mb < 512 else (64 if mb < 4096 else 256)
-    if step:
-        mb = max(step, -(-mb // step) * step)
-    if mb % 1024 == 0:
-        return "%dG" % (mb // 1024)
-    return "%dM" % mb
 
 
 def memory_view(facts):

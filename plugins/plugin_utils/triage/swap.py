@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import MIB
+from ansible_collections.headroom.memory.plugins.module_utils.swap.size import auto_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     databases, finding, fmt_mb, size_str)
 
@@ -13,12 +15,9 @@ SWAP = "headroom.memory.swap"
 
 
 def swap_size_mb(ram_mb):
-    """Red Hat's table without hibernation: 2 x RAM up to 2 GB, = RAM up to 8 GB, 4 GB above."""
-    if ram_mb <= 2048:
-        return ram_mb * 2
-    if ram_mb <= 8192:
-        return ram_mb
-    return 4096
+    """The swap the remedy suggests, in MiB: the swap role's ``redhat`` policy (Red Hat's table without
+    hibernation) for ``ram_mb`` of RAM."""
+    return auto_size(ram_mb * MIB, "redhat") // MIB
 
 
 def swap_missing(facts, thresholds, ctx):

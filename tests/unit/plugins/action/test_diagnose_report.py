@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""The diagnose_report action plugin: thin over module_utils.report_write, in the controller process,
+"""The diagnose_report action plugin: thin over plugin_utils.report.files, in the controller process,
 changed=false in normal and check mode, a clear failure for bad input."""
 
 import json

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The service_limits filters are thin: they pass through to module_utils and turn bad input into AnsibleFilterError."""
+"""The service_limits filters are thin: they pass through to plugin_utils and turn bad input into AnsibleFilterError."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type

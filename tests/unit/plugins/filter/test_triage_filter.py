@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""The filters are thin: they pass through to module_utils and turn bad input into AnsibleFilterError."""
+"""The filters are thin: they pass through to plugin_utils and turn bad input into AnsibleFilterError."""
 
 import pytest
 

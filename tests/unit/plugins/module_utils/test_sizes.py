@@ -4,8 +4,9 @@
 import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import (
-    SizeError, format_size, kb_to_mb, parse_size, to_mb)
+    SizeError, format_bytes, format_mb, format_size, kb_to_mb, parse_size, size_string_mb, to_mb)
 
+MIB = 1024 ** 2
 GIB = 1024 ** 3
 
 
@@ -52,3 +53,61 @@ def test_mb_conversions_round_down_and_keep_none():
     assert to_mb(1024 ** 2 * 3 - 1) == 2
     assert kb_to_mb(2047) == 1
     assert to_mb(None) is None and kb_to_mb(None) is None
+
+
+def test_format_bytes_for_messages():
+    assert format_bytes(5 * MIB + MIB // 2) == "5.5 MiB"
+    assert format_bytes(10 * MIB + MIB // 2) == "10 MiB"
+    assert format_bytes(3 * GIB) == "3072 MiB"
+    assert format_bytes(None) == "unknown"
+
+
+def test_format_mb_for_people():
+    assert format_mb(812) == "812 MiB"
+    assert format_mb(1023) == "1023 MiB"
+    assert format_mb(1024) == "1.0 GiB"
+    assert format_mb(3482) == "3.4 GiB"
+    assert format_mb(None) == "?"
+
+
+@pytest.mark.parametrize("mb, step, text", [
+    (700, None, "704M"), (2048, None, "2G"), (10, None, "16M"), (511, None, "512M"), (512, None, "512M"),
+    (4095, None, "4G"), (4100, None, "4352M"), (4000, 512, "4G"), (2100, 512, "2560M"), (0, 16, "16M"),
+])
+def test_size_string_mb_rounds_up_to_its_step(mb, step, text):
+    assert size_string_mb(mb, step) == text
+
+
+# The messages are what a user reads when a size is refused: each names the value and what was wrong.
+@pytest.mark.parametrize("value, kwargs, message", [
+    (True, {}, "size True is a boolean, not a size"),
+    (-1, {}, "size -1 is negative"),
+    (-1.5, {}, "size -1.5 is negative"),
+    ([1], {}, "size [1] is not a string or a number"),
+    ("75%", {}, "size '75%': a percentage is not accepted here"),
+    ("75%", {"allow_percent": True}, "size '75%': a percentage needs a known total"),
+    ("100.5%", {"allow_percent": True, "total": 1000}, "size '100.5%': a percentage above 100% is not a share of the total"),
+    ("lots", {}, "size 'lots' is not understood: use bytes or a number with K, M, G or T (binary units, e.g. 512M, "
+                 "2G, 2GiB)"),
+    ("lots", {"allow_percent": True, "allow_infinity": True},
+     "size 'lots' is not understood: use bytes or a number with K, M, G or T (binary units, e.g. 512M, 2G, 2GiB), "
+     "a percentage such as 75%, or infinity"),
+])
+def test_refusals_say_what_was_wrong(value, kwargs, message):
+    with pytest.raises(SizeError) as e:
+        parse_size(value, **kwargs)
+    assert str(e.value) == message
+
+
+def test_zero_and_whole_floats_are_sizes():
+    assert parse_size(0) == 0 and parse_size(0.0) == 0
+    assert parse_size(1536.0) == 1536 and parse_size(1536.9) == 1536
+
+
+def test_a_percentage_is_a_share_up_to_the_whole_total():
+    assert parse_size("100%", total=1000, allow_percent=True) == 1000
+    assert parse_size("0%", total=1000, allow_percent=True) == 0
+
+
+def test_format_bytes_keeps_whole_mib_whole():
+    assert format_bytes(5 * MIB) == "5 MiB" and format_bytes(0) == "0 MiB"

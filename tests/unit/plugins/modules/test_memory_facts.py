@@ -1,14 +1,16 @@
 # -*- coding: utf-8 -*-
-"""memory_facts: gather_subset resolution, argument checks, and main() run against this machine's /proc."""
+"""memory_facts: gather_subset resolution, argument checks, and main() run on the fixture /proc trees."""
 
 import json
 import os
+import shutil
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import SUBSETS, resolve_subsets
 from ansible_collections.headroom.memory.plugins.modules import memory_facts
+from ansible_collections.headroom.memory.tests.unit.plugins.module_utils.facts.test_processes import add_process
 
 ALL = set(SUBSETS)
 
@@ -44,35 +46,78 @@ def run_module(capsys, args):
     return json.loads(capsys.readouterr().out)
 
 
-def test_everything_but_oom_from_this_machine(capsys):
-    result = run_module(capsys, {"gather_subset": ["!oom"], "top": 3})
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "proc")
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    """A /proc tree: the Debian 12 host's files (meminfo, swaps, sysctls, PSI, vmstat, stat), a podman
+    container's cgroup v1 view, and a few processes (one of them with the module's own pid)."""
+    proc = tmp_path / "proc"
+    shutil.copytree(os.path.join(FIXTURES, "debian12-host"), str(proc))
+    (proc / "self").mkdir()
+    shutil.copy(os.path.join(FIXTURES, "podman-v1-container", "mountinfo"), str(proc / "self" / "mountinfo"))
+    shutil.copy(os.path.join(FIXTURES, "podman-v1-container", "self-cgroup"), str(proc / "self" / "cgroup"))
+    add_process(proc, 1, "systemd", 12000, cgroup="0::/init.scope\n")
+    add_process(proc, 500, "mysqld", 2 * 1024 * 1024, cgroup="0::/system.slice/mariadb.service\n",
+                cmdline=["/usr/sbin/mysqld", "--password=hunter2"])
+    add_process(proc, 600, "php-fpm8.2", 61440)
+    add_process(proc, 601, "php-fpm8.2", 61450)
+    add_process(proc, os.getpid(), "python3", 4 * 1024 * 1024)  # the module itself: biggest, left out
+    monkeypatch.setattr(memory_facts, "PROC", str(proc))
+    monkeypatch.setattr(memory_facts, "ROOTFS", str(tmp_path / "root"))
+    return proc
+
+
+def meminfo_mb(key):
+    with open(os.path.join(FIXTURES, "debian12-host", "meminfo")) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) // 1024
+    raise KeyError(key)
+
+
+def test_everything_but_oom_from_the_fixture_tree(host, capsys):
+    result = run_module(capsys, {"gather_subset": ["!oom"], "top": 2})
     assert result["changed"] is False
     facts = result["ansible_facts"]["headroom"]
     assert set(facts) == {"memory", "vmstat", "swap", "sysctl", "pressure", "cgroup", "processes", "process_groups"}
-    assert facts["memory"]["total_mb"] > 0
-    assert facts["memory"]["available_mb"] <= facts["memory"]["total_mb"]
-    assert isinstance(facts["vmstat"]["oom_kill"], int)
-    assert set(facts["sysctl"]) >= {"vm.swappiness", "kernel.dmesg_restrict"}
-    assert facts["cgroup"]["version"] in ("1", "2", "hybrid")
-    assert 1 <= len(facts["processes"]) <= 3
-    assert all("cmdline" not in p for p in facts["processes"])
-    assert sum(g["count"] for g in facts["process_groups"]) >= len(facts["processes"])
-    assert os.getpid() not in {p["pid"] for p in facts["processes"]}  # the module itself is left out
+    memory = facts["memory"]
+    assert memory["total_mb"] == meminfo_mb("MemTotal") and memory["available_mb"] == meminfo_mb("MemAvailable")
+    assert abs(memory["used_mb"] - (meminfo_mb("MemTotal") - meminfo_mb("MemAvailable"))) <= 1  # kB difference, rounded
+    assert facts["swap"] == {"total_mb": 0, "free_mb": 0, "used_mb": 0, "devices": []}
+    assert facts["vmstat"] == {"oom_kill": 5, "pswpin": 0, "pswpout": 0, "pgmajfault": 1964}
+    assert facts["sysctl"]["vm.swappiness"] == 60 and facts["sysctl"]["kernel.dmesg_restrict"] == 1
+    assert facts["pressure"]["some"] == {"avg10": 0.0, "avg60": 0.0, "avg300": 0.0, "total_us": 5491}
+    assert facts["pressure"]["full"]["total_us"] == 4612
+    assert facts["cgroup"]["version"] == "hybrid"  # the container's mountinfo has v1 controllers and a cgroup2 mount
+    assert [p["pid"] for p in facts["processes"]] == [500, 601]   # top 2 by RSS, the module's own pid left out
+    assert facts["processes"][0]["unit"] == "mariadb.service" and "cmdline" not in facts["processes"][0]
+    groups = dict((g["comm"], g) for g in facts["process_groups"])
+    assert groups["php-fpm8.2"]["count"] == 2 and "python3" not in groups
+    assert sum(g["count"] for g in facts["process_groups"]) == 4
 
 
-def test_one_subset_returns_only_its_keys(capsys):
+def test_one_subset_returns_only_its_keys(host, capsys):
     facts = run_module(capsys, {"gather_subset": ["processes"], "top": 1, "cmdline": True})["ansible_facts"]["headroom"]
     assert set(facts) == {"processes", "process_groups"}
-    assert len(facts["processes"]) == 1 and "cmdline" in facts["processes"][0]
+    (mysqld,) = facts["processes"]
+    assert mysqld["cmdline"] == "/usr/sbin/mysqld --password=********"
 
 
-def test_check_mode_returns_the_same_keys(capsys):
+def test_check_mode_returns_the_same_facts(host, capsys):
     args = {"gather_subset": ["memory", "sysctl"]}
     normal = run_module(capsys, args)["ansible_facts"]["headroom"]
     checked = run_module(capsys, dict(args, _ansible_check_mode=True))
     assert checked["changed"] is False
-    assert set(checked["ansible_facts"]["headroom"]) == set(normal) == {"memory", "vmstat", "sysctl"}
-    assert checked["ansible_facts"]["headroom"]["sysctl"] == normal["sysctl"]
+    assert checked["ansible_facts"]["headroom"] == normal
+    assert set(normal) == {"memory", "vmstat", "sysctl"}
+
+
+def test_this_machine_answers_in_the_same_shape(capsys):
+    """One run on the live /proc: the module works on a real kernel, not only on fixtures."""
+    facts = run_module(capsys, {"gather_subset": ["memory", "swap"]})["ansible_facts"]["headroom"]
+    assert set(facts) == {"memory", "vmstat", "swap"} and facts["memory"]["total_mb"] > 0
 
 
 def test_bad_subset_fails_before_reading(capsys):

@@ -21,7 +21,8 @@ import time
 import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom import sources as oom_sources
-from ansible_collections.headroom.memory.plugins.module_utils.oom.history import collect_oom_history, resolve_sources
+from ansible_collections.headroom.memory.plugins.module_utils.oom.history import collect_oom_history
+from ansible_collections.headroom.memory.plugins.module_utils.oom.options import resolve_sources
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import (
     read_journal, read_kmsg, read_log_file, syslog_files)
 

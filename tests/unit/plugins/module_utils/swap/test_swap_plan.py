@@ -4,7 +4,7 @@
 import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.swap.plan import (
-    Refusal, absorbable, check_swapoff, default_min_free, margin, mib, plan)
+    Refusal, absorbable, check_swapoff, default_min_free, margin, plan)
 
 MIB = 1024 ** 2
 GIB = 1024 ** 3
@@ -208,5 +208,35 @@ def test_helpers():
     assert default_min_free(5 * GIB) == 512 * MIB
     assert default_min_free(50 * GIB) == GIB
     assert margin(0) == 64 * MIB and margin(GIB) == 256 * MIB
-    assert mib(5 * MIB + MIB // 2) == "5.5 MiB" and mib(3 * GIB) == "3072 MiB" and mib(None) == "unknown"
     assert check_swapoff("/s", 0, None, 0)["used_bytes"] == 0
+
+
+def test_swapoff_fits_exactly_at_the_room_and_not_a_byte_over():
+    """The memory rule at its edge: pages in use + margin equal to the room is safe, one byte more is not;
+    every part of the room counts (memory, other swap, the new file)."""
+    used = GIB
+    need = used + margin(used)
+    assert check_swapoff("/s", used, need - 3, 1, 2)["margin_bytes"] == margin(used)
+    with pytest.raises(Refusal) as e:
+        check_swapoff("/s", used, need - 3, 1, 1)
+    assert e.value.numbers["new_swap_free_bytes"] == 1
+    with pytest.raises(Refusal):
+        check_swapoff("/s", used, need - 1, None, None)   # no other swap and no new file add nothing
+    assert check_swapoff("/s", used, need, None, None)["used_bytes"] == used
+
+
+def test_unread_memory_refuses_with_the_numbers():
+    with pytest.raises(Refusal) as e:
+        check_swapoff("/s", MIB, None, 0, doing="resize")
+    assert "refusing to resize /s: 1 MiB of its pages are in use and the memory available could not be read" \
+        == e.value.message
+    assert e.value.numbers == {"used_bytes": MIB, "memory_available_bytes": None, "other_swap_free_bytes": 0,
+                               "new_swap_free_bytes": 0, "margin_bytes": margin(MIB)}
+
+
+def test_nothing_in_use_needs_no_margin():
+    assert check_swapoff("/s", 0, None, 0)["margin_bytes"] == 0
+
+
+def test_margin_is_whole_bytes():
+    assert margin(4 * GIB + 2) == GIB and isinstance(margin(4 * GIB + 2), int)

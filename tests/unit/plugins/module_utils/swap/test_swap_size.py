@@ -76,3 +76,17 @@ def test_size_errors_lists_every_problem():
     ]
     assert size_errors([{"path": "/x", "size": "auto"}], policy="nope") == [
         "swap size policy 'nope' is not one of vps, redhat, sqrt"]
+
+
+@pytest.mark.parametrize("prio, ok", [(-2, False), (-1, True), (0, True), (32767, True), (32768, False)])
+def test_priority_range_is_the_kernels(prio, ok):
+    errors = size_errors([{"path": "/swapfile", "size": "1G", "priority": prio}])
+    assert (errors == []) is ok
+
+
+def test_an_entry_without_size_is_auto_and_a_bad_entry_does_not_hide_the_next():
+    assert size_errors([{"path": "/swapfile"}]) == []
+    errors = size_errors(["not a mapping", {"path": "relative"}])
+    assert errors == ["entry 0 is not a mapping with path, size, priority, state",
+                      "entry 1 (relative): path must be an absolute path"]
+    assert size_errors([{"size": "1G"}]) == ["entry 0 (no path): path must be an absolute path"]

@@ -10,7 +10,8 @@ import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import (
     INFINITY, cgroup_layout, find_overrides, meminfo_bytes, parse_bytes, parse_dropin, parse_int, parse_show,
-    process_start_epoch, read_live_limits, read_oom_score_adj, systemd_version, unit_name)
+    process_start_epoch, read_live_limits, read_oom_score_adj, systemd_version)
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name
 
 # captured from `systemctl show -p ... svc.service nonexist.service` on bookworm (systemd 252, cgroup v1)
 SHOW = """MainPID=88

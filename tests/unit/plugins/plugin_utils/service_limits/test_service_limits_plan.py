@@ -146,6 +146,7 @@ def test_render_body_order_and_v1_mapping():
 
 def test_max_key():
     assert max_key("v1", 219) == "MemoryLimit"
+    assert max_key("v1", 230) == "MemoryLimit"  # systemd learnt MemoryMax= in v231
     assert max_key("v1", 231) == "MemoryMax"
     assert max_key("v2", 219) == "MemoryMax"
     assert max_key("v1", None) == "MemoryMax"

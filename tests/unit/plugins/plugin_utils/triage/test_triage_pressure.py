@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """memory_available_low and memory_pressure_high."""
 
+import pytest
+
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import context
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import merge_thresholds
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.pressure import (
@@ -71,3 +73,43 @@ def test_psi_full_over_critical_threshold_is_critical():
     [f] = run(memory_pressure_high, facts)
     assert f["severity"] == "critical"
     assert f["remedy"]["role"] == "headroom.memory.service_limits"
+
+
+def test_the_default_alert_lines_are_15_and_10_percent():
+    """The documented defaults at their edges: exactly 15% is fine, just under warns; under 10% is critical."""
+    facts = healthy()
+    total = facts["memory"]["total_mb"]
+    facts["memory"]["available_mb"] = total * 15 // 100
+    assert run(memory_available_low, facts) == []
+    facts["memory"]["available_mb"] = total * 149 // 1000
+    assert [f["severity"] for f in run(memory_available_low, facts)] == ["warning"]
+    facts["memory"]["available_mb"] = total * 10 // 100
+    assert [f["severity"] for f in run(memory_available_low, facts)] == ["warning"]
+    facts["memory"]["available_mb"] = total * 99 // 1000
+    assert [f["severity"] for f in run(memory_available_low, facts)] == ["critical"]
+
+
+@pytest.mark.parametrize("some, full, severity", [
+    (10.0, 0.0, "warning"),     # some at its line (10.0) warns
+    (9.99, 0.0, None),
+    (0.0, 2.0, "warning"),      # full at its warning line
+    (0.0, 10.0, "critical"),    # full at its critical line
+    (12.0, None, "warning"),    # one of the two lines missing: the other still counts
+    (None, 3.0, "warning"),
+    (None, None, None),
+])
+def test_psi_lines_are_inclusive_and_each_line_stands_alone(some, full, severity):
+    facts = healthy()
+    facts["pressure"]["some"]["avg60"] = some
+    facts["pressure"]["full"]["avg60"] = full
+    assert [f["severity"] for f in run(memory_pressure_high, facts)] == ([severity] if severity else [])
+
+
+def test_pressure_remedy_bounds_the_biggest_service():
+    facts = healthy()
+    facts["pressure"]["some"]["avg60"] = 20.0
+    [f] = run(memory_pressure_high, facts)
+    assert f["id"] == "memory_pressure_high" and f["title"] == "Memory pressure high (PSI)"
+    [entry] = f["remedy"]["vars"]["service_limits_units"]
+    assert entry["unit"] == "app.service" and "memory_high" in entry
+    assert any(e.startswith("biggest unit: app.service (") for e in f["evidence"])

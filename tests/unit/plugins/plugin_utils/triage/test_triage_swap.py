@@ -108,3 +108,14 @@ def test_heuristic_overcommit_far_beyond_ram_and_swap_is_risky():
     facts["memory"]["committed_as_mb"] = 30000  # of 18048 RAM + swap
     [f] = run(overcommit_risky, facts)
     assert "166%" in f["evidence"][0]
+
+
+def test_swap_missing_line_includes_its_own_value_and_sizes_in_512m_steps():
+    facts = no_swap(healthy())
+    facts["memory"]["total_mb"] = 8192      # at the line: still a small host
+    assert [f["id"] for f in run(swap_missing, facts)] == ["swap_missing"]
+    facts["memory"]["total_mb"] = 2300      # RAM rounds up to 2304 MiB; the suggestion to 512 MiB steps
+    [f] = run(swap_missing, facts)
+    assert f["remedy"]["vars"]["swap_files"][0]["size"] == "2560M"
+    assert f["title"] == "No swap on a 2.2 GiB host" and f["evidence"][0] == "no active swap; RAM 2.2 GiB (line 8.0 GiB)"
+    assert isinstance(swap_size_mb(2300), int)

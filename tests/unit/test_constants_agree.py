@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+"""Where a role's argument spec or a plugin's documentation must repeat a Python constant, they agree.
+
+Each rule is defined once in Python; ansible-doc and the roles' argument specs are YAML and cannot import
+it, so these tests are what keeps the copies from drifting.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+import pytest
+import yaml
+
+from ansible_collections.headroom.memory.plugins.module_utils.oom.options import SOURCE_CHOICES
+from ansible_collections.headroom.memory.plugins.module_utils.swap.size import POLICIES
+from ansible_collections.headroom.memory.plugins.modules import memory_facts, swapfile
+from ansible_collections.headroom.memory.plugins.plugin_utils.heap.plan import RUNTIMES, VIAS
+from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import (
+    OOM_POLICIES, RESTART_POLICIES)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import DEFAULT_THRESHOLDS
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+
+
+def load(*parts):
+    with open(os.path.join(ROOT, *parts)) as f:
+        return yaml.safe_load(f)
+
+
+def role_option(role, *path):
+    node = load("roles", role, "meta", "argument_specs.yml")["argument_specs"]["main"]
+    for i, name in enumerate(path):
+        node = node["options"][name] if i == 0 else node["options"][name]
+    return node
+
+
+@pytest.mark.parametrize("documented, constant", [
+    (lambda: role_option("swap", "swap_size_policy")["choices"], POLICIES),
+    (lambda: yaml.safe_load(swapfile.DOCUMENTATION)["options"]["size_policy"]["choices"], POLICIES),
+    (lambda: yaml.safe_load(memory_facts.DOCUMENTATION)["options"]["oom_sources"]["choices"], SOURCE_CHOICES),
+    (lambda: role_option("service_limits", "service_limits_units", "oom_policy")["choices"], OOM_POLICIES),
+    (lambda: role_option("service_limits", "service_limits_units", "restart")["choices"], RESTART_POLICIES),
+    (lambda: role_option("heap", "heap_services", "runtime")["choices"], RUNTIMES),
+    (lambda: role_option("heap", "heap_services", "via")["choices"], VIAS["java"]),
+], ids=["swap role policy", "swapfile policy", "memory_facts oom_sources", "service_limits oom_policy",
+        "service_limits restart", "heap runtime", "heap via"])
+def test_choices_match_the_python_constant(documented, constant):
+    assert list(documented()) == list(constant)
+
+
+def test_node_takes_a_subset_of_the_java_vias():
+    assert set(VIAS["node"]) <= set(VIAS["java"]) and set(VIAS) == set(RUNTIMES)
+
+
+def test_triage_filter_documents_every_threshold_default():
+    doc = load("plugins", "filter", "triage.yml")["DOCUMENTATION"]["options"]["thresholds"]["description"]
+    text = " ".join(doc)
+    documented = dict((key, yaml.safe_load(value.rstrip(".")))
+                      for key, value in re.findall(r"C\((\w+)\)=(\[[^\]]*\]|[^\s,;]+)", text))
+    mentioned = set(re.findall(r"C\((\w+)\)", text))
+    assert mentioned >= set(DEFAULT_THRESHOLDS), "thresholds the filter's documentation leaves out"
+    assert set(documented) <= set(DEFAULT_THRESHOLDS), "documented thresholds the code does not know"
+    for key, value in documented.items():
+        assert value == DEFAULT_THRESHOLDS[key], key
