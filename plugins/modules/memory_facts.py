@@ -97,6 +97,9 @@ options:
         any time format, C(journalctl) short and JSON output, C(/dev/kmsg) copies, earlyoom output).
       - Always read when given, in addition to O(oom_sources); O(oom_sources=[files]) reads only these and
         needs at least one.
+      - Only regular files are read (a FIFO, a device such as C(/dev/zero) or a socket is reported as an C(error)
+        source, never opened for reading), each for at most 8 GiB of (decompressed) text and 120 seconds; a file cut
+        short (a truncated gzip, a budget reached) keeps the kills read before the cut and is reported as C(error).
     type: list
     elements: path
     default: []

@@ -99,7 +99,7 @@ def _cost(func, text):
 def test_two_megabyte_pathological_line_costs_about_what_a_plain_line_of_that_length_costs(unit):
     size = 2 * 1024 * 1024
     line = (unit * (size // len(unit) + 1))[:size]
-    baseline = unit + ' ' * (size - len(unit))  # the same kind of line, with nothing to backtrack over
+    baseline = unit + '.' * (size - len(unit))  # the same kind of line, with nothing to backtrack over
     assert parse_kernel(line) in (None, ) or parse_kernel(line)[0] in ('killed', 'select', 'constraint', 'cont')
     assert parse_killed(line) is None or parse_killed(line)['pid'] == 1
     slow = min(_cost(parse_kernel, line) for _ in range(2))
@@ -244,3 +244,73 @@ def test_earlyoom_colour_codes_on_a_terminal_copy():
              '\x1b[0m\x1b[31mprocess 9 exited after 0.100 seconds', '\x1b[0mmem avail: 1 of 2 MiB (50.00%)']
     events = events_of(lines)
     assert [(e['killer'], e['victim']['pid']) for e in events] == [('earlyoom', 9)]
+
+
+# sources: special files, budgets, truncated compressed files ------------------------------------------------
+
+KILL_LINE = ('[  10.0] Out of memory: Killed process %d (hog) total-vm:8kB, anon-rss:4kB, file-rss:0kB, '
+             'shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0\n')
+
+
+def _read(path, **kw):
+    from ansible_collections.headroom.memory.plugins.module_utils.oom_sources import read_log_file
+    return read_log_file(str(path), **kw)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+    fifo = tmp_path / 'pipe'
+    os.mkfifo(str(fifo))  # open() of a FIFO with no writer blocks forever without O_NONBLOCK
+    state, records = _read(fifo)
+    assert (state['status'], records) == ('error', [])
+    assert 'not a regular file' in state['msg'] and str(fifo) in state['msg']
+
+
+def test_dev_zero_is_refused():
+    state, records = _read('/dev/zero')
+    assert (state['status'], records) == ('error', [])
+    assert 'not a regular file' in state['msg']
+
+
+def test_a_symlink_to_a_device_is_refused(tmp_path):
+    link = tmp_path / 'kern.log'
+    link.symlink_to('/dev/zero')
+    assert _read(link)[0]['status'] == 'error'
+
+
+def test_size_budget_stops_a_huge_file_and_keeps_what_was_read(tmp_path):
+    path = tmp_path / 'big.log'
+    with open(str(path), 'w') as f:
+        for pid in range(1, 2001):
+            f.write(KILL_LINE % pid)
+            f.write('x' * 2000 + '\n')
+    state, records = _read(path, max_bytes=1 << 20)
+    assert state['status'] == 'error' and 'budget' in state['msg']
+    assert 0 < len(records) < 2000
+
+
+def test_time_budget(tmp_path, monkeypatch):
+    from ansible_collections.headroom.memory.plugins.module_utils import oom_sources
+    path = tmp_path / 'k.log'
+    path.write_text(''.join(KILL_LINE % pid for pid in range(1, 50)) * 200)
+    clock = iter(range(0, 10 ** 6, 100))
+    monkeypatch.setattr(oom_sources, '_monotonic', lambda: next(clock))
+    state, _unused = _read(path, max_seconds=50, chunk=4096)
+    assert state['status'] == 'error' and 'budget' in state['msg']
+
+
+@pytest.mark.parametrize('compress', ['gzip', 'bz2', 'lzma'])
+def test_truncated_small_compressed_file_yields_its_readable_kills(tmp_path, compress):
+    import bz2
+    import gzip
+    import lzma
+    mod = {'gzip': gzip, 'bz2': bz2, 'lzma': lzma}[compress]
+    raw = ''.join(KILL_LINE % pid for pid in range(1, 5000)).encode()
+    # bzip2 decodes whole blocks only: small blocks (100 kB) so that whole ones precede the cut
+    data = mod.compress(raw, 1) if compress == 'bz2' else mod.compress(raw)
+    path = tmp_path / 'kern.log.1'
+    path.write_bytes(data[:len(data) * 3 // 4])
+    state, records = _read(path)
+    assert state['status'] == 'error' and 'truncated' in state['msg']
+    pids = [int(r[4].split()[5]) for r in records]
+    assert len(pids) > 50 and pids == list(range(1, len(pids) + 1))
