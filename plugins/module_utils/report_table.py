@@ -21,8 +21,8 @@ def _text(value):
 def _row(host):
     s = host.get("summary")
     if not s:
-        return (_text(host["host"]), "-", "-", "-", "-", "%s: %s" % (_text(host["status"]).upper(),
-                                                                    _text((host.get("message") or "")[:60])))
+        status = "%s: %s" % (_text(host["status"]).upper(), _text((host.get("message") or "")[:60]))
+        return (_text(host["host"]), "-", "-", "-", "-", status)
     avail = fmt_mb(s["available_mb"])
     if s.get("available_pct") is not None:
         avail += " (%d%%)" % round(s["available_pct"])

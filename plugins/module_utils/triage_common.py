@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
@@ -115,7 +116,7 @@ def merge_thresholds(overrides=None):
                 value = float(value) if isinstance(default, float) else int(value)
             except (TypeError, ValueError):
                 raise ThresholdError("diagnose_thresholds.%s: expected a number, got %r" % (key, value))
-        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        if isinstance(value, float) and not math.isfinite(value):
             raise ThresholdError("diagnose_thresholds.%s: expected a finite number, got %r" % (key, value))
         merged[key] = value
     return merged

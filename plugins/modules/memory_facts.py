@@ -578,7 +578,7 @@ ansible_facts:
                   C(oom-kill:) summary line names the victim (the sizes only the C(Killed process) line prints are
                   V(null)), C(complete=false) when the victim is unknown.
                 - Only the kernel's own report lines count (at the start of a kernel message, fields in the kernel's
-                  order): kill text inside another message (a file name, an audit record) is never a kill.
+                  order); kill text inside another message (a file name, an audit record) is never a kill.
                 - A systemd C(A process of this unit has been killed by the OOM killer) / C(Failed with result 'oom-kill')
                   notice is not an event of its own; it gives the kill its C(unit). When no source holds the kill
                   itself, the notice is kept as one event with C(complete=false) and only C(time), C(killer) and

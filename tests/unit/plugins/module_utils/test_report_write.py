@@ -25,8 +25,8 @@ def fleet():
 
 def test_report_files_names_every_file_and_remedy_vars_only_for_hosts_read():
     files = report_files(fleet())
-    assert sorted(files) == ["index.html", "remedy-vars/db1.yml", "remedy-vars/web_1_-%s.yml" % WEB1_HASH, "report.json",
-                            "report.md"]
+    assert sorted(files) == ["index.html", "remedy-vars/db1.yml", "remedy-vars/web_1_-%s.yml" % WEB1_HASH,
+                             "report.json", "report.md"]
     assert json.loads(files["report.json"]) == json.loads(json.dumps(fleet()))
     assert files["report.json"].endswith("}\n")
     assert files["index.html"].lstrip().lower().startswith("<!doctype html>")
