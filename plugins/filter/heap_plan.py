@@ -37,9 +37,17 @@ def heap_plan(items, info, java_versions=None):
     return heap.plan(items, info["units"], info["host"], versions)
 
 
+def heap_preflight(items):
+    """Errors in heap_services that need no host (empty list when all is well): for the preflight."""
+    return heap.preflight(items)
+
+
 def heap_edit_default(text, variable, flags):
     """An /etc/default file's text with the variable carrying the heap flags."""
-    return heap.edit_default_file(text, variable, flags)
+    try:
+        return heap.edit_default_file(text, variable, flags)
+    except ValueError as e:
+        raise AnsibleFilterError("heap: %s" % e)
 
 
 def heap_restart(the_plan, info, changed_paths=None):
@@ -61,6 +69,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "heap_plan": heap_plan,
+            "heap_preflight": heap_preflight,
             "heap_edit_default": heap_edit_default,
             "heap_restart": heap_restart,
         }

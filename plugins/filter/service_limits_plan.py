@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import (
-    live_changes, plan, report, restart_needed)
+    live_changes, plan, preflight, report, restart_needed)
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 
 
@@ -16,6 +16,11 @@ def _info(info):
     if not isinstance(info, dict) or "units" not in info or "host" not in info:
         raise AnsibleFilterError("service_limits filters need the registered result of headroom.memory.unit_memory_info")
     return info
+
+
+def service_limits_preflight(items, margin="64M"):
+    """Errors in the role's input that need no host (empty list when all is well): for the preflight."""
+    return preflight(items, margin)
 
 
 def service_limits_plan(items, info, margin="64M", allow_unkillable=False, allow_missing_units=False,
@@ -56,6 +61,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "service_limits_plan": service_limits_plan,
+            "service_limits_preflight": service_limits_preflight,
             "service_limits_live": service_limits_live,
             "service_limits_restart": service_limits_restart,
             "service_limits_report": service_limits_report,

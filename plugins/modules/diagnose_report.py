@@ -17,8 +17,11 @@ description:
     task runs for).
   - C(index.html) is self-contained (inline CSS and SVG, no network), C(report.md) is for tickets and chat,
     C(report.json) is the report itself for machines, and C(remedy-vars/<host>.yml) holds the suggested role
-    variables of every host that was read (characters other than letters, digits, C(_), C(.) and C(-) in the
-    host name become C(_)).
+    variables of every host that was read. A host name of lower-case letters, digits, C(_), C(.) and C(-) is the
+    file name as it is; any other name becomes a slug (other characters as C(_)) plus C(-) and 10 hex digits of
+    its SHA-256, so that no two inventory hosts (C(a:b), C(a_b), C(a/b), C(A_B)) share a file.
+  - Every text of the data (host, process, unit and log names, messages) is escaped for its file (HTML, Markdown),
+    with control characters replaced, so that nothing in the data becomes markup or reaches a terminal raw.
   - Each file is written atomically (a temporary file in the same directory renamed over it), mode C(0644);
     missing directories are created. A path that would leave O(dest) is refused before anything is written.
   - The report is output, not a change to a managed host, so the task always returns C(changed=false) and
@@ -34,7 +37,7 @@ options:
   dest:
     description:
       - The report directory on the controller. Created if missing; existing report files in it are replaced,
-        other files are left alone.
+        other files are left alone. An empty value is refused (it would mean the current directory).
     type: path
     required: true
 extends_documentation_fragment:

@@ -97,6 +97,9 @@ options:
         any time format, C(journalctl) short and JSON output, C(/dev/kmsg) copies, earlyoom output).
       - Always read when given, in addition to O(oom_sources); O(oom_sources=[files]) reads only these and
         needs at least one.
+      - Only regular files are read (a FIFO, a device such as C(/dev/zero) or a socket is reported as an C(error)
+        source, never opened for reading), each for at most 8 GiB of (decompressed) text and 120 seconds; a file cut
+        short (a truncated gzip, a budget reached) keeps the kills read before the cut and is reported as C(error).
     type: list
     elements: path
     default: []
@@ -571,7 +574,11 @@ ansible_facts:
                 - One entry per OOM kill, oldest first; events with no wall-clock time come last, ordered by kernel time.
                 - One C(Killed process) line of the kernel, one systemd-oomd kill, or one earlyoom victim (earlyoom signalling
                   the same pid again within 60 seconds is the same event).
-                - A kernel report cut off before its C(Killed process) line is listed with C(complete=false).
+                - A kernel report cut off before its C(Killed process) line is listed too, with C(complete=true) when its
+                  C(oom-kill:) summary line names the victim (the sizes only the C(Killed process) line prints are
+                  V(null)), C(complete=false) when the victim is unknown.
+                - Only the kernel's own report lines count (at the start of a kernel message, fields in the kernel's
+                  order); kill text inside another message (a file name, an audit record) is never a kill.
                 - A systemd C(A process of this unit has been killed by the OOM killer) / C(Failed with result 'oom-kill')
                   notice is not an event of its own; it gives the kill its C(unit). When no source holds the kill
                   itself, the notice is kept as one event with C(complete=false) and only C(time), C(killer) and
@@ -696,7 +703,10 @@ ansible_facts:
                   sample: hog.service
                 complete:
                   description:
-                    - V(true) when the kill line was seen; V(false) for a report cut off before it, or a kill known only from
+                    - V(true) when the victim is known (pid and comm from the C(Killed process) line or the C(oom-kill:)
+                      summary line; the fields neither printed are V(null)), and for every systemd-oomd and earlyoom kill.
+                    - V(false) for a report cut off before the victim was named (only the C(invoked oom-killer) head, or a
+                      C(Kill process .. or sacrifice child) selection without its kill), or a kill known only from
                       systemd's notice.
                   type: bool
                   sample: true

@@ -96,6 +96,8 @@ options:
   fstab_options:
     description:
       - Mount options of the fstab line. C(pri=<priority>) is added when O(priority) is set.
+      - Comma-separated options only; a value with a blank, a line break or another control character, a C(#)
+        or an empty option fails before anything changes (it would add or corrupt fstab lines).
     type: str
     default: sw,nofail
   method:
@@ -457,6 +459,10 @@ def check_params(module):
         module.fail_json(msg="path %r must be absolute" % p["path"])
     if p["priority"] is not None and not -1 <= p["priority"] <= 32767:
         module.fail_json(msg="priority %d is out of range: swap priorities are -1 to 32767" % p["priority"])
+    try:
+        fstab_lib.check_options(p["fstab_options"])
+    except ValueError as e:
+        module.fail_json(msg=str(e))
 
 
 def wanted(module, sw, cur):

@@ -11,7 +11,11 @@ Each event has exactly the keys ``time, uptime_s, killer, scope, constraint, vic
 task_memcg, cgroup, unit, complete, sources`` (see ``new_event``). Rules:
 
 - One event per ``Killed process`` line (kernel), per systemd-oomd kill, per earlyoom victim. A kernel
-  report cut off before its ``Killed process`` line is an event with ``complete: false``.
+  report cut off before its ``Killed process`` line is an event too: ``complete: true`` when its
+  ``oom-kill:`` summary names the victim (pid and comm; the sizes it lacks are null), ``complete: false``
+  when the victim is not known. ``complete`` means "the victim is known".
+- The ``oom-kill:`` summary the kernel prints with pr_cont may arrive in pieces (a piece may be a bare
+  cgroup path after ``oom_memcg=``/``task_memcg=``): the pieces are joined.
 - The lines of one report are tied together by order within one source: the ``invoked oom-killer`` line
   and the ``CPU: .. PID: .. Comm:`` line give the trigger, ``oom-kill:`` / ``Task in`` the memcgs and the
   constraint, ``Kill process .. or sacrifice child`` the scope on old kernels. Lines of other programs in
@@ -119,6 +123,7 @@ class _KernelReports(object):
                 hint = head['hint']
                 if hint:
                     event['victim'].update(pid=hint['pid'], comm=hint['comm'], uid=hint['uid'])
+                    event['complete'] = True
             if select is not None:
                 if event['_wall'] is None and event['uptime_s'] is None:
                     _set_time(event, select['wall'], select['up'])
@@ -130,6 +135,10 @@ class _KernelReports(object):
         self.head = None
         self.select = None
         self.split_text = None
+
+    def wants_value(self):
+        """Whether a split ``oom-kill:`` line ends in ``=``: its next piece may be a bare cgroup path."""
+        return self.head is not None and self.split_text is not None and self.split_text.endswith('=')
 
     def _head_open(self, wall, up):
         """The current report may still take kills: none yet, or a kill of the same report an instant ago."""
@@ -176,7 +185,10 @@ class _KernelReports(object):
         elif kind == 'cont':
             if head is not None and self.split_text is not None:
                 piece = f['text']
-                self.split_text += piece if piece.startswith(',') else ',' + piece
+                if f.get('value') or piece.startswith(','):
+                    self.split_text += piece
+                else:
+                    self.split_text += ',' + piece
                 fields = parse_oom_kill(self.split_text)
                 self._constraint(fields)
                 if not fields['partial']:
@@ -229,6 +241,10 @@ def events_from_records(records, source):
         parsed = None
         if ident is None or ident == 'kernel':
             parsed = parse_kernel(msg)
+            if parsed is None and kernel.wants_value():
+                piece = msg.strip()
+                if piece.startswith('/') and ' ' not in piece:
+                    parsed = ('cont', {'text': piece, 'value': True})
             if parsed is not None:
                 kind, fields = parsed
                 if kind == 'constraint' and fields['partial']:

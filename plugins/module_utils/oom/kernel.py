@@ -21,6 +21,14 @@
 A process name may hold spaces, brackets and parentheses (``my hog (test)``, ``runc:[2:INIT]``,
 ``(resolved)`` printed as ``((resolved))``): the name is cut at the fields that follow it, never at the
 first ``)``.
+
+Only the kernel's own report lines count: every pattern is anchored at the start of the message (after the
+transport prefix oom_lines removed) and reads the fields in the kernel's order, so that kill text inside
+another kernel message (a path in "process 'x' launched '...'", an audit record's ``name=``, a USB product
+string) is never taken for a kill. The ``invoked oom-killer`` line's comm is at most ``COMM_MAX``
+characters (the kernel's TASK_COMM_LEN is 16 bytes), in every line. Every pattern runs in time linear in the message:
+no pattern is searched at every position of a line, and the greedy process-name groups only backtrack
+over one line once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,7 +37,8 @@ __metaclass__ = type
 
 import re
 
-_INVOKED_RE = re.compile(r'^(?P<comm>.*?) invoked oom-killer: (?P<rest>gfp_mask=.*)$')
+COMM_MAX = 64  # characters: 15 bytes of comm, each possibly printed as a 4-character \\xNN escape
+_INVOKED_RE = re.compile(r'^(?P<comm>.{1,%d}?) invoked oom-killer: (?P<rest>gfp_mask=.*)$' % COMM_MAX)
 _GFP_RE = re.compile(r'gfp_mask=(?P<gfp>0x[0-9a-fA-F]+(?:\([^)]*\))?)')
 _ORDER_RE = re.compile(r'\border=(?P<order>-?\d+)')
 _SCORE_ADJ_RE = re.compile(r'\boom_score_adj=(?P<adj>-?\d+)')
@@ -37,16 +46,17 @@ _CPU_RE = re.compile(
     r'^(?:CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: |Pid: (?P<pid2>\d+), comm: )(?P<comm>.*?)'
     r'(?: veid: \d+)?(?: (?:Not tainted|Tainted:)|$)')
 _SELECT_RE = re.compile(
-    r'(?P<pfx>Memory cgroup out of memory|Out of memory(?: \([^)]*\))?): [Kk]ill process (?P<pid>\d+) '
-    r'\((?P<comm>.*)\) score (?P<score>-?\d+) or (?:sacrifice|a) child')
+    r'^(?P<pfx>Memory cgroup out of memory|Out of memory(?: \([^)]*\))?): [Kk]ill process (?P<pid>\d+) '
+    r'\((?P<comm>.{0,%d})\) score (?P<score>-?\d+) or (?:sacrifice|a) child\s*$' % COMM_MAX)
 _KILLED_RE = re.compile(
-    r'(?:(?P<pfx>Memory cgroup out of memory|Out of memory(?: \([^)]*\))?): )?Killed process (?P<pid>\d+)'
-    r'(?:, UID (?P<uid6>\d+),)? \((?P<comm>.*)\)'
-    r'(?P<rest>(?:,? (?:UID \d+,|total-vm:|vsz:|anon-rss:).*)?)$')
+    r'^(?:(?P<pfx>Memory cgroup out of memory|Out of memory(?: \([^)]*\))?): )?Killed process (?P<pid>\d+)'
+    r'(?:, UID (?P<uid6>\d+),)? \((?P<comm>.{0,%d})\)'
+    r'(?P<rest>(?:,? (?:UID \d+,|total-vm:|vsz:|anon-rss:).*)?)$' % COMM_MAX)
 _KB_RE = re.compile(r'(total-vm|vsz|anon-rss|file-rss|shmem-rss|pgtables):(\d+)kB')
 _UID_RE = re.compile(r'\bUID[: ](\d+)')
 _ADJ_RE = re.compile(r'\boom_score_adj:(-?\d+)')
-_OOMKILL_TAIL_RE = re.compile(r',?\btask=(?P<comm>.*),pid=(?P<pid>-?\d+),uid=(?P<uid>\d+)\s*$')
+_PID_UID_END_RE = re.compile(r',pid=(?P<pid>-?\d+),uid=(?P<uid>\d+)\s*$')
+_TASK_RE = re.compile(r'(?:^|(?<=\W))task=')
 _CONT_RE = re.compile(r'^,?(?:cpuset=|mems_allowed=|global_oom|oom_memcg=|task_memcg=|task=)')
 _TASK_IN_RE = re.compile(r'^Task in (?P<task>.*) killed as a result of limit of (?P<oom>.*?)\s*$')
 _REAPED_RE = re.compile(r'^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*)\), now ')
@@ -70,11 +80,15 @@ def parse_oom_kill(text):
     m = re.match(r'oom-kill:constraint=(\w+)', text)
     if m:
         fields['constraint'] = m.group(1)
-    tail = _OOMKILL_TAIL_RE.search(text)
     head = text
-    if tail:
-        head = text[:tail.start()]
-        fields.update(comm=tail.group('comm'), pid=int(tail.group('pid')), uid=int(tail.group('uid')), partial=False)
+    end = _PID_UID_END_RE.search(text)
+    task = _TASK_RE.search(text, 0, end.start()) if end else None
+    if task:
+        head = text[:task.start()]
+        if head.endswith(','):
+            head = head[:-1]
+        fields.update(comm=text[task.end():end.start()], pid=int(end.group('pid')), uid=int(end.group('uid')),
+                      partial=False)
     fields['global_oom'] = ',global_oom' in head or head.startswith('global_oom')
     m = re.search(r'(?:^|,)oom_memcg=(.*?)(?=,task_memcg=|$)', head)
     if m:
@@ -87,7 +101,7 @@ def parse_oom_kill(text):
 
 def parse_killed(msg):
     """Fields of a ``Killed process`` line, or None."""
-    m = _KILLED_RE.search(msg)
+    m = _KILLED_RE.match(msg)
     if not m:
         return None
     fields = {'pid': int(m.group('pid')), 'comm': m.group('comm'), 'uid': None, 'total_vm_kb': None,
@@ -132,7 +146,7 @@ def parse_kernel(msg):
         fields = parse_killed(msg)
         return ('killed', fields) if fields else None
     if 'ill process' in msg:
-        m = _SELECT_RE.search(msg)
+        m = _SELECT_RE.match(msg)
         if m:
             return 'select', {'pid': int(m.group('pid')), 'comm': m.group('comm'), 'scope': _scope_of(m.group('pfx'))}
         return None

@@ -16,8 +16,12 @@ reports from, and returns a record ``(wall, uptime, ident, pid, msg)``:
 Formats: ``dmesg`` (``[ 123.456]``, with ``<3>`` priorities and ``[T71]``/``[C3]`` caller ids),
 ``dmesg -T``, ``dmesg --time-format iso``, BSD syslog (year inferred from a reference time), RFC 3339
 syslog, journalctl ``short``, ``short-precise``, ``short-iso``, ``short-iso-precise``,
-``short-monotonic`` and ``json``, and /dev/kmsg records (also as lines of a saved copy). Local times (syslog, ``dmesg -T``, journal
-``short``) are read in the local time zone of the host running this code.
+``short-monotonic`` and ``json``, and /dev/kmsg records (also as lines of a saved copy), and a program's
+raw output behind a colon-terminated time stamp (``Jun 12 06:39:16: msg``, ``2026-06-12 06:39:16: msg``, as
+wrappers of earlyoom's stdout write it; terminal colour codes at a line's start are dropped). Local times
+(syslog, ``dmesg -T``, journal ``short``) are read in the local time zone of the host running this code.
+A syslog time stamp without a year is placed in the latest year that puts it no later than the reference
+time plus ``FUTURE_SKEW`` seconds (``Feb 29`` in the latest leap year that does).
 Nothing here raises on bad input: an unknown line comes back as a message without times.
 """
 
@@ -42,6 +46,14 @@ _IDENT = r'(?P<ident>[^\s\[\]:]+)(?:\[(?P<pid>\d+)\])?:(?: |$)'
 _BSD_RE = LazyPattern(
     r'^' + _MON + r' +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{1,9}))? '
     r'(?P<host>\S+) ' + _IDENT + r'(?P<msg>.*)$', re.S)
+# a program's output behind a wrapper's time stamp: "Jun 12 06:39:16: msg"
+_BSD_COLON_RE = LazyPattern(
+    r'^' + _MON + r' +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{1,9}))?: (?P<msg>.*)$', re.S)
+# "2026-06-12 06:39:16: msg", "2026-06-12T06:39:18.5+02:00: msg"
+_ISO_COLON_RE = LazyPattern(
+    r'^(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[T ](?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?'
+    r'(?P<tz>Z|[+-]\d\d:?\d\d)?: (?P<msg>.*)$', re.S)
+_SGR_RE = re.compile(r'^(?:\x1b\[[0-9;]*m)+')
 # "2026-11-25T19:11:05+0000 host kernel: msg" (journal short-iso[-precise], rsyslog RFC 3339)
 _ISO_SYSLOG_RE = LazyPattern(
     r'^(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[T ](?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{1,9}))?'
@@ -99,17 +111,33 @@ def local_epoch(y, mo, d, h, mi, s):
         return None
 
 
-def infer_year(mon, day, ref):
-    """Year of a syslog 'Mon DD' time stamp written at or before ``ref`` (epoch; a file's mtime or now).
+FUTURE_SKEW = 600  # seconds a syslog time may lie after the reference (clocks, a file's mtime granularity)
 
-    A date that would lie more than two days after ``ref`` belongs to the previous year (a log that spans
-    New Year, read in January).
+
+def syslog_epoch(mon, day, h, mi, s, ref):
+    """Epoch of a syslog 'Mon DD hh:mm:ss' written at or before ``ref`` (epoch; a file's mtime or now), or None.
+
+    The latest year that puts it no later than ``ref + FUTURE_SKEW`` (a log spanning New Year read in
+    January; ``Dec  1`` read on 30 Nov is last year's); ``Feb 29`` only in a leap year.
     """
+    if not 1 <= mon <= 12:
+        return None
     year = time.localtime(ref).tm_year
-    t = local_epoch(year, mon, day, 12, 0, 0)
-    if t is not None and t > ref + 2 * 86400:
-        return year - 1
-    return year
+    for y in range(year, year - 9, -1):
+        if not 1 <= day <= calendar.monthrange(y, mon)[1]:
+            continue
+        t = local_epoch(y, mon, day, h, mi, s)
+        if t is None:
+            return None
+        if t <= ref + FUTURE_SKEW:
+            return t
+    return None
+
+
+def infer_year(mon, day, ref, h=12, mi=0, s=0):
+    """Year of a syslog 'Mon DD' time stamp written at or before ``ref`` (see syslog_epoch); None if impossible."""
+    t = syslog_epoch(mon, day, h, mi, s, ref)
+    return None if t is None else time.localtime(t).tm_year
 
 
 def split_kernel_prefix(msg):
@@ -124,6 +152,8 @@ def split_kernel_prefix(msg):
 def split_line(line, ref=None):
     """Split one text log line -> (wall, uptime, ident, pid, msg). ``ref``: epoch used to infer syslog years."""
     line = line.rstrip('\r\n')
+    if line[:1] == '\x1b':
+        line = _SGR_RE.sub('', line)
     wall = None
     ident = None
     pid = None
@@ -133,13 +163,15 @@ def split_line(line, ref=None):
     first = line[:1]
     if first.isalpha():
         m = _BSD_RE.match(line)
-        if m:
-            mon = MONTHS[m.group('mon')]
-            day = int(m.group('day'))
-            year = infer_year(mon, day, ref if ref is not None else time.time())
-            wall = local_epoch(year, mon, day, int(m.group('h')), int(m.group('mi')), int(m.group('s')))
+        colon = None if m else _BSD_COLON_RE.match(line)
+        if m or colon:
+            m = m or colon
+            wall = syslog_epoch(MONTHS[m.group('mon')], int(m.group('day')), int(m.group('h')), int(m.group('mi')),
+                                int(m.group('s')), ref if ref is not None else time.time())
             if wall is not None:
                 wall += _frac(m.group('frac'))
+            if colon:
+                return wall, None, None, None, colon.group('msg')
     elif first.isdigit():
         m = _KMSG_LINE_RE.match(line)
         if m:
@@ -153,7 +185,9 @@ def split_line(line, ref=None):
             up, msg = split_kernel_prefix(m.group('msg'))
             return wall, up, None, None, msg
         m = _ISO_SYSLOG_RE.match(line)
-        if m:
+        colon = None if m else _ISO_COLON_RE.match(line)
+        if m or colon:
+            m = m or colon
             args = (int(m.group('y')), int(m.group('mo')), int(m.group('d')), int(m.group('h')),
                     int(m.group('mi')), int(m.group('s')))
             if m.group('tz'):
@@ -162,6 +196,8 @@ def split_line(line, ref=None):
                 wall = local_epoch(*args)
             if wall is not None:
                 wall += _frac(m.group('frac'))
+            if colon:
+                return wall, None, None, None, colon.group('msg')
     elif first == '[':
         m = _DMESG_T_RE.match(line)
         if m:

@@ -8,7 +8,7 @@ expression for ``ill`` (kept only when it reads ``Kill``/``kill``; faster than t
 and decoded. Every line an OOM report needs holds one of them: ``invoked oom-killer``, ``oom-kill:``,
 ``[Kk]ill process``, ``Killed process``, ``Task in .. killed as a result of limit``, systemd-oomd's
 ``Killed /..`` / ``Marked .. for killing``, systemd's ``killed by the OOM killer`` / ``'oom-kill'`` /
-``systemd-oomd killed``, earlyoom's ``Killing process`` and ``sending SIGTERM``; a hit line is kept only when it
+``systemd-oomd killed``, earlyoom's ``Killing process``, ``killing process`` and ``sending SIGTERM``; a hit line is kept only when it
 holds one of those phrases (``PHRASES``, plain ``in`` tests on the bytes), so that a log full of other "kill"
 lines costs little more than reading it. The lines that carry no
 marker but belong to a report (the ``CPU: .. PID: .. Comm:`` line after ``invoked oom-killer``, the
@@ -30,7 +30,8 @@ _ILL_RE = re.compile(b'ill')
 _SIG = b'sending SIG'
 _KK = (ord('K'), ord('k'))
 # a hit line is kept only when it holds one of these (cheap `in` tests on the line, before any decoding)
-PHRASES = ('oom-kill', 'Kill process', 'kill process', 'Killed process', 'Killing process', 'killed as a result of limit',
+PHRASES = ('oom-kill', 'Kill process', 'kill process', 'Killed process', 'Killing process', 'killing process',
+           'killed as a result of limit',
            'Killed /', 'for killing', 'OOM killer', 'systemd-oomd killed', 'sending SIG')
 _PHRASES = tuple(p.encode() for p in PHRASES)
 # what may follow / precede the "ill" of a phrase: tested at the hit, so that other "kill"s cost no line cutting

@@ -21,6 +21,7 @@ import errno
 import glob
 import os
 import shutil
+import stat
 import time
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.lines import split_json, split_kmsg, split_line
@@ -199,34 +200,147 @@ def read_journal(run_command, since=None, name='journal', timeout=COMMAND_TIMEOU
     return status(name, 'read', entries, text if text and not out else ''), records
 
 
-def _open_log(path):
-    """Binary file object for a plain, gzip, bzip2 or xz log (chosen by its first bytes)."""
-    with open(path, 'rb') as probe:
-        magic = probe.read(6)
-    if magic[:2] == b'\x1f\x8b':
-        import gzip
-        return gzip.open(path, 'rb')
-    if magic[:3] == b'BZh':
-        import bz2
-        return bz2.open(path, 'rb')
-    if magic[:6] == b'\xfd7zXZ\x00':
+FILE_MAX_BYTES = 8 << 30     # decompressed bytes read from one log file (a gzip bomb stops here)
+FILE_MAX_SECONDS = 120       # seconds spent on one log file
+_READ_BLOCK = 1 << 16
+_monotonic = time.monotonic
+
+
+class _Decompressed(object):
+    """A compressed stream read through an incremental decompressor: ``read(n)`` returns what was decoded,
+    also when the stream is cut short (then ``truncated`` is set once the data before the cut is returned)."""
+
+    def __init__(self, raw, kind):
+        self.raw = raw
+        self.kind = kind
+        self.dec = self._decompressor()
+        self.buf = b''
+        self.truncated = False
+        self.done = False
+
+    def _decompressor(self):
+        if self.kind == 'gzip':
+            import zlib
+            return zlib.decompressobj(16 + 15)
+        if self.kind == 'bzip2':
+            import bz2
+            return bz2.BZ2Decompressor()
         import lzma
-        return lzma.open(path, 'rb')
-    return open(path, 'rb')
+        return lzma.LZMADecompressor()
+
+    def _fill(self):
+        data = self.raw.read(_READ_BLOCK)
+        if not data:
+            if not self.dec.eof:
+                self.truncated = True
+            self.done = True
+            return
+        while data:
+            self.buf += self.dec.decompress(data)
+            if not self.dec.eof:
+                return
+            data = self.dec.unused_data  # concatenated members (gzip -c a b, pbzip2, xz --single-stream off)
+            if not data:
+                data = self.raw.read(_READ_BLOCK)
+                if not data:
+                    self.done = True
+                    return
+            self.dec = self._decompressor()
+
+    def read(self, size):
+        while len(self.buf) < size and not self.done:
+            self._fill()
+        out, self.buf = self.buf[:size], self.buf[size:]
+        return out
+
+    def close(self):
+        self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
-def read_log_file(path, name=None):
-    """One log file (syslog, kern.log, dmesg or journalctl output, kmsg copy; plain or compressed)."""
+class _Budget(object):
+    """A file object that stops after ``max_bytes`` or ``max_seconds`` (``exceeded``: 'size' or 'time')."""
+
+    def __init__(self, fobj, max_bytes, max_seconds):
+        self.fobj = fobj
+        self.left = max_bytes
+        self.deadline = _monotonic() + max_seconds
+        self.exceeded = None
+
+    def read(self, size):
+        if self.left <= 0:
+            if self.fobj.read(1):
+                self.exceeded = 'size'
+            return b''
+        if _monotonic() > self.deadline:
+            self.exceeded = 'time'
+            return b''
+        data = self.fobj.read(min(size, self.left))
+        self.left -= len(data)
+        return data
+
+
+def open_regular(path):
+    """Binary file object of ``path`` when it is a regular file; IOError/OSError otherwise.
+
+    Opened with O_NONBLOCK (a FIFO must not block the open) and checked with fstat on the open descriptor
+    (no stat-then-open race): FIFOs, devices (/dev/zero), sockets and directories are refused.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_NOCTTY', 0) | getattr(os, 'O_CLOEXEC', 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, 'not a regular file')
+        return os.fdopen(fd, 'rb')
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_log(path):
+    """(binary file object, mtime) for a plain, gzip, bzip2 or xz log (by its first bytes), regular files only."""
+    raw = open_regular(path)
+    try:
+        mtime = os.fstat(raw.fileno()).st_mtime
+        magic = raw.read(6)
+        raw.seek(0)
+    except BaseException:
+        raw.close()
+        raise
+    if magic[:2] == b'\x1f\x8b':
+        return _Decompressed(raw, 'gzip'), mtime
+    if magic[:3] == b'BZh':
+        return _Decompressed(raw, 'bzip2'), mtime
+    if magic[:6] == b'\xfd7zXZ\x00':
+        return _Decompressed(raw, 'xz'), mtime
+    return raw, mtime
+
+
+def read_log_file(path, name=None, max_bytes=FILE_MAX_BYTES, max_seconds=FILE_MAX_SECONDS, chunk=None):
+    """One log file (syslog, kern.log, dmesg or journalctl output, kmsg copy; plain or compressed).
+
+    Only a regular file is read (a FIFO, /dev/zero or a socket is an ``error``), at most ``max_bytes``
+    (decompressed) in at most ``max_seconds``; a file cut short (truncated gzip, a budget) keeps the kills
+    read before the cut, with status ``error`` saying why.
+    """
     # imported here: a run that reads no log file (the usual /dev/kmsg + journal) does not compile the parser
     from ansible_collections.headroom.memory.plugins.module_utils.oom.events import is_oom_record
 
     name = name or 'file:' + path
     records = []
     count = 0
+    problem = None
     try:
-        ref = os.stat(path).st_mtime
-        with _open_log(path) as fobj:
-            for raw in iter_marked_lines(fobj):
+        fobj, ref = _open_log(path)
+        with fobj:
+            limited = _Budget(fobj, max_bytes, max_seconds)
+            scan = iter_marked_lines(limited, chunk) if chunk else iter_marked_lines(limited)
+            for raw in scan:
                 line = raw.decode('utf-8', 'replace')
                 count += 1
                 # keep only OOM lines: memory grows with the kills, not with the lines that merely say "kill"
@@ -236,14 +350,22 @@ def read_log_file(path, name=None):
                     record = split_line(line, ref)
                     if is_oom_record(record):
                         records.append(record)
+            if limited.exceeded == 'size':
+                problem = 'stopped after %d bytes: size budget reached (kills before are kept)' % max_bytes
+            elif limited.exceeded == 'time':
+                problem = 'stopped after %ss: time budget reached (kills before are kept)' % max_seconds
+            elif getattr(fobj, 'truncated', False):
+                problem = 'compressed data truncated (kills before the cut are kept)'
     except (IOError, OSError) as exc:
         state = _errno_state(exc) if getattr(exc, 'errno', None) else 'error'
         return status(name, state, count, '%s: %s' % (path, exc.strerror or exc)), records
-    except (EOFError, ValueError) as exc:  # truncated or corrupt compressed file: keep what was read
+    except (EOFError, ValueError) as exc:  # corrupt compressed file: keep what was read
         return status(name, 'error', count, '%s: %s' % (path, exc)), records
     except Exception as exc:  # pylint: disable=broad-except
         # zlib.error and friends: the module must still answer with the other sources
         return status(name, 'error', count, '%s: %s' % (path, exc)), records
+    if problem:
+        return status(name, 'error', count, '%s: %s' % (path, problem)), records
     return status(name, 'read', count), records
 
 

@@ -9,10 +9,14 @@
   ``Killed /x due to swap used (N) / total (N) being more than 90.00%``,
   ``Marked /x for killing due to memory used (N) / total (N) and swap used (N) / total (N) being more than ...``
   -> cgroup, reason
-- ``earlyoom``: earlyoom sent a signal, from its oldest wording
-  (``Killing process 'bash' with signal 15, pid: 5874, badness: 538, VmRSS: 3160 MiB``) to its newest
-  (``sending SIGTERM to process 1024668 uid 1000 "Web Content": oom_score 823, VmRSS 79 MiB, cmdline "..."``)
-  -> pid, comm, uid, signal. The command line is never kept (it may hold secrets).
+- ``earlyoom``: earlyoom sent a signal, in every wording of its kill.c/main.c since 1.0 (git history of
+  github.com/rfjakob/earlyoom): 1.0 ``Killing process 5874 bash`` (SIGKILL), 1.1 ``Killing process: bash,
+  pid: 5874, badness: 538, VmRSS: 3160 MiB`` (SIGKILL), 1.2 ``Killing process 'bash' with signal 15, pid:
+  5874, badness: 538, VmRSS: 3160 MiB``, 1.3-rc ``killing process 27541 "bash" with signal 15: badness 550,
+  VmRSS 7609 MiB``, 1.3 ``sending SIGTERM to process 12006 "python3": badness 209, VmRSS 2891 MiB``, 1.4
+  adds ``uid N``, 1.8 ``oom_score`` for ``badness`` and ``cmdline "..."``, 2025 ``oom_score_adj N``
+  -> pid, comm, uid (None before 1.4), signal. The command line is never kept (it may hold secrets).
+  ``escalating to SIGKILL`` names no pid: the SIGTERM/SIGKILL pair of one pid is one kill (oom_events).
 - ``notice``: a systemd manager's note about a unit: ``x.service: A process of this unit has been killed
   by the OOM killer.``, ``x.service: Failed with result 'oom-kill'.``, ``x.scope: systemd-oomd killed 12
   process(es) in this unit.`` -> unit, killer (``kernel`` or ``systemd-oomd``). A notice is not a kill of
@@ -32,8 +36,12 @@ _OOMD_RE = LazyPattern(
 _EARLYOOM_OLD_RE = LazyPattern(
     r"^Killing process '(?P<comm>.*)' with signal (?P<sig>\d+), pid: (?P<pid>\d+)(?:, (?:badness|oom_score): -?\d+)?")
 _EARLYOOM_NEW_RE = LazyPattern(
-    r'^sending (?P<sig>SIG[A-Z]+|\d+[^ ]*) to process (?P<pid>\d+) uid (?P<uid>\d+) "(?P<comm>.*)": '
+    r'^sending (?P<sig>SIG[A-Z]+|\d+[^ ]*) to process (?P<pid>\d+)(?: uid (?P<uid>\d+))? "(?P<comm>.*)": '
     r'(?:badness|oom_score) -?\d+')
+_EARLYOOM_RC_RE = LazyPattern(
+    r'^killing process (?P<pid>\d+) "(?P<comm>.*)" with signal (?P<sig>\d+): badness -?\d+')
+_EARLYOOM_V11_RE = LazyPattern(r'^Killing process: (?P<comm>.*), pid: (?P<pid>\d+), badness: -?\d+')
+_EARLYOOM_V10_RE = LazyPattern(r'^Killing process (?P<pid>\d+) (?P<comm>.+)$')
 _NOTICE_RE = LazyPattern(
     r"^(?P<unit>[^\s:]+\.(?:service|scope|slice|socket|mount|swap)): "
     r"(?:A process of this unit has been killed by the OOM killer|Failed with result 'oom-kill'"
@@ -53,12 +61,19 @@ def parse_userspace(ident, msg):
     if ident in (None, 'earlyoom'):
         m = _EARLYOOM_NEW_RE.match(msg)
         if m:
-            return 'earlyoom', {'pid': int(m.group('pid')), 'comm': m.group('comm'), 'uid': int(m.group('uid')),
-                                'signal': m.group('sig')}
-        m = _EARLYOOM_OLD_RE.match(msg)
-        if m:
-            return 'earlyoom', {'pid': int(m.group('pid')), 'comm': m.group('comm'), 'uid': None,
-                                'signal': _SIGNALS.get(m.group('sig'), m.group('sig'))}
+            uid = m.group('uid')
+            return 'earlyoom', {'pid': int(m.group('pid')), 'comm': m.group('comm'),
+                                'uid': int(uid) if uid is not None else None, 'signal': m.group('sig')}
+        for pattern in (_EARLYOOM_OLD_RE, _EARLYOOM_RC_RE):
+            m = pattern.match(msg)
+            if m:
+                return 'earlyoom', {'pid': int(m.group('pid')), 'comm': m.group('comm'), 'uid': None,
+                                    'signal': _SIGNALS.get(m.group('sig'), m.group('sig'))}
+        for pattern in (_EARLYOOM_V11_RE, _EARLYOOM_V10_RE):
+            m = pattern.match(msg)
+            if m:
+                return 'earlyoom', {'pid': int(m.group('pid')), 'comm': m.group('comm'), 'uid': None,
+                                    'signal': 'SIGKILL'}
     if ident in (None, 'systemd'):
         m = _NOTICE_RE.match(msg)
         if m:

@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import unescape
 
 DEFAULT_OPTIONS = "sw,nofail"
@@ -37,6 +39,20 @@ def split_fields(line):
 def is_our_line(line, path):
     fields = split_fields(line)
     return bool(fields) and len(fields) >= 3 and unescape(fields[0]) == path and fields[2] == "swap"
+
+
+_OPTION_RE = re.compile(r"^[A-Za-z0-9_.:=+%@/-]+$")
+
+
+def check_options(options):
+    """``options`` when it is a valid fstab options field (comma-separated, no whitespace, no control
+    character, no '#', no empty option); ValueError naming it otherwise (a newline would add an fstab line)."""
+    text = "" if options is None else str(options)
+    parts = text.split(",")
+    if not text or any(not _OPTION_RE.match(p) for p in parts):
+        raise ValueError("fstab_options %r is not a comma-separated list of mount options without blanks, "
+                         "control characters or '#'" % (text,))
+    return text
 
 
 def swap_options(priority=None, options=None):

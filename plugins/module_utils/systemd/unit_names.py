@@ -45,6 +45,37 @@ def unit_name(name):
     return name + ".service"
 
 
+UNIT_NAME_MAX = 255  # systemd's UNIT_NAME_MAX (256) less the terminating NUL
+_UNIT_CHARS_RE = re.compile(r"^[A-Za-z0-9:_.\\-]+$")        # systemd's VALID_CHARS
+_INSTANCE_CHARS_RE = re.compile(r"^[A-Za-z0-9:_.\\@-]*$")  # an instance may also hold '@'
+
+
+def unit_name_error(name):
+    """Why ``name`` is not a valid systemd unit name (man systemd.unit; systemd's unit_name_is_valid), or None.
+
+    ``prefix[@[instance]].type``: prefix and instance of ``A-Z a-z 0-9 : _ . \\ -`` (the instance also ``@``),
+    the prefix not empty, the type one of UNIT_SUFFIXES, at most UNIT_NAME_MAX characters. Such a name holds
+    no ``/``, blank or control character: a path built from it stays in its directory. The one check for
+    every role that writes a file named after a unit.
+    """
+    if not isinstance(name, str) or not name:
+        return "unit name %r is empty" % (name,)
+    if len(name) > UNIT_NAME_MAX:
+        return "unit name %r is longer than 255 characters (%d)" % (name[:40] + "...", len(name))
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or "." + suffix not in UNIT_SUFFIXES:
+        return "unit name %r has no valid type suffix (%s)" % (name, ", ".join(UNIT_SUFFIXES))
+    prefix, at, instance = stem.partition("@")
+    if not prefix:
+        return "unit name %r has an empty prefix before %r" % (name, "@" if at else "." + suffix)
+    bad = sorted(set(c for c in prefix if not _UNIT_CHARS_RE.match(c)) |
+                 set(c for c in instance if not _INSTANCE_CHARS_RE.match(c)))
+    if bad:
+        return "unit name %r holds a character systemd does not allow in unit names: %s" % (
+            name, " ".join(repr(c) for c in bad))
+    return None
+
+
 def resource_section(unit):
     """The section a unit's resource-control settings go in (``Service``, ``Slice``, ...), or None for
     unit types without a cgroup of their own."""

@@ -13,7 +13,7 @@ import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import dropin_path, parse_bytes
-from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name, unit_name_error
 
 MIB = 1024 * 1024
 # Metaspace, thread stacks, direct buffers, code cache (JVM) and young generation, buffers and native
@@ -27,6 +27,9 @@ JVM_OPTIONS_NAME = "50-headroom-heap.options"
 ITEM_KEYS = ("unit", "runtime", "max", "initial", "percent", "via", "path", "variable", "java")
 HEAP_FLAG_RE = re.compile(r"^(-Xmx|-Xms|-XX:(Max|Min|Initial)RAMPercentage=|-XX:(Max|Initial)HeapSize=|"
                           r"--max-old-space-size=)")
+DEFAULT_DIRS = ("/etc/default", "/etc/sysconfig")  # where via: default files live (Debian, Red Hat)
+SHELL_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _JAVA_VERSION_RE = re.compile(r'version\s+"(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:_(\d+))?')
 
 
@@ -65,6 +68,21 @@ def unit_memory_max(info):
     return None
 
 
+def path_error(field, path, under=None):
+    """Why ``path`` may not be written (not absolute, a ``..`` or control character, outside ``under``), or None."""
+    if not isinstance(path, str) or not path:
+        return "%s %r is not a path" % (field, path)
+    if _CONTROL_RE.search(path):
+        return "%s %r holds a control character" % (field, path)
+    if not path.startswith("/"):
+        return "%s %r must be an absolute path" % (field, path)
+    if ".." in path.split("/"):
+        return "%s %r holds a '..' component" % (field, path)
+    if under and not any(path.startswith(d.rstrip("/") + "/") and len(path) > len(d) + 1 for d in under):
+        return "%s %r must be a file under %s" % (field, path, " or ".join(under))
+    return None
+
+
 def resolve(item, info, mem_total):
     """Resolve one heap_services item against its unit.
 
@@ -75,6 +93,9 @@ def resolve(item, info, mem_total):
     if not isinstance(item, dict) or not item.get("unit"):
         return None, ["item %r has no unit" % (item,)]
     unit = unit_name(item["unit"])
+    bad_name = unit_name_error(unit)
+    if bad_name:
+        return None, [bad_name]
     unknown = sorted(k for k in item if k not in ITEM_KEYS)
     if unknown:
         errors.append("%s: unknown field(s) %s" % (unit, ", ".join(unknown)))
@@ -88,6 +109,12 @@ def resolve(item, info, mem_total):
         errors.append("%s: via %s needs path (the jvm.options.d directory or the /etc/default file)" % (unit, via))
     if via == "default" and not item.get("variable"):
         errors.append("%s: via default needs variable (e.g. JAVA_OPTS, ES_JAVA_OPTS)" % unit)
+    elif via == "default" and not SHELL_NAME_RE.match(str(item["variable"])):
+        errors.append("%s: variable %r is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*)" % (unit, item["variable"]))
+    if via in ("jvm_options", "default") and item.get("path"):
+        problem = path_error("path", item["path"], DEFAULT_DIRS if via == "default" else None)
+        if problem:
+            errors.append("%s: %s" % (unit, problem))
     if (item.get("max") is None) == (item.get("percent") is None):
         errors.append("%s: give exactly one of max (a size) and percent (of the unit's MemoryMax or the host's RAM)"
                       % unit)
@@ -176,18 +203,27 @@ def jvm_options_body(flag_list):
 
 
 def _split_value(raw):
+    """The tokens of a shell value and its quote (``"``, ``'`` or '')."""
     raw = raw.strip()
+    quote = ""
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
-        raw = raw[1:-1]
-    return raw.split()
+        quote, raw = raw[0], raw[1:-1]
+    return raw.split(), quote
 
 
 def edit_default_file(text, variable, flag_list, marker="# heap flags: Managed by headroom.memory.heap"):
     """An /etc/default (shell variable) file with ``variable`` carrying ``flag_list``.
 
     The variable's other flags are kept, its heap flags replaced; a missing variable is appended
-    under ``marker``. Returns the new text (unchanged text when nothing differs).
+    under ``marker``. Returns the new text (unchanged text when nothing differs). The value is written in
+    double quotes; ValueError when ``variable`` is not a shell name, or a flag kept from the file would change
+    meaning there (a ``"``, ``\\`` or backtick, a ``$`` that was single-quoted): such a file is left for a person.
     """
+    if not SHELL_NAME_RE.match(str(variable)):
+        raise ValueError("variable %r is not a shell variable name" % (variable,))
+    for flag in flag_list:
+        if not re.match(r"^[A-Za-z0-9_.:=+%/-]+$", flag):
+            raise ValueError("%s: refusing to write flag %r" % (variable, flag))
     lines = (text or "").splitlines()
     pattern = re.compile(r"^(\s*)(export\s+)?%s=(.*)$" % re.escape(variable))
     index = None
@@ -200,7 +236,12 @@ def edit_default_file(text, variable, flag_list, marker="# heap flags: Managed b
         lines.extend([marker, '%s="%s"' % (variable, " ".join(flag_list))])
     else:
         m = pattern.match(lines[index])
-        kept = [tok for tok in _split_value(m.group(3)) if not HEAP_FLAG_RE.match(tok)]
+        tokens, quote = _split_value(m.group(3))
+        kept = [tok for tok in tokens if not HEAP_FLAG_RE.match(tok)]
+        for tok in kept:
+            if any(c in tok for c in '"\\`') or (quote == "'" and "$" in tok) or "'" in tok:
+                raise ValueError("%s: refusing to rewrite %s: its value holds %r, which would change meaning "
+                                 "in double quotes; set the heap flags there by hand" % (variable, m.group(0), tok))
         lines[index] = '%s%s%s="%s"' % (m.group(1), m.group(2) or "", variable, " ".join(kept + list(flag_list)))
         if index == 0 or lines[index - 1] != marker:
             lines.insert(index, marker)
@@ -213,6 +254,23 @@ def restart_needed(info, paths_mtime):
         return False
     started = info["main_pid_start"]
     return any(m is not None and m > started for m in paths_mtime)
+
+
+def preflight(items):
+    """Every error in heap_services that can be told without the host (unit names, runtime, via, path,
+    variable, sizes; sizes in % against a stand-in total): run before the first host query."""
+    if not isinstance(items, list):
+        return ["heap_services must be a list of items, got %s" % type(items).__name__]
+    errors = []
+    seen = set()
+    for item in items:
+        resolved, item_errors = resolve(item, None, 1 << 40)
+        errors.extend(item_errors)
+        if resolved is not None:
+            if resolved["unit"] in seen:
+                errors.append("%s is listed twice in heap_services" % resolved["unit"])
+            seen.add(resolved["unit"])
+    return errors
 
 
 def plan(items, infos, host, java_versions=None):

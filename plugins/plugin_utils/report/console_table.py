@@ -1,31 +1,38 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The console table of a triage report: host, RAM, available, swap, kills in window, worst finding."""
+"""The console table of a triage report: host, RAM, available, swap, kills in window, worst finding.
+Text from the data goes through report_svg.report_text (control characters replaced: nothing reaches the
+terminal as an escape sequence)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import human_time
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import human_time, report_text
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import fmt_mb
 
 HEADER = ("HOST", "RAM", "AVAILABLE", "SWAP", "KILLS", "WORST FINDING")
 
 
+def _text(value):
+    return report_text(value, "text")
+
+
 def _row(host):
     s = host.get("summary")
     if not s:
-        return (host["host"], "-", "-", "-", "-", "%s: %s" % (host["status"].upper(), host.get("message", "")[:60]))
+        status = "%s: %s" % (_text(host["status"]).upper(), _text((host.get("message") or "")[:60]))
+        return (_text(host["host"]), "-", "-", "-", "-", status)
     avail = fmt_mb(s["available_mb"])
     if s.get("available_pct") is not None:
         avail += " (%d%%)" % round(s["available_pct"])
     swap = "none" if s.get("swap_total_mb") == 0 else "%s/%s" % (fmt_mb(s.get("swap_used_mb")), fmt_mb(s.get("swap_total_mb")))
     findings = host.get("findings") or []
-    worst = "%s %s" % (findings[0]["severity"].upper(), findings[0]["id"]) if findings else "ok"
+    worst = "%s %s" % (_text(findings[0]["severity"]).upper(), _text(findings[0]["id"])) if findings else "ok"
     if len(findings) > 1:
         worst += " (+%d)" % (len(findings) - 1)
     ram = fmt_mb(s["ram_mb"]) + ("*" if s.get("scope") == "cgroup" else "")
-    return (host["host"], ram, avail, swap, str(s["kills"]), worst)
+    return (_text(host["host"]), ram, avail, swap, str(s["kills"]), worst)
 
 
 def table_lines(report):
@@ -48,5 +55,5 @@ def table_lines(report):
     for host in report.get("hosts") or []:
         if host.get("unread"):
             lines.append("%s: could not read %s (the OOM history may be incomplete; become: true reads it)" % (
-                host["host"], ", ".join("%s (%s)" % (u["name"], u["status"]) for u in host["unread"])))
+                _text(host["host"]), ", ".join("%s (%s)" % (_text(u["name"]), _text(u["status"])) for u in host["unread"])))
     return lines

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 import re
@@ -18,12 +19,23 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.report.html_page i
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.markdown_page import render_markdown
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.yaml_writer import remedy_document
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_UNSAFE = re.compile(r"[^a-z0-9_.-]")
+_SAFE_NAME = re.compile(r"^[a-z0-9_][a-z0-9_.-]*$")
 
 
 def remedy_path(host):
-    """remedy-vars/<host>.yml, with every character but letters, digits, ``_.-`` replaced by ``_``."""
-    return "remedy-vars/%s.yml" % _UNSAFE.sub("_", str(host))
+    """remedy-vars/<host>.yml, unique per inventory hostname.
+
+    A name of lower-case letters, digits and ``_.-`` (not starting with ``.``) is used as it is; any other
+    name becomes a slug (other characters as ``_``) plus ``-`` and the first 10 hex digits of its SHA-256, so
+    that ``a:b``, ``a_b``, ``a/b`` and ``A_B`` (on a case-insensitive file system too) never share a file.
+    """
+    name = str(host)
+    if _SAFE_NAME.match(name):
+        return "remedy-vars/%s.yml" % name
+    slug = _UNSAFE.sub("_", name.lower()).lstrip(".")[:80] or "host"
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return "remedy-vars/%s-%s.yml" % (slug, digest)
 
 
 def report_files(report):
@@ -38,13 +50,19 @@ def report_files(report):
     }
     for host in report["hosts"]:
         if host.get("status") == "ok":
-            files[remedy_path(host["host"])] = remedy_document(host)
+            path = remedy_path(host["host"])
+            if path in files:
+                raise ValueError("two hosts named %r share %s" % (host["host"], path))
+            files[path] = remedy_document(host)
     return files
 
 
 def write_all(root, files):
     """Write ``files`` ({relative path: text}) under ``root``; returns the paths written, sorted.
-    Refuses (ValueError, before writing anything) any path that resolves outside ``root`` or to it."""
+    Refuses (ValueError, before writing anything) an empty ``root`` (it would mean the current directory) and
+    any path that resolves outside ``root`` or to it; two files on one path (a collision) are refused too."""
+    if not isinstance(root, str) or not root.strip():
+        raise ValueError("the report directory is empty: give a directory (the current one is not assumed)")
     root = os.path.realpath(root)
     targets = []
     for rel, text in sorted(files.items()):

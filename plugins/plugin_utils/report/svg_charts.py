@@ -17,9 +17,38 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common impo
 PALETTE = ("#5b8def", "#f0a33a", "#3fb58f", "#c46bd6", "#e8615a", "#41b4d1", "#9aa83a", "#d98bb0", "#7d7fe0", "#b88a5a")
 
 
+# C0/C1 controls (ESC, NUL, CR, LF, TAB...), DEL, line/paragraph separators and bidirectional overrides
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def report_text(text, target="html"):
+    """The one escaping of every text that reaches a report (process names, units, log text, hosts...).
+
+    Every target: control characters (``_CONTROL``) become U+FFFD, so that no ESC, NUL or line break of the
+    data reaches a file or a terminal. ``text`` (console table, YAML comments, code blocks): only that.
+    ``html``: also HTML-escaped (``<>&"'``). ``md``: HTML-escaped (Markdown passes raw HTML through) and
+    Markdown's link, emphasis, code and table characters backslash-escaped.
+    """
+    text = _CONTROL.sub("\ufffd", "" if text is None else str(text))
+    if target == "text":
+        return text
+    text = _escape(text, quote=True)
+    if target == "md":
+        text = _MD_SPECIAL.sub(r"\\\1", text)
+    return text
+
+
 def esc(text):
-    """HTML/XML-escaped text."""
-    return _escape("" if text is None else str(text), quote=True)
+    """HTML/XML-escaped text (report_text for HTML)."""
+    return report_text(text, "html")
+
+
+def fence(lines, info=""):
+    """Lines of a Markdown code block whose fence is longer than any backtick run inside (cannot be closed)."""
+    longest = max([len(run) for line in lines for run in re.findall("`+", line)] + [2])
+    mark = "`" * (longest + 1)
+    return [mark + info] + list(lines) + [mark]
 
 
 def parse_time(text):
@@ -151,7 +180,7 @@ def timeline(hosts, start, end, width=1120):
             n = len(dot["tips"])
             parts.append('<g><title>%s</title><circle cx="%.1f" cy="%.1f" r="%d" fill="%s" fill-opacity="0.9" '
                          'stroke="#fff" stroke-width="1.5"/>%s</g>'
-                         % (esc("\n".join(dot["tips"])), dot["x"], y, 6 if n == 1 else 9, dot["colour"],
+                         % ("&#10;".join(esc(tip) for tip in dot["tips"]), dot["x"], y, 6 if n == 1 else 9, dot["colour"],
                             '<text x="%.1f" y="%.1f" class="count" text-anchor="middle">%d</text>' % (dot["x"], y + 3.5, n)
                             if n > 1 else ""))
         if undated:

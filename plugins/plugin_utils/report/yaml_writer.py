@@ -12,6 +12,7 @@ import re
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_./@][A-Za-z0-9_./@ :-]*$")
 _FIRST = ("unit", "path")  # the key that names a list item goes first, as people write host_vars
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")  # as report_svg's
 _RESERVED = ("true", "false", "yes", "no", "on", "off", "null", "~", "y", "n")
 
 
@@ -64,8 +65,9 @@ def _inline(value):
 
 
 def to_yaml(value, header=None):
-    """``value`` as a YAML document, with ``header`` lines as comments on top."""
-    lines = ["# " + h if h else "#" for h in (header or [])]
+    """``value`` as a YAML document, with ``header`` lines as comments on top (control characters, a line
+    break among them, replaced: a comment cannot end early)."""
+    lines = ["# " + _CONTROL.sub("\ufffd", h) if h else "#" for h in (header or [])]
     lines.append("---")
     lines.extend(_lines(value, 0))
     return "\n".join(lines) + "\n"

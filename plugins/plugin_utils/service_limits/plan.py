@@ -18,7 +18,8 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import (
     SizeError, format_bytes, format_size, parse_size)
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import (
     INFINITY, dropin_path as _dropin_path, parse_bytes, parse_int)
-from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import resource_section, unit_name
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import (
+    resource_section, unit_name, unit_name_error)
 
 DROPIN_NAME = "50-headroom-memory.conf"
 
@@ -74,6 +75,9 @@ def resolve_item(item, mem_total, swap_total=None):
     if not raw_unit or not isinstance(raw_unit, str):
         return None, None, {}, ["item %r has no unit" % (item,)]
     unit = unit_name(raw_unit)
+    bad_name = unit_name_error(unit)
+    if bad_name:
+        return None, None, {}, [bad_name]
     unknown = sorted(k for k in item if k not in ITEM_KEYS)
     if unknown:
         errors.append("%s: unknown field(s) %s" % (unit, ", ".join(unknown)))
@@ -193,6 +197,26 @@ def notes_for(settings, layout, version):
     elif layout is None and settings:
         notes.append("no memory cgroup controller found: the limits are written but nothing enforces them")
     return notes, not_enforced
+
+
+def preflight(items, margin="64M"):
+    """Every error in the role's input that can be told without the host (unit names, fields, sizes,
+    policies, the margin): run before the first host query. Sizes in % are checked against a stand-in total."""
+    if not isinstance(items, list):
+        return ["service_limits_units must be a list of items, got %s" % type(items).__name__]
+    errors = []
+    try:
+        parse_size(margin)
+    except SizeError as e:
+        errors.append("service_limits_margin: %s" % e)
+    seen = set()
+    for item in items:
+        unit, _state, _settings, item_errors = resolve_item(item, 1 << 40, 1 << 40)
+        errors.extend(item_errors)
+        if unit is not None and unit in seen:
+            errors.append("%s is listed twice in service_limits_units" % unit)
+        seen.add(unit)
+    return errors
 
 
 def plan(items, infos, host, options):

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 # the triage rules and the report renderers format sizes with these (defined once, in sizes)
@@ -86,18 +87,30 @@ class ThresholdError(ValueError):
 def merge_thresholds(overrides=None):
     """Defaults with ``overrides`` merged over them; unknown keys and wrong types raise ThresholdError."""
     merged = dict(DEFAULT_THRESHOLDS)
+    if overrides is not None and not isinstance(overrides, dict):
+        raise ThresholdError("diagnose_thresholds must be a dict of threshold: value, got %s %r"
+                             % (type(overrides).__name__, overrides))
     for key, value in (overrides or {}).items():
         if key not in DEFAULT_THRESHOLDS:
             raise ThresholdError("diagnose_thresholds: unknown key %r; known keys: %s"
                                  % (key, ", ".join(sorted(DEFAULT_THRESHOLDS))))
         default = DEFAULT_THRESHOLDS[key]
-        if default is None or value is None:
+        if default is None:
             if value is not None and not isinstance(value, str):
                 raise ThresholdError("diagnose_thresholds.%s: expected a string or null, got %r" % (key, value))
+        elif value is None:
+            raise ThresholdError("diagnose_thresholds.%s: expected %s, got null" % (
+                key, "a list of strings" if isinstance(default, list) else "a number"))
         elif isinstance(default, list):
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
                 raise ThresholdError("diagnose_thresholds.%s: expected a list of strings, got %r" % (key, value))
             value = list(value)
+            for pattern in value:
+                try:
+                    re.compile("(?:%s)$" % pattern)
+                except re.error as exc:
+                    raise ThresholdError("diagnose_thresholds.%s: %r is not a regular expression (%s)"
+                                         % (key, pattern, exc))
         elif isinstance(value, bool):
             raise ThresholdError("diagnose_thresholds.%s: expected a number, got %r" % (key, value))
         elif not isinstance(value, (int, float)):
@@ -105,6 +118,8 @@ def merge_thresholds(overrides=None):
                 value = float(value) if isinstance(default, float) else int(value)
             except (TypeError, ValueError):
                 raise ThresholdError("diagnose_thresholds.%s: expected a number, got %r" % (key, value))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ThresholdError("diagnose_thresholds.%s: expected a finite number, got %r" % (key, value))
         merged[key] = value
     return merged
 

@@ -24,7 +24,7 @@ INFO = {
 
 
 def test_filter_names():
-    assert sorted(F) == ["service_limits_live", "service_limits_plan", "service_limits_report",
+    assert sorted(F) == ["service_limits_live", "service_limits_plan", "service_limits_preflight", "service_limits_report",
                          "service_limits_restart"]
 
 

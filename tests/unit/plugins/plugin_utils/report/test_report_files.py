@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """module_utils/report_write.py: the report's files and how they are written on the controller."""
 
+import hashlib
 import json
 import os
 import stat
@@ -24,16 +25,23 @@ def fleet():
 
 def test_report_files_names_every_file_and_remedy_vars_only_for_hosts_read():
     files = report_files(fleet())
-    assert sorted(files) == ["index.html", "remedy-vars/db1.yml", "remedy-vars/web_1_.yml", "report.json", "report.md"]
+    assert sorted(files) == ["index.html", "remedy-vars/db1.yml", "remedy-vars/web_1_-%s.yml" % WEB1_HASH,
+                             "report.json", "report.md"]
     assert json.loads(files["report.json"]) == json.loads(json.dumps(fleet()))
     assert files["report.json"].endswith("}\n")
     assert files["index.html"].lstrip().lower().startswith("<!doctype html>")
-    assert "web<1>" in files["report.md"]
-    assert isinstance(yaml.safe_load(files["remedy-vars/web_1_.yml"]), dict)
+    assert "web&lt;1&gt;" in files["report.md"]  # a name is text, never markup
+    assert isinstance(yaml.safe_load(files["remedy-vars/web_1_-%s.yml" % WEB1_HASH]), dict)
 
 
-@pytest.mark.parametrize("host, rel", [("web1", "remedy-vars/web1.yml"), ("../../etc/x", "remedy-vars/.._.._etc_x.yml"),
-                                       ("a b:c", "remedy-vars/a_b_c.yml")])
+# a name that is not already safe gets a slug plus its hash (unique per inventory hostname: issue 11)
+WEB1_HASH = hashlib.sha256(b"web<1>").hexdigest()[:10]
+
+
+@pytest.mark.parametrize("host, rel", [
+    ("web1", "remedy-vars/web1.yml"),
+    ("../../etc/x", "remedy-vars/_.._etc_x-%s.yml" % hashlib.sha256(b"../../etc/x").hexdigest()[:10]),
+    ("a b:c", "remedy-vars/a_b_c-%s.yml" % hashlib.sha256(b"a b:c").hexdigest()[:10])])
 def test_remedy_path_keeps_the_host_inside_remedy_vars(host, rel):
     assert remedy_path(host) == rel
 

@@ -96,7 +96,7 @@ def test_html_timeline_has_a_dot_per_kill_when_they_are_apart():
 def test_markdown_has_each_host_finding_and_remedy():
     text = render_markdown(report())
     assert text.startswith("# headroom.memory diagnose report")
-    assert "## web<1>" in text and "## db1" in text and "**unreachable**: Failed to connect" in text
+    assert "## web&lt;1&gt;" in text and "## db1" in text  # a name is text, never markup (issue 11) and "**unreachable**: Failed to connect" in text
     assert "`jvm_heap_unbounded`" in text and "```yaml" in text
     assert "Generated 2026-11-25 12:00 UTC" in text
 
