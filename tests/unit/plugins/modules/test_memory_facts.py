@@ -5,7 +5,7 @@ import json
 import os
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import patch_module_args
 
 from ansible_collections.headroom.memory.plugins.module_utils.subsets import SUBSETS, resolve_subsets
 from ansible_collections.headroom.memory.plugins.modules import memory_facts
