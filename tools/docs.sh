@@ -7,7 +7,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 D=$ROOT/.work/docs
-rm -rf "$D"; mkdir -m 700 -p "$D"   # antsibull-docs wants a directory only its owner may write
+rm -rf "$D"; mkdir -p "$(dirname "$D")"; mkdir -m 700 "$D"   # antsibull-docs wants a directory only its owner may write
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/.work/collections
 "$ROOT/tools/sync-collection.sh" >/dev/null
 antsibull-docs sphinx-init --use-current --dest-dir "$D" headroom.memory >"$D/init.log"

@@ -24,6 +24,7 @@ export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS ANSIBLE_SHOW_CUSTOM_STATS=1 ANSIBLE
 export ANSIBLE_INVENTORY=$W/inventory.ini ANSIBLE_LOCAL_TEMP=$W/tmp ANSIBLE_HOME=$W/home
 
 # 1. read-only working directory, default diagnose_report_dir (relative: ./headroom-report)
+# shellcheck disable=SC2016  # $1 is expanded by the inner sh
 unshare --mount --propagation private sh -c '
   mount -t tmpfs -o ro,size=1m tmpfs "$1" && cd "$1" && exec ansible-playbook headroom.memory.diagnose -e diagnose_since=1h
 ' job "$W/ro" >"$W/readonly.log" 2>&1

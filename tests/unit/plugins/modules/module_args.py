@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 try:
-    from ansible.module_utils.testing import patch_module_args  # noqa: F401  (ansible-core 2.19+)
+    from ansible.module_utils.testing import patch_module_args  # noqa: F401 pylint: disable=unused-import
 except ImportError:  # ansible-core < 2.19
     import contextlib
     import json
