@@ -3,7 +3,8 @@
 # a read-only file system (as /runner/project may be) and one host of two is unreachable. The job must end
 # non-zero with the unreachable host counted as unreachable, print the fleet table, say why the report
 # was not written, and publish the fleet summary (set_stats); the same job with a writable
-# diagnose_report_dir must say where the files went and write them. Prints 'ok <check>'/'FAIL <check>'.
+# diagnose_report_dir must say where the files went and write them; bad variables must fail before any
+# host is contacted. Prints 'ok <check>'/'FAIL <check>'.
 # usage: tools/job-check.sh <collections path>   (needs root: the read-only mount is a tmpfs in a private
 # mount namespace, so nothing outlives the check)
 set -uo pipefail
@@ -54,5 +55,18 @@ if [ "$status" -eq 4 ]; then ok "job with a writable report dir still exits 4 (u
 check "the job says where the report went" "Report: $W/kept/index.html" "$W/kept.log"
 for f in index.html report.md report.json remedy-vars/reachable.yml; do
   if [ -s "$W/kept/$f" ]; then ok "report file $f"; else fail "report file $f missing"; fi
+done
+
+# 3. bad variables fail on the controller before any host is contacted: the unreachable host is not
+#    counted unreachable, and the reachable one never ran memory_facts
+for bad in diagnose_since=bogus diagnose_top=abc; do
+  (cd "$W/kept" && ansible-playbook headroom.memory.diagnose -e "$bad") >"$W/bad-${bad%%=*}.log" 2>&1
+  status=$?
+  if [ "$status" -eq 2 ] && grep -qE '^unreachable +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=1 ' "$W/bad-${bad%%=*}.log" \
+     && ! grep -q 'Read memory facts' "$W/bad-${bad%%=*}.log" && grep -q "${bad%%=*}" "$W/bad-${bad%%=*}.log"; then
+    ok "-e $bad fails (2) before any host is contacted, naming the variable"
+  else
+    fail "-e $bad: exit $status (see $W/bad-${bad%%=*}.log)"
+  fi
 done
 exit $rc
