@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The oldest supported ansible-core (meta/runtime.yml requires_ansible), proven: from .work/venv-core216
-# (requirements-core216.txt), the unit tests, ansible-test sanity, and the diagnose and swap molecule
+# (requirements-core216.txt), the unit tests, ansible-test sanity, the AWX-style job (tools/job-check.sh),
+# and the diagnose and swap molecule
 # scenarios (the roles' most version-sensitive parts: a role with argument specs run as a playbook, and a
 # role that changes swap and sysctls). The other scenarios run on the newest core only, to keep make test short.
 # usage: tools/core216.sh <collection copy>
@@ -39,6 +40,13 @@ p=$(grep -cE '^Running sanity test ' <<<"$out"); f=$(grep -cE '^ERROR: Found [0-
 p=$((p-f)); [ "$p" -ge 0 ] || p=0
 [ "$f" -eq 0 ] || rc=1
 echo "core216 sanity: $p passed, $f failed ($((SECONDS-t0))s)"
+
+t0=$SECONDS
+out=$(PATH=$VENV/bin:$PATH "$HERE/job-check.sh" "$W/collections" 2>&1); jrc=$?; echo "$out"
+p=$(grep -c '^ok ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
+[ "$jrc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+[ "$f" -eq 0 ] || rc=1
+echo "core216 job: $p passed, $f failed ($((SECONDS-t0))s)"
 
 t0=$SECONDS
 HEADROOM_VENV=$VENV HEADROOM_LOG_SUFFIX=-core216 "$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee "$W/molecule-core216.log"
