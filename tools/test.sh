@@ -60,8 +60,9 @@ for s in "${STAGES[@]}"; do
     lint)
       stamp "lint: ansible-lint (production) and yamllint"
       p=0; f=0
-      # lint the working tree's copy, never a stale install under ~/.ansible/collections
-      if (cd "$COLL" && ANSIBLE_COLLECTIONS_PATH=$ROOT/.work/collections ansible-lint --offline -q); then p=$((p+1)); else f=$((f+1)); fi
+      # lint the working tree's copy, never a stale install under ~/.ansible/collections: ansible-lint puts
+      # $ANSIBLE_HOME/collections first, so it gets a home of its own
+      if (cd "$COLL" && ANSIBLE_HOME=$W/lint-home ANSIBLE_COLLECTIONS_PATH=$ROOT/.work/collections ansible-lint --offline -q); then p=$((p+1)); else f=$((f+1)); fi
       if yamllint -s .; then p=$((p+1)); else f=$((f+1)); fi
       count lint "$p" "$f" $((SECONDS-t0)) ;;
     build)
