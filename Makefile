@@ -10,7 +10,7 @@ ARGS ?=
 SCENARIO ?=
 export SCENARIO MOLECULE_CMD PYTEST_ARGS SANITY_ARGS
 
-.PHONY: diagnose test unit specs sanity lint build molecule mutation bench venv hosts clean
+.PHONY: diagnose test unit specs sanity lint build release job core216 molecule mutation bench venv hosts clean ee docs
 
 diagnose: venv
 	@tools/install-collection.sh >/dev/null
@@ -19,7 +19,7 @@ diagnose: venv
 test:
 	tools/test.sh
 
-unit specs sanity lint build:
+unit specs sanity lint build release job core216:
 	tools/test.sh $@
 
 molecule: venv
@@ -34,6 +34,14 @@ mutation: venv
 
 bench: venv
 	tools/bench.sh $(BENCH)
+
+# the build context of an execution environment with the built tarball (ansible-builder create; no image)
+ee: venv
+	tools/ee.sh
+
+# the antsibull-docs site of the collection, built offline: .work/docs/build/html/index.html
+docs: venv
+	tools/docs.sh
 
 venv:
 	@tools/setup-venv.sh

@@ -9,7 +9,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/tools
 # shellcheck source=tools/podman-env.sh
 . "$HERE/podman-env.sh"
-export PATH=$ROOT/.venv/bin:$PATH
+VENV=${HEADROOM_VENV:-$ROOT/.venv}   # tools/core216.sh runs the scenarios from the oldest-core venv
+export PATH=$VENV/bin:$PATH
 export HEADROOM_COLLECTIONS_PATH=$ROOT/.work/collections
 export NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 CMD=${MOLECULE_CMD:-test}
@@ -47,7 +48,7 @@ for s in "${SCEN[@]}"; do
   restore_host "$s"
   swaps_before=$(tail -n +2 /proc/swaps | wc -l)
   t0=$SECONDS
-  log=$LOGDIR/molecule-$s.log
+  log=$LOGDIR/molecule-$s${HEADROOM_LOG_SUFFIX:-}.log
   echo "[molecule] $s: molecule $CMD (log: $log)"
   if [ "$CMD" = test ]; then
     trap 'restore_host "$s"' EXIT INT TERM

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # ansible-test sanity for every test that runs without docker, from a dedicated venv (its tests pin
 # their own linters, which must not clash with .venv's), Python 3.11.
-# usage: tools/sanity.sh <collection copy>   (tools/sync-collection.sh prints it)
+# usage: tools/sanity.sh <collection copy> [requirements file]   (tools/sync-collection.sh prints the copy;
+#        the ansible-core pinned in the requirements file, requirements-test.txt by default, runs the tests)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 COLL=${1:?collection copy}
+REQ=${2:-$ROOT/requirements-test.txt}
+CORE=$(sed -nE 's/^ansible-core==([0-9.]+).*/\1/p' "$REQ")
 SV=$ROOT/.work/sanity-venv
-CORE=$(sed -nE 's/^ansible-core==([0-9.]+).*/\1/p' "$ROOT/requirements-test.txt")
+[ "$REQ" -ef "$ROOT/requirements-test.txt" ] || SV=$ROOT/.work/sanity-venv-$CORE
 if ! [ -x "$SV/bin/ansible-test" ] || [ "$("$SV/bin/python" -c 'import ansible; print(ansible.__version__)' 2>/dev/null)" != "$CORE" ]; then
   python3 -m venv "$SV"
   "$SV/bin/pip" install -q --disable-pip-version-check "ansible-core==$CORE"

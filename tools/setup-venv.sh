@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Create .venv with the pinned tool chain (requirements-test.txt); a no-op when it is already current.
+# usage: tools/setup-venv.sh [venv requirements]   e.g. tools/setup-venv.sh .work/venv-core216 requirements-core216.txt
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-VENV=$ROOT/.venv
-REQ=$ROOT/requirements-test.txt
+VENV=$ROOT/${1:-.venv}
+REQ=$ROOT/${2:-requirements-test.txt}
 STAMP=$VENV/.requirements.sha256
 want=$(sha256sum "$REQ" | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then exit 0; fi
@@ -17,7 +18,7 @@ if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then
     echo "setup: '$PY -m venv' is not available; install python3-venv (apt-get install python3-venv)" >&2; exit 1
   fi
 fi
-echo "setup: creating $VENV with the pinned versions in requirements-test.txt" >&2
+echo "setup: creating $VENV with the pinned versions in $(basename "$REQ")" >&2
 "$PY" -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
 echo "$want" > "$STAMP"

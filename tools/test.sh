@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Every test of the collection, from a fresh machine: set-up, unit, argument specs, sanity, lint,
-# build + ansible-doc, molecule. Ends with the plain line 'N passed, N failed' that sums every stage.
-# usage: tools/test.sh [stage ...]   stages: unit specs sanity lint build molecule (default: all)
+# build + ansible-doc, release (changelog and docs lints, execution environment), an AWX-style job,
+# molecule, and the oldest supported ansible-core (unit, sanity, two scenarios). Ends with the plain
+# line 'N passed, N failed' that sums every stage.
+# usage: tools/test.sh [stage ...]
+#   stages: unit specs sanity lint build release job molecule core216 (default: all)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/tools
@@ -9,7 +12,7 @@ cd "$ROOT" || exit 1
 export PATH=$ROOT/.venv/bin:$PATH NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 read -r -a PYTEST_EXTRA <<<"${PYTEST_ARGS:-}"   # words on purpose: several pytest arguments
 read -r -a SCENARIOS <<<"${SCENARIO:-}"
-STAGES=("$@"); [ ${#STAGES[@]} -gt 0 ] || STAGES=(unit specs sanity lint build molecule)
+STAGES=("$@"); [ ${#STAGES[@]} -gt 0 ] || STAGES=(unit specs sanity lint build release job molecule core216)
 W=$ROOT/.work; mkdir -p "$W"
 P=0; F=0; report=()
 t_start=$SECONDS
@@ -21,7 +24,7 @@ count() {  # stage passed failed seconds
 stamp "set-up: venv"
 "$HERE/setup-venv.sh" || { echo "set-up failed"; echo "0 passed, 1 failed"; exit 1; }
 for s in "${STAGES[@]}"; do
-  if [ "$s" = molecule ]; then
+  if [ "$s" = molecule ] || [ "$s" = core216 ]; then
     stamp "set-up: podman and test-host images"
     "$HERE/setup-hosts.sh" || { echo "set-up of test hosts failed"; echo "$P passed, $((F+1)) failed"; exit 1; }
   fi
@@ -57,8 +60,9 @@ for s in "${STAGES[@]}"; do
     lint)
       stamp "lint: ansible-lint (production) and yamllint"
       p=0; f=0
-      # lint the working tree's copy, never a stale install under ~/.ansible/collections
-      if (cd "$COLL" && ANSIBLE_COLLECTIONS_PATH=$ROOT/.work/collections ansible-lint --offline -q); then p=$((p+1)); else f=$((f+1)); fi
+      # lint the working tree's copy, never a stale install under ~/.ansible/collections: ansible-lint puts
+      # $ANSIBLE_HOME/collections first, so it gets a home of its own
+      if (cd "$COLL" && ANSIBLE_HOME=$W/lint-home ANSIBLE_COLLECTIONS_PATH=$ROOT/.work/collections ansible-lint --offline -q); then p=$((p+1)); else f=$((f+1)); fi
       if yamllint -s .; then p=$((p+1)); else f=$((f+1)); fi
       count lint "$p" "$f" $((SECONDS-t0)) ;;
     build)
@@ -74,6 +78,25 @@ for s in "${STAGES[@]}"; do
       read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$W/molecule-all.log" | tail -n1)
       p=${p:-0}; f=${f:-1}; [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count molecule "$p" "$f" $((SECONDS-t0)) ;;
+    release)
+      stamp "release: antsibull-changelog lint, antsibull-docs lint-collection-docs, ansible-builder create"
+      out=$("$HERE/release-check.sh" "$COLL" 2>&1); rc=$?; echo "$out"
+      p=$(grep -c '^ok ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
+      [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      count release "$p" "$f" $((SECONDS-t0)) ;;
+    job)
+      stamp "job: an AWX-style diagnose job (read-only working directory, one unreachable host)"
+      out=$("$HERE/job-check.sh" "$ROOT/.work/collections" 2>&1); rc=$?; echo "$out"
+      p=$(grep -c '^ok ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
+      [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      count job "$p" "$f" $((SECONDS-t0)) ;;
+    core216)
+      stamp "core216: the oldest supported ansible-core: unit, sanity, the job, the diagnose and swap scenarios"
+      "$HERE/core216.sh" "$COLL" 2>&1 | tee "$W/core216.log"; rc=${PIPESTATUS[0]}
+      p=0; f=0
+      while read -r a b; do p=$((p+a)); f=$((f+b)); done < <(sed -nE 's/^core216 [a-z -]+:(.* )?([0-9]+) passed, ([0-9]+) failed.*$/\2 \3/p' "$W/core216.log")
+      [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      count core216 "$p" "$f" $((SECONDS-t0)) ;;
     *) echo "unknown stage $s"; count "$s" 0 1 0 ;;
   esac
 done

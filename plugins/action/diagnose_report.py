@@ -20,7 +20,7 @@ class ActionModule(ActionBase):
     """Write index.html, report.md, report.json and remedy-vars/<host>.yml under ``dest``."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("report", "dest"))
+    _VALID_ARGS = frozenset(("report", "dest", "on_error"))
     _supports_check_mode = True  # the report is output on the controller, not a change: written in check mode too
     _supports_async = False
 
@@ -31,10 +31,18 @@ class ActionModule(ActionBase):
         dest = self._task.args.get("dest")
         if not isinstance(dest, str) or not dest:
             raise AnsibleActionFail("dest is required: the report directory on the controller")
+        on_error = self._task.args.get("on_error", "fail")
+        if on_error not in ("fail", "warn"):
+            raise AnsibleActionFail("on_error must be fail or warn, got %r" % (on_error,))
         try:
             files = report_files(report)
             written = write_all(os.path.expanduser(dest), files)
         except (ValueError, OSError) as exc:
-            raise AnsibleActionFail("cannot write the report under %s: %s" % (dest, to_native(exc)))
-        result.update(changed=False, dest=os.path.realpath(os.path.expanduser(dest)), files=written)
+            msg = "cannot write the report under %s: %s" % (dest, to_native(exc))
+            if on_error == "fail":
+                raise AnsibleActionFail(msg)
+            result.update(changed=False, written=False, msg=msg, dest=dest, files=[])
+            result.setdefault("warnings", []).append(msg)
+            return result
+        result.update(changed=False, written=True, dest=os.path.realpath(os.path.expanduser(dest)), files=written)
         return result

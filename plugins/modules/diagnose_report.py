@@ -25,7 +25,7 @@ description:
   - Each file is written atomically (a temporary file in the same directory renamed over it), mode C(0644);
     missing directories are created. A path that would leave O(dest) is refused before anything is written.
   - The report is output, not a change to a managed host, so the task always returns C(changed=false) and
-    writes the report in check mode too. Used by the C(headroom.memory.diagnose) playbook.
+    writes the report in check mode too. Used by the C(headroom.memory.diagnose) role.
 author:
   - headroom.memory maintainers (@headroom)
 options:
@@ -40,6 +40,14 @@ options:
         other files are left alone. An empty value is refused (it would mean the current directory).
     type: path
     required: true
+  on_error:
+    description:
+      - What a report that cannot be written does. V(fail) fails the task. V(warn) returns a warning with the
+        reason and RV(written=false), so a job still ends with the console table and its own exit status
+        (the C(headroom.memory.diagnose) role uses it).
+    type: str
+    choices: [fail, warn]
+    default: fail
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -59,9 +67,9 @@ attributes:
     support: full
     platforms: posix
 seealso:
-  - name: headroom.memory.diagnose playbook
+  - name: headroom.memory.diagnose role
     description: Gathers the facts, runs the triage and calls this module once, on the controller.
-    link: https://github.com/headroom/memory/blob/main/playbooks/diagnose.yml
+    link: https://github.com/headroom-memory/headroom.memory/tree/main/roles/diagnose
 notes:
   - Run it once for the whole play (C(run_once=true)); the files land on the controller whatever host the task
     runs for.
@@ -76,9 +84,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+written:
+  description: Whether the report was written; V(false) only with O(on_error=warn).
+  returned: always
+  type: bool
+  sample: true
+msg:
+  description: Why the report could not be written.
+  returned: when RV(written=false)
+  type: str
+  sample: "cannot write the report under /runner/project/headroom-report: [Errno 30] Read-only file system"
 dest:
-  description: The report directory, resolved (symbolic links followed).
-  returned: success
+  description: The report directory, resolved (symbolic links followed); as given when RV(written=false).
+  returned: always
   type: str
   sample: /home/ops/headroom-report
 files:

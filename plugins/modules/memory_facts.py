@@ -141,7 +141,7 @@ EXAMPLES = r"""
 - name: Gather memory facts
   headroom.memory.memory_facts:
 
-- name: Show how much memory is left and the OOM kills of the last week
+- name: Show how much memory is left and the OOM kills of the last 30 days (the default oom_since)
   ansible.builtin.debug:
     msg: >-
       {{ ansible_facts['headroom']['memory']['available_mb'] }} MiB available,

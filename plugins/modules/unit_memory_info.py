@@ -44,6 +44,13 @@ attributes:
   diff_mode:
     support: none
     description: Reads only.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+    details: Linux hosts whose service manager is systemd (C(systemctl show)).
+requirements:
+  - systemd (C(systemctl)) on the target.
 notes:
   - Byte values are integers, the string C(infinity), or C(null) when systemd or the kernel does not say.
   - On cgroup v1, systemd still reports C(MemoryHigh) and friends from the unit's configuration, but only

@@ -35,7 +35,7 @@ def report():
 def test_writes_the_report_on_the_controller_and_changes_nothing(tmp_path, check_mode):
     plugin, connection = action({"report": report(), "dest": str(tmp_path / "rep")}, check_mode)
     result = plugin.run(task_vars={})
-    assert result["changed"] is False and not result.get("failed")
+    assert result["changed"] is False and not result.get("failed") and result["written"] is True
     assert result["dest"] == str(tmp_path / "rep")
     assert sorted(os.path.relpath(p, result["dest"]) for p in result["files"]) == [
         "index.html", "remedy-vars/web1.yml", "report.json", "report.md"]
@@ -52,5 +52,25 @@ def test_bad_input_fails_clearly_and_writes_nothing(tmp_path, args, match):
         args["dest"] = str(tmp_path / "rep")
     plugin = action(args)[0]
     with pytest.raises(AnsibleActionFail, match=match):
+        plugin.run(task_vars={})
+    assert not (tmp_path / "rep").exists()
+
+
+def test_unwritable_dest_warns_with_the_reason_when_asked(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    dest = str(tmp_path / "file" / "rep")  # under a regular file: fails even for root
+    plugin = action({"report": report(), "dest": dest, "on_error": "warn"})[0]
+    result = plugin.run(task_vars={})
+    assert not result.get("failed") and result["changed"] is False
+    assert result["written"] is False and result["files"] == [] and result["dest"] == dest
+    assert result["msg"].startswith("cannot write the report under %s: " % dest)
+    assert "Not a directory" in result["msg"] and result["warnings"] == [result["msg"]]
+    with pytest.raises(AnsibleActionFail, match="Not a directory"):  # the default still fails
+        action({"report": report(), "dest": dest})[0].run(task_vars={})
+
+
+def test_on_error_accepts_only_fail_or_warn(tmp_path):
+    plugin = action({"report": report(), "dest": str(tmp_path / "rep"), "on_error": "ignore"})[0]
+    with pytest.raises(AnsibleActionFail, match="on_error must be fail or warn"):
         plugin.run(task_vars={})
     assert not (tmp_path / "rep").exists()

@@ -6,7 +6,7 @@ import os
 import shutil
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import patch_module_args
 
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import SUBSETS, resolve_subsets
 from ansible_collections.headroom.memory.plugins.modules import memory_facts

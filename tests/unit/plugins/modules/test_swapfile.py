@@ -12,7 +12,7 @@ import shutil
 import tempfile
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import patch_module_args
 
 from ansible_collections.headroom.memory.plugins.modules import swapfile
 
