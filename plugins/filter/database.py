@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.database import instances, pgtune, sizing
+from ansible_collections.headroom.memory.plugins.plugin_utils.database import instances, parse, pgtune, sizing
 
 MIB = 1024 * 1024
 
@@ -39,27 +39,19 @@ def database_instances(entries, facts=None):
 def database_shares(entries, facts, reserve_mb=None):
     """Each instance's memory share with the arithmetic (budget.memory_share; 'auto' ones split the rest)."""
     from ansible_collections.headroom.memory.plugins.plugin_utils.database.shares import SharesError, shares
+    if not entries:
+        return []
     try:
         return shares(entries, facts, reserve_mb)
     except SharesError as e:
         raise AnsibleFilterError(str(e))
 
 
-def _bytes_vars(rows):
-    """SHOW VARIABLES / CONFIG GET output lines 'name<TAB or newline>value' as {name: value}."""
-    out = {}
-    for line in rows or []:
-        parts = line.split("\t", 1)
-        if len(parts) == 2:
-            out[parts[0].strip()] = parts[1].strip()
-    return out
-
-
 def database_plan(share, live):
     """The sizing plan of one instance from its share (database_shares entry) and what the server runs now.
 
-    ``live`` per engine - postgresql {version, max_connections, cpus}; mariadb/mysql {version, variables
-    (SHOW VARIABLES lines)}; redis {save, appendonly}; mongodb {}.
+    ``live`` per engine - postgresql {version, max_connections, cpus}; mariadb/mysql {variables (SHOW VARIABLES
+    as a dict)}; redis {save, appendonly}; mongodb {}.
     """
     inst = share["instance"]
     engine = inst["engine"]
@@ -73,8 +65,8 @@ def database_plan(share, live):
                 scope=inst["settings"], write_connections=inst.get("connections") is not None)
             plan["conf"] = dict((k, sizing.postgresql_conf_value(v)) for k, v in plan["settings"].items())
         elif engine in ("mariadb", "mysql"):
-            variables = _bytes_vars(live.get("variables"))
-            numeric = dict((k, int(v)) for k, v in variables.items() if v.isdigit())
+            variables = live.get("variables") or {}
+            numeric = dict((k, int(v)) for k, v in variables.items() if str(v).isdigit())
             plan = sizing.mariadb_plan(share_mb, engine, variables.get("version", live.get("version")), numeric,
                                        inst.get("connections"))
             plan["live"] = dict((k, numeric.get(k)) for k in plan["settings"])
@@ -92,6 +84,19 @@ def database_plan(share, live):
     plan["share_mb"] = share_mb
     plan["share_arithmetic"] = share["arithmetic"]
     return plan
+
+
+def database_parse(text, kind):
+    """Client output as a dict: kind pg_settings, mysql_vars or redis_config."""
+    try:
+        return parse.parse(text, kind)
+    except ValueError as e:
+        raise AnsibleFilterError("database_parse: %s" % e)
+
+
+def database_compare(settings, live, engine):
+    """Planned settings against the server's: {applied, pending_restart, differs}."""
+    return parse.compare(settings, live, engine)
 
 
 def database_redis_conf(text, settings):
@@ -115,6 +120,8 @@ class FilterModule(object):
             "database_instances": database_instances,
             "database_shares": database_shares,
             "database_plan": database_plan,
+            "database_parse": database_parse,
+            "database_compare": database_compare,
             "database_redis_conf": database_redis_conf,
             "database_mongodb_conf": database_mongodb_conf,
         }

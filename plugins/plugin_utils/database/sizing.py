@@ -86,6 +86,8 @@ def postgresql_plan(share_mb, cpus=None, workload="web", storage="ssd", connecti
     params = {"memory_mb": share_mb, "cpus": cpus, "workload": workload, "storage": storage,
               "connections": connections, "db_size": db_size, "version": version}
     values = pgtune.settings_kb(dict((k, v) for k, v in params.items() if v is not None))
+    # PostgreSQL keeps wal_buffers in 8kB pages: write what it will show, not a value it rounds
+    values["wal_buffers"] -= values["wal_buffers"] % 8
     conns = values["max_connections"]
     av_workers = values.get("autovacuum_max_workers") or PG_AUTOVACUUM_WORKERS_DEFAULT
     av_mem = values.get("autovacuum_work_mem") or values["maintenance_work_mem"]
@@ -210,9 +212,9 @@ def mysqltuner_peak(variables, max_connections=None):
 def mariadb_plan(share_mb, engine, version, variables, connections=None):
     """Buffer pool from the share in whole units, then MySQLTuner's peak checked against the share.
 
-    ``variables`` are the server's SHOW VARIABLES (bytes) now. When the peak does not fit, the MyISAM/Aria
-    caches are first cut to SMALL_CACHE (an InnoDB server barely uses them), then max_connections is lowered
-    to what fits; fewer than MIN_CONNECTIONS is refused with the numbers.
+    ``variables`` are the server's SHOW VARIABLES (bytes) now. The MyISAM/Aria caches are capped at SMALL_CACHE
+    (an InnoDB server barely uses them); when the peak does not fit, max_connections is lowered to what fits; when fewer than MIN_CONNECTIONS fit, the pool gives up room for them, down to half of its
+    percentage; below that the plan is refused with the numbers.
     """
     check_share(engine, share_mb)
     share = share_mb * MIB
@@ -229,41 +231,54 @@ def mariadb_plan(share_mb, engine, version, variables, connections=None):
     planned = dict(variables)
     planned["innodb_buffer_pool_size"] = pool
     settings = {"innodb_buffer_pool_size": pool}
+    # the MyISAM key cache and Aria page cache: an InnoDB server needs little of either, so at most SMALL_CACHE
+    # (or 2 % of the share); always written, so that a second run (which reads the cut values) plans the same
+    small = max(SMALL_CACHE, share // 50)
     notes = []
+    for key in ("key_buffer_size", "aria_pagecache_buffer_size"):
+        if key in planned:
+            value = min(int(planned.get(key) or 0), small)
+            if value != int(planned.get(key) or 0):
+                notes.append("%s %s -> %s" % (key, _mb(int(planned[key])), _mb(value)))
+            planned[key] = settings[key] = value
     peak = mysqltuner_peak(planned, conns)
-    if peak["peak"] > share:
-        small = max(SMALL_CACHE, share // 50)
-        for key in ("key_buffer_size", "aria_pagecache_buffer_size"):
-            if int(planned.get(key) or 0) > small:
-                notes.append("%s %s -> %s" % (key, _mb(int(planned[key])), _mb(small)))
-                planned[key] = settings[key] = small
-        peak = mysqltuner_peak(planned, conns)
     lowered = None
+    shrunk = None
     if peak["peak"] > share:
         room = share - peak["server_buffers"]
         fit = room // peak["per_thread_buffers"] if peak["per_thread_buffers"] and room > 0 else 0
         if fit < MIN_CONNECTIONS:
-            raise SizingError(
-                "%s: server buffers %s + %d connections x %s per thread = %s does not fit the share of %d MiB, "
-                "and fewer than %d connections would; lower the per-thread buffers (sort/join/read buffers, "
-                "tmp_table_size) or give it more memory" % (
-                    engine, _mb(peak["server_buffers"]), conns, _mb(peak["per_thread_buffers"]),
-                    _mb(peak["peak"]), share_mb, MIN_CONNECTIONS))
+            # make room for MIN_CONNECTIONS from the buffer pool, down to half of what the share gave it
+            others = peak["server_buffers"] - pool
+            smaller = round_pool_down(share - others - peak["per_thread_buffers"] * MIN_CONNECTIONS, unit)
+            if smaller < max(unit, target // 2):
+                raise SizingError(
+                    "%s: server buffers %s + %d connections x %s per thread = %s does not fit the share of %d MiB, "
+                    "and %d connections fit only with a buffer pool under half of its %d%% (%s); lower the per-thread "
+                    "buffers (sort/join/read buffers, tmp_table_size) or give it more memory" % (
+                        engine, _mb(peak["server_buffers"]), conns, _mb(peak["per_thread_buffers"]),
+                        _mb(peak["peak"]), share_mb, MIN_CONNECTIONS, pct, _mb(target)))
+            shrunk = {"from": pool, "to": smaller}
+            pool = planned["innodb_buffer_pool_size"] = settings["innodb_buffer_pool_size"] = smaller
+            fit = MIN_CONNECTIONS
         lowered = {"from": conns, "to": int(fit)}
         conns = int(fit)
         peak = mysqltuner_peak(planned, conns)
-    if lowered or connections is not None:
-        settings["max_connections"] = conns
+    # always written: a second run starts from the lowered value and must plan the same
+    settings["max_connections"] = conns
     arithmetic = ("innodb_buffer_pool_size = %d%% of share %d MiB = %s, rounded down to whole %s units = %s; "
                   "peak (MySQLTuner) = server buffers %s + %d connections x %d KiB per thread = %s <= share %d MiB"
-                  % (pct, share_mb, _mb(target), _mb(unit), _mb(pool), _mb(peak["server_buffers"]), conns,
+                  % (pct, share_mb, _mb(target), _mb(unit), _mb(shrunk["from"] if shrunk else pool),
+                     _mb(peak["server_buffers"]), conns,
                      peak["per_thread_buffers"] // 1024, _mb(peak["peak"]), share_mb))
     if notes:
         arithmetic += " (cut: %s)" % ", ".join(notes)
+    if shrunk:
+        arithmetic += " (buffer pool lowered to %s to fit %d connections)" % (_mb(shrunk["to"]), MIN_CONNECTIONS)
     if lowered:
         arithmetic += " (max_connections lowered from %d)" % lowered["from"]
     return {"settings": settings, "unit": unit, "peak": peak, "max_connections_lowered": lowered,
-            "arithmetic": arithmetic}
+            "buffer_pool_lowered": shrunk, "arithmetic": arithmetic}
 
 
 # --- Redis -----------------------------------------------------------------------------------------

@@ -93,7 +93,9 @@ def test_plan_mariadb_from_show_variables_lines():
     rows = ["version\t10.11.14-MariaDB-0+deb12u2", "innodb_buffer_pool_size\t8589934592",
             "innodb_buffer_pool_chunk_size\t134217728", "max_connections\t20", "key_buffer_size\t16777216",
             "sort_buffer_size\t2097152", "tmp_table_size\t16777216", "max_heap_table_size\t16777216"]
-    plan = F["database_plan"](share({"engine": "mariadb"}, 1024), {"variables": rows})
+    variables = F["database_parse"]("\n".join(rows), "mysql_vars")
+    assert variables["version"] == "10.11.14-MariaDB-0+deb12u2"
+    plan = F["database_plan"](share({"engine": "mariadb"}, 1024), {"variables": variables})
     assert plan["settings"]["innodb_buffer_pool_size"] == 512 * MIB
     assert plan["live"]["innodb_buffer_pool_size"] == 8589934592
 
@@ -113,3 +115,37 @@ def test_mongodb_conf_filter():
     assert out == {"storage": {"wiredTiger": {"engineConfig": {"cacheSizeGB": 0.25}}}}
     with pytest.raises(AnsibleFilterError):
         F["database_mongodb_conf"]([1, 2], 0.25)
+
+
+def test_parse_client_output():
+    rows = "shared_buffers\t128MB\t16384\t8kB\tf\nwork_mem\t4MB\t4096\tkB\tt\nbroken line"
+    assert F["database_parse"](rows, "pg_settings") == {
+        "shared_buffers": {"shown": "128MB", "setting": "16384", "unit": "8kB", "pending_restart": False},
+        "work_mem": {"shown": "4MB", "setting": "4096", "unit": "kB", "pending_restart": True}}
+    # CONFIG GET: an empty value last loses its line to the stripped output
+    assert F["database_parse"]("maxmemory\n0\nappendonly\nno\nsave", "redis_config") == {
+        "maxmemory": "0", "appendonly": "no", "save": ""}
+    assert F["database_parse"]("save\n\nmaxmemory\n0\n", "redis_config") == {"save": "", "maxmemory": "0"}
+    with pytest.raises(AnsibleFilterError):
+        F["database_parse"]("", "xml")
+
+
+def test_compare():
+    live = {"shared_buffers": {"shown": "128MB", "pending_restart": True}, "work_mem": {"shown": "4MB"},
+            "effective_cache_size": {"shown": "4GB"}}
+    got = F["database_compare"]({"shared_buffers": "100MB", "work_mem": "4MB", "effective_cache_size": "3GB"},
+                                live, "postgresql")
+    assert got == {"applied": ["work_mem"], "pending_restart": ["shared_buffers"],
+                   "differs": [{"name": "effective_cache_size", "planned": "3GB", "live": "4GB"}]}
+    got = F["database_compare"]({"innodb_buffer_pool_size": 134217728}, {"innodb_buffer_pool_size": "134217728"},
+                                "mariadb")
+    assert got["applied"] == ["innodb_buffer_pool_size"]
+
+
+def test_wal_buffers_written_in_whole_pages():
+    plan = F["database_plan"](share({"engine": "postgresql"}, 400), {"version": 15, "max_connections": 20})
+    # PGTune: 3% of 100MB = 3072 kB; at 300 MiB: 2304 kB; at 130 MiB: 998 kB -> 992 kB (124 pages)
+    assert plan["settings"]["wal_buffers"] == "3MB"
+    plan = F["database_plan"](share({"engine": "postgresql"}, 130), {"version": 15, "max_connections": 5})
+    assert pgtune.postgresql_settings({"memory_mb": 130})["wal_buffers"] == "998kB"
+    assert plan["settings"]["wal_buffers"] == "992kB"

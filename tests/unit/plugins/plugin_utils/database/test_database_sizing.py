@@ -137,10 +137,22 @@ def test_buffer_pool_percent_by_share(share, pct):
 def test_mariadb_plan_rounds_down_and_keeps_a_fitting_peak():
     # 8 GiB share: 70 % = 5734.4 MiB -> 44 chunks of 128 MiB = 5632 MiB; 100 connections fit
     plan = sizing.mariadb_plan(8192, "mariadb", "10.11.14-MariaDB", dict(DEFAULTS, max_connections=100))
-    assert plan["settings"] == {"innodb_buffer_pool_size": 5632 * MIB}
+    small = min(128 * MIB, 8192 * MIB // 50)  # capped at 2 % of the share: the default 128 MiB is below it
+    assert plan["settings"] == {"innodb_buffer_pool_size": 5632 * MIB, "max_connections": 100,
+                                "key_buffer_size": small, "aria_pagecache_buffer_size": small}
     assert plan["max_connections_lowered"] is None
-    assert plan["peak"]["peak"] == sizing.mysqltuner_peak(
-        dict(DEFAULTS, innodb_buffer_pool_size=5632 * MIB, max_connections=100))["peak"]
+    assert plan["peak"]["peak"] == sizing.mysqltuner_peak(dict(
+        DEFAULTS, innodb_buffer_pool_size=5632 * MIB, max_connections=100, key_buffer_size=small,
+        aria_pagecache_buffer_size=small))["peak"]
+
+
+@pytest.mark.parametrize("share", [584, 1024, 3000, 8192])
+def test_mariadb_plan_is_a_fixed_point(share):
+    """A second run reads what the first one set and must plan the same settings (idempotence)."""
+    v = dict(DEFAULTS, innodb_buffer_pool_chunk_size=0)
+    first = sizing.mariadb_plan(share, "mariadb", "11.8.3-MariaDB", v)
+    second = sizing.mariadb_plan(share, "mariadb", "11.8.3-MariaDB", dict(v, **first["settings"]))
+    assert second["settings"] == first["settings"]
 
 
 def test_mariadb_plan_cuts_caches_then_lowers_connections():
@@ -162,7 +174,20 @@ def test_mariadb_plan_refuses_when_ten_connections_do_not_fit():
     v = dict(DEFAULTS, sort_buffer_size=64 * MIB)
     with pytest.raises(sizing.SizingError) as err:
         sizing.mariadb_plan(256, "mariadb", "10.11.6", v)
-    assert "fewer than 10 connections" in str(err.value)
+    assert "10 connections fit only with a buffer pool under half of its 60%" in str(err.value)
+
+
+def test_mariadb_pool_gives_room_for_ten_connections():
+    """MariaDB 11.8 (chunk 0: 1 MiB steps) on 584 MiB: 60 % = 350 MiB leaves room for 9.99 connections."""
+    v = dict(DEFAULTS, innodb_buffer_pool_chunk_size=0)
+    plan = sizing.mariadb_plan(584, "mariadb", "11.8.3-MariaDB", v)
+    per_thread = sizing.mysqltuner_peak(v)["per_thread_buffers"]
+    others = 16 * MIB + 16 * MIB + 16777216 + 1048576  # key, aria (cut), log buffer, query cache
+    pool = (584 * MIB - others - 10 * per_thread) // MIB * MIB
+    assert plan["settings"]["innodb_buffer_pool_size"] == pool < 584 * MIB * 60 // 100
+    assert plan["buffer_pool_lowered"] == {"from": 584 * MIB * 60 // 100 // MIB * MIB, "to": pool}
+    assert plan["settings"]["max_connections"] == 10
+    assert plan["peak"]["peak"] <= 584 * MIB
 
 
 def test_mariadb_small_share_keeps_one_chunk():
