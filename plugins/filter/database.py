@@ -36,13 +36,13 @@ def database_instances(entries, facts=None):
     return found
 
 
-def database_shares(entries, facts, reserve_mb=None):
+def database_shares(entries, facts, reserve_mb=None, previous=None):
     """Each instance's memory share with the arithmetic (budget.memory_share; 'auto' ones split the rest)."""
     from ansible_collections.headroom.memory.plugins.plugin_utils.database.shares import SharesError, shares
     if not entries:
         return []
     try:
-        return shares(entries, facts, reserve_mb)
+        return shares(entries, facts, reserve_mb, previous)
     except SharesError as e:
         raise AnsibleFilterError(str(e))
 

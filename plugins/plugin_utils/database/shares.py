@@ -17,8 +17,26 @@ class SharesError(ValueError):
     """A share that cannot be given; the message has the numbers."""
 
 
-def shares(entries, facts, reserve_mb=None):
-    """[{instance, share_mb, arithmetic, budget}] for normalised database_instances entries."""
+# An auto share within this much of the one the last run gave is kept as it was: the RSS of the other
+# processes drifts by a few MiB between runs, and a second run must not resize every setting for that.
+KEEP_MB = 16
+KEEP_PCT = 2
+
+
+def _kept(previous, name, share_mb):
+    prev = (previous or {}).get(name)
+    if isinstance(prev, int) and not isinstance(prev, bool) and prev > 0 and \
+            abs(prev - share_mb) <= max(KEEP_MB, share_mb * KEEP_PCT // 100):
+        return prev
+    return None
+
+
+def shares(entries, facts, reserve_mb=None, previous=None):
+    """[{instance, share_mb, arithmetic, budget}] for normalised database_instances entries.
+
+    ``previous`` ({name: share_mb} of the last run) keeps an auto share that moved by at most KEEP_MB or
+    KEEP_PCT %.
+    """
     own = own_comms(entries)
     try:
         base = memory_share("auto", facts, own_comms=own, instances=1, reserve_mb=reserve_mb)
@@ -56,6 +74,10 @@ def shares(entries, facts, reserve_mb=None):
             if share_mb <= 0:
                 raise SharesError("database memory share: %s leaves nothing for %s; nothing was changed"
                                   % (arithmetic, entry["name"]))
+            kept = _kept(previous, entry["name"], share_mb)
+            if kept is not None and kept != share_mb:
+                arithmetic += "; kept the last run's %d MiB (within %d MiB or %d %%)" % (kept, KEEP_MB, KEEP_PCT)
+                share_mb = kept
         out.append({"instance": entry, "share_mb": share_mb, "arithmetic": arithmetic,
                     "total_mb": budget["total_mb"], "total_source": budget["total_source"],
                     "others_mb": budget["others_mb"], "others": budget["others"], "reserve_mb": budget["reserve_mb"],

@@ -190,6 +190,12 @@ def round_pool_down(size, unit):
     return size // unit * unit
 
 
+PER_THREAD = ("read_buffer_size", "read_rnd_buffer_size", "sort_buffer_size", "thread_stack", "join_buffer_size",
+              "binlog_cache_size")
+SERVER_BUFFERS = ("key_buffer_size", "innodb_buffer_pool_size", "innodb_additional_mem_pool_size",
+                  "innodb_log_buffer_size", "query_cache_size", "aria_pagecache_buffer_size")
+
+
 def mysqltuner_peak(variables, max_connections=None):
     """MySQLTuner's max_peak_memory (bytes) = server buffers + per-thread buffers x max_connections.
 
@@ -199,11 +205,8 @@ def mysqltuner_peak(variables, max_connections=None):
     """
     v = dict((k, int(x)) for k, x in (variables or {}).items() if str(x).lstrip("-").isdigit())
     tmp = min(v.get("tmp_table_size", 0), v.get("max_heap_table_size", 0))
-    per_thread = sum(v.get(k, 0) for k in ("read_buffer_size", "read_rnd_buffer_size", "sort_buffer_size",
-                                          "thread_stack", "join_buffer_size", "binlog_cache_size")) + tmp
-    server = sum(v.get(k, 0) for k in ("key_buffer_size", "innodb_buffer_pool_size",
-                                      "innodb_additional_mem_pool_size", "innodb_log_buffer_size",
-                                      "query_cache_size", "aria_pagecache_buffer_size"))
+    per_thread = sum(v.get(k, 0) for k in PER_THREAD) + tmp
+    server = sum(v.get(k, 0) for k in SERVER_BUFFERS)
     conns = v.get("max_connections", 0) if max_connections is None else int(max_connections)
     return {"server_buffers": server, "per_thread_buffers": per_thread, "max_connections": conns,
             "peak": server + per_thread * conns}
@@ -213,8 +216,9 @@ def mariadb_plan(share_mb, engine, version, variables, connections=None):
     """Buffer pool from the share in whole units, then MySQLTuner's peak checked against the share.
 
     ``variables`` are the server's SHOW VARIABLES (bytes) now. The MyISAM/Aria caches are capped at SMALL_CACHE
-    (an InnoDB server barely uses them); when the peak does not fit, max_connections is lowered to what fits; when fewer than MIN_CONNECTIONS fit, the pool gives up room for them, down to half of its
-    percentage; below that the plan is refused with the numbers.
+    (an InnoDB server barely uses them); when the peak does not fit, max_connections is lowered to what fits;
+    when fewer than MIN_CONNECTIONS fit, the pool gives up room for them, down to half of its percentage; below
+    that the plan is refused with the numbers.
     """
     check_share(engine, share_mb)
     share = share_mb * MIB
@@ -261,7 +265,8 @@ def mariadb_plan(share_mb, engine, version, variables, connections=None):
             shrunk = {"from": pool, "to": smaller}
             pool = planned["innodb_buffer_pool_size"] = settings["innodb_buffer_pool_size"] = smaller
             fit = MIN_CONNECTIONS
-        lowered = {"from": conns, "to": int(fit)}
+        if int(fit) != conns:
+            lowered = {"from": conns, "to": int(fit)}
         conns = int(fit)
         peak = mysqltuner_peak(planned, conns)
     # always written: a second run starts from the lowered value and must plan the same

@@ -49,8 +49,8 @@ def test_instance_errors_name_every_problem():
 
 FACTS = {
     "memory": {"total_mb": 1024}, "cgroup": {"limit_mb": 1024},
-    "process_groups": [{"comm": "postgres", "count": 6, "rss_mb": 120}, {"comm": "redis-server", "count": 1,
-                                                                          "rss_mb": 10},
+    "process_groups": [{"comm": "postgres", "count": 6, "rss_mb": 120},
+                       {"comm": "redis-server", "count": 1, "rss_mb": 10},
                        {"comm": "systemd", "count": 2, "rss_mb": 20}],
     "processes": [{"comm": "redis-server", "unit": "redis-server.service"},
                   {"comm": "postgres", "unit": "postgresql@15-main.service"}],

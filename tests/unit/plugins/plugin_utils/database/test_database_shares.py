@@ -55,3 +55,13 @@ def test_reserve_given():
     got = shares(entries({"engine": "mariadb"}), facts(), reserve_mb=1000)
     # postgres and redis are not listed: their RSS counts among the others here
     assert got[0]["share_mb"] == 4096 - (900 + 300 + 600 + 40) - 1000
+
+
+@pytest.mark.parametrize("previous,kept", [(1590, 1590), (1632, 1632), (1633, None), (1500, None), (None, None)])
+def test_last_runs_share_kept_within_16_mib_or_2_pct(previous, kept):
+    """1600 MiB: 2 % = 32 MiB is more than 16, so 1568..1632 is kept."""
+    got = shares(entries({"engine": "postgresql"}, {"engine": "redis"}), facts(),
+                 previous={"postgresql": previous} if previous else None)
+    assert got[0]["share_mb"] == (kept or 1600)
+    assert got[1]["share_mb"] == 1600
+    assert ("kept the last run's" in got[0]["arithmetic"]) is bool(kept)
