@@ -237,7 +237,8 @@ def mariadb_plan(share_mb, engine, version, variables, connections=None):
     settings = {"innodb_buffer_pool_size": pool}
     # the MyISAM key cache and Aria page cache: an InnoDB server needs little of either, so at most SMALL_CACHE
     # (or 2 % of the share); always written, so that a second run (which reads the cut values) plans the same
-    small = max(SMALL_CACHE, share // 50)
+    # (whole MiB: the server rounds key_buffer_size down to 4 KiB blocks, and a value it changes is not idempotent)
+    small = max(SMALL_CACHE, share // 50 // MIB * MIB)
     notes = []
     for key in ("key_buffer_size", "aria_pagecache_buffer_size"):
         if key in planned:

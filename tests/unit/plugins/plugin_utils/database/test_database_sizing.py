@@ -137,7 +137,7 @@ def test_buffer_pool_percent_by_share(share, pct):
 def test_mariadb_plan_rounds_down_and_keeps_a_fitting_peak():
     # 8 GiB share: 70 % = 5734.4 MiB -> 44 chunks of 128 MiB = 5632 MiB; 100 connections fit
     plan = sizing.mariadb_plan(8192, "mariadb", "10.11.14-MariaDB", dict(DEFAULTS, max_connections=100))
-    small = min(128 * MIB, 8192 * MIB // 50)  # capped at 2 % of the share: the default 128 MiB is below it
+    small = min(128 * MIB, 8192 * MIB // 50 // MIB * MIB)  # capped at 2 % of the share: 128 MiB is below it
     assert plan["settings"] == {"innodb_buffer_pool_size": 5632 * MIB, "max_connections": 100,
                                 "key_buffer_size": small, "aria_pagecache_buffer_size": small}
     assert plan["max_connections_lowered"] is None
@@ -160,7 +160,7 @@ def test_mariadb_plan_cuts_caches_then_lowers_connections():
     plan = sizing.mariadb_plan(1024, "mariadb", "10.11.14-MariaDB", DEFAULTS)
     pool = plan["settings"]["innodb_buffer_pool_size"]
     assert pool == 512 * MIB
-    small = max(16 * MIB, 1024 * MIB // 50)
+    small = max(16 * MIB, 1024 * MIB // 50 // MIB * MIB)
     assert plan["settings"]["key_buffer_size"] == small and plan["settings"]["aria_pagecache_buffer_size"] == small
     server = small + pool + 16777216 + 1048576 + small
     per_thread = sizing.mysqltuner_peak(DEFAULTS)["per_thread_buffers"]
@@ -250,3 +250,9 @@ def test_unknown_engine():
     with pytest.raises(sizing.SizingError) as err:
         sizing.check_share("oracle", 4096)
     assert "oracle" in str(err.value)
+
+
+def test_mariadb_caches_in_whole_mib():
+    """876 MiB: 2 % = 17.52 MiB; MariaDB would round 18371051 down to 4 KiB blocks, so 17 MiB is written."""
+    plan = sizing.mariadb_plan(876, "mariadb", "11.8.9-MariaDB", dict(DEFAULTS, innodb_buffer_pool_chunk_size=0))
+    assert plan["settings"]["key_buffer_size"] == plan["settings"]["aria_pagecache_buffer_size"] == 17 * MIB
