@@ -211,13 +211,13 @@ def php_fpm_errors(s):
 def php_fpm_settings(count, pm="dynamic", max_requests=500):
     """The pool settings for ``count`` children, consistent by php-fpm's rules (checked with php_fpm_errors).
 
-    dynamic: min_spare = max(1, count // 8), max_spare = max(min_spare, count // 3), start = php-fpm's own
+    dynamic: min_spare = max(1, count // 8), max_spare = min(count, max(min_spare + 1, count // 3)), start = php-fpm's own
     default min_spare + (max_spare - min_spare) // 2. pm.max_requests recycles children that leak.
     """
     s = {"pm": pm, "pm.max_children": count, "pm.max_requests": max_requests}
     if pm == "dynamic":
         lo = max(1, count // 8)
-        hi = max(lo, count // 3)
+        hi = min(count, max(lo + 1, count // 3))
         s.update({"pm.min_spare_servers": lo, "pm.max_spare_servers": hi, "pm.start_servers": lo + (hi - lo) // 2})
     errors = php_fpm_errors(s)
     if errors:  # a bug here, never a config php-fpm would refuse

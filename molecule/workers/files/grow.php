@@ -1,0 +1,8 @@
+<?php
+// headroom.memory workers test: ~29 MiB of small strings per request; PHP's allocator keeps most of the
+// chunks after the request, so a worker that served it stays grown, as real application workers do.
+$a = [];
+for ($i = 0; $i < 250000; $i++) {
+    $a[] = str_repeat("x", 64) . $i;
+}
+echo count($a), "\n";
