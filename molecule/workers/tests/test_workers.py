@@ -95,8 +95,8 @@ def test_under_the_same_load_the_container_stays_under_its_limit(host):
     oom_before = int(re.search(r"oom_kill (\d+)", host.file(CGROUP + "/memory.oom_control").content_string).group(1))
     host.run("echo 0 > %s/memory.max_usage_in_bytes; echo 0 > %s/memory.failcnt" % (CGROUP, CGROUP))
     cmd = (
-        "workers-load /run/php/php{php}-fpm.sock --requests {pr} --concurrency {pc} --seconds 60 > /tmp/load-php & "
-        "workers-load {second} --requests {sr} --concurrency {sc} --seconds 60 > /tmp/load-second & "
+        "python3 /usr/local/lib/workers_load.py /run/php/php{php}-fpm.sock --requests {pr} --concurrency {pc} --seconds 60 > /tmp/load-php & "
+        "python3 /usr/local/lib/workers_load.py {second} --requests {sr} --concurrency {sc} --seconds 60 > /tmp/load-second & "
         "(for i in $(seq 40); do echo $(pgrep -c -x php-fpm{php}) $(pgrep -c -x {comm}); sleep 0.5; done) > /tmp/counts & "
         "wait"
     ).format(php=php, pr=pools["php_fpm"]["count"] * 6, pc=pools["php_fpm"]["count"] * 2, second=second,

@@ -60,8 +60,8 @@ def test_php_fpm_settings_pass_php_fpm_checks_for_every_count(count):
     lo, hi = s["pm.min_spare_servers"], s["pm.max_spare_servers"]
     assert 1 <= lo <= hi <= count and lo <= s["pm.start_servers"] <= hi
     assert s["pm.start_servers"] == lo + (hi - lo) // 2  # php-fpm's own default
-    assert plan.php_fpm_settings(count, pm="ondemand") == {"pm": "ondemand", "pm.max_children": count,
-                                                          "pm.max_requests": 500}
+    ondemand = {"pm": "ondemand", "pm.max_children": count, "pm.max_requests": 500}
+    assert plan.php_fpm_settings(count, pm="ondemand") == ondemand
 
 
 def test_php_fpm_errors_are_php_fpms():

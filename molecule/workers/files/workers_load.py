@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Bounded load for the headroom.memory workers scenario: at most REQUESTS requests, CONCURRENCY at a time,
 for at most SECONDS, to an HTTP URL on 127.0.0.1 or a php-fpm socket (through cgi-fcgi). Prints one JSON line."""
 import argparse
