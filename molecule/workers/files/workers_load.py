@@ -48,7 +48,7 @@ def worker():
             state["ok" if good else "failed"] += 1
 
 
-threads = [threading.Thread(target=worker) for _ in range(max(1, min(opts.concurrency, 64)))]
+threads = [threading.Thread(target=worker) for n in range(max(1, min(opts.concurrency, 64)))]
 for t in threads:
     t.start()
 for t in threads:

@@ -43,8 +43,8 @@ def test_plan_refuses_a_percentage_that_takes_what_others_use():
 
 
 def test_filter_errors():
+    defaults = {"memory": "auto", "min": 2, "max": 64, "reload": True, "restart": False}
     with pytest.raises(AnsibleFilterError, match="needs config"):
-        flt.workers_complete([{"kind": "php_fpm"}], {"memory": "auto", "min": 2, "max": 64, "reload": True,
-                                                       "restart": False})
+        flt.workers_complete([{"kind": "php_fpm"}], defaults)
     assert flt.workers_pool_errors([{"kind": "x"}])
     assert flt.FilterModule().filters()["workers_plan"] is flt.workers_plan
