@@ -43,7 +43,30 @@ CASES = [
     ("setup hardware", ["-m", "ansible.builtin.setup", "-a", "gather_subset=hardware"]),
     ("memory_facts", ["-m", "headroom.memory.memory_facts"]),
     ("memory_facts !oom", ["-m", "headroom.memory.memory_facts", "-a", "gather_subset=!oom"]),
+    ("memory_facts !oom pss", ["-m", "headroom.memory.memory_facts", "-a", "gather_subset=!oom pss=true"]),
 ]
+
+MEASURED = ("memory_facts", "memory_facts !oom", "memory_facts !oom pss")
+
+
+def pss_walk(env, rounds):
+    """The process walk alone, in one process, without and with pss (smaps_rollup of groups of 2+)."""
+    code = (
+        "import time, statistics\n"
+        "from ansible_collections.headroom.memory.plugins.module_utils.procs import read_processes\n"
+        "def t(pss):\n"
+        "    s = time.perf_counter(); _p, g = read_processes('/proc', 10, pss=pss); return time.perf_counter() - s, g\n"
+        "plain, pss = [], []\n"
+        "for _ in range(%d):\n"
+        "    plain.append(t(False)[0]); d, g = t(True); pss.append(d)\n"
+        "n = sum(x['count'] for x in g)\n"
+        "m = sum(x.get('measured', 0) + (1 if x.get('parent') else 0) for x in g)\n"
+        "print('process walk: %%d processes, %%d in groups of 2+ read for PSS' %% (n, m))\n"
+        "a, b = statistics.median(plain), statistics.median(pss)\n"
+        "print('  pss=false %%.2f ms, pss=true %%.2f ms (+%%.2f ms, %%.1f us per smaps_rollup read)'"
+        " %% (a * 1e3, b * 1e3, (b - a) * 1e3, (b - a) * 1e6 / max(m, 1)))\n" % rounds)
+    paths = env["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep)
+    subprocess.run([sys.executable, "-c", code], env=dict(env, PYTHONPATH=os.pathsep.join(paths)), check=True)
 
 
 def ansible_bin():
@@ -172,7 +195,7 @@ def main():
     for name, _args in CASES:
         print("%-20s %9.3f %9.3f %9.3f %14.3f" % (
             name, med[name], min(times[name]), max(times[name]), med[name] - floor))
-    for name in ("memory_facts", "memory_facts !oom"):
+    for name in MEASURED:
         cost = med[name] - floor
         ratio = cost / setup_cost if setup_cost > 0 else float("inf")
         print("%s cost above ping / setup hardware cost above ping = %.3f / %.3f = %.1f%%" % (
@@ -184,12 +207,15 @@ def main():
     print("cross-check on CPU time (user+sys of the process tree), medians:")
     for name, _args in CASES:
         print("  %-20s %7.3f s  above ping %7.3f s" % (name, cmed[name], cmed[name] - cmed["ping"]))
-    for name in ("memory_facts", "memory_facts !oom"):
+    for name in MEASURED:
         ccost = cmed[name] - cmed["ping"]
         print("  %s / setup hardware (CPU, above ping) = %.1f%%" % (name, 100 * ccost / csetup if csetup > 0 else float("inf")))
     cost = med["memory_facts"] - floor
     ratio = cost / setup_cost if setup_cost > 0 else float("inf")
     print("target (memory_facts <= 10%% of setup's cost above ping): %s" % ("met" if ratio <= 0.10 else "MISSED"))
+    print("pss=true above gather_subset=!oom: %+.3f s wall, %+.3f s CPU" % (
+        med["memory_facts !oom pss"] - med["memory_facts !oom"], cmed["memory_facts !oom pss"] - cmed["memory_facts !oom"]))
+    pss_walk(env, max(opts.rounds, 21))
     if opts.breakdown:
         breakdown(env, opts.rounds)
     if opts.hosts > 1:

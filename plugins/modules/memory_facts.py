@@ -117,6 +117,20 @@ options:
       - Without it no command line is returned at all.
     type: bool
     default: false
+  pss:
+    description:
+      - Add the proportional and unique set sizes (PSS, USS) of every group of more than one process to
+        RV(ansible_facts.headroom.process_groups), read from C(/proc/<pid>/smaps_rollup) (kernel 4.14 or later),
+        with the pool's parent (the member whose parent process is not in the group, such as a PHP-FPM or
+        Apache master) measured apart from its workers.
+      - RSS counts the code, opcache and copy-on-write pages forked workers share once per worker, so RSS
+        times the worker count overstates what a pool uses; PSS and USS do not. Worker sizing
+        (the role C(headroom.memory.workers)) needs them.
+      - The kernel walks every mapping of a process to fill C(smaps_rollup), so this costs time that grows
+        with the number and size of the processes measured (see the collection's C(bench/README.md)); only
+        the O(gather_subset=processes) subset reads it. Processes of other users need root.
+    type: bool
+    default: false
 notes:
   - Facts are returned under the single key C(headroom) of C(ansible_facts). With fact injection on they
     are also C(ansible_headroom).
@@ -167,6 +181,11 @@ EXAMPLES = r"""
     oom_files:
       - /srv/incident-42/kern.log*
       - /srv/incident-42/journal.json
+
+- name: Process groups with the PSS and USS of their workers, for sizing worker pools
+  headroom.memory.memory_facts:
+    gather_subset: [processes]
+    pss: true
 
 - name: The 20 biggest processes with their (redacted) command lines
   headroom.memory.memory_facts:
@@ -548,6 +567,62 @@ ansible_facts:
               description: The biggest one's resident memory.
               type: int
               sample: 91
+            pss_avg_mb:
+              description:
+                - The workers' average proportional set size (C(Pss) of C(smaps_rollup)), shared pages divided
+                  among the processes sharing them; the workers are every member but RV(ansible_facts.headroom.process_groups[].parent).
+                - V(null) when no worker's C(smaps_rollup) could be read (gone, denied, old kernel).
+              type: int
+              returned: when O(pss=true) and the group has more than one process
+              sample: 21
+            pss_max_mb:
+              description: The largest worker's proportional set size.
+              type: int
+              returned: when O(pss=true) and the group has more than one process
+              sample: 34
+            uss_avg_mb:
+              description:
+                - The workers' average unique set size (C(Private_Clean) + C(Private_Dirty)), what one more
+                  worker adds.
+              type: int
+              returned: when O(pss=true) and the group has more than one process
+              sample: 12
+            shared_max_mb:
+              description:
+                - The largest shared part of one worker (C(Shared_Clean) + C(Shared_Dirty)), the resident pages it
+                  shares with its parent or siblings; the pool holds them once, whatever its size.
+              type: int
+              returned: when O(pss=true) and the group has more than one process
+              sample: 30
+            measured:
+              description: How many workers' C(smaps_rollup) were read (the averages are over them).
+              type: int
+              returned: when O(pss=true) and the group has more than one process
+              sample: 39
+            parent:
+              description:
+                - The pool's parent, the one member whose parent process is not in the group (a PHP-FPM, Apache
+                  or gunicorn master), measured apart from its workers; V(null) when there is not exactly one
+                  such member (unrelated processes of the same name).
+              type: dict
+              returned: when O(pss=true) and the group has more than one process
+              contains:
+                pid:
+                  description: Its pid.
+                  type: int
+                  sample: 811
+                rss_mb:
+                  description: Its resident memory.
+                  type: int
+                  sample: 38
+                pss_mb:
+                  description: Its proportional set size, V(null) when unreadable.
+                  type: int
+                  sample: 9
+                uss_mb:
+                  description: Its unique set size, V(null) when unreadable.
+                  type: int
+                  sample: 4
         oom:
           description:
             - The OOM-kill history of the host within O(oom_since), from the sources chosen by O(oom_sources) and the
@@ -808,7 +883,7 @@ def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
     if "processes" in subsets:
         # the module's own python is an artefact of asking: leave it out
         facts["processes"], facts["process_groups"] = read_processes(
-            proc, params["top"], params["cmdline"], exclude=(os.getpid(),))
+            proc, params["top"], params["cmdline"], exclude=(os.getpid(),), pss=params.get("pss", False))
     if "oom" in subsets and oom_collector is not None:
         oom = oom_collector(params)
         oom["kills_since_boot"] = vmstat.get("oom_kill") if vmstat else None
@@ -825,6 +900,7 @@ def main():
             oom_sources=dict(type="list", elements="str", default=["auto"], choices=list(SOURCE_CHOICES)),
             oom_files=dict(type="list", elements="path", default=[]),
             cmdline=dict(type="bool", default=False),
+            pss=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

@@ -2,8 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Processes by resident memory, read from /proc/<pid> with as few reads as possible.
 
-One read of ``/proc/<pid>/status`` per process gives Name, Uid, VmRSS and VmSwap; only the top N by
+One read of ``/proc/<pid>/status`` per process gives Name, PPid, Uid, VmRSS and VmSwap; only the top N by
 RSS then get their ``oom_score``, ``oom_score_adj``, ``cgroup`` (and, when asked, ``cmdline``) read.
+When asked (``pss``), groups of more than one process also get ``/proc/<pid>/smaps_rollup`` read per member
+for their proportional (PSS) and unique (USS) set sizes, the numbers worker sizing needs.
 A process that exits during the walk, or a file we may not read, is skipped or gives None.
 Kernel threads (no VmRSS line) are not processes here.
 """
@@ -31,11 +33,13 @@ def _read(path):
 
 
 def parse_status(text):
-    """(comm, euid, rss_kb, swap_kb) from ``/proc/<pid>/status`` text; rss_kb is None for kernel threads."""
-    comm = uid = rss = swap = None
+    """(comm, euid, rss_kb, swap_kb, ppid) from ``/proc/<pid>/status`` text; rss_kb is None for kernel threads."""
+    comm = uid = rss = swap = ppid = None
     for line in text.splitlines():
         if line.startswith("Name:"):
             comm = line[6:] if line[5:6] == "\t" else line[5:].strip()
+        elif line.startswith("PPid:"):
+            ppid = int(line.split()[1])
         elif line.startswith("Uid:"):
             fields = line.split()
             if len(fields) > 2:
@@ -44,8 +48,8 @@ def parse_status(text):
             rss = int(line.split()[1])
         elif line.startswith("VmSwap:"):
             swap = int(line.split()[1])
-            break  # VmSwap comes after Name, Uid and VmRSS
-    return comm, uid, rss, swap
+            break  # VmSwap comes after Name, PPid, Uid and VmRSS
+    return comm, uid, rss, swap, ppid
 
 
 def scan(proc="/proc", exclude=()):
@@ -62,12 +66,12 @@ def scan(proc="/proc", exclude=()):
         if data is None:
             continue  # gone, or hidden from us
         try:
-            comm, uid, rss, swap = parse_status(data.decode("utf-8", "replace"))
+            comm, uid, rss, swap, ppid = parse_status(data.decode("utf-8", "replace"))
         except (ValueError, IndexError):
             continue
         if rss is None:
             continue
-        result.append({"pid": int(name), "comm": comm, "uid": uid, "rss_kb": rss, "swap_kb": swap})
+        result.append({"pid": int(name), "comm": comm, "uid": uid, "rss_kb": rss, "swap_kb": swap, "ppid": ppid})
     return result
 
 
@@ -127,29 +131,119 @@ def top_processes(entries, top, proc="/proc", cmdline=False):
     return [describe(proc, e, users, cmdline) for e in ranked]
 
 
-def process_groups(entries):
+# smaps_rollup fields (kB) -> our keys; USS and the shared part are sums of two fields each
+_SMAPS_FIELDS = {"Rss": "rss_kb", "Pss": "pss_kb", "Private_Clean": "private_clean_kb",
+                 "Private_Dirty": "private_dirty_kb", "Shared_Clean": "shared_clean_kb",
+                 "Shared_Dirty": "shared_dirty_kb"}
+
+
+def parse_smaps_rollup(text):
+    """{rss_kb, pss_kb, uss_kb, shared_kb} from ``/proc/<pid>/smaps_rollup`` text, or None without a Pss line.
+
+    USS is Private_Clean + Private_Dirty (what the process alone holds); the shared part is Shared_Clean +
+    Shared_Dirty (resident pages it shares with at least one other process).
+    """
+    found = {}
+    for line in text.splitlines():
+        key, sep, rest = line.partition(":")
+        name = _SMAPS_FIELDS.get(key)
+        if sep and name:
+            fields = rest.split()
+            if fields and fields[0].isdigit():
+                found[name] = int(fields[0])
+    if "pss_kb" not in found:
+        return None
+    return {
+        "rss_kb": found.get("rss_kb"),
+        "pss_kb": found["pss_kb"],
+        "uss_kb": found.get("private_clean_kb", 0) + found.get("private_dirty_kb", 0),
+        "shared_kb": found.get("shared_clean_kb", 0) + found.get("shared_dirty_kb", 0),
+    }
+
+
+def read_smaps_rollup(proc, pid):
+    """parse_smaps_rollup() of ``pid``, or None (gone, denied, or a kernel older than 4.14)."""
+    data = _read(os.path.join(proc, str(pid), "smaps_rollup"))
+    if not data:
+        return None
+    return parse_smaps_rollup(data.decode("ascii", "replace"))
+
+
+def pool_parent(members):
+    """The one member whose parent is not in the group (a pool's master), or None when there is not exactly one."""
+    pids = set(e["pid"] for e in members)
+    roots = [e for e in members if e.get("ppid") not in pids]
+    return roots[0] if len(roots) == 1 and len(members) > 1 else None
+
+
+def pool_memory(members, read=None):
+    """PSS/USS of a group of processes: the workers' figures and the parent's (the pool master) apart.
+
+    ``read(pid)`` returns parse_smaps_rollup() of a pid or None (a process that is gone is left out).
+    Returns {pss_avg_mb, pss_max_mb, uss_avg_mb, shared_max_mb, measured, parent}; the averages are over
+    the workers (every member but the parent) that could be read, in kB first; None when none could.
+    ``shared_max_mb`` is the largest shared part of one worker: what the pool holds once, whatever its size.
+    """
+    parent = pool_parent(members)
+    sizes = []
+    for e in members:
+        if parent is not None and e["pid"] == parent["pid"]:
+            continue
+        m = read(e["pid"])
+        if m is not None:
+            sizes.append(m)
+    result = {"pss_avg_mb": None, "pss_max_mb": None, "uss_avg_mb": None, "shared_max_mb": None,
+              "measured": len(sizes), "parent": None}
+    if sizes:
+        n = len(sizes)
+        result.update(
+            pss_avg_mb=kb_to_mb(sum(m["pss_kb"] for m in sizes) // n),
+            pss_max_mb=kb_to_mb(max(m["pss_kb"] for m in sizes)),
+            uss_avg_mb=kb_to_mb(sum(m["uss_kb"] for m in sizes) // n),
+            shared_max_mb=kb_to_mb(max(m["shared_kb"] for m in sizes)),
+        )
+    if parent is not None:
+        m = read(parent["pid"])
+        result["parent"] = {
+            "pid": parent["pid"],
+            "rss_mb": kb_to_mb(parent["rss_kb"]),
+            "pss_mb": kb_to_mb(m["pss_kb"]) if m else None,
+            "uss_mb": kb_to_mb(m["uss_kb"]) if m else None,
+        }
+    return result
+
+
+def process_groups(entries, proc="/proc", pss=False):
     """Per comm over all processes: {comm, count, rss_mb, rss_mb_avg, rss_mb_max}, biggest total first.
 
     Sums are taken in kB and converted once, so 40 workers of 900 kB add up to 35 MiB, not 0.
+    With ``pss``, groups of more than one process also get pool_memory()'s fields (read from ``proc``).
     """
     groups = {}
+    members = {}
     for e in entries:
         g = groups.setdefault(e["comm"], [0, 0, 0])
         g[0] += 1
         g[1] += e["rss_kb"]
         g[2] = max(g[2], e["rss_kb"])
-    result = [{
-        "comm": comm,
-        "count": count,
-        "rss_mb": kb_to_mb(total),
-        "rss_mb_avg": kb_to_mb(total // count),
-        "rss_mb_max": kb_to_mb(biggest),
-    } for comm, (count, total, biggest) in groups.items()]
+        members.setdefault(e["comm"], []).append(e)
+    result = []
+    for comm, (count, total, biggest) in groups.items():
+        group = {
+            "comm": comm,
+            "count": count,
+            "rss_mb": kb_to_mb(total),
+            "rss_mb_avg": kb_to_mb(total // count),
+            "rss_mb_max": kb_to_mb(biggest),
+        }
+        if pss and count > 1:
+            group.update(pool_memory(members[comm], lambda pid: read_smaps_rollup(proc, pid)))
+        result.append(group)
     result.sort(key=lambda g: (-groups[g["comm"]][1], g["comm"] or ""))
     return result
 
 
-def read_processes(proc="/proc", top=10, cmdline=False, exclude=()):
+def read_processes(proc="/proc", top=10, cmdline=False, exclude=(), pss=False):
     """(processes, process_groups) for the host at <proc>, leaving out the pids in ``exclude``."""
     entries = scan(proc, exclude)
-    return top_processes(entries, top, proc, cmdline), process_groups(entries)
+    return top_processes(entries, top, proc, cmdline), process_groups(entries, proc, pss)

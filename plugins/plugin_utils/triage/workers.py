@@ -15,6 +15,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common impo
     comm_matches, finding, fmt_mb, is_service, limits_entry, processes, process_groups, unit_limits)
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
+WORKERS = "headroom.memory.workers"
 
 # the setting that caps the worker count, by comm prefix
 WORKER_SETTINGS = (
@@ -76,6 +77,19 @@ def workers_oversubscribed(facts, thresholds, ctx):
     return found
 
 
+def workers_pool(comm, unit):
+    """A ready headroom.memory.workers pool entry for a php-fpm, apache2 or gunicorn group, else None.
+
+    php-fpm's pool file is Debian's default for its version (check it); gunicorn needs its unit."""
+    if comm.startswith("php-fpm") and comm[7:].replace(".", "").isdigit() and "." in comm:
+        return {"kind": "php_fpm", "config": "/etc/php/%s/fpm/pool.d/www.conf" % comm[7:]}
+    if comm == "apache2":
+        return {"kind": "apache_prefork"}
+    if comm == "gunicorn" and is_service(unit):
+        return {"kind": "gunicorn", "unit": unit}
+    return None
+
+
 def _finding(facts, comm, count, avg, room, where, unit, largest, thresholds):
     needed = count * avg
     severity = "critical" if needed > room else "warning"
@@ -86,12 +100,19 @@ def _finding(facts, comm, count, avg, room, where, unit, largest, thresholds):
                 "room: %s = %s; fit line %s%%" % (where, fmt_mb(room), thresholds["workers_fit_pct"]),
                 "%d workers fit in %s%% of the room" % (fits, thresholds["workers_target_pct"])]
     settings = [{"service": service, "setting": setting, "value": fits}]
-    role_vars = None
-    if is_service(unit):
-        role_vars = {"service_limits_units": [limits_entry(facts, unit, room * 9 // 10, room)]}
-    text = ("More workers than memory allows: set %s %s = %d (%s%% of %s at %s each). No worker-sizing "
-            "role exists in this collection yet: change it in the service's configuration; "
-            "headroom.memory.service_limits keeps a MemoryHigh/MemoryMax backstop on the unit."
-            % (service, setting, fits, thresholds["workers_target_pct"], fmt_mb(room), fmt_mb(avg)))
+    role, role_vars = None, None
+    pool = workers_pool(comm, unit)
+    if pool:
+        role, role_vars = WORKERS, {"workers_pools": [pool]}
+        text = ("More workers than memory allows: set %s %s = %d (%s%% of %s at %s each), or let "
+                "headroom.memory.workers size it from the workers' measured PSS/USS (run it while the pool "
+                "serves its usual load); headroom.memory.service_limits keeps a MemoryHigh/MemoryMax backstop "
+                "on the unit." % (service, setting, fits, thresholds["workers_target_pct"], fmt_mb(room), fmt_mb(avg)))
+    else:
+        if is_service(unit):
+            role, role_vars = SERVICE_LIMITS, {"service_limits_units": [limits_entry(facts, unit, room * 9 // 10, room)]}
+        text = ("More workers than memory allows: set %s %s = %d (%s%% of %s at %s each) in the service's "
+                "configuration; headroom.memory.service_limits keeps a MemoryHigh/MemoryMax backstop on the unit."
+                % (service, setting, fits, thresholds["workers_target_pct"], fmt_mb(room), fmt_mb(avg)))
     return finding("workers_oversubscribed", severity, "%d %s workers do not fit in %s" % (count, comm, fmt_mb(room)),
-                   evidence, text, SERVICE_LIMITS if role_vars else None, role_vars, settings)
+                   evidence, text, role, role_vars, settings)

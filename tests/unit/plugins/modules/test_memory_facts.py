@@ -105,6 +105,15 @@ def test_one_subset_returns_only_its_keys(host, capsys):
     assert mysqld["cmdline"] == "/usr/sbin/mysqld --password=********"
 
 
+def test_pss_only_when_asked_and_only_for_groups(capsys):
+    plain = run_module(capsys, {"gather_subset": ["processes"], "top": 0})["ansible_facts"]["headroom"]
+    assert all("pss_max_mb" not in g for g in plain["process_groups"])
+    facts = run_module(capsys, {"gather_subset": ["processes"], "top": 0, "pss": True})["ansible_facts"]["headroom"]
+    groups = facts["process_groups"]
+    assert all(("pss_max_mb" in g) == (g["count"] > 1) for g in groups)
+    assert any(g.get("measured") for g in groups)  # this machine runs some program twice
+
+
 def test_check_mode_returns_the_same_facts(host, capsys):
     args = {"gather_subset": ["memory", "sysctl"]}
     normal = run_module(capsys, args)["ansible_facts"]["headroom"]

@@ -28,8 +28,9 @@ def test_php_fpm_pool_over_its_units_limit_names_pm_max_children():
     [f] = run(pool("php-fpm8.2", 40, 60, "php8.2-fpm.service", limit=2048))
     assert f["id"] == "workers_oversubscribed" and f["severity"] == "critical"  # 2400 > 2048
     assert f["remedy"]["settings"] == [{"service": "php-fpm", "setting": "pm.max_children", "value": 25}]
-    assert f["remedy"]["vars"] == {"service_limits_units": [
-        {"unit": "php8.2-fpm.service", "memory_high": "1856M", "memory_max": "2G"}]}
+    assert f["remedy"]["role"] == "headroom.memory.workers"
+    assert f["remedy"]["vars"] == {"workers_pools": [
+        {"kind": "php_fpm", "config": "/etc/php/8.2/fpm/pool.d/www.conf"}]}
     assert "40 php-fpm8.2 workers \u00d7 60 MiB average RSS = 2.3 GiB" in f["evidence"][0]
 
 
@@ -44,6 +45,18 @@ def test_without_a_limit_the_room_is_available_plus_its_own():
     assert f["severity"] == "warning"  # 12000 > 90% of 12500, < 12500
     assert f["remedy"]["settings"][0]["setting"] == "MaxRequestWorkers"
     assert f["remedy"]["settings"][0]["value"] == 117  # 75% of 12500 / 80
+    assert f["remedy"]["role"] == "headroom.memory.workers"
+    assert f["remedy"]["vars"] == {"workers_pools": [{"kind": "apache_prefork"}]}
+
+
+def test_gunicorn_in_a_unit_gets_a_ready_workers_pool_and_other_pools_the_backstop():
+    [f] = run(pool("gunicorn", 13, 200, "app.service", limit=1024))
+    assert f["remedy"]["vars"] == {"workers_pools": [{"kind": "gunicorn", "unit": "app.service"}]}
+    # the pool entry passes the role's own preflight check
+    from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import pool_errors
+    assert pool_errors(f["remedy"]["vars"]["workers_pools"]) == []
+    [f] = run(pool("uwsgi", 13, 200, "uwsgi.service", limit=1024))
+    assert f["remedy"]["role"] == "headroom.memory.service_limits"
 
 
 def test_few_processes_or_non_worker_comms_are_ignored():
