@@ -53,7 +53,7 @@ def pss_walk(env, rounds):
     """The process walk alone, in one process, without and with pss (smaps_rollup of groups of 2+)."""
     code = (
         "import time, statistics\n"
-        "from ansible_collections.headroom.memory.plugins.module_utils.procs import read_processes\n"
+        "from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import read_processes\n"
         "def t(pss):\n"
         "    s = time.perf_counter(); _p, g = read_processes('/proc', 10, pss=pss); return time.perf_counter() - s, g\n"
         "plain, pss = [], []\n"
