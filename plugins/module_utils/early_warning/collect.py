@@ -270,6 +270,8 @@ def parse_args(argv):
     parser.add_argument("--max-oom-series", type=int, default=50, help="OOM label sets with their own series")
     parser.add_argument("--oom-source", action="append", choices=SOURCES, dest="sources",
                         help="where OOM kills are read from (repeatable; default kmsg and journal)")
+    # for tests and replays: read these log files instead of the host's sources
+    parser.add_argument("--oom-file", action="append", dest="files", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--proc", default="/proc", help=argparse.SUPPRESS)
     parser.add_argument("--rootfs", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -277,7 +279,7 @@ def parse_args(argv):
         parser.error("--output %s: node_exporter reads only files ending in .prom" % args.output)
     if args.top_units < 0 or args.max_oom_series < 0:
         parser.error("--top-units and --max-oom-series must be 0 or more")
-    args.sources = args.sources or ["kmsg", "journal"]
+    args.sources = args.sources or (["files"] if args.files else ["kmsg", "journal"])
     return args
 
 
@@ -291,7 +293,7 @@ def collect(args, now=None):
     mounts = cgroup_mounts(read_text(os.path.join(proc, "self", "mountinfo")))
     limited, _unlimited = scan_hierarchy(mounts, args.rootfs)
     boot_id = (read_text(os.path.join(proc, "sys", "kernel", "random", "boot_id")) or "").strip() or None
-    history = collect_oom_history(sources=args.sources, since="boot", now=started,
+    history = collect_oom_history(sources=args.sources, files=args.files, since="boot", now=started,
                                   boot_time=read_boot_time(proc), run_command=run_command, timeout=30)
     state = oom_update(load_state(args.state), boot_id, history["events"], args.max_oom_series)
     fams = memory_families(meminfo, vmstat, pressure) + unit_families(limited, args.top_units)

@@ -35,8 +35,11 @@ def to_text(value):
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     text = value if isinstance(value, str) else str(value)
-    # lone surrogates (surrogateescape'd bytes) cannot be encoded: make them U+FFFD as well
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    # lone surrogates cannot be written: a surrogateescape'd byte becomes U+FFFD like any bad byte, so does the rest
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 def escape_label_value(value):

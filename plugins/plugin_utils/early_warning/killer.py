@@ -64,7 +64,7 @@ def units_from_show(text):
             adj = int(props.get("OOMScoreAdjust", "0") or 0)
         except ValueError:
             adj = 0
-        match = re.search(r"path=([^ ;]+)", props.get("ExecStart", ""))
+        match = re.search(r"path=(.*?) ; ", props.get("ExecStart", ""))
         units.append({"unit": props["Id"], "oom_score_adjust": adj, "memory_max": limit,
                       "exec_path": match.group(1) if match else None})
     return units

@@ -130,9 +130,11 @@ def alert_rules(thresholds, labels=None):
         _rule("HeadroomOOMKill",
               "increase(headroom_oom_kills_total[{w}]) > 0 or (time() - headroom_oom_kill_last_timestamp_seconds) < {s}"
               .format(w=t["oom_window"], s=_duration_seconds(t["oom_window"])),
-              None, "warning", "OOM kill on %s ({{ $labels.killer }} killed {{ $labels.comm }} in {{ $labels.unit }})" % inst,
-              "The {{ $labels.killer }} OOM killer killed {{ $labels.comm }} (unit {{ $labels.unit }}) on %s in the "
-              "last %s." % (inst, t["oom_window"]), labels),
+              None, "warning",
+              "OOM kill on %s: {{ $labels.killer }} killed {{ $labels.comm }}{{ with $labels.unit }} in {{ . }}{{ end }}"
+              % inst,
+              "The {{ $labels.killer }} OOM killer killed {{ $labels.comm }}{{ with $labels.unit }} (unit {{ . }}){{ end }}"
+              " on %s in the last %s." % (inst, t["oom_window"]), labels),
         _rule("HeadroomUnitNearMemoryMax",
               "headroom_unit_memory_current_bytes{sel} / headroom_unit_memory_max_bytes{sel} > {r}".format(
                   sel=unit_sel, r=_num(t["unit_limit_pct"] / 100.0)),
