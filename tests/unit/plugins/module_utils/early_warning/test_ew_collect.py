@@ -201,7 +201,7 @@ def test_whole_run_over_real_logs(tmp_path, promtool):
     logs = [os.path.join(OOM, "107-genuine-6.18-journalctl-k-short-iso.log"),
             os.path.join(OOM, "201-capture-6.18-dmesg-memcg-v1-comm-spaces-brackets-parens-thread-trigger.log")]
     text = run_main(tmp_path, proc, root, logs)
-    check = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True)
+    check = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
     kills = samples(text, "headroom_oom_kills_total")
     assert kills and all('killer="kernel"' in k for k in kills)

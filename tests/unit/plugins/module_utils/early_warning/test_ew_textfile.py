@@ -15,7 +15,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.early_warning.text
 
 
 def promtool_check(promtool, text):
-    proc = subprocess.run([promtool, "check", "metrics"], input=text.encode("utf-8"), capture_output=True)
+    proc = subprocess.run([promtool, "check", "metrics"], input=text.encode("utf-8"), capture_output=True, check=False)
     return proc.returncode, (proc.stdout + proc.stderr).decode("utf-8", "replace")
 
 
