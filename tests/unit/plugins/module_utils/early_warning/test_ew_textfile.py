@@ -27,6 +27,7 @@ def promtool_check(promtool, text):
     ('\\"\n', '\\\\\\"\\n'),
     (b"caf\xe9", "caf\ufffd"),                     # Latin-1 byte: not UTF-8
     ("x\udce9y", "x\ufffdy"),                      # a surrogateescape'd byte
+    ("a\ud800b", "a\ufffdb"),                      # any other lone surrogate
     ("(resolved)", "(resolved)"),
     ("runc:[2:INIT]", "runc:[2:INIT]"),
     (None, ""),
