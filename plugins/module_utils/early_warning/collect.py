@@ -3,7 +3,7 @@
 """The early_warning collector: reads the host, keeps a small state, writes a node_exporter textfile.
 
 It runs on the target from a systemd timer, with Python's standard library and this collection's
-own readers (memstate, cgroups, oom_history), which the role copies next to it. Pure parts:
+own readers (procfs, cgroups, oom.history), which the role copies next to it. Pure parts:
 
 - ``memory_families(meminfo, vmstat, pressure)``: available memory, swap, swap I/O, PSI.
 - ``unit_families(limited, top)``: memory current vs limit of the cgroups that have a limit.
@@ -27,9 +27,9 @@ import time
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import cgroup_mounts, scan_hierarchy
 from ansible_collections.headroom.memory.plugins.module_utils.early_warning.textfile import OTHER, family, render, top_n
-from ansible_collections.headroom.memory.plugins.module_utils.memstate import (
+from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
     parse_meminfo, parse_pressure, parse_vmstat, read_boot_time, read_text)
-from ansible_collections.headroom.memory.plugins.module_utils.oom_history import collect_oom_history
+from ansible_collections.headroom.memory.plugins.module_utils.oom.history import collect_oom_history
 
 MIB = 1024 * 1024
 SOURCES = ("kmsg", "journal", "syslog")

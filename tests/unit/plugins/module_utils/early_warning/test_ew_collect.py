@@ -17,7 +17,7 @@ import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.early_warning import collect as C
 from ansible_collections.headroom.memory.plugins.module_utils.early_warning.textfile import OTHER, render
-from ansible_collections.headroom.memory.plugins.module_utils.memstate import parse_meminfo, parse_pressure, parse_vmstat
+from ansible_collections.headroom.memory.plugins.module_utils.procfs import parse_meminfo, parse_pressure, parse_vmstat
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
 HOST = os.path.join(FIXTURES, "proc", "debian12-host")

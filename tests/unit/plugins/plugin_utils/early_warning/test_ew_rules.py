@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.headroom.memory.plugins.module_utils.triage_common import DEFAULT_THRESHOLDS
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import DEFAULT_THRESHOLDS
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.inputs import (
     THRESHOLD_NAMES, input_errors, thresholds_of)
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.rules import (
