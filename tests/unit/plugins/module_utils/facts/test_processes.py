@@ -169,7 +169,7 @@ def test_status_parser_keeps_odd_names():
     assert procs.parse_status("Name:\t (sd-pam)\nUid:\t5\t6\t6\t6\n")[:3] == (" (sd-pam)", 6, None)
 
 
-SMAPS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", "proc", "smaps")
+SMAPS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "proc", "smaps")
 
 
 def smaps(name):
