@@ -17,7 +17,6 @@ import yaml
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.options import SOURCE_CHOICES
 from ansible_collections.headroom.memory.plugins.module_utils.swap.size import POLICIES
-from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import UNIT_DIR
 from ansible_collections.headroom.memory.plugins.modules import memory_facts, swapfile
 from ansible_collections.headroom.memory.plugins.plugin_utils.heap.plan import RUNTIMES, VIAS
 from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import (
@@ -67,8 +66,3 @@ def test_triage_filter_documents_every_threshold_default():
     assert set(documented) <= set(DEFAULT_THRESHOLDS), "documented thresholds the code does not know"
     for key, value in documented.items():
         assert value == DEFAULT_THRESHOLDS[key], key
-
-
-@pytest.mark.parametrize("role, var", [("heap", "__heap_dropin_dir"), ("service_limits", "__service_limits_dropin_dir")])
-def test_roles_write_drop_ins_where_the_plan_says(role, var):
-    assert load("roles", role, "vars", "main.yml")[var] == UNIT_DIR
