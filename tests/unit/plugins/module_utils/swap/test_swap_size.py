@@ -90,3 +90,17 @@ def test_an_entry_without_size_is_auto_and_a_bad_entry_does_not_hide_the_next():
     assert errors == ["entry 0 is not a mapping with path, size, priority, state",
                       "entry 1 (relative): path must be an absolute path"]
     assert size_errors([{"size": "1G"}]) == ["entry 0 (no path): path must be an absolute path"]
+
+
+def test_redhat_table_edges():
+    """Red Hat's table at its edges (RAM rounded up to 256 MiB first): the RAM up to 8 GiB, 4 GiB above."""
+    assert auto_size(8 * GIB, "redhat") == 8 * GIB
+    assert auto_size(8 * GIB + 1, "redhat") == 4 * GIB          # rounds to 8.25 GiB: above the line
+    assert auto_size(2 * GIB, "redhat") == 4 * GIB and auto_size(2 * GIB + 1, "redhat") == 2 * GIB + 256 * MIB
+
+
+def test_auto_uses_the_policy_given_and_needs_a_positive_ram():
+    assert swap_size("auto", 16 * GIB, "redhat") == 4 * GIB and swap_size("auto", 16 * GIB, "vps") == 2 * GIB
+    with pytest.raises(SizeError, match="needs the RAM size"):
+        auto_size(0, "vps")
+    assert swap_size("1M") == MIB   # the smallest swap file accepted
