@@ -9,7 +9,8 @@ __nofile=$(ulimit -Hn); __nproc=$(ulimit -Hu); __pidmax=$(cat /proc/sys/kernel/p
 [ "$__nofile" = unlimited ] && __nofile=1048576
 # podman itself runs with nproc capped at kernel.pid_max; asking more fails with EPERM
 if [ "$__nproc" = unlimited ] || [ "$__nproc" -gt "$__pidmax" ]; then __nproc=$__pidmax; fi
-cat > "$HEADROOM_WORK/containers.conf" <<CONF
+# written to a temporary file and renamed: a podman started meanwhile never reads half a file
+cat > "$HEADROOM_WORK/containers.conf.$$" <<CONF
 [containers]
 default_ulimits = ["nofile=$__nofile:$__nofile", "nproc=$__nproc:$__nproc"]
 [engine]
@@ -17,12 +18,14 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
-cat > "$HEADROOM_WORK/storage.conf" <<CONF
+cat > "$HEADROOM_WORK/storage.conf.$$" <<CONF
 [storage]
 driver = "vfs"
 graphroot = "$HEADROOM_WORK/storage"
 runroot = "$HEADROOM_WORK/run"
 CONF
+mv -f "$HEADROOM_WORK/containers.conf.$$" "$HEADROOM_WORK/containers.conf"
+mv -f "$HEADROOM_WORK/storage.conf.$$" "$HEADROOM_WORK/storage.conf"
 export CONTAINERS_CONF=$HEADROOM_WORK/containers.conf
 export CONTAINERS_STORAGE_CONF=$HEADROOM_WORK/storage.conf
 unset __nofile __nproc __pidmax
