@@ -48,10 +48,10 @@ def collection_path():
 
 sys.path.insert(0, collection_path())
 # pylint: disable=wrong-import-position
-from ansible_collections.headroom.memory.plugins.module_utils.oom_lines import split_line  # noqa: E402
-from ansible_collections.headroom.memory.plugins.module_utils.oom_scan import GREP_PATTERN  # noqa: E402
-from ansible_collections.headroom.memory.plugins.module_utils.oom_sources import read_log_file  # noqa: E402
-from ansible_collections.headroom.memory.plugins.module_utils.oom_events import build_history  # noqa: E402
+from ansible_collections.headroom.memory.plugins.module_utils.oom.lines import split_line  # noqa: E402
+from ansible_collections.headroom.memory.plugins.module_utils.oom.scan import GREP_PATTERN  # noqa: E402
+from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import read_log_file  # noqa: E402
+from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history  # noqa: E402
 
 HOSTS = ['web01', 'db-02.prod.example.com', 'cache3']
 NOISE = [
@@ -217,8 +217,8 @@ def zgrep_count(path):
 def peak_rss_mib(path):
     """ru_maxrss (MiB) of a child that only imports the scanner and scans ``path`` ('' = import only)."""
     code = ('import sys; sys.path.insert(0, %r)\n'
-            'from ansible_collections.headroom.memory.plugins.module_utils.oom_sources import read_log_file\n'
-            'from ansible_collections.headroom.memory.plugins.module_utils.oom_events import build_history\n'
+            'from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import read_log_file\n'
+            'from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history\n'
             'p = sys.argv[1]\n'
             'if p:\n'
             '    s, r = read_log_file(p); build_history([(s["name"], r)])\n') % collection_path()

@@ -13,7 +13,7 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
-from ansible_collections.headroom.memory.plugins.module_utils.report_write import report_files, write_all
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import report_files, write_all
 
 
 class ActionModule(ActionBase):

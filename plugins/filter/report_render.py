@@ -9,10 +9,10 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.headroom.memory.plugins.module_utils.report_html import render_html
-from ansible_collections.headroom.memory.plugins.module_utils.report_markdown import render_markdown
-from ansible_collections.headroom.memory.plugins.module_utils.report_table import table_lines
-from ansible_collections.headroom.memory.plugins.module_utils.report_yaml import remedy_document
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.html_page import render_html
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.markdown_page import render_markdown
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.console_table import table_lines
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.yaml_writer import remedy_document
 
 
 def _report(report, name):

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.headroom.memory.plugins.module_utils.service_limits import (
+from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import (
     live_changes, plan, report, restart_needed)
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 

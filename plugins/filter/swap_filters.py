@@ -8,8 +8,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.headroom.memory.plugins.module_utils.swap_size import size_errors
-from ansible_collections.headroom.memory.plugins.module_utils.swap_sysctl import sysctl_plan
+from ansible_collections.headroom.memory.plugins.module_utils.swap.size import size_errors
+from ansible_collections.headroom.memory.plugins.plugin_utils.swap.sysctl_plan import sysctl_plan
 
 
 def swap_entries(entries):

@@ -9,9 +9,9 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.headroom.memory.plugins.module_utils.triage import (
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import (
     TriageError, triage_fleet as _triage_fleet, triage_host)
-from ansible_collections.headroom.memory.plugins.module_utils.triage_common import ThresholdError
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import ThresholdError
 
 
 def _interval(value):

@@ -17,9 +17,9 @@ import os
 import posixpath
 import re
 
-from ansible_collections.headroom.memory.plugins.module_utils.memstate import (
+from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
     parse_int, parse_mountinfo, read_int, read_text as _read)
-from ansible_collections.headroom.memory.plugins.module_utils.oom_units import unit_from_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import UNLIMITED_BYTES, to_mb
 
 

@@ -759,10 +759,10 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import read_cgroup
-from ansible_collections.headroom.memory.plugins.module_utils.memstate import (
+from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
     parse_meminfo, memory_from_meminfo, read_boot_time, read_pressure, read_sysctls, read_text, read_vmstat, swap_from)
-from ansible_collections.headroom.memory.plugins.module_utils.procs import read_processes
-from ansible_collections.headroom.memory.plugins.module_utils.subsets import resolve_subsets
+from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import read_processes
+from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import resolve_subsets
 
 OOM_SOURCES = ["auto", "kmsg", "journal", "syslog", "files"]
 
@@ -835,9 +835,9 @@ def _oom_collector(module):
 
     The OOM code is imported here, not at the top: a run without the oom subset does not pay for it.
     """
-    from ansible_collections.headroom.memory.plugins.module_utils.oom_history import (
+    from ansible_collections.headroom.memory.plugins.module_utils.oom.history import (
         collect_oom_history, resolve_sources)
-    from ansible_collections.headroom.memory.plugins.module_utils.oom_since import parse_since
+    from ansible_collections.headroom.memory.plugins.module_utils.oom.since import parse_since
 
     params = module.params
     now = time.time()

@@ -226,11 +226,12 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.headroom.memory.plugins.module_utils import fstab as fstab_lib
-from ansible_collections.headroom.memory.plugins.module_utils import swap_fs, swap_proc
+from ansible_collections.headroom.memory.plugins.module_utils.swap import fstab as fstab_lib
+from ansible_collections.headroom.memory.plugins.module_utils.swap import filesystem as swap_fs
+from ansible_collections.headroom.memory.plugins.module_utils.swap import kernel as swap_proc
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
-from ansible_collections.headroom.memory.plugins.module_utils.swap_plan import Refusal, absorbable, check_swapoff, plan
-from ansible_collections.headroom.memory.plugins.module_utils.swap_size import swap_size
+from ansible_collections.headroom.memory.plugins.module_utils.swap.plan import Refusal, absorbable, check_swapoff, plan
+from ansible_collections.headroom.memory.plugins.module_utils.swap.size import swap_size
 
 FSTAB = "/etc/fstab"
 LANG_ENV = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}

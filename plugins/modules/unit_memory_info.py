@@ -165,7 +165,7 @@ paths:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.headroom.memory.plugins.module_utils.systemd_units import (
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import (
     MEMORY_KEYS, SHOW_PROPERTIES, cgroup_layout, find_overrides, meminfo_bytes, parse_bytes, parse_int,
     parse_show, process_start_epoch, read_live_limits, read_oom_score_adj, systemd_version, unit_name)
 

@@ -12,8 +12,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.headroom.memory.plugins.action.diagnose_report import ActionModule
-from ansible_collections.headroom.memory.plugins.module_utils.triage import triage_fleet
-from ansible_collections.headroom.memory.tests.unit.plugins.module_utils.test_triage import sick
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import triage_fleet
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage import sick
 
 
 def action(args, check_mode=False):

@@ -7,8 +7,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.headroom.memory.plugins.filter.report_render import FilterModule as ReportFilters
 from ansible_collections.headroom.memory.plugins.filter.triage import FilterModule as TriageFilters
-from ansible_collections.headroom.memory.tests.unit.plugins.module_utils.test_triage import sick
-from ansible_collections.headroom.memory.tests.unit.plugins.module_utils.test_triage_facts import healthy
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage import sick
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import healthy
 
 TRIAGE = TriageFilters().filters()
 REPORT = ReportFilters().filters()

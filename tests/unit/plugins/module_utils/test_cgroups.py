@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from ansible_collections.headroom.memory.plugins.module_utils import cgroups, procs
+from ansible_collections.headroom.memory.plugins.module_utils import cgroups
+from ansible_collections.headroom.memory.plugins.module_utils.facts import processes as procs
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "proc")
 V1_UNLIMITED = "9223372036854771712"

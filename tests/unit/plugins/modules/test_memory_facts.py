@@ -7,7 +7,7 @@ import os
 import pytest
 from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import patch_module_args
 
-from ansible_collections.headroom.memory.plugins.module_utils.subsets import SUBSETS, resolve_subsets
+from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import SUBSETS, resolve_subsets
 from ansible_collections.headroom.memory.plugins.modules import memory_facts
 
 ALL = set(SUBSETS)

@@ -1,0 +1,486 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Assemble log records into OOM-kill events, merge what several sources saw, count them.
+
+Input records are ``(wall, uptime, ident, pid, msg)`` as oom_lines returns them, one list per source in
+the order the source wrote them. ``events_from_records(records, source)`` turns one source's records into
+events and systemd notices; ``build_history(per_source, since=None)`` merges all sources and returns
+``(events, counts)``.
+
+Each event has exactly the keys ``time, uptime_s, killer, scope, constraint, victim, trigger, oom_memcg,
+task_memcg, cgroup, unit, complete, sources`` (see ``new_event``). Rules:
+
+- One event per ``Killed process`` line (kernel), per systemd-oomd kill, per earlyoom victim. A kernel
+  report cut off before its ``Killed process`` line is an event with ``complete: false``.
+- The lines of one report are tied together by order within one source: the ``invoked oom-killer`` line
+  and the ``CPU: .. PID: .. Comm:`` line give the trigger, ``oom-kill:`` / ``Task in`` the memcgs and the
+  constraint, ``Kill process .. or sacrifice child`` the scope on old kernels. Lines of other programs in
+  between do not matter.
+- The same kill seen by several sources is one event, listing every source: same killer, same victim pid
+  and name, same sizes when both print them, and close in time (kernel time within 1 s when both have it,
+  else wall-clock time within 300 s, which covers the journal's late ingestion of the ring buffer at boot).
+  Kills of a reused pid far apart in time stay apart. earlyoom signalling the same pid again within 60 s
+  is the same event; systemd-oomd kills of one cgroup within 5 s are one.
+- systemd's "A process of this unit has been killed by the OOM killer" / "Failed with result 'oom-kill'" /
+  "systemd-oomd killed N process(es)" notices, fanned out to every slice above the unit, name the unit of
+  the kill made at that time (the deepest unit named is kept). When no source holds that kill, the notice
+  still yields one event (killer as the notice says, ``complete: false``) so that it is not lost.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.headroom.memory.plugins.module_utils.oom.kernel import parse_kernel, parse_oom_kill
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import slice_depth, unit_from_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils.oom.userspace import parse_userspace
+
+VICTIM_KEYS = ('pid', 'comm', 'uid', 'total_vm_kb', 'anon_rss_kb', 'file_rss_kb', 'shmem_rss_kb', 'pgtables_kb',
+               'oom_score_adj')
+TRIGGER_KEYS = ('pid', 'comm', 'gfp_mask', 'order', 'oom_score_adj')
+EVENT_KEYS = ('time', 'uptime_s', 'killer', 'scope', 'constraint', 'victim', 'trigger', 'oom_memcg', 'task_memcg',
+              'cgroup', 'unit', 'complete', 'sources')
+KILLERS = ('kernel', 'systemd-oomd', 'earlyoom')
+
+UPTIME_TOLERANCE = 1.0
+WALL_TOLERANCE = 300.0
+EARLYOOM_REPEAT = 60.0
+OOMD_TOLERANCE = 5.0
+NOTICE_UNIT_TOLERANCE = 60.0
+NOTICE_ANY_TOLERANCE = 10.0
+SHARED_REPORT = 1.0
+
+
+def new_event(killer):
+    """An event with every key of the schema, all unknown."""
+    return {
+        'time': None, 'uptime_s': None, 'killer': killer, 'scope': None, 'constraint': None,
+        'victim': dict((k, None) for k in VICTIM_KEYS), 'trigger': None, 'oom_memcg': None, 'task_memcg': None,
+        'cgroup': None, 'unit': None, 'complete': False, 'sources': [],
+        '_wall': None, '_wq': 0, '_seq': 0,
+    }
+
+
+def _set_time(event, wall, up):
+    event['_wall'] = wall
+    event['uptime_s'] = round(up, 6) if up is not None else None
+    # how much the wall-clock time is worth: 3 when it comes with the kernel's own time stamp, 2 when it has a
+    # fraction of a second (dmesg --time-format iso), 1 for whole seconds (syslog, dmesg -T, journal short)
+    if wall is None:
+        event['_wq'] = 0
+    elif up is not None:
+        event['_wq'] = 3
+    else:
+        event['_wq'] = 2 if wall != int(wall) else 1
+
+
+class _KernelReports(object):
+    """Follows the kernel lines of one source and emits one event per kill."""
+
+    def __init__(self, source, out):
+        self.source = source
+        self.out = out
+        self.head = None
+        self.select = None
+        self.split_text = None
+
+    def _new_head(self, wall, up):
+        self.close()
+        self.head = {'trigger': None, 'constraint': None, 'oom_memcg': None, 'task_memcg': None, 'scope': None,
+                     'hint': None, 'wall': wall, 'up': up, 'kills': 0, 'last': None}
+
+    def _emit(self, event):
+        event['sources'] = [self.source]
+        event['_seq'] = len(self.out)
+        self.out.append(event)
+
+    def _apply_head(self, event):
+        head = self.head
+        if head['trigger'] is not None:
+            event['trigger'] = dict(head['trigger'])
+        for key in ('constraint', 'oom_memcg', 'task_memcg'):
+            event[key] = head[key]
+        if head['constraint']:
+            event['scope'] = 'memcg' if head['constraint'] == 'CONSTRAINT_MEMCG' else 'global'
+        elif head['scope']:
+            event['scope'] = head['scope']
+
+    def close(self):
+        """End the current report; a report without a kill line is emitted incomplete."""
+        head, select = self.head, self.select
+        if head is not None and head['kills'] > 0:
+            head = None  # its kill was emitted; a selection line left over is a report of its own
+        if head is not None or select is not None:
+            event = new_event('kernel')
+            if head is not None:
+                _set_time(event, head['wall'], head['up'])
+                self._apply_head(event)
+                hint = head['hint']
+                if hint:
+                    event['victim'].update(pid=hint['pid'], comm=hint['comm'], uid=hint['uid'])
+            if select is not None:
+                if event['_wall'] is None and event['uptime_s'] is None:
+                    _set_time(event, select['wall'], select['up'])
+                if event['victim']['pid'] is None:
+                    event['victim'].update(pid=select['pid'], comm=select['comm'])
+                if event['scope'] is None:
+                    event['scope'] = select['scope']
+            self._emit(event)
+        self.head = None
+        self.select = None
+        self.split_text = None
+
+    def _head_open(self, wall, up):
+        """The current report may still take kills: none yet, or a kill of the same report an instant ago."""
+        head = self.head
+        if head is None:
+            return False
+        if head['kills'] == 0:
+            return True
+        last = head['last']
+        if up is not None and last[1] is not None:
+            return abs(up - last[1]) <= SHARED_REPORT
+        if wall is not None and last[0] is not None:
+            return abs(wall - last[0]) <= SHARED_REPORT
+        return False
+
+    def _constraint(self, fields):
+        head = self.head
+        head['constraint'] = fields['constraint']
+        head['oom_memcg'] = fields['oom_memcg'] or head['oom_memcg']
+        head['task_memcg'] = fields['task_memcg'] or head['task_memcg']
+        if fields['pid'] is not None:
+            head['hint'] = {'pid': fields['pid'], 'comm': fields['comm'], 'uid': fields['uid']}
+
+    def feed(self, wall, up, kind, f):
+        head = self.head
+        if kind == 'invoked':
+            self._new_head(wall, up)
+            self.head['trigger'] = {'pid': None, 'comm': f['comm'], 'gfp_mask': f['gfp_mask'], 'order': f['order'],
+                                    'oom_score_adj': f['oom_score_adj']}
+        elif kind == 'cpu':
+            if head is not None and head['kills'] == 0 and head['trigger'] and head['trigger']['pid'] is None \
+                    and head['trigger']['comm'] == f['comm']:
+                head['trigger']['pid'] = f['pid']
+        elif kind in ('task_in', 'constraint'):
+            if head is None or head['kills'] > 0 or (kind == 'constraint' and head['constraint'] is not None):
+                self._new_head(wall, up)
+            if kind == 'task_in':
+                self.head['task_memcg'] = f['task_memcg']
+                self.head['oom_memcg'] = f['oom_memcg']
+                self.head['scope'] = 'memcg'
+            else:
+                self._constraint(f)
+                self.split_text = f.get('text_for_join') if f['partial'] else None
+        elif kind == 'cont':
+            if head is not None and self.split_text is not None:
+                piece = f['text']
+                self.split_text += piece if piece.startswith(',') else ',' + piece
+                fields = parse_oom_kill(self.split_text)
+                self._constraint(fields)
+                if not fields['partial']:
+                    self.split_text = None
+        elif kind == 'select':
+            if self.select is not None or (head is not None and not self._head_open(wall, up)):
+                self.close()
+            self.select = dict(f, wall=wall, up=up)
+        elif kind == 'killed':
+            self._killed(wall, up, f)
+
+    def _killed(self, wall, up, f):
+        if self.head is not None and not self._head_open(wall, up):
+            self.head = None
+        event = new_event('kernel')
+        _set_time(event, wall, up)
+        event['complete'] = True
+        victim = event['victim']
+        for key in VICTIM_KEYS:
+            victim[key] = f.get(key)
+        if self.head is not None:
+            self._apply_head(event)
+            hint = self.head['hint']
+            if hint and hint['pid'] == victim['pid'] and victim['uid'] is None:
+                victim['uid'] = hint['uid']
+            self.head['kills'] += 1
+            self.head['last'] = (wall, up)
+        if event['scope'] is None:
+            event['scope'] = f['scope']
+        if event['scope'] is None and self.select is not None:
+            event['scope'] = self.select['scope']
+        self.select = None
+        self._emit(event)
+
+
+def is_oom_record(record):
+    """Whether a record is a line of an OOM report or a killer's/systemd's OOM line (what a reader keeps)."""
+    ident, msg = record[2], record[4]
+    if (ident is None or ident == 'kernel') and parse_kernel(msg) is not None:
+        return True
+    return ident != 'kernel' and parse_userspace(ident, msg) is not None
+
+
+def events_from_records(records, source):
+    """One source's records -> (events, notices). Notices: dicts {wall, unit, killer, source, seq}."""
+    events = []
+    notices = []
+    kernel = _KernelReports(source, events)
+    for wall, up, ident, _pid, msg in records:
+        parsed = None
+        if ident is None or ident == 'kernel':
+            parsed = parse_kernel(msg)
+            if parsed is not None:
+                kind, fields = parsed
+                if kind == 'constraint' and fields['partial']:
+                    fields['text_for_join'] = msg.strip()
+                kernel.feed(wall, up, kind, fields)
+                continue
+        if ident != 'kernel':
+            parsed = parse_userspace(ident, msg)
+        if parsed is None:
+            continue
+        kind, fields = parsed
+        if kind == 'notice':
+            notices.append({'wall': wall, 'unit': fields['unit'], 'killer': fields['killer'], 'source': source,
+                            'seq': len(notices)})
+            continue
+        event = new_event('earlyoom' if kind == 'earlyoom' else 'systemd-oomd')
+        _set_time(event, wall, None)
+        event['uptime_s'] = None
+        event['complete'] = True
+        if kind == 'earlyoom':
+            event['victim'].update(pid=fields['pid'], comm=fields['comm'], uid=fields['uid'])
+        else:
+            event['cgroup'] = fields['cgroup']
+        event['sources'] = [source]
+        event['_seq'] = len(events)
+        events.append(event)
+    kernel.close()
+    for event in events:
+        if event['unit'] is None:
+            event['unit'] = unit_from_cgroup(event['task_memcg'] or event['oom_memcg'] or event['cgroup'])
+    return events, notices
+
+
+def _close(a, b, tolerance):
+    """True/False when both times are known, None when they cannot be compared."""
+    if a is None or b is None:
+        return None
+    return abs(a - b) <= tolerance
+
+
+def _eq_known(a, b):
+    return a is None or b is None or a == b
+
+
+def _same_kernel_time(a, b):
+    up = _close(a['uptime_s'], b['uptime_s'], UPTIME_TOLERANCE)
+    wall = _close(a['_wall'], b['_wall'], WALL_TOLERANCE)
+    if up is False or wall is False:
+        return False
+    return True if (up or wall) else None
+
+
+def same_kill(a, b):
+    """Whether two events (from different sources, or earlyoom repeats) are the same kill."""
+    if a['killer'] != b['killer']:
+        return False
+    va, vb = a['victim'], b['victim']
+    if a['killer'] == 'systemd-oomd':
+        return a['cgroup'] == b['cgroup'] and _close(a['_wall'], b['_wall'], OOMD_TOLERANCE) is not False
+    if a['killer'] == 'earlyoom':
+        return va['pid'] == vb['pid'] and _eq_known(va['comm'], vb['comm']) \
+            and _close(a['_wall'], b['_wall'], EARLYOOM_REPEAT) is not False
+    if va['pid'] is not None and vb['pid'] is not None:
+        if va['pid'] != vb['pid'] or not _eq_known(va['comm'], vb['comm']):
+            return False
+        sizes = [(va[k], vb[k]) for k in ('total_vm_kb', 'anon_rss_kb') if va[k] is not None and vb[k] is not None]
+        if any(x != y for x, y in sizes):
+            return False
+        timing = _same_kernel_time(a, b)
+        if timing is None:
+            return bool(sizes)
+        return timing
+    ta, tb = a['trigger'], b['trigger']
+    if not ta or not tb or ta['pid'] is None or ta['pid'] != tb['pid'] or ta['comm'] != tb['comm']:
+        return False
+    return bool(_same_kernel_time(a, b))
+
+
+def _merge_into(dst, src):
+    """Fill what ``dst`` lacks from ``src``; the better wall-clock time wins."""
+    if src['_wq'] > dst['_wq']:
+        dst['_wall'], dst['_wq'] = src['_wall'], src['_wq']
+    if dst['uptime_s'] is None:
+        dst['uptime_s'] = src['uptime_s']
+    for key in ('scope', 'constraint', 'oom_memcg', 'task_memcg', 'cgroup', 'unit'):
+        if dst[key] is None:
+            dst[key] = src[key]
+    for key in VICTIM_KEYS:
+        if dst['victim'][key] is None:
+            dst['victim'][key] = src['victim'][key]
+    if dst['trigger'] is None:
+        dst['trigger'] = src['trigger']
+    elif src['trigger'] is not None:
+        for key in TRIGGER_KEYS:
+            if dst['trigger'][key] is None:
+                dst['trigger'][key] = src['trigger'][key]
+    dst['complete'] = dst['complete'] or src['complete']
+    for name in src['sources']:
+        if name not in dst['sources']:
+            dst['sources'].append(name)
+
+
+def _order_key(event):
+    if event['_wall'] is not None:
+        return (0, event['_wall'], event['_seq'])
+    return (1, event['uptime_s'] if event['uptime_s'] is not None else -1.0, event['_seq'])
+
+
+def _bucket(event):
+    victim = event['victim']
+    if event['killer'] == 'systemd-oomd':
+        return ('oomd', event['cgroup'])
+    if victim['pid'] is not None:
+        return (event['killer'], 'pid', victim['pid'])
+    trigger = event['trigger'] or {}
+    return (event['killer'], 'trigger', trigger.get('pid'))
+
+
+def merge_events(events):
+    """Merge duplicate kills -> new list, oldest first."""
+    merged = []
+    buckets = {}
+    for event in sorted(events, key=_order_key):
+        keys = [_bucket(event)]
+        if event['killer'] == 'kernel' and event['victim']['pid'] is not None and event['trigger']:
+            keys.append(('kernel', 'trigger', event['trigger'].get('pid')))
+        target = None
+        for key in keys:
+            for other in buckets.get(key, ()):
+                if same_kill(other, event):
+                    target = other
+                    break
+            if target is not None:
+                break
+        if target is None:
+            # an incomplete report merges into the complete one that has its trigger
+            if event['victim']['pid'] is None and event['trigger']:
+                for other in buckets.get(('kernel', 'trigger', event['trigger'].get('pid')), ()):
+                    if same_kill(event, other):
+                        target = other
+                        break
+        if target is not None:
+            _merge_into(target, event)
+            continue
+        merged.append(event)
+        buckets.setdefault(keys[0], []).append(event)
+        if event['killer'] == 'kernel' and event['trigger'] and event['trigger'].get('pid') is not None:
+            key = ('kernel', 'trigger', event['trigger']['pid'])
+            if key != keys[0]:
+                buckets.setdefault(key, []).append(event)
+    return merged
+
+
+def _leaf_units(units):
+    """From one fan-out of notices, the units that are not slices above another named unit."""
+    names = sorted(set(units))
+    leaves = [u for u in names if not u.endswith('.slice')]
+    if leaves:
+        return leaves
+    deepest = max(slice_depth(u) for u in names)
+    return [u for u in names if slice_depth(u) == deepest]
+
+
+def _group_notices(notices):
+    groups = []
+    for notice in sorted(notices, key=lambda n: (n['source'], n['seq'])):
+        last = groups[-1] if groups else None
+        if last and last[0]['source'] == notice['source'] and last[0]['killer'] == notice['killer'] \
+                and _close(last[-1]['wall'], notice['wall'], 1.0) is not False:
+            last.append(notice)
+        else:
+            groups.append([notice])
+    return groups
+
+
+def _path_has_unit(event, unit):
+    for key in ('task_memcg', 'oom_memcg', 'cgroup'):
+        path = event[key]
+        if path and ('/' + unit + '/' in path + '/'):
+            return True
+    return False
+
+
+def apply_notices(events, notices):
+    """Give kills their unit from systemd's notices; a notice with no kill to annotate becomes one."""
+    for group in _group_notices(notices):
+        wall = group[0]['wall']
+        killer = group[0]['killer']
+        source = group[0]['source']
+        for unit in _leaf_units([n['unit'] for n in group]):
+            best = None
+            best_rank = None
+            for event in events:
+                if event['killer'] != killer:
+                    continue
+                delta = None if (wall is None or event['_wall'] is None) else abs(wall - event['_wall'])
+                if event['unit'] == unit or _path_has_unit(event, unit):
+                    if delta is not None and delta > NOTICE_UNIT_TOLERANCE:
+                        continue
+                    rank = (0, delta if delta is not None else NOTICE_UNIT_TOLERANCE)
+                elif event['unit'] is None and delta is not None and delta <= NOTICE_ANY_TOLERANCE:
+                    rank = (1, delta)
+                else:
+                    continue
+                if best_rank is None or rank < best_rank:
+                    best, best_rank = event, rank
+            if best is None:
+                best = new_event(killer)
+                _set_time(best, wall, None)
+                best['unit'] = unit
+                best['_seq'] = len(events)
+                events.append(best)
+            if best['unit'] is None:
+                best['unit'] = unit
+            if source not in best['sources']:
+                best['sources'].append(source)
+    return events
+
+
+def count_events(events):
+    """{by_comm: {comm: n}, by_unit: {unit: n}, by_killer: {killer: n}} over the listed events."""
+    counts = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
+    for event in events:
+        comm = event['victim']['comm']
+        if comm is not None:
+            counts['by_comm'][comm] = counts['by_comm'].get(comm, 0) + 1
+        if event['unit'] is not None:
+            counts['by_unit'][event['unit']] = counts['by_unit'].get(event['unit'], 0) + 1
+        counts['by_killer'][event['killer']] = counts['by_killer'].get(event['killer'], 0) + 1
+    return counts
+
+
+def finish(events, since=None):
+    """Drop events older than ``since`` (epoch; events of unknown time are kept), sort, and strip private keys."""
+    kept = [e for e in events if since is None or e['_wall'] is None or e['_wall'] >= since]
+    kept.sort(key=_order_key)
+    result = []
+    for event in kept:
+        event['time'] = iso_utc(event['_wall']) if event['_wall'] is not None else None
+        result.append(dict((k, event[k]) for k in EVENT_KEYS))
+    return result
+
+
+def build_history(per_source, since=None):
+    """``per_source``: list of (source name, records) -> (events, counts)."""
+    events = []
+    notices = []
+    for source, records in per_source:
+        ev, no = events_from_records(records, source)
+        events.extend(ev)
+        notices.extend(no)
+    events = merge_events(events)
+    events = apply_notices(events, notices)
+    events = finish(events, since)
+    return events, count_events(events)

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The OOM-kill history of a host: the one function the memory_facts module calls.
+
+collect_oom_history(sources=('auto',), files=(), since='30d', now=None, boot_time=None,
+                    run_command=None, kmsg_path='/dev/kmsg', log_dir='/var/log',
+                    timeout=60) -> dict
+
+Arguments:
+  sources      the ``oom_sources`` option: a list of ``auto``, ``kmsg``, ``journal``, ``syslog``,
+               ``files``. ``auto`` reads every source that exists: the ring buffer (/dev/kmsg, or
+               ``dmesg`` when /dev/kmsg is missing), the journal, and the syslog files
+               (``<log_dir>/kern.log*``, ``messages*``, ``syslog*``; rotated ones, ``.gz`` too, only when
+               written after the cutoff). ``files`` alone reads only ``files``.
+  files        the ``oom_files`` option: paths or globs of more logs (plain, gzip, bzip2, xz), always read
+               when given. ``sources: [files]`` without files is an error.
+  since        the ``oom_since`` option (see oom_since.parse_since): ``30d``, ``24h``, ISO-8601, ``boot``,
+               ``all``.
+  now          epoch seconds (default: time.time()); boot_time: epoch seconds the host booted (default:
+               btime from /proc/stat); both only matter for ``since`` and for the wall time of /dev/kmsg
+               records.
+  run_command  ``run_command(args, environ_update=dict) -> (rc, stdout, stderr)``; the module passes
+               ``module.run_command``. Without it, journalctl and dmesg are not run (status ``error``).
+  kmsg_path, log_dir  where to read from (tests point them at fixtures).
+  timeout      seconds each command may take.
+
+Bad ``sources`` or ``since`` raise ValueError before anything is read.
+
+Returns:
+  {'since': '2026-10-26T22:00:00Z' or None (for 'all'),
+   'events': [{'time', 'uptime_s', 'killer', 'scope', 'constraint',
+               'victim': {'pid', 'comm', 'uid', 'total_vm_kb', 'anon_rss_kb', 'file_rss_kb',
+                          'shmem_rss_kb', 'pgtables_kb', 'oom_score_adj'},
+               'trigger': {'pid', 'comm', 'gfp_mask', 'order', 'oom_score_adj'} or None,
+               'oom_memcg', 'task_memcg', 'cgroup', 'unit', 'complete', 'sources': [...]}, ...],
+   'counts': {'by_comm': {comm: n}, 'by_unit': {unit: n}, 'by_killer': {killer: n}},
+   'sources': [{'name', 'status', 'lines', 'msg'}, ...]}
+Events are oldest first; events whose wall-clock time is unknown (a raw dmesg file) come last, by uptime,
+and are never dropped by ``since``. The module adds ``kills_since_boot`` (from /proc/vmstat) itself.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import time
+
+from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_boot_time
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, parse_since
+from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import (
+    COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
+
+SOURCE_CHOICES = ('auto', 'kmsg', 'journal', 'syslog', 'files')
+# A kernel message can only start or make an event (oom_events._KernelReports) when oom_kernel.parse_kernel
+# reads it as 'invoked', 'constraint', 'task_in', 'select' or 'killed', and each of those needs one of these
+# phrases; the other kinds ('cpu', 'cont', 'reaped') only add to a report one of them opened.
+KERNEL_EVENT_PHRASES = ('invoked oom-killer', 'oom-kill:', 'Killed process', 'ill process', 'Task in ')
+# what oom_events.count_events([]) returns
+NO_COUNTS = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
+
+
+def resolve_sources(sources, files):
+    """Validate ``oom_sources`` -> the set of source kinds to read."""
+    wanted = list(sources or ['auto'])
+    bad = [s for s in wanted if s not in SOURCE_CHOICES]
+    if bad:
+        raise ValueError('oom_sources: unknown value(s) %s; choose from %s' % (
+            ', '.join(repr(b) for b in bad), ', '.join(SOURCE_CHOICES)))
+    kinds = set(wanted)
+    if 'auto' in kinds:
+        kinds |= {'kmsg', 'journal', 'syslog'}
+        kinds.discard('auto')
+    if 'files' in kinds and not files:
+        raise ValueError("oom_sources 'files' reads the oom_files option, which is empty")
+    return kinds
+
+
+def may_hold_events(per_source):
+    """Whether any record of ``per_source`` (list of (name, records)) can yield an event or notice.
+
+    A cheap test on the messages, so that a host without OOM kills (the usual case: a ring buffer of plain
+    kernel messages) does not import the parser at all. Every record not from the kernel counts (the
+    user-space parser decides on those).
+    """
+    for _name, records in per_source:
+        for record in records:
+            if record[2] != 'kernel':
+                return True
+            msg = record[4]
+            if msg:
+                for phrase in KERNEL_EVENT_PHRASES:
+                    if phrase in msg:
+                        return True
+    return False
+
+
+def _no_runner(args, **kwargs):  # pylint: disable=unused-argument
+    return 1, '', 'no run_command given'
+
+
+def collect_oom_history(sources=('auto',), files=(), since='30d', now=None, boot_time=None, run_command=None,
+                        kmsg_path='/dev/kmsg', log_dir='/var/log', timeout=COMMAND_TIMEOUT):
+    """Read every chosen source and return the OOM-kill history (shape in the module docstring)."""
+    kinds = resolve_sources(sources, files)
+    now = time.time() if now is None else float(now)
+    if boot_time is None:
+        boot_time = read_boot_time()
+    cutoff = parse_since(since, now, boot_time)
+    runner = run_command or _no_runner
+    per_source = []
+    states = []
+
+    if 'kmsg' in kinds:
+        state, records = read_kmsg(kmsg_path, boot_time)
+        states.append(state)
+        per_source.append((state['name'], records))
+        if state['status'] == 'absent':
+            state, records = read_dmesg(runner, boot_time, timeout=timeout)
+            states.append(state)
+            per_source.append((state['name'], records))
+
+    if 'journal' in kinds:
+        state, records = read_journal(runner, cutoff, timeout=timeout)
+        states.append(state)
+        per_source.append((state['name'], records))
+
+    paths = []
+    if 'syslog' in kinds:
+        found = syslog_files(log_dir, cutoff)
+        if not found:
+            states.append(status('syslog', 'absent', 0, 'no %s' % ', '.join(
+                os.path.join(log_dir, g) for g in ('kern.log*', 'messages*', 'syslog*'))))
+        paths.extend(found)
+    user_paths, missing = expand_files(files)
+    for path in user_paths:
+        if path not in paths:
+            paths.append(path)
+    for path in paths:
+        state, records = read_log_file(path)
+        states.append(state)
+        per_source.append((state['name'], records))
+    for pattern in missing:
+        states.append(status('file:' + pattern, 'absent', 0, 'no such file'))
+
+    if may_hold_events(per_source):
+        # imported here: parsing OOM reports is the costly part, and most hosts have none to parse
+        from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history
+        events, counts = build_history(per_source, cutoff)
+    else:
+        events, counts = [], dict((key, {}) for key in NO_COUNTS)
+    return {
+        'since': iso_utc(cutoff) if cutoff is not None else None,
+        'events': events,
+        'counts': counts,
+        'sources': states,
+    }

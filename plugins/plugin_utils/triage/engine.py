@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Triage: turn one host's ``ansible_facts['headroom']`` (from headroom.memory.memory_facts) into
+findings, and a fleet of hosts into the report data the renderers draw.
+
+``triage_host`` runs every rule of ``RULES`` (each in its own triage_<topic> module) and sorts the
+findings worst first; ``merge_remedy_vars`` folds their role variables into one host_vars document;
+``triage_fleet`` adds the per-host summary, top processes and units, and the fleet's OOM timeline.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
+    SEVERITY_RANK, memory_view, merge_thresholds, own_events, pct, victim_name, victim_rss_mb)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import (
+    oom_kills_recent, oom_protection_missing)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.pressure import (
+    memory_available_low, memory_pressure_high)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.database import database_oversized
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.workers import workers_oversubscribed
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.jvm import jvm_heap_unbounded
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import container_without_limit
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.swap import swap_missing, swappiness_high
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.kernel import overcommit_risky
+
+RULES = (
+    oom_kills_recent,
+    memory_available_low,
+    memory_pressure_high,
+    leak_suspect,
+    database_oversized,
+    workers_oversubscribed,
+    jvm_heap_unbounded,
+    container_without_limit,
+    swap_missing,
+    swappiness_high,
+    overcommit_risky,
+    oom_protection_missing,
+)
+
+RULE_IDS = tuple(r.__name__ for r in RULES)
+
+# list variables of the roles, and the key that identifies one of their items
+_ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path"}
+
+
+class TriageError(ValueError):
+    """Facts that are not memory_facts output."""
+
+
+def context(facts, thresholds, sample2=None, interval_s=None):
+    """What the rules share, computed once."""
+    return {"events": own_events(facts, thresholds), "view": memory_view(facts),
+            "sample2": sample2, "interval_s": interval_s}
+
+
+def triage_host(facts, thresholds=None, sample2=None, interval_s=None):
+    """Findings for one host, worst first. ``facts`` is ``ansible_facts['headroom']``; ``sample2`` the
+    ``processes`` of a second sample taken ``interval_s`` seconds later (optional)."""
+    if not isinstance(facts, dict):
+        raise TriageError("triage expects the headroom facts (a dict from headroom.memory.memory_facts), got %s"
+                          % type(facts).__name__)
+    merged = merge_thresholds(thresholds)
+    ctx = context(facts, merged, sample2, interval_s)
+    findings = []
+    for rule in RULES:
+        findings.extend(rule(facts, merged, ctx))
+    findings.sort(key=lambda f: -SEVERITY_RANK[f["severity"]])
+    return findings
+
+
+def merge_remedy_vars(findings):
+    """One dict of role variables for the host: list items merged by their key (unit, path)."""
+    merged = {}
+    for f in findings:
+        for name, value in (f["remedy"].get("vars") or {}).items():
+            key = _ITEM_KEYS.get(name)
+            if key is None:
+                merged.setdefault(name, value)
+                continue
+            items = merged.setdefault(name, [])
+            for item in value:
+                twin = [i for i in items if i.get(key) == item.get(key)]
+                if twin:
+                    for k, v in item.items():
+                        twin[0].setdefault(k, v)
+                else:
+                    items.append(dict(item))
+    return merged
+
+
+def worst(findings):
+    """The worst finding, or None."""
+    return findings[0] if findings else None
+
+
+def _summary(facts, events):
+    mem, swap = facts.get("memory") or {}, facts.get("swap") or {}
+    view = memory_view(facts)
+    pressure = facts.get("pressure") or {}
+    return {
+        "ram_mb": view["total_mb"], "available_mb": view["available_mb"], "available_pct": view["available_pct"],
+        "scope": view["scope"], "host_ram_mb": mem.get("total_mb"),
+        "free_mb": mem.get("free_mb"), "buffers_mb": mem.get("buffers_mb"), "cached_mb": mem.get("cached_mb"),
+        "shmem_mb": mem.get("shmem_mb"), "slab_mb": mem.get("slab_mb"), "used_mb": mem.get("used_mb"),
+        "swap_total_mb": swap.get("total_mb"), "swap_used_mb": swap.get("used_mb"),
+        "kills": len(events), "kills_since_boot": (facts.get("oom") or {}).get("kills_since_boot"),
+        "psi_some_avg60": (pressure.get("some") or {}).get("avg60"),
+        "psi_full_avg60": (pressure.get("full") or {}).get("avg60"),
+    }
+
+
+def _top_units(facts):
+    units = {}
+    for proc in facts.get("processes") or []:
+        unit = proc.get("unit") or "(no unit)"
+        entry = units.setdefault(unit, {"unit": unit, "rss_mb": 0, "processes": 0, "limit_mb": None})
+        entry["rss_mb"] += proc.get("rss_mb") or 0
+        entry["processes"] += 1
+    for limited in (facts.get("cgroup") or {}).get("limited") or []:
+        unit = limited.get("unit") or limited.get("cgroup")
+        entry = units.setdefault(unit, {"unit": unit, "rss_mb": 0, "processes": 0, "limit_mb": None})
+        entry["limit_mb"] = limited.get("limit_mb")
+        entry["usage_mb"] = limited.get("usage_mb")
+    return sorted(units.values(), key=lambda u: -max(u["rss_mb"], u.get("usage_mb") or 0))
+
+
+def _unread(facts):
+    sources = (facts.get("oom") or {}).get("sources") or []
+    return [{"name": s.get("name"), "status": s.get("status"), "message": s.get("msg") or s.get("message")}
+            for s in sources if s.get("status") in ("denied", "error")]
+
+
+def _timeline_event(event):
+    victim = event.get("victim") or {}
+    return {"time": event.get("time"), "comm": victim_name(event), "pid": victim.get("pid"),
+            "unit": event.get("unit"), "scope": event.get("scope"), "killer": event.get("killer"),
+            "rss_mb": victim_rss_mb(event)}
+
+
+def _public_process(proc):
+    """A process for the report: never its command line (the java flags are in the findings)."""
+    return dict((k, v) for k, v in proc.items() if k != "cmdline")
+
+
+def triage_entry(entry, interval_s=None):
+    """One host of the fleet. ``entry`` is ``{host, facts, result, sample2, thresholds}`` where ``result`` is
+    the registered memory_facts result (for unreachable or failed hosts) and ``facts`` the headroom facts."""
+    host = entry.get("host")
+    facts = entry.get("facts")
+    result = entry.get("result") or {}
+    if not isinstance(facts, dict):
+        status = "unreachable" if result.get("unreachable") else ("failed" if result else "skipped")
+        message = result.get("msg") or ("not reached: the play never ran memory_facts here" if not result else "")
+        return {"host": host, "status": status, "message": str(message)[:500], "findings": [], "summary": None,
+                "events": [], "processes": [], "units": [], "unread": [], "remedy_vars": {}}
+    thresholds = merge_thresholds(entry.get("thresholds"))
+    findings = triage_host(facts, entry.get("thresholds"), entry.get("sample2"), interval_s)
+    events = own_events(facts, thresholds)
+    return {
+        "host": host, "status": "ok", "message": "",
+        "findings": findings,
+        "summary": _summary(facts, events),
+        "events": [_timeline_event(e) for e in events],
+        "processes": [_public_process(p) for p in (facts.get("processes") or [])],
+        "units": _top_units(facts),
+        "unread": _unread(facts),
+        "since": (facts.get("oom") or {}).get("since"),
+        "remedy_vars": merge_remedy_vars(findings),
+    }
+
+
+def triage_fleet(entries, since=None, interval_s=None, generated=None):
+    """The whole report: ``{generated, since, hosts: [...], totals: {...}}``, hosts sorted worst first."""
+    hosts = [triage_entry(e, interval_s) for e in entries or []]
+
+    def rank(h):
+        w = worst(h["findings"])
+        status_rank = {"unreachable": 5, "failed": 5}.get(h["status"], 0)
+        return (-status_rank, -(SEVERITY_RANK[w["severity"]] if w else 0), -len(h["findings"]), str(h["host"]))
+
+    hosts.sort(key=rank)
+    totals = {"hosts": len(hosts), "kills": 0, "critical": 0, "warning": 0, "info": 0}
+    for status in ("ok", "unreachable", "failed", "skipped"):
+        totals[status] = sum(1 for h in hosts if h["status"] == status)
+    for h in hosts:
+        totals["kills"] += len(h["events"])
+        for f in h["findings"]:
+            totals[f["severity"]] += 1
+    if generated is None:
+        generated = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    first = next((h.get("since") for h in hosts if h.get("since")), None)
+    return {"generated": generated, "since": first or since, "window": since,
+            "sample_interval_s": interval_s, "rules": list(RULE_IDS), "hosts": hosts, "totals": totals}
+
+
+def available_pct(summary):
+    """available as % of RAM from a host summary (for renderers)."""
+    return pct(summary.get("available_mb"), summary.get("ram_mb")) if summary else None

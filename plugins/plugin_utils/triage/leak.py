@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Triage rule leak_suspect: the same process killed again and again with a growing anon-rss, or a
+process whose RSS grew between two samples ``ctx['interval_s']`` seconds apart."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
+    finding, fmt_mb, is_service, limits_entry, victim_name)
+
+SERVICE_LIMITS = "headroom.memory.service_limits"
+
+
+def _kill_series(events):
+    """{(unit or comm): [anon_rss_kb, ...]} for complete kernel kills, oldest first."""
+    series = {}
+    for event in events:
+        anon = (event.get("victim") or {}).get("anon_rss_kb")
+        if anon is None or not event.get("complete", True):
+            continue
+        key = (event.get("unit"), victim_name(event))
+        series.setdefault(key, []).append(anon)
+    return series
+
+
+def _growing(values, growth_pct):
+    """Kill after kill the process was bigger: mostly rising, and the last well above the first."""
+    rises = sum(1 for a, b in zip(values, values[1:]) if b > a)
+    falls = sum(1 for a, b in zip(values, values[1:]) if b < a)
+    return rises > falls and values[-1] >= values[0] * (1 + growth_pct / 100.0) and values[-1] > values[0]
+
+
+def _contain(facts, unit, peak_mb):
+    # throttle at the size it reached, kill a quarter above, and restart it after the kill
+    return limits_entry(facts, unit, peak_mb, peak_mb * 5 // 4, restart="on-failure")
+
+
+def _from_kills(events, thresholds):
+    found = []
+    for (unit, comm), values in sorted(_kill_series(events).items(), key=lambda kv: str(kv[0])):
+        if len(values) < thresholds["leak_min_kills"] or not _growing(values, thresholds["leak_kill_growth_pct"]):
+            continue
+        series = " \u2192 ".join(fmt_mb(v // 1024) for v in values)
+        found.append({"unit": unit, "comm": comm, "peak_mb": values[-1] // 1024,
+                      "evidence": "%s%s killed %d times, anon-rss at each kill: %s"
+                                  % (comm, " (%s)" % unit if unit else "", len(values), series)})
+    return found
+
+
+def _from_samples(first, second, interval_s, thresholds):
+    before = dict((p.get("pid"), p) for p in first or [] if p.get("pid") is not None)
+    found = []
+    for proc in second or []:
+        old = before.get(proc.get("pid"))
+        if not old or old.get("comm") != proc.get("comm"):
+            continue
+        rss0, rss1 = old.get("rss_mb"), proc.get("rss_mb")
+        if rss0 is None or rss1 is None:
+            continue
+        grew = rss1 - rss0
+        if grew >= thresholds["leak_sample_growth_mb"] and grew >= rss0 * thresholds["leak_sample_growth_pct"] / 100.0:
+            rate = " (%.1f MiB/min)" % (grew * 60.0 / interval_s) if interval_s else ""
+            found.append({"unit": proc.get("unit"), "comm": proc.get("comm"), "peak_mb": rss1,
+                          "evidence": "%s (pid %s%s) grew from %s to %s in %ss%s" % (
+                              proc.get("comm"), proc.get("pid"), ", %s" % proc["unit"] if proc.get("unit") else "",
+                              fmt_mb(rss0), fmt_mb(rss1), interval_s if interval_s else "?", rate)})
+    return found
+
+
+def leak_suspect(facts, thresholds, ctx):
+    suspects = _from_kills(ctx["events"], thresholds)
+    if ctx.get("sample2") is not None:
+        suspects += _from_samples(facts.get("processes"), ctx["sample2"], ctx.get("interval_s"), thresholds)
+    if not suspects:
+        return []
+    entries, units = [], set()
+    for s in suspects:
+        if is_service(s["unit"]) and s["unit"] not in units:
+            units.add(s["unit"])
+            entries.append(_contain(facts, s["unit"], max(x["peak_mb"] for x in suspects if x["unit"] == s["unit"])))
+    names = sorted(set(s["comm"] for s in suspects))
+    text = ("A process that grows until it is killed is leaking: fix or recycle it (max_requests, "
+            "pm.max_requests, a timer restart), and meanwhile contain it in its unit so that it throttles "
+            "(MemoryHigh) and dies alone (MemoryMax) instead of taking the host with it.")
+    return [finding("leak_suspect", "warning", "Memory leak suspected: %s" % ", ".join(names),
+                    [s["evidence"] for s in suspects], text, SERVICE_LIMITS if entries else None,
+                    {"service_limits_units": entries} if entries else None)]

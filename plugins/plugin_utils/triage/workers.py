@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Triage rule workers_oversubscribed: a worker group (php-fpm, apache2/httpd, gunicorn, uwsgi, puma,
+celery, ...) whose count x average RSS does not fit in the room it has.
+
+A pool whose listed processes run in a unit with a memory limit is measured against that limit (the
+pool's members are the listed processes in that unit; all of the group when none is listed elsewhere).
+A pool without a limited unit is measured against what is available plus what it holds already."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
+    comm_matches, finding, fmt_mb, is_service, limits_entry, processes, process_groups, unit_limits)
+
+SERVICE_LIMITS = "headroom.memory.service_limits"
+
+# the setting that caps the worker count, by comm prefix
+WORKER_SETTINGS = (
+    ("php-fpm", "php-fpm", "pm.max_children"),
+    ("apache2", "apache2", "MaxRequestWorkers"),
+    ("httpd", "httpd", "MaxRequestWorkers"),
+    ("gunicorn", "gunicorn", "workers (--workers / WEB_CONCURRENCY)"),
+    ("uwsgi", "uwsgi", "processes"),
+    ("puma", "puma", "workers"),
+    ("celery", "celery", "--concurrency"),
+    ("unicorn", "unicorn", "worker_processes"),
+    ("sidekiq", "sidekiq", "--concurrency"),
+    ("node", "node", "cluster/PM2 instances"),
+    ("python", "python worker pool", "worker count (gunicorn --workers, celery --concurrency, ...)"),
+    ("ruby", "ruby worker pool", "worker count (puma workers, unicorn worker_processes, ...)"),
+)
+
+
+def worker_setting(comm):
+    """(service, setting) that caps the number of ``comm`` workers."""
+    for prefix, service, setting in WORKER_SETTINGS:
+        if comm.startswith(prefix):
+            return service, setting
+    return comm, "worker count"
+
+
+def pools(facts, group, view):
+    """[(count, avg_mb, room_mb, where, unit)] to check for one process group."""
+    comm = group.get("comm")
+    listed = [p for p in processes(facts) if p.get("comm") == comm]
+    limits = unit_limits(facts)
+    found = []
+    for unit in sorted(set(p.get("unit") for p in listed if limits.get(p.get("unit")))):
+        members = [p for p in listed if p.get("unit") == unit]
+        if len(members) == len(listed):
+            count, avg = group.get("count") or 0, group.get("rss_mb_avg")
+        else:
+            count, avg = len(members), sum(p.get("rss_mb") or 0 for p in members) // len(members)
+        found.append((count, avg, limits[unit], "the memory limit of %s" % unit, unit))
+    if not found and view["available_mb"] is not None:
+        units = set(p.get("unit") for p in listed)
+        unit = units.pop() if len(units) == 1 else None
+        found.append((group.get("count") or 0, group.get("rss_mb_avg"),
+                      view["available_mb"] + (group.get("rss_mb") or 0), "available + its own", unit))
+    return found
+
+
+def workers_oversubscribed(facts, thresholds, ctx):
+    found = []
+    for group in process_groups(facts):
+        comm = group.get("comm")
+        if not comm_matches(comm, thresholds["worker_comms"]) or group.get("rss_mb_avg") is None:
+            continue
+        for count, avg, room, where, unit in pools(facts, group, ctx["view"]):
+            needed = count * avg
+            if count < thresholds["workers_min_count"] or not room or needed <= room * thresholds["workers_fit_pct"] / 100.0:
+                continue
+            found.append(_finding(facts, comm, count, avg, room, where, unit, group.get("rss_mb_max"), thresholds))
+    return found
+
+
+def _finding(facts, comm, count, avg, room, where, unit, largest, thresholds):
+    needed = count * avg
+    severity = "critical" if needed > room else "warning"
+    fits = max(1, int(room * thresholds["workers_target_pct"] / 100.0 // max(avg, 1)))
+    service, setting = worker_setting(comm)
+    evidence = ["%d %s workers \u00d7 %s average RSS = %s (largest %s)"
+                % (count, comm, fmt_mb(avg), fmt_mb(needed), fmt_mb(largest)),
+                "room: %s = %s; fit line %s%%" % (where, fmt_mb(room), thresholds["workers_fit_pct"]),
+                "%d workers fit in %s%% of the room" % (fits, thresholds["workers_target_pct"])]
+    settings = [{"service": service, "setting": setting, "value": fits}]
+    role_vars = None
+    if is_service(unit):
+        role_vars = {"service_limits_units": [limits_entry(facts, unit, room * 9 // 10, room)]}
+    text = ("More workers than memory allows: set %s %s = %d (%s%% of %s at %s each). No worker-sizing "
+            "role exists in this collection yet: change it in the service's configuration; "
+            "headroom.memory.service_limits keeps a MemoryHigh/MemoryMax backstop on the unit."
+            % (service, setting, fits, thresholds["workers_target_pct"], fmt_mb(room), fmt_mb(avg)))
+    return finding("workers_oversubscribed", severity, "%d %s workers do not fit in %s" % (count, comm, fmt_mb(room)),
+                   evidence, text, SERVICE_LIMITS if role_vars else None, role_vars, settings)

@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Line splitting for every time-stamp prefix. Real lines come from tests/unit/fixtures/oom; lines marked
+SYNTHETIC are built from the format's documentation where no real sample was at hand."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import time
+
+import pytest
+
+from ansible_collections.headroom.memory.plugins.module_utils.oom.lines import (
+    infer_year, split_json, split_kmsg, split_line)
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'oom')
+REF = time.mktime((2026, 11, 25, 23, 0, 0, 0, 0, -1))
+
+
+pytestmark = pytest.mark.usefixtures('utc')  # conftest.py
+
+
+def first_line(prefix, contains):
+    for name in os.listdir(FIXTURES):
+        if name.startswith(prefix):
+            with open(os.path.join(FIXTURES, name), encoding='utf-8') as f:
+                for line in f:
+                    if contains in line:
+                        return line
+    raise AssertionError('no %r in %s' % (contains, prefix))
+
+
+def epoch(y, mo, d, h, mi, s):
+    return time.mktime((y, mo, d, h, mi, s, 0, 0, -1))
+
+
+def test_raw_dmesg_uptime():
+    wall, up, ident, pid, msg = split_line(first_line('101', 'invoked oom-killer'))
+    assert (wall, up, ident, pid) == (None, 160.084212, None, None)
+    assert msg.startswith('python3 invoked oom-killer: gfp_mask=0xcc0')
+
+
+def test_dmesg_r_priority_prefix():
+    wall, up, ident, _pid, msg = split_line(first_line('204', 'Killed process'))
+    assert (wall, up, ident) == (None, 7144.224173, None)
+    assert msg.startswith('Memory cgroup out of memory: Killed process 14811 (my hog (x))')
+
+
+def test_dmesg_T_local_time():
+    wall, up, _ident, _pid, msg = split_line(first_line('202', 'invoked oom-killer'))
+    assert wall == epoch(2026, 11, 25, 22, 10, 8) and up is None
+    assert msg.startswith('my hog (x) invoked oom-killer')
+
+
+def test_dmesg_time_format_iso():
+    wall, up, _ident, _pid, msg = split_line(first_line('203', 'Killed process'))
+    assert wall == pytest.approx(epoch(2026, 11, 25, 22, 10, 8) + 0.224173)
+    assert up is None
+    assert msg.startswith('Memory cgroup out of memory: Killed process 14811')
+
+
+def test_kmsg_record_and_saved_kmsg_line():
+    line = first_line('205', 'Killed process')
+    up, msg = split_kmsg(line.encode())
+    assert up == pytest.approx(7144.224173)
+    assert msg.startswith('Memory cgroup out of memory: Killed process 14811 (my hog (x))')
+    assert split_line(line)[1] == pytest.approx(7144.224173)
+    # a record with device properties as continuation lines (SYNTHETIC, format of Documentation/ABI/testing/dev-kmsg)
+    up, msg = split_kmsg(b'6,339,5140900,-;NET: Registered protocol family 10\n SUBSYSTEM=net\n DEVICE=+net:lo\n')
+    assert (up, msg) == (5.1409, 'NET: Registered protocol family 10')
+    assert split_kmsg(b'garbage without header') is None
+
+
+def test_syslog_with_printk_time_year_from_reference():
+    wall, up, ident, pid, msg = split_line(first_line('002', 'Killed process'), REF)
+    assert wall == epoch(2026, 4, 12, 10, 23, 59)
+    assert up == 668192.383946 and ident == 'kernel' and pid is None
+    assert msg.startswith('Killed process 62185, UID 48, (httpd)')
+
+
+def test_syslog_year_rolls_back_for_december_lines_read_in_january():
+    jan = epoch(2027, 1, 3, 12, 0, 0)
+    assert infer_year(12, 31, jan) == 2026
+    assert infer_year(1, 2, jan) == 2027
+
+
+def test_journal_short_and_dotted_hostname():
+    wall, up, ident, _pid, msg = split_line(first_line('028', 'Killed process'), REF)
+    assert wall == epoch(2026, 10, 22, 0, 27, 58) and up is None and ident == 'kernel'
+    assert msg.startswith('Out of memory: Killed process 449360 (python)')
+
+
+def test_journal_short_with_pid_ident():
+    wall, _up, ident, pid, msg = split_line(first_line('039', 'systemd-oomd[840]'), REF)
+    assert (ident, pid) == ('systemd-oomd', 840)
+    assert wall == epoch(2025, 12, 18, 19, 34, 56)
+    assert msg.startswith('Killed /user.slice/')
+
+
+def test_journal_short_iso():
+    wall, up, ident, _pid, msg = split_line(first_line('107', 'Killed process'))
+    assert wall == epoch(2026, 11, 25, 19, 11, 5) and up is None and ident == 'kernel'
+    assert msg.startswith('Memory cgroup out of memory: Killed process 5013')
+
+
+def test_synthetic_rfc3339_rsyslog_and_short_iso_precise():
+    # SYNTHETIC: rsyslog RSYSLOG_FileFormat and journalctl -o short-iso-precise
+    wall, up, ident, _pid, msg = split_line(
+        '2026-11-25T19:11:05.123456+01:00 web1 kernel: [  160.087502] Memory cgroup out of memory: Killed process 1 (a)')
+    assert wall == pytest.approx(epoch(2026, 11, 25, 18, 11, 5) + 0.123456)
+    assert (up, ident) == (160.087502, 'kernel')
+    assert msg == 'Memory cgroup out of memory: Killed process 1 (a)'
+    wall, _up, _ident, _pid, _msg = split_line('2026-11-25T19:11:05.5+0000 vm kernel: x')
+    assert wall == pytest.approx(epoch(2026, 11, 25, 19, 11, 5) + 0.5)
+
+
+def test_synthetic_short_precise_and_short_monotonic():
+    # SYNTHETIC: journalctl -o short-precise / -o short-monotonic
+    wall, _up, ident, _pid, msg = split_line('Nov 25 19:11:05.250000 vm kernel: Killed process 1 (a)', REF)
+    assert wall == pytest.approx(epoch(2026, 11, 25, 19, 11, 5) + 0.25)
+    assert ident == 'kernel' and msg == 'Killed process 1 (a)'
+    wall, up, ident, pid, msg = split_line('[  160.087502] vm kernel: Killed process 1 (a)')
+    assert (wall, up, ident, pid, msg) == (None, 160.087502, 'kernel', None, 'Killed process 1 (a)')
+    _wall, up, ident, pid, msg = split_line('[ 3000.5] vm earlyoom[1308]: sending SIGTERM to process 5 uid 0 "x": '
+                                            'oom_score 1, VmRSS 1 MiB')
+    assert (up, ident, pid) == (3000.5, 'earlyoom', 1308)
+
+
+def test_dmesg_line_that_looks_like_a_header_is_not_one():
+    wall, up, ident, _pid, msg = split_line(first_line('101', 'veth0 (unregistering)'))
+    assert (wall, ident) == (None, None)
+    assert up == pytest.approx(223.177552)
+    assert msg == 'veth0 (unregistering): left allmulticast mode'
+
+
+def test_synthetic_printk_caller_ids():
+    # SYNTHETIC: CONFIG_PRINTK_CALLER output of dmesg and of the console
+    for line in ('[  160.084212] [    T71] java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0',
+                 '[  160.084212][    T71] java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0',
+                 '<4>[  160.084212] [  C3] java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0'):
+        _wall, up, _ident, _pid, msg = split_line(line)
+        assert up == 160.084212
+        assert msg.startswith('java invoked oom-killer'), line
+
+
+def test_json_kernel_entry_uses_source_monotonic_time():
+    line = first_line('111', 'Killed process 5013')
+    records = split_json(line)
+    assert len(records) == 1
+    wall, up, ident, _pid, msg = records[0]
+    entry = json.loads(line)
+    assert ident == 'kernel'
+    assert up == int(entry['_SOURCE_MONOTONIC_TIMESTAMP']) / 1e6
+    expected = (int(entry['__REALTIME_TIMESTAMP']) - int(entry['__MONOTONIC_TIMESTAMP'])
+                + int(entry['_SOURCE_MONOTONIC_TIMESTAMP'])) / 1e6
+    assert wall == pytest.approx(expected)
+    assert wall < int(entry['__REALTIME_TIMESTAMP']) / 1e6 - 40  # ingested 43 s after the event
+    assert msg.startswith('Memory cgroup out of memory: Killed process 5013 (python3)')
+
+
+def test_json_message_with_newline_is_split():
+    records = split_json(first_line('111', 'Per memcg swappiness'))
+    assert len(records) == 1  # the second line of MESSAGE is whitespace only
+    assert records[0][4].startswith('Per memcg swappiness does not exist')
+
+
+def test_synthetic_json_byte_array_message_and_userspace_ident():
+    # SYNTHETIC: journald exports non-UTF-8 MESSAGE as an array of bytes
+    msg = list(b'sending SIGTERM to process 7 uid 0 "b\xffd": oom_score 9, VmRSS 1 MiB\nsecond line')
+    line = json.dumps({'MESSAGE': msg, 'SYSLOG_IDENTIFIER': 'earlyoom', '_PID': '55',
+                       '__REALTIME_TIMESTAMP': '1795633865725584', '__MONOTONIC_TIMESTAMP': '203877829'})
+    records = split_json(line)
+    assert [r[4] for r in records] == ['sending SIGTERM to process 7 uid 0 "b\ufffdd": oom_score 9, VmRSS 1 MiB',
+                                       'second line']
+    assert records[0][:4] == (1795633865.725584, None, 'earlyoom', 55)
+
+
+def test_json_not_an_entry():
+    assert split_json('not json') == []
+    assert split_json('[1, 2]') == []
+    assert split_json('{"MESSAGE": null}') == []
+
+
+def test_unknown_text_is_a_bare_message():
+    assert split_line('mem avail:  759 of 5875 MiB (12 %)\n') == (None, None, None, None,
+                                                                  'mem avail:  759 of 5875 MiB (12 %)')

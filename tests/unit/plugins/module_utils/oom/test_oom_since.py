@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The oom_since option."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import calendar
+
+import pytest
+
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import parse_since
+
+NOW = calendar.timegm((2026, 11, 25, 22, 0, 0, 0, 0, 0))
+BOOT = NOW - 7200
+
+
+@pytest.mark.parametrize('value, seconds', [('90m', 5400), ('24h', 86400), ('7d', 7 * 86400), ('2w', 14 * 86400),
+                                            ('30d', 30 * 86400), (' 24H ', 86400), ('0m', 0)])
+def test_durations(value, seconds):
+    assert parse_since(value, NOW, BOOT) == NOW - seconds
+
+
+def test_all_and_boot():
+    assert parse_since('all', NOW, BOOT) is None
+    assert parse_since('ALL', NOW, BOOT) is None
+    assert parse_since('boot', NOW, BOOT) == BOOT
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('2026-11-01', (2026, 11, 1, 0, 0, 0)),
+    ('2026-11-01T10:00', (2026, 11, 1, 10, 0, 0)),
+    ('2026-11-01 10:00:30', (2026, 11, 1, 10, 0, 30)),
+    ('2026-11-01T10:00:00Z', (2026, 11, 1, 10, 0, 0)),
+    ('2026-11-01T11:00:00+01:00', (2026, 11, 1, 10, 0, 0)),
+    ('2026-11-01T11:00:00+0100', (2026, 11, 1, 10, 0, 0)),
+])
+def test_iso_dates_are_utc_unless_an_offset_is_given(value, expected):
+    assert parse_since(value, NOW, BOOT) == calendar.timegm(expected + (0, 0, 0))
+
+
+@pytest.mark.parametrize('value, words', [
+    ('', 'empty'), (None, 'empty'), ('yesterday', 'not understood'), ('7x', 'not understood'),
+    ('-7d', 'negative'), ('2026-13-01', 'not understood'), ('2027-01-01', 'future'),
+])
+def test_bad_values_say_what_is_accepted(value, words):
+    with pytest.raises(ValueError) as err:
+        parse_since(value, NOW, BOOT)
+    assert words in str(err.value)
+
+
+def test_boot_without_boot_time():
+    with pytest.raises(ValueError, match='boot time'):
+        parse_since('boot', NOW, None)

@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+"""leak_suspect: growing anon-rss kill after kill, or RSS growth between two samples."""
+
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import context
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import merge_thresholds
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import (
+    healthy, kill, proc)
+
+MB = 1024
+
+
+def run(facts, sample2=None, interval=None, **overrides):
+    thresholds = merge_thresholds(overrides)
+    return leak_suspect(facts, thresholds, context(facts, thresholds, sample2, interval))
+
+
+def test_growing_anon_rss_across_kills_is_a_leak():
+    facts = healthy()
+    facts["oom"]["events"] = [kill(comm="worker", unit="api.service", scope="global", anon_kb=a * MB, pid=p)
+                              for p, a in ((1, 1000), (2, 1400), (3, 2100))]
+    [f] = run(facts)
+    assert f["id"] == "leak_suspect"
+    assert "worker (api.service) killed 3 times" in f["evidence"][0]
+    assert "1000 MiB \u2192 1.4 GiB \u2192 2.1 GiB" in f["evidence"][0]
+    assert f["remedy"]["vars"]["service_limits_units"] == [{"unit": "api.service", "memory_high": "2112M", "memory_max": "2688M", "restart": "on-failure"}]
+
+
+def test_kills_at_the_same_size_are_a_limit_not_a_leak():
+    facts = healthy()
+    facts["oom"]["events"] = [kill(anon_kb=65000 + n, pid=n) for n in range(4)]
+    assert run(facts) == []
+
+
+def test_one_kill_is_not_a_series():
+    facts = healthy()
+    facts["oom"]["events"] = [kill(anon_kb=500 * MB)]
+    assert run(facts) == []
+
+
+def test_rss_growth_between_two_samples_is_a_leak():
+    facts = healthy()
+    later = [dict(p) for p in facts["processes"]]
+    later[0]["rss_mb"] = 1100  # app: 900 -> 1100 MiB in 60 s
+    [f] = run(facts, later, 60)
+    assert "app (pid 900, app.service) grew from 900 MiB to 1.1 GiB in 60s (200.0 MiB/min)" == f["evidence"][0]
+
+
+def test_small_or_relative_growth_and_new_pids_are_not_leaks():
+    facts = healthy()
+    later = [dict(p) for p in facts["processes"]]
+    later[0]["rss_mb"] = 940  # +40 MiB but < 10%
+    later[1]["rss_mb"] = 60   # +20 MiB: < 32 MiB
+    later.append(proc("new", 5000, pid=31337))
+    assert run(facts, later, 60) == []

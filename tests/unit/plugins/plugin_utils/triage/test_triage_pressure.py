@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+"""memory_available_low and memory_pressure_high."""
+
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import context
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import merge_thresholds
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.pressure import (
+    memory_available_low, memory_pressure_high)
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import healthy
+
+
+def run(rule, facts, **overrides):
+    thresholds = merge_thresholds(overrides)
+    return rule(facts, thresholds, context(facts, thresholds))
+
+
+def test_available_above_15_percent_is_fine():
+    assert run(memory_available_low, healthy()) == []
+
+
+def test_available_under_15_percent_warns_with_psi():
+    facts = healthy()
+    facts["memory"]["available_mb"] = 2000  # 12.5%
+    facts["pressure"]["some"]["avg60"] = 3.5
+    [f] = run(memory_available_low, facts)
+    assert f["severity"] == "warning"
+    assert "12.5%" in f["evidence"][0]
+    assert "PSI some avg60 3.50%" in f["evidence"]
+    assert f["remedy"]["vars"] == {"service_limits_units": [{"unit": "app.service", "memory_high": "960M"}]}
+
+
+def test_available_under_10_percent_is_critical_and_notes_missing_swap():
+    facts = healthy()
+    facts["memory"]["available_mb"] = 800
+    facts["swap"]["total_mb"] = 0
+    [f] = run(memory_available_low, facts)
+    assert f["severity"] == "critical"
+    assert "no swap to absorb a spike" in f["evidence"]
+
+
+def test_available_reads_the_cgroup_inside_a_container():
+    facts = healthy()
+    facts["cgroup"].update(limit_mb=1024, usage_mb=980)
+    [f] = run(memory_available_low, facts)
+    assert "of the cgroup limit" in f["title"]
+
+
+def test_threshold_is_a_variable():
+    facts = healthy()
+    facts["memory"]["available_mb"] = 4000  # 25%
+    assert run(memory_available_low, facts) == []
+    assert len(run(memory_available_low, facts, available_warn_pct=30)) == 1
+
+
+def test_low_psi_is_fine_and_absent_psi_is_silent():
+    assert run(memory_pressure_high, healthy()) == []
+    facts = healthy()
+    facts["pressure"] = None
+    assert run(memory_pressure_high, facts) == []
+
+
+def test_psi_some_over_threshold_warns():
+    facts = healthy()
+    facts["pressure"]["some"]["avg60"] = 12.0
+    [f] = run(memory_pressure_high, facts)
+    assert f["severity"] == "warning" and "some avg60 12.00%" in f["evidence"][0]
+
+
+def test_psi_full_over_critical_threshold_is_critical():
+    facts = healthy()
+    facts["pressure"]["full"]["avg60"] = 15.0
+    [f] = run(memory_pressure_high, facts)
+    assert f["severity"] == "critical"
+    assert f["remedy"]["role"] == "headroom.memory.service_limits"
