@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # make molecule SCENARIO=swap MOLECULE_CMD=converge, make unit PYTEST_ARGS='-k oom', make bench BENCH=oom_scan
 ARGS ?=
 SCENARIO ?=
-export SCENARIO MOLECULE_CMD PYTEST_ARGS SANITY_ARGS
+export SCENARIO MOLECULE_CMD PYTEST_ARGS SANITY_ARGS CORE216_SCENARIOS
 
 .PHONY: diagnose test unit specs sanity lint build release job core216 molecule mutation bench venv hosts clean ee docs
 

@@ -93,7 +93,7 @@ for s in "${STAGES[@]}"; do
       [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count job "$p" "$f" $((SECONDS-t0)) ;;
     core216)
-      stamp "core216: the oldest supported ansible-core: unit, sanity, the job, the diagnose and swap scenarios"
+      stamp "core216: the oldest supported ansible-core: unit, sanity, the job (and CORE216_SCENARIOS)"
       "$HERE/core216.sh" "$COLL" 2>&1 | tee "$W/core216.log"; rc=${PIPESTATUS[0]}
       p=0; f=0
       while read -r a b; do p=$((p+a)); f=$((f+b)); done < <(sed -nE 's/^core216 [a-z -]+:(.* )?([0-9]+) passed, ([0-9]+) failed.*$/\2 \3/p' "$W/core216.log")
