@@ -118,7 +118,7 @@ def test_limited_units_inside_container(podman_v1_container):
     facts = cgroups.read_cgroup(proc_dir, rootfs)
     assert facts["limited"] == [{
         "cgroup": "/system.slice/headroom-oomtest-x.service", "unit": "headroom-oomtest-x.service",
-        "limit_mb": 48, "usage_mb": 47}]
+        "limit_mb": 48, "usage_mb": 47, "working_set_mb": 47, "pressure": None}]
     assert facts["unlimited_containers"] == []
 
 

@@ -48,7 +48,9 @@ def test_everything_but_oom_from_this_machine(capsys):
     result = run_module(capsys, {"gather_subset": ["!oom"], "top": 3})
     assert result["changed"] is False
     facts = result["ansible_facts"]["headroom"]
-    assert set(facts) == {"memory", "vmstat", "swap", "sysctl", "pressure", "cgroup", "processes", "process_groups"}
+    assert set(facts) == {"memory", "vmstat", "swap", "sysctl", "pressure", "cgroup", "processes", "process_groups",
+                          "processes_uptime_s"}
+    assert facts["processes_uptime_s"] > 0
     assert facts["memory"]["total_mb"] > 0
     assert facts["memory"]["available_mb"] <= facts["memory"]["total_mb"]
     assert isinstance(facts["vmstat"]["oom_kill"], int)
@@ -62,7 +64,7 @@ def test_everything_but_oom_from_this_machine(capsys):
 
 def test_one_subset_returns_only_its_keys(capsys):
     facts = run_module(capsys, {"gather_subset": ["processes"], "top": 1, "cmdline": True})["ansible_facts"]["headroom"]
-    assert set(facts) == {"processes", "process_groups"}
+    assert set(facts) == {"processes", "process_groups", "processes_uptime_s"}
     assert len(facts["processes"]) == 1 and "cmdline" in facts["processes"][0]
 
 
