@@ -301,8 +301,11 @@ def own_cgroup(mounts, self_cgroup_text, rootfs=""):
         result["limit_cgroup"] = _display("" if rel == "." else rel, mount_root)
     result["usage_mb"] = to_mb(read_usage(target, flavour))
     result["working_set_mb"] = to_mb(read_working_set(target, flavour))
-    # the top of the visible tree is the container inside one (private cgroupns); the root cgroup has none
-    result["pressure"] = read_cgroup_pressure(target if best else mount_dir) if flavour == "2" else None
+    # the top of the visible tree is the container inside one (private cgroupns). The real root cgroup (no
+    # memory.max) is left out: its pressure, where the kernel shows one, is the whole machine's
+    top = target if best else mount_dir
+    if flavour == "2" and os.path.exists(os.path.join(top, "memory.max")):
+        result["pressure"] = read_cgroup_pressure(top)
     result["swap_limit_mb"] = to_mb(read_swap_limit(target, flavour, limit))
     result["oom_kill"] = read_oom_kills(target, flavour)
     return result

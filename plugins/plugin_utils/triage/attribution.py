@@ -36,10 +36,10 @@ def kill_limit(event, own_limits=None):
         return {"kind": kind, "cgroup": None, "unit": unit}
     parts = _parts(oom)
     last, parent = parts[-1], (parts[-2] if len(parts) > 1 else "")
-    if unit and last == unit:
+    if container_of(last, parent):
+        kind = "container"  # also when the "unit" is the container itself (docker/<id>)
+    elif unit and last == unit:
         kind = "unit"
-    elif container_of(last, parent):
-        kind = "container"
     elif last.endswith(".slice"):
         kind = "slice"
     else:
