@@ -130,3 +130,11 @@ def test_files_source_without_files_fails(capsys):
 def test_oom_options_are_not_checked_when_oom_is_not_gathered(capsys):
     result = run_module(capsys, {"gather_subset": ["!oom"], "oom_since": "yesterday"})
     assert "failed" not in result and "oom" not in result["ansible_facts"]["headroom"]
+
+
+def test_uptime_of_the_sample_from_proc(tmp_path):
+    (tmp_path / "uptime").write_text("86412.37 170000.00\n")
+    assert memory_facts.read_uptime(str(tmp_path)) == 86412.37
+    (tmp_path / "uptime").write_text("garbage\n")
+    assert memory_facts.read_uptime(str(tmp_path)) is None
+    assert memory_facts.read_uptime(str(tmp_path / "missing")) is None
