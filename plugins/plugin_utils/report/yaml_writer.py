@@ -93,7 +93,8 @@ def remedy_document(host):
         header.append("")
         header.append("Withheld by the remedy sanity gate (not below; see the report):")
         # one comment line each, whatever a unit name or reason holds
-        header.extend("  " + " ".join(("%s: %s%s: %s" % (", ".join(w["findings"]), "%s " % w["item"] if w.get("item") else "",
-                                                        w.get("setting") or w["variable"], w["reason"])).split())
-                      for w in withheld)
+        for w in withheld:
+            line = "%s: %s%s: %s" % (", ".join(w["findings"]), "%s " % w["item"] if w.get("item") else "",
+                                     w.get("setting") or w["variable"], w["reason"])
+            header.append("  " + " ".join(line.split()))
     return to_yaml(host.get("remedy_vars") or {}, header)

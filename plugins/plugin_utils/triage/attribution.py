@@ -51,7 +51,7 @@ def describe(limit):
     """A short sentence naming the limit that fired."""
     kind, cgroup = limit["kind"], limit.get("cgroup")
     if kind == "host":
-        return "the whole machine ran out (a global OOM: any process could be picked)"
+        return "a host-wide (global) OOM: the whole machine ran out, any process could be picked"
     if kind == "unit":
         return "the unit's own memory limit (%s)" % (cgroup or "memcg")
     if kind == "container":

@@ -131,8 +131,11 @@ def _top_units(facts):
         entry = units.setdefault(unit, {"unit": unit, "rss_mb": 0, "processes": 0, "limit_mb": None})
         entry["limit_mb"] = cg.get("limit_mb")
         entry["usage_mb"] = cg.get("working_set_mb") if cg.get("working_set_mb") is not None else cg.get("usage_mb")
-    return sorted(units.values(), key=lambda u: (-(u["usage_mb"] if u.get("usage_mb") is not None else u["rss_mb"]),
-                                                  u["unit"]))
+
+    def size(u):
+        return u["usage_mb"] if u.get("usage_mb") is not None else u["rss_mb"]
+
+    return sorted(units.values(), key=lambda u: (-size(u), u["unit"]))
 
 
 def _unread(facts):

@@ -46,7 +46,7 @@ def test_a_global_kill_is_critical_and_sizes_no_unit_from_the_dead_process():
     assert f["severity"] == "critical"
     # app.service had no limit of its own: one dead process's RSS is no MemoryMax for the unit
     assert f["remedy"]["vars"] == {} and f["remedy"]["role"] is None
-    assert "app.service: 1 kill(s) by the whole machine ran out" in " ".join(f["evidence"])
+    assert "app.service: 1 kill(s) by a host-wide (global) OOM" in " ".join(f["evidence"])
     assert "oom_protection_missing" in f["remedy"]["text"]
 
 
