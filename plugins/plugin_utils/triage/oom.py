@@ -12,8 +12,8 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import KINDS, describe, kill_limit
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    finding, fmt_mb, is_service, limits_entry, short_time, unit_ceiling_mb, unit_limits, unit_room_mb, victim_name,
-    victim_rss_mb, processes, databases)
+    finding, fmt_mb, is_service, limits_entry, short_time, unit_ceiling_mb, unit_cgroups, unit_limits, unit_room_mb,
+    victim_name, victim_rss_mb, processes, databases)
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
 
@@ -46,6 +46,8 @@ def _unit_remedy(facts, unit, kind, limits):
             return None
         new_max = limit * 3 // 2 if ceiling is None else min(limit * 3 // 2, ceiling)
         return limits_entry(facts, unit, limit, new_max) if new_max > limit else None
+    if unit not in unit_cgroups(facts):
+        return None  # not a unit of this host (a kill read from a shared kernel log) or its cgroup is gone
     room = unit_room_mb(facts, unit)[0]
     if not room:
         return None

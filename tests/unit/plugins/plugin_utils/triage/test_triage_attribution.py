@@ -134,3 +134,11 @@ def test_container_kill_remedies_pass_the_gate_or_are_withheld_with_the_reason()
     assert "above what postgresql.service can ever get (512 MiB, the container limit)" in reasons["memory_available_low"]
     [f] = [f for f in host["findings"] if f["id"] == "oom_kills_recent"]
     assert f["remedy"]["vars"] == {} and f["remedy"]["role"] is None and f["remedy"]["withheld"]
+
+
+def test_no_bound_proposed_for_a_unit_this_host_does_not_have():
+    facts = container_host()
+    facts["cgroup"]["units"] = []  # the kill was read from a kernel log shared with other containers
+    facts["oom"]["events"] = [kernel_kill(CTR, CTR + "/system.slice/postgresql.service")]
+    [f] = run(oom_kills_recent, facts)
+    assert f["remedy"]["vars"] == {} and "container's limit" in " ".join(f["evidence"])
