@@ -29,7 +29,7 @@ def _listing(pairs):
     return ", ".join("%s \u00d7%d" % (name, n) for name, n in pairs)
 
 
-def _unit_remedy(facts, unit, kind, limits):
+def _unit_remedy(facts, unit, kind, limits, peak=None):
     """service_limits entry for a systemd service whose processes were killed, or None.
 
     Killed by its own limit: throttle at the old limit, allow half as much again before killing, never
@@ -41,7 +41,9 @@ def _unit_remedy(facts, unit, kind, limits):
         return None
     ceiling = unit_ceiling_mb(facts, unit)[0]
     if kind == "unit":
-        limit = limits.get(unit)
+        # its own limit fired: when the unit is gone (failed, limit no longer listed) its kill-time size is
+        # the best estimate of that limit
+        limit = limits.get(unit) or peak
         if not limit:
             return None
         new_max = limit * 3 // 2 if ceiling is None else min(limit * 3 // 2, ceiling)
@@ -102,7 +104,8 @@ def oom_kills_recent(facts, thresholds, ctx):
     for (who, kind, _cgroup) in sorted(groups):
         if kind not in kinds:
             kinds.append(kind)
-        entry = _unit_remedy(facts, who, kind, limits)
+        peak = max([victim_rss_mb(e) or 0 for e in groups[(who, kind, _cgroup)]] or [0])
+        entry = _unit_remedy(facts, who, kind, limits, peak)
         if entry and who not in [e["unit"] for e in entries]:
             entries.append(entry)
     text = " ".join(_KIND_TEXT[k] for k in KINDS if k in kinds)

@@ -142,3 +142,12 @@ def test_no_bound_proposed_for_a_unit_this_host_does_not_have():
     facts["oom"]["events"] = [kernel_kill(CTR, CTR + "/system.slice/postgresql.service")]
     [f] = run(oom_kills_recent, facts)
     assert f["remedy"]["vars"] == {} and "container's limit" in " ".join(f["evidence"])
+
+
+def test_own_limit_kill_of_a_unit_that_is_gone_is_sized_from_its_kill_time_size():
+    facts = healthy()  # the unit failed after its kills: no cgroup, no limit listed
+    path = CTR + "/system.slice/hog.service"
+    facts["oom"]["events"] = [kernel_kill(path, path, comm="python3", anon_kb=32 * 1024) for _n in range(3)]
+    [f] = run(oom_kills_recent, facts)
+    # 32 MiB anon + 1 MiB file + ~19.5 MiB shmem = 52 MiB at the kill: MemoryHigh there, MemoryMax 1.5x
+    assert f["remedy"]["vars"]["service_limits_units"][0]["unit"] == "hog.service"
