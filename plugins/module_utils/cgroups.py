@@ -18,7 +18,7 @@ import posixpath
 import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
-    parse_int, parse_mountinfo, read_int, read_text as _read)
+    parse_int, parse_mountinfo, parse_pressure, read_int, read_text as _read)
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import (
     CONTAINER_RUNTIMES, container_match, unit_from_cgroup)
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import UNLIMITED_BYTES, to_mb
@@ -26,6 +26,10 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import UNLIM
 
 MAX_DEPTH = 8
 MAX_CGROUPS = 20000
+MAX_UNITS = 1000  # services and containers listed with their own counters
+
+# files a container runtime or systemd leaves inside a container: (path under rootfs, runtime or None to read it)
+CONTAINER_MARKERS = (("run/systemd/container", None), ("run/.containerenv", "podman"), (".dockerenv", "docker"))
 
 _POD = re.compile(r"(?:^|-)pod[0-9a-f_-]+(?:\.slice)?$")
 
@@ -212,6 +216,38 @@ def read_inactive_file(directory, flavour):
     return 0
 
 
+def read_working_set(directory, flavour):
+    """Memory a cgroup really holds, in bytes: its usage minus the page cache the kernel reclaims first
+    (``inactive_file``), the figure cAdvisor and the kubelet call the working set; None when unreadable.
+
+    Summing the processes' RSS counts shared memory (PostgreSQL's buffers, forked workers) once per process."""
+    usage = read_usage(directory, flavour)
+    if usage is None:
+        return None
+    return max(usage - read_inactive_file(directory, flavour), 0)
+
+
+def read_cgroup_pressure(directory):
+    """The cgroup's own memory PSI (v2 ``memory.pressure``) as procfs.parse_pressure shapes it, or None
+    (v1 has no per-cgroup pressure, and the root cgroup's is /proc/pressure/memory)."""
+    return parse_pressure(_read(os.path.join(directory, "memory.pressure")))
+
+
+def in_container(rootfs=""):
+    """The container runtime this module runs under (``podman``, ``docker``, or what systemd's
+    /run/systemd/container names), or None on a machine of its own."""
+    for rel, runtime in CONTAINER_MARKERS:
+        path = os.path.join(rootfs + "/", rel)
+        if not os.path.exists(path):
+            continue
+        if runtime:
+            return runtime
+        name = (_read(path) or "").strip()
+        if re.match(r"^[A-Za-z0-9_.-]{1,32}$", name):
+            return name
+    return None
+
+
 def headroom(mounts, self_cgroup_text, rootfs=""):
     """Memory this process's cgroup chain can still take before a limit bites, in bytes, and the cgroup
     directory that sets it: the smallest ``limit - usage + inactive_file`` on the way up; (None, None) when
@@ -240,8 +276,8 @@ def own_cgroup(mounts, self_cgroup_text, rootfs=""):
     Walks from the process's cgroup up to the top of the visible hierarchy (inside a container with a
     private cgroup namespace that is the container's cgroup) and takes the smallest limit on the way.
     """
-    result = {"path": None, "limit_mb": None, "limit_cgroup": None, "usage_mb": None,
-              "swap_limit_mb": None, "oom_kill": None}
+    result = {"path": None, "limit_mb": None, "limit_cgroup": None, "usage_mb": None, "working_set_mb": None,
+              "swap_limit_mb": None, "oom_kill": None, "pressure": None}
     own = _own_directory(mounts, self_cgroup_text, rootfs)
     if own is None:
         return result
@@ -259,17 +295,33 @@ def own_cgroup(mounts, self_cgroup_text, rootfs=""):
         rel = os.path.relpath(target, mount_dir)
         result["limit_cgroup"] = _display("" if rel == "." else rel, mount_root)
     result["usage_mb"] = to_mb(read_usage(target, flavour))
+    result["working_set_mb"] = to_mb(read_working_set(target, flavour))
+    # the top of the visible tree is the container inside one (private cgroupns). The real root cgroup (no
+    # memory.max) is left out: its pressure, where the kernel shows one, is the whole machine's
+    top = target if best else mount_dir
+    if flavour == "2" and os.path.exists(os.path.join(top, "memory.max")):
+        result["pressure"] = read_cgroup_pressure(top)
     result["swap_limit_mb"] = to_mb(read_swap_limit(target, flavour, limit))
     result["oom_kill"] = read_oom_kills(target, flavour)
     return result
 
 
-def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROUPS):
+def _counters(directory, flavour):
+    """usage, working set and (v2) pressure of one cgroup directory."""
+    return {"usage_mb": to_mb(read_usage(directory, flavour)),
+            "working_set_mb": to_mb(read_working_set(directory, flavour)),
+            "pressure": read_cgroup_pressure(directory) if flavour == "2" else None}
+
+
+def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROUPS, units=None):
     """Walk the memory hierarchy once: (limited, unlimited_containers).
 
     ``limited``: every cgroup below the top with a memory limit of its own, as
-    {cgroup, unit, limit_mb, usage_mb}. ``unlimited_containers``: container cgroups (docker, podman,
-    containerd, cri-o, kubepods) without a limit of their own, as {cgroup, runtime}.
+    {cgroup, unit, limit_mb, usage_mb, working_set_mb, pressure}. ``unlimited_containers``: container cgroups
+    (docker, podman, containerd, cri-o, kubepods) without a limit of their own, as {cgroup, runtime}.
+    ``units``, when a list is given, gets every service and container cgroup (limited or not, at most
+    MAX_UNITS) as {cgroup, unit, limit_mb, usage_mb, working_set_mb, pressure}: a unit's memory from the
+    kernel's own counters.
     """
     limited, unlimited = [], []
     where = memory_hierarchy(mounts, rootfs)
@@ -295,13 +347,14 @@ def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROU
             limit = None
             if os.path.exists(os.path.join(entry.path, limit_file)):
                 limit = read_limit(entry.path, flavour)
+            counters = None
+            if units is not None and len(units) < MAX_UNITS and (entry.name.endswith(".service") or container):
+                counters = _counters(entry.path, flavour)
+                units.append(dict({"cgroup": child_path, "unit": unit_from_cgroup(child_path),
+                                   "limit_mb": to_mb(limit)}, **counters))
             if limit is not None:
-                limited.append({
-                    "cgroup": child_path,
-                    "unit": unit_from_cgroup(child_path),
-                    "limit_mb": to_mb(limit),
-                    "usage_mb": to_mb(read_usage(entry.path, flavour)),
-                })
+                limited.append(dict({"cgroup": child_path, "unit": unit_from_cgroup(child_path),
+                                     "limit_mb": to_mb(limit)}, **(counters or _counters(entry.path, flavour))))
             elif container:
                 runtime = "kubepods" if "kubepods" in child_path else container[0]
                 unlimited.append({"cgroup": child_path, "runtime": runtime})
@@ -309,14 +362,18 @@ def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROU
                 stack.append((child_rel, depth + 1, in_container or bool(container)))
     limited.sort(key=lambda e: e["cgroup"])
     unlimited.sort(key=lambda e: e["cgroup"])
+    if units is not None:
+        units.sort(key=lambda e: e["cgroup"])
     return limited, unlimited
 
 
 def read_cgroup(proc="/proc", rootfs="", scan=True):
-    """The ``cgroup`` facts: version, this process's cgroup and limit, limited units, unlimited containers."""
+    """The ``cgroup`` facts: version, container runtime, this process's cgroup and limit, limited units,
+    unlimited containers, and every service/container cgroup's own counters (``units``)."""
     mounts = cgroup_mounts(_read(os.path.join(proc, "self", "mountinfo")))
-    facts = {"version": detect_version(mounts)}
+    facts = {"version": detect_version(mounts), "container": in_container(rootfs)}
     facts.update(own_cgroup(mounts, _read(os.path.join(proc, "self", "cgroup")), rootfs))
     if scan:
-        facts["limited"], facts["unlimited_containers"] = scan_hierarchy(mounts, rootfs)
+        facts["units"] = []
+        facts["limited"], facts["unlimited_containers"] = scan_hierarchy(mounts, rootfs, units=facts["units"])
     return facts

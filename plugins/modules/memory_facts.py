@@ -475,6 +475,69 @@ ansible_facts:
                   description: Its current memory use.
                   type: int
                   sample: 1630
+                working_set_mb:
+                  description: Its use minus the inactive page cache (see RV(ansible_facts.headroom.cgroup.units)).
+                  type: int
+                  sample: 1211
+                pressure:
+                  description: Its own memory pressure (cgroup v2 C(memory.pressure)), V(null) on cgroup v1.
+                  type: dict
+                  sample: null
+            container:
+              description:
+                - The container runtime the module runs under (from C(/run/systemd/container), C(/run/.containerenv)
+                  or C(/.dockerenv)), V(null) on a machine of its own.
+                - Inside a container C(/proc/pressure/memory) and C(/proc/meminfo) describe the whole machine.
+              type: str
+              returned: always
+              sample: podman
+            working_set_mb:
+              description:
+                - What the cgroup of RV(ansible_facts.headroom.cgroup.usage_mb) really holds, its use minus the page
+                  cache the kernel reclaims first (C(inactive_file) of C(memory.stat)).
+              type: int
+              returned: always
+              sample: 180
+            pressure:
+              description:
+                - That cgroup's own memory pressure (cgroup v2 C(memory.pressure), the container's own inside one),
+                  shaped as RV(ansible_facts.headroom.pressure); V(null) on cgroup v1 or on the root cgroup.
+              type: dict
+              returned: always
+              sample: {some: {avg10: 0.0, avg60: 0.0, avg300: 0.0, total_us: 812}, full: null}
+            units:
+              description:
+                - Every systemd service and container cgroup of the visible hierarchy (at most 1000), limited or not,
+                  with the kernel's own counters. A unit's memory is RV(ansible_facts.headroom.cgroup.units[].working_set_mb),
+                  not the sum of its processes' RSS, which counts shared memory once per process.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                cgroup:
+                  description: The cgroup path.
+                  type: str
+                  sample: /system.slice/postgresql.service
+                unit:
+                  description: The unit name or container id.
+                  type: str
+                  sample: postgresql.service
+                limit_mb:
+                  description: Its own memory limit, V(null) when it has none.
+                  type: int
+                  sample: null
+                usage_mb:
+                  description: Its use as the kernel charges it (v2 C(memory.current), v1 C(memory.usage_in_bytes)).
+                  type: int
+                  sample: 1630
+                working_set_mb:
+                  description: Its use minus the inactive page cache (v2 C(inactive_file), v1 C(total_inactive_file)).
+                  type: int
+                  sample: 1211
+                pressure:
+                  description: Its own memory pressure (cgroup v2 C(memory.pressure)), V(null) on cgroup v1.
+                  type: dict
+                  sample: null
             unlimited_containers:
               description: Container cgroups (docker, podman, containerd, cri-o, Kubernetes pods) without a memory limit of their own.
               type: list
@@ -538,6 +601,13 @@ ansible_facts:
               type: str
               returned: when O(cmdline=true)
               sample: "mysqld --user=mysql --password=******** --port=3306"
+        processes_uptime_s:
+          description:
+            - Seconds since boot when the processes were read (C(/proc/uptime)), V(null) when unreadable.
+            - The diagnose playbook measures the time between its two process samples with it (leak rates).
+          returned: when the V(processes) subset is gathered
+          type: float
+          sample: 86412.37
         process_groups:
           description:
             - Every process (but kernel threads and the module itself) grouped by C(comm), biggest total
@@ -855,6 +925,16 @@ PROC = "/proc"
 ROOTFS = ""
 
 
+def read_uptime(proc="/proc"):
+    """Seconds since boot (the first field of ``<proc>/uptime``), or None: a clock that wall-clock changes
+    do not move, to measure the time between two samples."""
+    text = read_text(os.path.join(proc, "uptime")) or ""
+    try:
+        return round(float(text.split()[0]), 2)
+    except (IndexError, ValueError):
+        return None
+
+
 def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
     """The ``headroom`` facts for the resolved ``subsets`` (a set of names from subsets.SUBSETS).
 
@@ -884,6 +964,7 @@ def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
         # the module's own python is an artefact of asking: leave it out
         facts["processes"], facts["process_groups"] = read_processes(
             proc, params["top"], params["cmdline"], exclude=(os.getpid(),), pss=params.get("pss", False))
+        facts["processes_uptime_s"] = read_uptime(proc)
     if "oom" in subsets and oom_collector is not None:
         oom = oom_collector(params)
         oom["kills_since_boot"] = vmstat.get("oom_kill") if vmstat else None

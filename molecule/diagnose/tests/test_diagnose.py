@@ -94,8 +94,14 @@ def test_database_remedy_sizes_redis_to_its_share_with_a_backstop(report):
     # the remedy sizes Redis to 50% of 1024 MiB = 512 MiB: maxmemory 4/5 of that, and a unit backstop
     assert finding["remedy"]["settings"] == [
         {"service": "redis", "setting": "maxmemory", "value": "409mb", "file": "redis.conf"}]
-    assert finding["remedy"]["role"] == "headroom.memory.service_limits"
-    assert finding["remedy"]["vars"]["service_limits_units"][0]["unit"] == "redis-server.service"
+    # the 512M MemoryMax backstop is below what redis holds now (its cgroup's working set, > 512 MiB since
+    # the finding fired): the remedy gate withholds it until maxmemory is applied, with the reason, and it
+    # never reaches remedy-vars/
+    assert finding["remedy"]["role"] is None and finding["remedy"]["vars"] == {}
+    assert any("redis-server.service memory_max: MemoryMax 512 MiB is below what redis-server.service holds now"
+               in w for w in finding["remedy"]["withheld"]), finding["remedy"]
+    assert "512M" not in json.dumps(db["remedy_vars"])
+    assert any(w["findings"] == ["database_oversized"] and w["value"] == "512M" for w in db["withheld"])
 
 
 def test_clean_host_read_without_root_says_what_it_could_not_read(report):

@@ -153,6 +153,9 @@ def _finding(f):
             "<li><code>%s = %s</code> <span class=\"muted\">(%s%s)</span></li>"
             % (esc(s["setting"]), esc(s["value"]), esc(s["service"]), ", " + esc(s["file"]) if s.get("file") else "")
             for s in r["settings"]))
+    if r.get("withheld"):
+        parts.append('<div class="muted" style="margin-top:6px">Withheld by the remedy gate:</div><ul>%s</ul>'
+                     % "".join("<li>%s</li>" % esc(w) for w in r["withheld"]))
     if r.get("role"):
         parts.append('<div style="margin-top:6px">Role <span class="role">%s</span>, host_vars:</div><pre>%s</pre>'
                      % (esc(r["role"]), esc(to_yaml(r["vars"]).split("\n", 1)[1].rstrip())))
@@ -168,7 +171,8 @@ def _host(h):
     s = h["summary"]
     meta = "RAM %s%s \u00b7 PSI some avg60 %s \u00b7 %d kill(s) in window%s" % (
         fmt_mb(s["ram_mb"]), " (cgroup limit; host %s)" % fmt_mb(s["host_ram_mb"]) if s["scope"] == "cgroup" else "",
-        "n/a" if s["psi_some_avg60"] is None else "%.2f%%" % s["psi_some_avg60"], s["kills"],
+        ("n/a" if s["psi_some_avg60"] is None else "%.2f%%" % s["psi_some_avg60"])
+        + (" (whole machine)" if s.get("psi_scope") == "machine" else ""), s["kills"],
         "" if s.get("kills_since_boot") is None else " \u00b7 %d since boot" % s["kills_since_boot"])
     out = ['<section class="card host">%s <span class="meta">%s</span></h2>' % (title, esc(meta))]
     if h.get("unread"):
@@ -179,7 +183,7 @@ def _host(h):
         for p in (h.get("processes") or [])[:8]]
     units = [u for u in h.get("units") or [] if u["unit"] != "(no unit)"][:8]
     unit_rows = "".join('<tr><td title="%s">%s</td><td class="num">%s</td><td class="num">%s</td></tr>' % (
-        esc(u["unit"]), esc(_short(u["unit"])), esc(fmt_mb(max(u["rss_mb"], u.get("usage_mb") or 0))),
+        esc(u["unit"]), esc(_short(u["unit"])), esc(fmt_mb(u["usage_mb"] if u.get("usage_mb") is not None else u["rss_mb"])),
         esc(fmt_mb(u["limit_mb"])) if u.get("limit_mb") else '<span class="muted">none</span>') for u in units)
     out.append('<div class="grid"><div><h3>Memory</h3>%s<h3>Swap</h3>%s' % (_composition(s), _swap(s)))
     if unit_rows:

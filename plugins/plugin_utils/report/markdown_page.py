@@ -36,7 +36,8 @@ def _host_section(host):
     out.append("RAM %s%s, available %s, swap %s, PSI some avg60 %s, %d OOM kill(s) in the window." % (
         fmt_mb(s["ram_mb"]), " (cgroup limit)" if s["scope"] == "cgroup" else "", fmt_mb(s["available_mb"]),
         "none" if s["swap_total_mb"] == 0 else "%s of %s used" % (fmt_mb(s["swap_used_mb"]), fmt_mb(s["swap_total_mb"])),
-        "n/a" if s["psi_some_avg60"] is None else "%.2f%%" % s["psi_some_avg60"], s["kills"]))
+        ("n/a" if s["psi_some_avg60"] is None else "%.2f%%" % s["psi_some_avg60"])
+        + (" (whole machine)" if s.get("psi_scope") == "machine" else ""), s["kills"]))
     if host.get("unread"):
         out.append("")
         out.append("Could not read: %s." % "; ".join(
@@ -56,6 +57,8 @@ def _host_section(host):
         for st in f["remedy"].get("settings") or []:
             where = ", %s" % _md(st["file"]) if st.get("file") else ""
             out.append("- set %s (%s%s)" % (_code("%s = %s" % (st["setting"], st["value"])), _md(st["service"]), where))
+        for reason in f["remedy"].get("withheld") or []:
+            out.append("- withheld by the remedy gate: %s" % _md(reason))
     if host.get("processes"):
         out += ["", "Top processes:", "", "| pid | comm | unit | RSS | oom_score_adj |", "|---:|---|---|---:|---:|"]
         for p in host["processes"][:10]:

@@ -90,4 +90,13 @@ def remedy_document(host):
         header.append("Settings no role of this collection manages yet (change them in the service's config):")
         header.extend("  %s: %s = %s%s" % (fid, s["setting"], s["value"], " (%s)" % s["file"] if s.get("file") else "")
                       for fid, s in settings)
+    withheld = host.get("withheld") or []
+    if withheld:
+        header.append("")
+        header.append("Withheld by the remedy sanity gate (not below; see the report):")
+        # one comment line each, whatever a unit name or reason holds
+        for w in withheld:
+            line = "%s: %s%s: %s" % (", ".join(w["findings"]), "%s " % w["item"] if w.get("item") else "",
+                                     w.get("setting") or w["variable"], w["reason"])
+            header.append("  " + " ".join(line.split()))
     return to_yaml(host.get("remedy_vars") or {}, header)

@@ -244,8 +244,9 @@ def comm_matches(comm, patterns):
 
 
 def databases(facts):
-    """The database engines running: [{engine, comm, rss_mb, count, unit}] from the process groups;
-    PostgreSQL's backends share its buffers, so its size is its largest process, others are summed."""
+    """The database engines running: [{engine, comm, rss_mb, count, unit, source}] from the process groups.
+    Its size is its unit's cgroup counter (working set) where memory_facts read it; else from RSS:
+    PostgreSQL's backends share its buffers, so its largest process, others are summed."""
     units = {}
     for proc in processes(facts):
         if proc.get("comm") in DATABASE_COMMS and proc.get("unit"):
@@ -256,6 +257,85 @@ def databases(facts):
         if comm not in DATABASE_COMMS:
             continue
         rss = group.get("rss_mb_max") if DATABASE_COMMS[comm] == "postgresql" else group.get("rss_mb")
+        source = "RSS"
+        counted = unit_cgroups(facts).get(units.get(comm)) or {}
+        if is_service(units.get(comm)) and counted.get("working_set_mb") is not None:
+            rss, source = counted["working_set_mb"], "cgroup working set"
         found.append({"engine": DATABASE_COMMS[comm], "comm": comm, "rss_mb": rss,
-                      "count": group.get("count"), "unit": units.get(comm)})
+                      "count": group.get("count"), "unit": units.get(comm), "source": source})
     return found
+
+
+def _under(path, ancestor):
+    """True when cgroup ``path`` lies strictly below ``ancestor``."""
+    ancestor = (ancestor or "").rstrip("/")
+    return bool(path) and path != ancestor and path.startswith(ancestor + "/")
+
+
+def unit_cgroups(facts):
+    """{unit: {cgroup, limit_mb, usage_mb, working_set_mb, pressure}} of the services and containers whose
+    cgroup memory_facts read (``cgroup.units``, else the limited ones only)."""
+    cgroup = facts.get("cgroup") or {}
+    found = {}
+    for entry in (cgroup.get("limited") or []) + (cgroup.get("units") or []):
+        if entry.get("unit"):
+            found[entry["unit"]] = entry
+    return found
+
+
+def unit_use_mb(facts, unit):
+    """(MiB, source) the unit holds: its cgroup's working set (usage minus inactive page cache) or usage
+    as the kernel counts them; else the sum of its listed processes' RSS, which counts shared memory once
+    per process and misses the unlisted ones; (None, None) when nothing says."""
+    entry = unit_cgroups(facts).get(unit) or {}
+    if entry.get("working_set_mb") is not None:
+        return entry["working_set_mb"], "cgroup working set"
+    if entry.get("usage_mb") is not None:
+        return entry["usage_mb"], "cgroup usage"
+    rss = [p.get("rss_mb") or 0 for p in processes(facts) if p.get("unit") == unit]
+    if rss:
+        return sum(rss), "RSS of its listed processes"
+    return None, None
+
+
+def unit_ceiling_mb(facts, unit):
+    """(MiB, where, used_mb) of the most memory ``unit`` can ever get, its own limit aside: the host's RAM
+    (the container's limit inside one) or the limit of a slice or cgroup above the unit, whichever is
+    smallest; ``used_mb`` is what that whole cgroup (or host) holds now, None when unknown."""
+    view = memory_view(facts)
+    cgroup = facts.get("cgroup") or {}
+    best = view["total_mb"]
+    if view["scope"] == "cgroup":
+        where = "the container limit"
+        used = cgroup.get("working_set_mb") if cgroup.get("working_set_mb") is not None else cgroup.get("usage_mb")
+    else:
+        where = "the host's RAM"
+        used = None if best is None or view["available_mb"] is None else best - view["available_mb"]
+    path = (unit_cgroups(facts).get(unit) or {}).get("cgroup")
+    if not path:
+        path = next((p.get("cgroup") for p in processes(facts) if p.get("unit") == unit and p.get("cgroup")), None)
+        cut = (path or "").find("/%s" % unit)
+        path = path[:cut + len(unit) + 1] if cut >= 0 else path  # the unit's cgroup, not a sub-cgroup of it
+    for entry in cgroup.get("limited") or []:
+        limit = entry.get("limit_mb")
+        if limit is not None and _under(path, entry.get("cgroup")) and (best is None or limit < best):
+            best, where = limit, "the limit of %s" % entry.get("cgroup")
+            used = entry.get("working_set_mb") if entry.get("working_set_mb") is not None else entry.get("usage_mb")
+    return best, where, used
+
+
+def unit_room_mb(facts, unit):
+    """(MiB, where) the unit can really get: its ceiling (unit_ceiling_mb) minus what everything else
+    under that ceiling holds now; the unit's own limit when that is smaller."""
+    ceiling, where, used = unit_ceiling_mb(facts, unit)
+    if ceiling is None:
+        return None, None
+    own, _source = unit_use_mb(facts, unit)
+    room = ceiling
+    if used is not None and own is not None:
+        room = max(ceiling - max(used - own, 0), 0)
+        where = "%s minus what the rest holds" % where
+    limit = unit_limits(facts).get(unit)
+    if limit is not None and limit < room:
+        return limit, "the memory limit of %s" % unit
+    return room, where

@@ -48,8 +48,8 @@ def database_oversized(facts, thresholds, ctx):
         severity = "critical" if share >= thresholds["database_crit_pct"] else "warning"
         target = ram * thresholds["database_target_pct"] // 100
         settings = engine_settings(db["engine"], ram, target)
-        evidence = ["%s (%d process(es)) holds %s = %.1f%% of %s (line %s%%, critical at %s%%)" % (
-            db["comm"], db["count"] or 0, fmt_mb(db["rss_mb"]), share, fmt_mb(ram),
+        evidence = ["%s (%d process(es)) holds %s (%s) = %.1f%% of %s (line %s%%, critical at %s%%)" % (
+            db["comm"], db["count"] or 0, fmt_mb(db["rss_mb"]), db.get("source") or "RSS", share, fmt_mb(ram),
             thresholds["database_warn_pct"], thresholds["database_crit_pct"])]
         evidence += ["suggested: %s = %s in %s" % (s["setting"], s["value"], s["file"]) for s in settings]
         role_vars = None

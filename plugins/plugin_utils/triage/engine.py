@@ -4,7 +4,8 @@
 findings, and a fleet of hosts into the report data the renderers draw.
 
 ``triage_host`` runs every rule of ``RULES`` (each in its own triage_<topic> module) and sorts the
-findings worst first; ``merge_remedy_vars`` folds their role variables into one host_vars document;
+findings worst first; ``merge_remedy_vars`` folds their role variables into one host_vars document through
+the remedy sanity gate (triage.gate: what fails it is withheld, with the reason, never offered);
 ``triage_fleet`` adds the per-host summary, top processes and units, and the fleet's OOM timeline.
 """
 
@@ -15,18 +16,19 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    SEVERITY_RANK, memory_view, merge_thresholds, own_events, pct, victim_name, victim_rss_mb)
+    SEVERITY_RANK, memory_view, merge_thresholds, own_events, pct, unit_cgroups, victim_name, victim_rss_mb)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import (
     oom_kills_recent, oom_protection_missing)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.pressure import (
-    memory_available_low, memory_pressure_high)
+    memory_available_low, memory_pressure_high, psi_source)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.database import database_oversized
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.workers import workers_oversubscribed
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.jvm import jvm_heap_unbounded
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import container_without_limit
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.swap import swap_missing, swappiness_high
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.kernel import overcommit_risky
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate
 
 RULES = (
     oom_kills_recent,
@@ -45,28 +47,38 @@ RULES = (
 
 RULE_IDS = tuple(r.__name__ for r in RULES)
 
-# list variables of the roles, and the key that identifies one of their items
-_ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path"}
-
 
 class TriageError(ValueError):
     """Facts that are not memory_facts output."""
 
 
-def context(facts, thresholds, sample2=None, interval_s=None):
+def elapsed_s(facts, sample2_uptime_s=None, interval_s=None):
+    """(seconds, how) between the two process samples: measured from the kernel's uptime at each sample
+    when both are known (the wait plus the time the modules took), else the configured interval."""
+    first = facts.get("processes_uptime_s")
+    if isinstance(first, (int, float)) and isinstance(sample2_uptime_s, (int, float)) and sample2_uptime_s > first:
+        return round(sample2_uptime_s - first, 1), "measured"
+    if interval_s:
+        return interval_s, "configured"
+    return None, None
+
+
+def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=None):
     """What the rules share, computed once."""
+    elapsed, how = elapsed_s(facts, sample2_uptime_s, interval_s)
     return {"events": own_events(facts, thresholds), "view": memory_view(facts),
-            "sample2": sample2, "interval_s": interval_s}
+            "sample2": sample2, "interval_s": interval_s, "elapsed_s": elapsed, "elapsed_how": how}
 
 
-def triage_host(facts, thresholds=None, sample2=None, interval_s=None):
+def triage_host(facts, thresholds=None, sample2=None, interval_s=None, sample2_uptime_s=None):
     """Findings for one host, worst first. ``facts`` is ``ansible_facts['headroom']``; ``sample2`` the
-    ``processes`` of a second sample taken ``interval_s`` seconds later (optional)."""
+    ``processes`` of a second sample taken ``interval_s`` seconds later (optional), at kernel uptime
+    ``sample2_uptime_s`` (its ``processes_uptime_s``: the time between the samples is then measured)."""
     if not isinstance(facts, dict):
         raise TriageError("triage expects the headroom facts (a dict from headroom.memory.memory_facts), got %s"
                           % type(facts).__name__)
     merged = merge_thresholds(thresholds)
-    ctx = context(facts, merged, sample2, interval_s)
+    ctx = context(facts, merged, sample2, interval_s, sample2_uptime_s)
     findings = []
     for rule in RULES:
         findings.extend(rule(facts, merged, ctx))
@@ -74,24 +86,10 @@ def triage_host(facts, thresholds=None, sample2=None, interval_s=None):
     return findings
 
 
-def merge_remedy_vars(findings):
-    """One dict of role variables for the host: list items merged by their key (unit, path)."""
-    merged = {}
-    for f in findings:
-        for name, value in (f["remedy"].get("vars") or {}).items():
-            key = _ITEM_KEYS.get(name)
-            if key is None:
-                merged.setdefault(name, value)
-                continue
-            items = merged.setdefault(name, [])
-            for item in value:
-                twin = [i for i in items if i.get(key) == item.get(key)]
-                if twin:
-                    for k, v in item.items():
-                        twin[0].setdefault(k, v)
-                else:
-                    items.append(dict(item))
-    return merged
+def merge_remedy_vars(findings, facts=None):
+    """One dict of role variables for the host, through the remedy sanity gate (triage.gate.gate): list
+    items merged by their key (unit, path), one value per setting or none."""
+    return gate(facts or {}, findings)["vars"]
 
 
 def worst(findings):
@@ -102,7 +100,8 @@ def worst(findings):
 def _summary(facts, events):
     mem, swap = facts.get("memory") or {}, facts.get("swap") or {}
     view = memory_view(facts)
-    pressure = facts.get("pressure") or {}
+    pressure, psi_scope = psi_source(facts, view)
+    pressure = pressure or {}
     return {
         "ram_mb": view["total_mb"], "available_mb": view["available_mb"], "available_pct": view["available_pct"],
         "scope": view["scope"], "host_ram_mb": mem.get("total_mb"),
@@ -112,22 +111,31 @@ def _summary(facts, events):
         "kills": len(events), "kills_since_boot": (facts.get("oom") or {}).get("kills_since_boot"),
         "psi_some_avg60": (pressure.get("some") or {}).get("avg60"),
         "psi_full_avg60": (pressure.get("full") or {}).get("avg60"),
+        "psi_scope": psi_scope,
     }
 
 
 def _top_units(facts):
+    """Units by memory: ``usage_mb`` is the cgroup's own counter (working set: usage minus inactive page
+    cache) where memory_facts read it, ``rss_mb`` the sum of the listed processes' RSS (the per-process
+    view: shared memory counted once per process)."""
     units = {}
     for proc in facts.get("processes") or []:
         unit = proc.get("unit") or "(no unit)"
         entry = units.setdefault(unit, {"unit": unit, "rss_mb": 0, "processes": 0, "limit_mb": None})
         entry["rss_mb"] += proc.get("rss_mb") or 0
         entry["processes"] += 1
-    for limited in (facts.get("cgroup") or {}).get("limited") or []:
-        unit = limited.get("unit") or limited.get("cgroup")
+    for unit, cg in sorted(unit_cgroups(facts).items()):
+        if unit not in units and not cg.get("limit_mb"):
+            continue  # an idle unit nobody listed: not a top unit
         entry = units.setdefault(unit, {"unit": unit, "rss_mb": 0, "processes": 0, "limit_mb": None})
-        entry["limit_mb"] = limited.get("limit_mb")
-        entry["usage_mb"] = limited.get("usage_mb")
-    return sorted(units.values(), key=lambda u: -max(u["rss_mb"], u.get("usage_mb") or 0))
+        entry["limit_mb"] = cg.get("limit_mb")
+        entry["usage_mb"] = cg.get("working_set_mb") if cg.get("working_set_mb") is not None else cg.get("usage_mb")
+
+    def size(u):
+        return u["usage_mb"] if u.get("usage_mb") is not None else u["rss_mb"]
+
+    return sorted(units.values(), key=lambda u: (-size(u), u["unit"]))
 
 
 def _unread(facts):
@@ -158,9 +166,12 @@ def triage_entry(entry, interval_s=None):
         status = "unreachable" if result.get("unreachable") else ("failed" if result else "skipped")
         message = result.get("msg") or ("not reached: the play never ran memory_facts here" if not result else "")
         return {"host": host, "status": status, "message": str(message)[:500], "findings": [], "summary": None,
-                "events": [], "processes": [], "units": [], "unread": [], "remedy_vars": {}}
+                "events": [], "processes": [], "units": [], "unread": [], "remedy_vars": {}, "withheld": []}
     thresholds = merge_thresholds(entry.get("thresholds"))
-    findings = triage_host(facts, entry.get("thresholds"), entry.get("sample2"), interval_s)
+    findings = triage_host(facts, entry.get("thresholds"), entry.get("sample2"), interval_s,
+                           entry.get("sample2_uptime_s"))
+    gated = gate(facts, findings)
+    apply_to_findings(findings, gated["withheld"])
     events = own_events(facts, thresholds)
     return {
         "host": host, "status": "ok", "message": "",
@@ -171,7 +182,8 @@ def triage_entry(entry, interval_s=None):
         "units": _top_units(facts),
         "unread": _unread(facts),
         "since": (facts.get("oom") or {}).get("since"),
-        "remedy_vars": merge_remedy_vars(findings),
+        "remedy_vars": gated["vars"],
+        "withheld": gated["withheld"],
     }
 
 

@@ -1,14 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Triage rule leak_suspect: the same process killed again and again with a growing anon-rss, or a
-process whose RSS grew between two samples ``ctx['interval_s']`` seconds apart."""
+process whose RSS grew between two samples. The rate uses the time measured between the samples
+(``ctx['elapsed_s']``, from the kernel's uptime at each), not the configured wait, which leaves out the
+time the modules themselves took."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    finding, fmt_mb, is_service, limits_entry, victim_name)
+    finding, fmt_mb, is_service, limits_entry, unit_use_mb, victim_name)
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
 
@@ -33,8 +35,11 @@ def _growing(values, growth_pct):
 
 
 def _contain(facts, unit, peak_mb):
-    # throttle at the size it reached, kill a quarter above, and restart it after the kill
-    return limits_entry(facts, unit, peak_mb, peak_mb * 5 // 4, restart="on-failure")
+    # throttle at the size it reached (the whole unit's, by its cgroup counter, when that is more than the
+    # one process), kill a quarter above, and restart it after the kill
+    use = unit_use_mb(facts, unit)[0] or 0
+    size = max(peak_mb, use)
+    return limits_entry(facts, unit, size, size * 5 // 4, restart="on-failure")
 
 
 def _from_kills(events, thresholds):
@@ -49,7 +54,7 @@ def _from_kills(events, thresholds):
     return found
 
 
-def _from_samples(first, second, interval_s, thresholds):
+def _from_samples(first, second, elapsed_s, how, thresholds):
     before = dict((p.get("pid"), p) for p in first or [] if p.get("pid") is not None)
     found = []
     for proc in second or []:
@@ -61,18 +66,21 @@ def _from_samples(first, second, interval_s, thresholds):
             continue
         grew = rss1 - rss0
         if grew >= thresholds["leak_sample_growth_mb"] and grew >= rss0 * thresholds["leak_sample_growth_pct"] / 100.0:
-            rate = " (%.1f MiB/min)" % (grew * 60.0 / interval_s) if interval_s else ""
+            rate = " (%.1f MiB/min%s)" % (grew * 60.0 / elapsed_s, "" if how != "configured" else
+                                          "; from the configured wait: the samples' times are unknown") if elapsed_s else ""
             found.append({"unit": proc.get("unit"), "comm": proc.get("comm"), "peak_mb": rss1,
+                          "rate_mb_min": round(grew * 60.0 / elapsed_s, 1) if elapsed_s else None,
                           "evidence": "%s (pid %s%s) grew from %s to %s in %ss%s" % (
                               proc.get("comm"), proc.get("pid"), ", %s" % proc["unit"] if proc.get("unit") else "",
-                              fmt_mb(rss0), fmt_mb(rss1), interval_s if interval_s else "?", rate)})
+                              fmt_mb(rss0), fmt_mb(rss1), ("%g" % elapsed_s) if elapsed_s else "?", rate)})
     return found
 
 
 def leak_suspect(facts, thresholds, ctx):
     suspects = _from_kills(ctx["events"], thresholds)
     if ctx.get("sample2") is not None:
-        suspects += _from_samples(facts.get("processes"), ctx["sample2"], ctx.get("interval_s"), thresholds)
+        suspects += _from_samples(facts.get("processes"), ctx["sample2"], ctx.get("elapsed_s"), ctx.get("elapsed_how"),
+                                  thresholds)
     if not suspects:
         return []
     entries, units = [], set()

@@ -10,8 +10,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import KINDS, describe, kill_limit
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    finding, fmt_mb, is_service, limits_entry, short_time, unit_limits, victim_name, victim_rss_mb, processes, databases)
+    finding, fmt_mb, is_service, limits_entry, short_time, unit_ceiling_mb, unit_cgroups, unit_limits, unit_room_mb,
+    victim_name, victim_rss_mb, processes, databases)
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
 
@@ -27,51 +29,86 @@ def _listing(pairs):
     return ", ".join("%s \u00d7%d" % (name, n) for name, n in pairs)
 
 
-def _unit_remedy(facts, unit, events, limits):
-    """service_limits entry for a systemd service whose processes were killed, or None."""
-    if not is_service(unit):
+def _unit_remedy(facts, unit, kind, limits, peak=None):
+    """service_limits entry for a systemd service whose processes were killed, or None.
+
+    Killed by its own limit: throttle at the old limit, allow half as much again before killing, never
+    above what the unit can get. Killed by a container, slice or other shared limit: bound the unit inside
+    it (at what it can get there, so that the next kill stays in the unit and spares its neighbours).
+    A host-wide kill proposes nothing here: the unit had no limit, and one dead process's RSS is no size
+    for it (oom_protection_missing and the sizing findings say what to do)."""
+    if not is_service(unit) or kind == "host":
         return None
-    peak = max([victim_rss_mb(e) or 0 for e in events] or [0])
-    if all(e.get("scope") == "memcg" for e in events):
-        # killed by its own limit (at about its kill-time size when the limit is not listed): throttle at
-        # the old limit, allow half as much again before killing
+    ceiling = unit_ceiling_mb(facts, unit)[0]
+    if kind == "unit":
+        # its own limit fired: when the unit is gone (failed, limit no longer listed) its kill-time size is
+        # the best estimate of that limit
         limit = limits.get(unit) or peak
         if not limit:
             return None
-        return limits_entry(facts, unit, limit, limit * 3 // 2)
-    if not peak:
+        new_max = limit * 3 // 2 if ceiling is None else min(limit * 3 // 2, ceiling)
+        return limits_entry(facts, unit, limit, new_max) if new_max > limit else None
+    if unit not in unit_cgroups(facts):
+        return None  # not a unit of this host (a kill read from a shared kernel log) or its cgroup is gone
+    room = unit_room_mb(facts, unit)[0]
+    if not room:
         return None
-    # killed by a host-wide OOM: contain it so the next kill stays inside its own cgroup
-    return limits_entry(facts, unit, peak * 9 // 10, peak * 5 // 4)
+    return limits_entry(facts, unit, room * 9 // 10, room)
+
+
+_KIND_TEXT = {
+    "unit": "Units killed by their own MemoryMax either need more (raise it, throttle at the old limit with "
+            "MemoryHigh, never above what the unit can get) or leak (see leak_suspect).",
+    "container": "Kills by the container's limit: raise or add the container's memory limit (podman/docker "
+                 "--memory, compose mem_limit, Kubernetes limits), or bound the unit inside it so that the kill "
+                 "stays in the unit, and fix the settings that size it (see the other findings).",
+    "slice": "Kills by a slice's limit: the slice's units share it; raise the slice's MemoryMax or bound the "
+             "unit inside it, and fix the settings that size it.",
+    "cgroup": "Kills by a limit above the unit: raise that limit or bound the unit inside it.",
+    "host": "Host-wide kills: the kernel could pick any process. Protect the critical ones "
+            "(oom_protection_missing), add swap, and size the services from their settings (the other findings).",
+}
 
 
 def oom_kills_recent(facts, thresholds, ctx):
     events = [e for e in ctx["events"] if e.get("complete", True)]
     if not events:
         return []
+    limits = unit_limits(facts)
+    fired = [kill_limit(e, limits) for e in events]
     since = (facts.get("oom") or {}).get("since")
     by_comm = _counted(victim_name(e) for e in events)
     by_unit = _counted(e.get("unit") for e in events if e.get("unit"))
     scopes = _counted(e.get("scope") or e.get("killer") or "?" for e in events)
     severity = "critical" if (len(events) >= thresholds["oom_kills_crit"]
-                              or any(e.get("scope") == "global" for e in events)) else "warning"
+                              or any(f["kind"] == "host" for f in fired)) else "warning"
     evidence = ["%d kill(s) since %s: %s" % (len(events), short_time(since) or "the start of the logs", _listing(by_comm))]
     if by_unit:
         evidence.append("by unit: %s" % _listing(by_unit))
     evidence.append("scope: %s" % _listing(scopes))
+    groups = {}
+    for event, limit in zip(events, fired):
+        groups.setdefault((event.get("unit") or victim_name(event), limit["kind"], limit.get("cgroup") or ""), []).append(event)
+    for (who, kind, cgroup), group in sorted(groups.items()):
+        evidence.append("%s: %d kill(s) by %s" % (who, len(group), describe({"kind": kind, "cgroup": cgroup or None})))
+        own = limits.get(who)
+        ceiling, where, _used = unit_ceiling_mb(facts, who)
+        if own is not None and ceiling is not None and own >= ceiling:
+            evidence.append("%s has MemoryMax %s but can get at most %s (%s): its own limit can never fire"
+                            % (who, fmt_mb(own), fmt_mb(ceiling), where))
     last = events[-1]
     evidence.append("last: %s (pid %s) at %s, rss %s, by %s" % (
         victim_name(last), (last.get("victim") or {}).get("pid"), short_time(last.get("time")) or "an unknown time",
         fmt_mb(victim_rss_mb(last)), last.get("killer") or "kernel"))
-    limits = unit_limits(facts)
-    entries = []
-    for unit, _n in by_unit:
-        entry = _unit_remedy(facts, unit, [e for e in events if e.get("unit") == unit], limits)
-        if entry:
+    entries, kinds = [], []
+    for (who, kind, _cgroup) in sorted(groups):
+        if kind not in kinds:
+            kinds.append(kind)
+        peak = max([victim_rss_mb(e) or 0 for e in groups[(who, kind, _cgroup)]] or [0])
+        entry = _unit_remedy(facts, who, kind, limits, peak)
+        if entry and who not in [e["unit"] for e in entries]:
             entries.append(entry)
-    text = ("Units killed by their own MemoryMax either need more (raise it, throttle at the old limit "
-            "with MemoryHigh) or leak (see leak_suspect). Processes killed by a host-wide OOM are "
-            "contained with a limit of their own so that the next kill stays inside their cgroup.")
+    text = " ".join(_KIND_TEXT[k] for k in KINDS if k in kinds)
     return [finding("oom_kills_recent", severity,
                     "%d OOM kill(s) in the window, most often %s" % (len(events), by_comm[0][0]),
                     evidence, text, SERVICE_LIMITS if entries else None,
@@ -79,8 +116,9 @@ def oom_kills_recent(facts, thresholds, ctx):
 
 
 def oom_protection_missing(facts, thresholds, ctx):
-    # only kills that could pick any process of the host: memcg kills stay inside their cgroup
-    wide = [e for e in ctx["events"] if e.get("scope") != "memcg"]
+    # only host-wide (global) kills could pick any process: a memcg kill stays inside the cgroup that fired
+    limits = unit_limits(facts)
+    wide = [e for e in ctx["events"] if kill_limit(e, limits)["kind"] == "host"]
     if not wide:
         return []
     protected = set(thresholds["protected_comms"]) | set(d["comm"] for d in databases(facts))

@@ -99,7 +99,8 @@ def _finding(facts, comm, count, avg, room, where, unit, largest, thresholds):
                 % (count, comm, fmt_mb(avg), fmt_mb(needed), fmt_mb(largest)),
                 "room: %s = %s; fit line %s%%" % (where, fmt_mb(room), thresholds["workers_fit_pct"]),
                 "%d workers fit in %s%% of the room" % (fits, thresholds["workers_target_pct"])]
-    settings = [{"service": service, "setting": setting, "value": fits}]
+    # per_worker_mb and room_mb let the remedy gate check that the count fits
+    settings = [{"service": service, "setting": setting, "value": fits, "per_worker_mb": max(avg, 1), "room_mb": room}]
     role, role_vars = None, None
     pool = workers_pool(comm, unit)
     if pool:

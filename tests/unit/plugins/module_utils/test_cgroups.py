@@ -118,7 +118,7 @@ def test_limited_units_inside_container(podman_v1_container):
     facts = cgroups.read_cgroup(proc_dir, rootfs)
     assert facts["limited"] == [{
         "cgroup": "/system.slice/headroom-oomtest-x.service", "unit": "headroom-oomtest-x.service",
-        "limit_mb": 48, "usage_mb": 47}]
+        "limit_mb": 48, "usage_mb": 47, "working_set_mb": 47, "pressure": None}]
     assert facts["unlimited_containers"] == []
 
 
@@ -265,3 +265,62 @@ def test_proc_cgroup_parsing_uses_real_pid1_of_a_container():
     assert controllers["name=systemd"] == "/../../init.scope"
     assert controllers[""] == "/init.scope"
     assert controllers["cpuacct"] == "/"
+
+
+PSI = "some avg10=0.00 avg60=%s avg300=0.00 total=1200\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=300\n"
+
+
+def test_units_carry_their_own_counters_inside_a_v1_container(podman_v1_container, tmp_path):
+    """Every service cgroup, limited or not, with its working set: usage minus total_inactive_file."""
+    proc_dir, rootfs = podman_v1_container
+    files = v1_cgroup("/system.slice/postgresql.service", usage=900 * MIB)
+    files["sys/fs/cgroup/memory/system.slice/postgresql.service/memory.stat"] = (
+        "cache 400000000\ninactive_file 1\ntotal_inactive_file %d\ntotal_active_file 5\n" % (290 * MIB))
+    files["run/systemd/container"] = "podman\n"
+    write(tmp_path, files)
+    facts = cgroups.read_cgroup(proc_dir, rootfs)
+    assert facts["container"] == "podman"
+    by_unit = dict((u["unit"], u) for u in facts["units"])
+    assert sorted(by_unit) == ["headroom-oomtest-x.service", "postgresql.service"]
+    pg = by_unit["postgresql.service"]
+    assert (pg["limit_mb"], pg["usage_mb"], pg["working_set_mb"], pg["pressure"]) == (None, 900, 610, None)
+    assert by_unit["headroom-oomtest-x.service"]["limit_mb"] == 48
+    # v1: no cgroup pressure for the container itself either: the caller must not use /proc/pressure as its own
+    assert facts["pressure"] is None and facts["working_set_mb"] == 212
+
+
+def test_v2_container_reads_its_own_pressure_and_working_set(tmp_path):
+    files = {"sys/fs/cgroup/cgroup.controllers": "memory pids\n", ".dockerenv": ""}
+    files.update(v2_cgroup("/", usage=500 * MIB))  # the container's cgroup, the top of its private namespace
+    files["sys/fs/cgroup/memory.max"] = "%d\n" % (1024 * MIB)
+    files["sys/fs/cgroup/memory.pressure"] = PSI % "0.00"
+    files["sys/fs/cgroup/memory.stat"] = "anon 1\nfile 2\ninactive_file %d\n" % (100 * MIB)
+    files.update(v2_cgroup("/system.slice/app.service", usage=300 * MIB))
+    files["sys/fs/cgroup/system.slice/app.service/memory.pressure"] = PSI % "12.50"
+    write(tmp_path, files)
+    proc_dir = proc(tmp_path, V2_MOUNTINFO, "0::/\n")
+    facts = cgroups.read_cgroup(proc_dir, str(tmp_path))
+    assert facts["container"] == "docker"
+    assert facts["limit_mb"] == 1024 and facts["working_set_mb"] == 400
+    assert facts["pressure"]["some"]["avg60"] == 0.0
+    [app] = facts["units"]
+    assert app["unit"] == "app.service" and app["pressure"]["some"]["avg60"] == 12.5
+    assert app["working_set_mb"] == 300  # no memory.stat: nothing known to be reclaimable
+
+
+def test_a_machine_of_its_own_has_no_container_and_bad_markers_are_ignored(tmp_path):
+    assert cgroups.in_container(str(tmp_path)) is None
+    write(tmp_path, {"run/systemd/container": "lxc\n"})
+    assert cgroups.in_container(str(tmp_path)) == "lxc"
+    write(tmp_path, {"run/systemd/container": "$(evil)\n"})
+    assert cgroups.in_container(str(tmp_path)) is None
+
+
+def test_the_real_root_cgroups_pressure_is_not_taken_as_the_hosts_own(tmp_path):
+    files = {"sys/fs/cgroup/cgroup.controllers": "memory pids\n"}
+    files.update(v2_cgroup("/", usage=3000 * MIB))
+    files["sys/fs/cgroup/memory.pressure"] = PSI % "30.00"  # the machine's, as /proc/pressure/memory
+    files.update(v2_cgroup("/user.slice/user-1000.slice/session-2.scope", usage=20 * MIB))
+    write(tmp_path, files)
+    proc_dir = proc(tmp_path, V2_MOUNTINFO, "0::/user.slice/user-1000.slice/session-2.scope\n")
+    assert cgroups.read_cgroup(proc_dir, str(tmp_path))["pressure"] is None

@@ -81,7 +81,9 @@ def test_everything_but_oom_from_the_fixture_tree(host, capsys):
     result = run_module(capsys, {"gather_subset": ["!oom"], "top": 2})
     assert result["changed"] is False
     facts = result["ansible_facts"]["headroom"]
-    assert set(facts) == {"memory", "vmstat", "swap", "sysctl", "pressure", "cgroup", "processes", "process_groups"}
+    assert set(facts) == {"memory", "vmstat", "swap", "sysctl", "pressure", "cgroup", "processes", "process_groups",
+                          "processes_uptime_s"}
+    assert facts["processes_uptime_s"] == 12345.67  # the fixture's /proc/uptime
     memory = facts["memory"]
     assert memory["total_mb"] == meminfo_mb("MemTotal") and memory["available_mb"] == meminfo_mb("MemAvailable")
     assert abs(memory["used_mb"] - (meminfo_mb("MemTotal") - meminfo_mb("MemAvailable"))) <= 1  # kB difference, rounded
@@ -100,7 +102,7 @@ def test_everything_but_oom_from_the_fixture_tree(host, capsys):
 
 def test_one_subset_returns_only_its_keys(host, capsys):
     facts = run_module(capsys, {"gather_subset": ["processes"], "top": 1, "cmdline": True})["ansible_facts"]["headroom"]
-    assert set(facts) == {"processes", "process_groups"}
+    assert set(facts) == {"processes", "process_groups", "processes_uptime_s"}
     (mysqld,) = facts["processes"]
     assert mysqld["cmdline"] == "/usr/sbin/mysqld --password=********"
 
@@ -182,3 +184,11 @@ def test_files_source_without_files_fails(capsys):
 def test_oom_options_are_not_checked_when_oom_is_not_gathered(capsys):
     result = run_module(capsys, {"gather_subset": ["!oom"], "oom_since": "yesterday"})
     assert "failed" not in result and "oom" not in result["ansible_facts"]["headroom"]
+
+
+def test_uptime_of_the_sample_from_proc(tmp_path):
+    (tmp_path / "uptime").write_text("86412.37 170000.00\n")
+    assert memory_facts.read_uptime(str(tmp_path)) == 86412.37
+    (tmp_path / "uptime").write_text("garbage\n")
+    assert memory_facts.read_uptime(str(tmp_path)) is None
+    assert memory_facts.read_uptime(str(tmp_path / "missing")) is None

@@ -51,18 +51,22 @@ def test_facts_that_are_not_a_dict_are_refused():
         triage_host(None)
 
 
-def test_remedy_vars_merge_items_by_unit_and_path():
+def test_remedy_vars_merge_items_by_unit_and_path_whatever_the_order():
     findings = [
-        {"remedy": {"vars": {"service_limits_units": [{"unit": "a.service", "memory_max": "1G"}]}}},
-        {"remedy": {"vars": {"service_limits_units": [
+        {"id": "a", "remedy": {"vars": {"service_limits_units": [{"unit": "a.service", "memory_max": "1G"}]}}},
+        {"id": "b", "remedy": {"vars": {"service_limits_units": [
             {"unit": "a.service", "memory_max": "2G", "oom_score_adjust": -500},
             {"unit": "b.service", "memory_high": "64M"}], "swap_swappiness": 10}}},
-        {"remedy": {"vars": {"swap_swappiness": 30}}},
+        {"id": "c", "remedy": {"vars": {"swap_swappiness": 10, "swap_files": [{"path": "/swapfile", "size": "1G"}]}}},
     ]
-    assert merge_remedy_vars(findings) == {
-        "service_limits_units": [{"unit": "a.service", "memory_max": "1G", "oom_score_adjust": -500},
+    expected = {
+        # both MemoryMax pass the gate (nothing known about a.service's use, 16000 MiB of RAM): the larger
+        "service_limits_units": [{"unit": "a.service", "memory_max": "2G", "oom_score_adjust": -500},
                                  {"unit": "b.service", "memory_high": "64M"}],
+        "swap_files": [{"path": "/swapfile", "size": "1G"}],
         "swap_swappiness": 10}
+    assert merge_remedy_vars(findings, healthy()) == expected
+    assert merge_remedy_vars(list(reversed(findings)), healthy()) == expected
 
 
 def test_fleet_lists_unreachable_and_failed_hosts_and_sorts_worst_first():

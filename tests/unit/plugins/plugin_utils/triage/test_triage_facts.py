@@ -155,3 +155,29 @@ def test_limits_entry_throttles_with_memory_high_on_cgroup_v2_only():
     v1["cgroup"]["version"] = "hybrid"
     assert limits_entry(v1, "a.service", 900) == {"unit": "a.service", "memory_max": "1152M"}
     assert limits_entry(v1, "a.service", 900, 1200) == {"unit": "a.service", "memory_max": "1216M"}
+
+
+def test_unit_memory_is_the_cgroup_counter_not_the_sum_of_rss():
+    from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import unit_use_mb, unit_room_mb
+    from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import triage_entry
+    facts = healthy()
+    # 10 PostgreSQL processes of 450 MiB RSS each: mostly the same shared buffers, counted ten times
+    facts["processes"] += [proc("postgres", 450, pid=2000 + n, unit="postgresql.service") for n in range(10)]
+    assert unit_use_mb(facts, "postgresql.service") == (4500, "RSS of its listed processes")
+    facts["cgroup"]["units"] = [{"cgroup": "/system.slice/postgresql.service", "unit": "postgresql.service",
+                                 "limit_mb": None, "usage_mb": 900, "working_set_mb": 610, "pressure": None}]
+    assert unit_use_mb(facts, "postgresql.service") == (610, "cgroup working set")
+    [pg] = [u for u in triage_entry({"host": "h", "facts": facts})["units"] if u["unit"] == "postgresql.service"]
+    assert pg["usage_mb"] == 610 and pg["rss_mb"] == 4500  # the per-process view stays, as such
+    # the room it can get: RAM minus what everything else holds (16000 - (5000 - 610))
+    assert unit_room_mb(facts, "postgresql.service")[0] == 11610
+
+
+def test_databases_are_sized_by_their_units_cgroup_counter():
+    facts = healthy()
+    facts["processes"].append(proc("postgres", 700, pid=2000, unit="postgresql.service"))
+    facts["process_groups"].append({"comm": "postgres", "count": 12, "rss_mb": 8000, "rss_mb_avg": 666, "rss_mb_max": 700})
+    assert databases(facts)[0]["rss_mb"] == 700 and databases(facts)[0]["source"] == "RSS"
+    facts["cgroup"]["units"] = [{"cgroup": "/system.slice/postgresql.service", "unit": "postgresql.service",
+                                 "limit_mb": None, "usage_mb": 1400, "working_set_mb": 1100, "pressure": None}]
+    assert databases(facts)[0]["rss_mb"] == 1100 and databases(facts)[0]["source"] == "cgroup working set"

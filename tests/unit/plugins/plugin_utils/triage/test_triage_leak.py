@@ -43,7 +43,23 @@ def test_rss_growth_between_two_samples_is_a_leak():
     later = [dict(p) for p in facts["processes"]]
     later[0]["rss_mb"] = 1100  # app: 900 -> 1100 MiB in 60 s
     [f] = run(facts, later, 60)
-    assert "app (pid 900, app.service) grew from 900 MiB to 1.1 GiB in 60s (200.0 MiB/min)" == f["evidence"][0]
+    # no sample times in the facts: the configured wait, and the evidence says so
+    assert f["evidence"][0] == ("app (pid 900, app.service) grew from 900 MiB to 1.1 GiB in 60s (200.0 MiB/min; "
+                                "from the configured wait: the samples' times are unknown)")
+
+
+def test_leak_rate_uses_the_time_measured_between_the_samples():
+    facts = healthy()
+    facts["processes_uptime_s"] = 1000.0
+    later = [dict(p) for p in facts["processes"]]
+    later[0]["rss_mb"] = 1100
+    thresholds = merge_thresholds({})
+    # configured 60 s, but the second sample was read 80 s after the first (module run times): 150 MiB/min
+    [f] = leak_suspect(facts, thresholds, context(facts, thresholds, later, 60, sample2_uptime_s=1080.0))
+    assert f["evidence"][0] == "app (pid 900, app.service) grew from 900 MiB to 1.1 GiB in 80s (150.0 MiB/min)"
+    # a second sample "before" the first (another boot, bad data) is not a measurement: back to the wait
+    [f] = leak_suspect(facts, thresholds, context(facts, thresholds, later, 60, sample2_uptime_s=900.0))
+    assert "configured wait" in f["evidence"][0]
 
 
 def test_small_or_relative_growth_and_new_pids_are_not_leaks():

@@ -39,14 +39,15 @@ def test_repeated_kills_reach_critical():
     assert f["title"].startswith("3 OOM kill(s)")
 
 
-def test_a_global_kill_is_critical_and_contains_the_victim():
+def test_a_global_kill_is_critical_and_sizes_no_unit_from_the_dead_process():
     facts = healthy()
     facts["oom"]["events"] = [kill(comm="java", unit="app.service", scope="global", anon_kb=4 * 1024 * 1024)]
     [f] = run(oom_kills_recent, facts)
     assert f["severity"] == "critical"
-    [entry] = f["remedy"]["vars"]["service_limits_units"]
-    assert entry["unit"] == "app.service"
-    assert entry["memory_max"] == "5376M"  # 1.25 x the 4097 MiB the victim held, in 256M steps
+    # app.service had no limit of its own: one dead process's RSS is no MemoryMax for the unit
+    assert f["remedy"]["vars"] == {} and f["remedy"]["role"] is None
+    assert "app.service: 1 kill(s) by a host-wide (global) OOM" in " ".join(f["evidence"])
+    assert "oom_protection_missing" in f["remedy"]["text"]
 
 
 def test_kills_outside_the_hosts_cgroup_prefix_do_not_count():

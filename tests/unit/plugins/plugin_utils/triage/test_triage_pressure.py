@@ -113,3 +113,45 @@ def test_pressure_remedy_bounds_the_biggest_service():
     [entry] = f["remedy"]["vars"]["service_limits_units"]
     assert entry["unit"] == "app.service" and "memory_high" in entry
     assert any(e.startswith("biggest unit: app.service (") for e in f["evidence"])
+
+
+def thrashing_machine(facts):
+    facts["pressure"]["some"]["avg60"] = 40.0
+    facts["pressure"]["full"]["avg60"] = 25.0
+    return facts
+
+
+def test_calm_container_next_to_a_thrashing_one_reads_its_own_cgroup_pressure():
+    facts = thrashing_machine(healthy())  # /proc/pressure/memory: the whole machine thrashes
+    facts["cgroup"].update(container="podman", pressure={"some": {"avg10": 0.0, "avg60": 0.0, "avg300": 0.0, "total_us": 9},
+                                                         "full": {"avg10": 0.0, "avg60": 0.0, "avg300": 0.0, "total_us": 3}})
+    assert run(memory_pressure_high, facts) == []
+    # its own pressure high: a real finding, named as the container's own
+    facts["cgroup"]["pressure"]["full"]["avg60"] = 12.0
+    [f] = run(memory_pressure_high, facts)
+    assert f["severity"] == "critical" and "this container's cgroup (memory.pressure)" in f["evidence"][0]
+
+
+def test_whole_machine_pressure_in_a_v1_container_is_information_only():
+    facts = thrashing_machine(healthy())
+    facts["cgroup"].update(version="1", container="podman", pressure=None)
+    [f] = run(memory_pressure_high, facts)
+    assert f["severity"] == "info" and "whole machine" in f["title"]
+    assert "shared by every container" in f["evidence"][0]
+    assert f["remedy"]["vars"] == {} and f["remedy"]["role"] is None  # no journald capped for a neighbour's thrash
+    # the same with a container limit but no container marker: still not this host's own
+    facts["cgroup"].update(container=None, limit_mb=1024, usage_mb=300)
+    assert run(memory_pressure_high, facts)[0]["severity"] == "info"
+
+
+def test_machine_of_its_own_keeps_its_pressure_critical_and_confines_the_biggest_unit_by_counter():
+    facts = thrashing_machine(healthy())
+    facts["cgroup"]["units"] = [
+        {"cgroup": "/system.slice/app.service", "unit": "app.service", "limit_mb": None, "usage_mb": 700,
+         "working_set_mb": 650, "pressure": None},
+        {"cgroup": "/system.slice/postgresql.service", "unit": "postgresql.service", "limit_mb": None,
+         "usage_mb": 1500, "working_set_mb": 1200, "pressure": None}]
+    [f] = run(memory_pressure_high, facts)
+    assert f["severity"] == "critical" and "the host (/proc/pressure/memory)" in f["evidence"][0]
+    # postgresql holds more by its cgroup counter than app does, whatever app's single process RSS (900)
+    assert "biggest unit: postgresql.service (1.2 GiB)" in f["evidence"]

@@ -27,7 +27,8 @@ def pool(comm, count, avg, unit, limit=None):
 def test_php_fpm_pool_over_its_units_limit_names_pm_max_children():
     [f] = run(pool("php-fpm8.2", 40, 60, "php8.2-fpm.service", limit=2048))
     assert f["id"] == "workers_oversubscribed" and f["severity"] == "critical"  # 2400 > 2048
-    assert f["remedy"]["settings"] == [{"service": "php-fpm", "setting": "pm.max_children", "value": 25}]
+    assert f["remedy"]["settings"] == [{"service": "php-fpm", "setting": "pm.max_children", "value": 25,
+                                        "per_worker_mb": 60, "room_mb": 2048}]
     assert f["remedy"]["role"] == "headroom.memory.workers"
     assert f["remedy"]["vars"] == {"workers_pools": [
         {"kind": "php_fpm", "config": "/etc/php/8.2/fpm/pool.d/www.conf"}]}

@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which limit fired for one OOM kill: the killed unit's own (``unit``), a slice above it (``slice``),
+the container it runs in (``container``), another cgroup above it (``cgroup``) or the whole machine
+(``host``), from the kernel's ``oom_memcg`` (the cgroup whose limit was hit) against ``task_memcg``
+(where the victim ran).
+
+Only a ``unit`` kill means the unit's MemoryMax is too small (or it leaks); any other limit is shared
+with the unit's neighbours, and a MemoryMax sized from one dead process would be a guess."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.headroom.memory.plugins.module_utils.cgroups import container_of
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
+
+KINDS = ("unit", "slice", "container", "cgroup", "host")
+
+
+def _parts(path):
+    return [p for p in str(path or "").split("/") if p]
+
+
+def kill_limit(event, own_limits=None):
+    """``{kind, cgroup, unit}`` for one event: ``cgroup`` is the oom_memcg that fired (None for host
+    kills), ``unit`` the killed unit. ``own_limits`` ({unit: limit_mb}) lets a memcg kill that names no
+    oom_memcg (old kernels) count as the unit's own when the unit has a limit of its own."""
+    unit = event.get("unit") or unit_from_cgroup(event.get("task_memcg") or event.get("cgroup"))
+    scope = event.get("scope")
+    oom = event.get("oom_memcg")
+    if scope == "global" or (scope != "memcg" and not oom) or (oom and not _parts(oom)):
+        return {"kind": "host", "cgroup": None, "unit": unit}
+    if not oom:
+        kind = "unit" if unit and (own_limits or {}).get(unit) else "cgroup"
+        return {"kind": kind, "cgroup": None, "unit": unit}
+    parts = _parts(oom)
+    last, parent = parts[-1], (parts[-2] if len(parts) > 1 else "")
+    if container_of(last, parent):
+        kind = "container"  # also when the "unit" is the container itself (docker/<id>)
+    elif unit and last == unit:
+        kind = "unit"
+    elif last.endswith(".slice"):
+        kind = "slice"
+    else:
+        kind = "cgroup"
+    return {"kind": kind, "cgroup": oom, "unit": unit}
+
+
+def describe(limit):
+    """A short sentence naming the limit that fired."""
+    kind, cgroup = limit["kind"], limit.get("cgroup")
+    if kind == "host":
+        return "a host-wide (global) OOM: the whole machine ran out, any process could be picked"
+    if kind == "unit":
+        return "the unit's own memory limit (%s)" % (cgroup or "memcg")
+    if kind == "container":
+        return "the container's limit (%s), not the unit's own" % cgroup
+    if kind == "slice":
+        return "the limit of slice %s, shared with its other units" % cgroup
+    return "the limit of cgroup %s above the unit" % (cgroup or "(not named by the kernel)")

@@ -1,0 +1,271 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The remedy sanity gate: every role variable a finding proposes is checked against the host before it
+may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)`` is the one entry point.
+
+- a unit's MemoryMax is at least what the unit holds now plus a margin, at least its service's own
+  configured cache plus overhead when a finding knows it (``remedy.floors``), and at most what the unit
+  can ever get (the container's limit, a slice's, the host's RAM): above that it can never fire;
+- a unit's MemoryHigh is at least what the unit holds now (below it, the unit is throttled at once) and at
+  most the MemoryMax offered (or what the unit can get);
+- a JVM heap fits under the unit's limit with room for the memory outside the heap;
+- a worker count (``remedy.settings`` items with ``per_worker_mb`` and ``room_mb``) fits the room;
+- several findings proposing the same setting get one value that passes every bound (the largest that
+  passes: every proposal is a need, and the bounds are the host's limits), or none, with the reasons.
+
+The result does not depend on the order of the findings."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
+    fmt_mb, unit_ceiling_mb, unit_limits, unit_use_mb)
+
+MARGIN_PCT = 10  # a MemoryMax leaves the unit this much above what it holds now ...
+MARGIN_MIN_MB = 16  # ... and at least this much
+HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
+
+# list variables of the roles, and the key that identifies one of their items
+ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path"}
+_SIZE_KEYS = {("service_limits_units", "memory_max"), ("service_limits_units", "memory_high"),
+              ("heap_services", "max")}
+
+_MIB = 1024 * 1024
+
+
+def _mb(value):
+    try:
+        return parse_size(value) // _MIB
+    except SizeError:
+        return None
+
+
+def margin_mb(use_mb):
+    """The margin a MemoryMax leaves above a unit's current use."""
+    return max(use_mb * MARGIN_PCT // 100, MARGIN_MIN_MB)
+
+
+def _withheld(fids, variable, item, key, value, reason):
+    return {"findings": sorted(set(fids)), "variable": variable, "item": item, "setting": key,
+            "value": value, "reason": reason}
+
+
+class _Unit(object):
+    """The bounds of one unit."""
+
+    def __init__(self, facts, unit, floors):
+        self.unit = unit
+        self.use, self.use_source = unit_use_mb(facts, unit)
+        self.ceiling, self.ceiling_where, _used = unit_ceiling_mb(facts, unit)
+        self.own_limit = unit_limits(facts).get(unit)
+        self.floors = sorted(floors, key=lambda f: (-f[0], f[1]))
+
+    def check_max(self, mb):
+        """None when a MemoryMax of ``mb`` MiB passes, else why not."""
+        if self.use is not None and mb < self.use + margin_mb(self.use):
+            return ("MemoryMax %s is below what %s holds now (%s, %s) plus a %s margin: it would be killed or "
+                    "thrash at once; change the settings that size it first, then diagnose again"
+                    % (fmt_mb(mb), self.unit, fmt_mb(self.use), self.use_source, fmt_mb(margin_mb(self.use))))
+        for floor, reason in self.floors:
+            if mb < floor:
+                return "MemoryMax %s is below %s (%s) that %s is configured to use" % (
+                    fmt_mb(mb), fmt_mb(floor), reason, self.unit)
+        if self.ceiling is not None and mb > self.ceiling:
+            return "MemoryMax %s is above what %s can ever get (%s, %s): it could never fire" % (
+                fmt_mb(mb), self.unit, fmt_mb(self.ceiling), self.ceiling_where)
+        return None
+
+    def check_high(self, mb, memory_max):
+        if self.use is not None and mb < self.use:
+            return "MemoryHigh %s is below what %s holds now (%s, %s): it would be throttled at once" % (
+                fmt_mb(mb), self.unit, fmt_mb(self.use), self.use_source)
+        top = memory_max if memory_max is not None else self.ceiling
+        if top is not None and mb > top:
+            return "MemoryHigh %s is above %s (%s)" % (
+                fmt_mb(mb), fmt_mb(top), "the MemoryMax offered" if memory_max is not None else self.ceiling_where)
+        return None
+
+    def check_heap(self, mb, memory_max):
+        limit = memory_max if memory_max is not None else self.own_limit
+        where = "its MemoryMax" if limit is not None else self.ceiling_where
+        limit = limit if limit is not None else self.ceiling
+        if limit is not None and mb > limit * HEAP_SHARE_PCT // 100:
+            return "heap %s does not fit under %s of %s (%s): %d%% at most, the rest is memory outside the heap" % (
+                fmt_mb(mb), fmt_mb(limit), self.unit, where, HEAP_SHARE_PCT)
+        return None
+
+
+def _proposals(findings):
+    """{(variable, item key value or None): {setting: [(value, finding id)]}} and the item keys' names."""
+    found = {}
+    for f in findings:
+        for variable, value in sorted(((f.get("remedy") or {}).get("vars") or {}).items()):
+            key = ITEM_KEYS.get(variable)
+            if key is None:
+                found.setdefault((variable, None), {}).setdefault(None, []).append((value, f.get("id", "?")))
+                continue
+            for item in value or []:
+                ident = item.get(key)
+                for setting, v in item.items():
+                    if setting != key:
+                        found.setdefault((variable, ident), {}).setdefault(setting, []).append((v, f.get("id", "?")))
+    return found
+
+
+def _floors(findings):
+    """{unit: [(min_mb, reason)]} from the findings' ``remedy.floors``."""
+    floors = {}
+    for f in findings:
+        for fl in (f.get("remedy") or {}).get("floors") or []:
+            if fl.get("unit") and isinstance(fl.get("min_mb"), int):
+                floors.setdefault(fl["unit"], []).append((fl["min_mb"], fl.get("reason") or "its settings"))
+    return floors
+
+
+def _pick_size(proposals, check):
+    """(value, [withheld (value, fids, reason)]): the largest size that passes ``check``."""
+    by_mb = {}
+    for value, fid in proposals:
+        mb = _mb(value)
+        by_mb.setdefault((mb, str(value)), []).append(fid)
+    passing, failing = [], []
+    for (mb, value), fids in sorted(by_mb.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or 0, kv[0][1])):
+        reason = "%r is not a size" % value if mb is None else check(mb)
+        (failing if reason else passing).append((mb, value, fids, reason))
+    if not passing:
+        return None, [(v, fids, r) for _mb_, v, fids, r in failing]
+    return passing[-1][1], [(v, fids, r) for _mb_, v, fids, r in failing]
+
+
+def _pick_plain(setting, proposals):
+    """(value, reason): one value when every proposal agrees; ``oom_score_adjust`` takes the most protective."""
+    values = sorted(set(repr(v) for v, _f in proposals))
+    if len(values) == 1:
+        return proposals[0][0], None
+    if setting == "oom_score_adjust" and all(isinstance(v, int) for v, _f in proposals):
+        return min(v for v, _f in proposals), None
+    return None, "findings propose different values (%s): none is offered" % ", ".join(values)
+
+
+def _unit_item(facts, variable, unit, settings, floors, withheld, chosen_max):
+    """The gated item for one unit of service_limits_units / heap_services; ``chosen_max`` ({unit: MiB})
+    gets the MemoryMax offered, which a heap must then fit under."""
+    bounds = _Unit(facts, unit, floors.get(unit) or [])
+    item = {"unit": unit}
+    memory_max = None
+    if "memory_max" in settings:
+        value, failed = _pick_size(settings["memory_max"], bounds.check_max)
+        for v, fids, reason in failed:
+            withheld.append(_withheld(fids, variable, unit, "memory_max", v, reason))
+        if value is not None:
+            item["memory_max"], memory_max = value, _mb(value)
+            chosen_max[unit] = memory_max
+    if "memory_high" in settings:
+        value, failed = _pick_size(settings["memory_high"], lambda mb: bounds.check_high(mb, memory_max))
+        for v, fids, reason in failed:
+            withheld.append(_withheld(fids, variable, unit, "memory_high", v, reason))
+        if value is not None:
+            item["memory_high"] = value
+    if variable == "heap_services" and "max" in settings:
+        value, failed = _pick_size(settings["max"], lambda mb: bounds.check_heap(mb, chosen_max.get(unit)))
+        for v, fids, reason in failed:
+            withheld.append(_withheld(fids, variable, unit, "max", v, reason))
+        if value is not None:
+            item["max"] = value
+    for setting in sorted(s for s in settings if (variable, s) not in _SIZE_KEYS):
+        value, reason = _pick_plain(setting, settings[setting])
+        if reason:
+            withheld.append(_withheld([f for _v, f in settings[setting]], variable, unit, setting, None, reason))
+        else:
+            item[setting] = value
+    if variable == "heap_services" and "max" not in item:
+        return None  # a heap entry without its size is nothing to apply
+    return item if len(item) > 1 else None
+
+
+def _gated_settings(findings, withheld):
+    """The service settings (``remedy.settings``) that pass: a worker count must fit its room."""
+    kept = []
+    for f in findings:
+        for st in (f.get("remedy") or {}).get("settings") or []:
+            per, room, value = st.get("per_worker_mb"), st.get("room_mb"), st.get("value")
+            if per and room is not None and isinstance(value, int) and value * per > room:
+                withheld.append(_withheld([f.get("id", "?")], "settings", st.get("service"), st.get("setting"), value,
+                                          "%d workers \u00d7 %s = %s do not fit in the room (%s)"
+                                          % (value, fmt_mb(per), fmt_mb(value * per), fmt_mb(room))))
+                continue
+            kept.append((f.get("id", "?"), st))
+    return kept
+
+
+def gate(facts, findings):
+    """``{vars, settings, withheld}`` for one host: ``vars`` the role variables that pass (for remedy-vars/),
+    ``settings`` the [(finding id, setting)] that pass, ``withheld`` what did not and why, as
+    [{findings, variable, item, setting, value, reason}]. Independent of the findings' order."""
+    findings = sorted(findings, key=lambda f: f.get("id", "?"))
+    floors = _floors(findings)
+    withheld = []
+    merged, chosen_max = {}, {}
+    # service_limits first: a heap must fit under the MemoryMax offered with it
+    order = sorted(_proposals(findings).items(),
+                   key=lambda kv: (kv[0][0] != "service_limits_units", kv[0][0], str(kv[0][1])))
+    for (variable, ident), settings in order:
+        key = ITEM_KEYS.get(variable)
+        if key is None:
+            value, reason = _pick_plain(variable, settings[None])
+            if reason:
+                withheld.append(_withheld([f for _v, f in settings[None]], variable, None, None, None, reason))
+            else:
+                merged[variable] = value
+            continue
+        if key == "unit":
+            item = _unit_item(facts, variable, ident, settings, floors, withheld, chosen_max)
+        else:
+            item = {key: ident}
+            for setting in sorted(settings):
+                value, reason = _pick_plain(setting, settings[setting])
+                if reason:
+                    withheld.append(_withheld([f for _v, f in settings[setting]], variable, ident, setting, None, reason))
+                else:
+                    item[setting] = value
+        if item:
+            merged.setdefault(variable, []).append(item)
+    return {"vars": merged, "settings": _gated_settings(findings, withheld), "withheld": withheld}
+
+
+def apply_to_findings(findings, withheld):
+    """Take each withheld proposal out of the finding that made it (its remedy shows only what passed)
+    and list the reasons under ``remedy.withheld``; a finding left with no variables names no role."""
+    for f in findings:
+        mine = [w for w in withheld if f.get("id", "?") in w["findings"]]
+        if not mine:
+            continue
+        remedy = f["remedy"]
+        remedy["withheld"] = ["%s%s: %s" % (w["item"] + " " if w["item"] else "", w["setting"] or w["variable"],
+                                            w["reason"]) for w in mine]
+        role_vars = remedy.get("vars") or {}
+        for w in mine:
+            if w["variable"] == "settings":
+                remedy["settings"] = [s for s in remedy.get("settings") or []
+                                      if not (s.get("service") == w["item"] and s.get("setting") == w["setting"])]
+                continue
+            key = ITEM_KEYS.get(w["variable"])
+            if key is None:
+                role_vars.pop(w["variable"], None)
+                continue
+            for item in role_vars.get(w["variable"]) or []:
+                if item.get(key) == w["item"] and (w["value"] is None or str(item.get(w["setting"])) == str(w["value"])):
+                    item.pop(w["setting"], None)
+        for variable in list(role_vars):
+            key = ITEM_KEYS.get(variable)
+            if key:
+                role_vars[variable] = [i for i in role_vars[variable]
+                                       if len(i) > 1 and (variable != "heap_services" or "max" in i)]
+                if not role_vars[variable]:
+                    del role_vars[variable]
+        remedy["vars"] = role_vars
+        if not role_vars:
+            remedy["role"] = None
+    return findings

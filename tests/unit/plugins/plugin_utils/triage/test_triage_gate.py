@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+"""The remedy sanity gate: bounds on MemoryMax / MemoryHigh / heap / worker counts, one value per setting
+whatever the findings' order, and withheld remedies kept out of remedy-vars/."""
+
+import itertools
+
+import yaml
+
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import report_files
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import triage_entry, triage_fleet
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate, margin_mb
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import healthy, proc
+
+
+def host(unit_use=600, limit_mb=1024, unit_limit=None):
+    """A 1 GiB container whose app.service holds ``unit_use`` MiB by its cgroup counter."""
+    facts = healthy()
+    facts["cgroup"].update({"container": "podman", "limit_mb": limit_mb, "limit_cgroup": "/", "usage_mb": 700,
+                            "working_set_mb": 700})
+    unit = {"cgroup": "/system.slice/app.service", "unit": "app.service", "limit_mb": unit_limit,
+            "usage_mb": unit_use + 50, "working_set_mb": unit_use, "pressure": None}
+    facts["cgroup"]["units"] = [unit]
+    facts["cgroup"]["limited"] = [dict(unit)] if unit_limit else []
+    return facts
+
+
+def proposing(fid, **item):
+    item.setdefault("unit", "app.service")
+    return {"id": fid, "remedy": {"text": "", "role": "headroom.memory.service_limits",
+                                  "vars": {"service_limits_units": [item]}, "settings": []}}
+
+
+def test_memory_max_between_use_plus_margin_and_what_the_unit_can_get():
+    assert margin_mb(600) == 60 and margin_mb(50) == 16
+    facts = host()
+    ok = gate(facts, [proposing("a", memory_max="672M")])
+    assert ok["vars"] == {"service_limits_units": [{"unit": "app.service", "memory_max": "672M"}]} and not ok["withheld"]
+    low = gate(facts, [proposing("a", memory_max="640M")])  # 640 < 600 + 60
+    assert low["vars"] == {}
+    [w] = low["withheld"]
+    assert w["findings"] == ["a"] and w["item"] == "app.service" and w["value"] == "640M"
+    assert "below what app.service holds now (600 MiB, cgroup working set) plus a 60 MiB margin" in w["reason"]
+    high = gate(facts, [proposing("a", memory_max="2G")])
+    assert high["vars"] == {}
+    assert "above what app.service can ever get (1.0 GiB, the container limit): it could never fire" in high["withheld"][0]["reason"]
+
+
+def test_memory_max_at_least_the_services_configured_cache():
+    finding = proposing("database_oversized", memory_max="768M")
+    finding["remedy"]["floors"] = [{"unit": "app.service", "min_mb": 800, "reason": "shared_buffers 640MB + overhead"}]
+    result = gate(host(), [finding])
+    assert result["vars"] == {}
+    assert "below 800 MiB (shared_buffers 640MB + overhead) that app.service is configured to use" in result["withheld"][0]["reason"]
+
+
+def test_memory_high_not_below_current_use_nor_above_the_max_offered():
+    facts = host()
+    assert gate(facts, [proposing("a", memory_high="592M")])["withheld"][0]["setting"] == "memory_high"
+    result = gate(facts, [proposing("a", memory_high="768M", memory_max="704M")])
+    assert result["vars"]["service_limits_units"] == [{"unit": "app.service", "memory_max": "704M"}]
+    assert "above 704 MiB (the MemoryMax offered)" in result["withheld"][0]["reason"]
+
+
+def test_heap_fits_under_the_units_limit():
+    facts = host(unit_use=300, unit_limit=512)
+    heap = {"id": "jvm_heap_unbounded", "remedy": {"text": "", "role": "headroom.memory.heap", "settings": [],
+                                                   "vars": {"heap_services": [{"unit": "app.service", "runtime": "java",
+                                                                               "max": "448M"}]}}}
+    result = gate(facts, [heap])
+    assert result["vars"] == {}  # 448 > 75% of 512
+    assert "heap 448 MiB does not fit under 512 MiB of app.service (its MemoryMax)" in result["withheld"][0]["reason"]
+    heap["remedy"]["vars"]["heap_services"][0]["max"] = "384M"
+    assert gate(facts, [heap])["vars"] == {"heap_services": [{"unit": "app.service", "runtime": "java", "max": "384M"}]}
+    # and under the MemoryMax offered with it, when one is
+    result = gate(facts, [heap, proposing("b", memory_max="400M")])
+    assert result["vars"] == {"service_limits_units": [{"unit": "app.service", "memory_max": "400M"}]}
+    assert result["withheld"][0]["variable"] == "heap_services"
+
+
+def test_worker_count_fits_the_room():
+    finding = {"id": "workers_oversubscribed", "remedy": {"text": "", "role": None, "vars": {}, "settings": [
+        {"service": "php-fpm", "setting": "pm.max_children", "value": 32, "per_worker_mb": 30, "room_mb": 420}]}}
+    result = gate(host(), [finding])
+    assert result["settings"] == []
+    assert result["withheld"][0]["reason"] == "32 workers \u00d7 30 MiB = 960 MiB do not fit in the room (420 MiB)"
+    finding["remedy"]["settings"][0]["value"] = 14
+    assert [s["value"] for _fid, s in gate(host(), [finding])["settings"]] == [14]
+
+
+def test_one_value_per_setting_whatever_the_order():
+    findings = [proposing("oom_kills_recent", memory_max="704M", memory_high="640M"),
+                proposing("leak_suspect", memory_max="960M", restart="on-failure"),
+                proposing("database_oversized", memory_max="512M"),
+                proposing("oom_protection_missing", oom_score_adjust=-900),
+                {"id": "swappiness_high", "remedy": {"vars": {"swap_swappiness": 10}}},
+                {"id": "other", "remedy": {"vars": {"swap_swappiness": 30}}}]
+    results = [gate(host(), list(order)) for order in itertools.permutations(findings)]
+    assert all(r == results[0] for r in results)
+    first = results[0]
+    # 512M is below what the unit holds: withheld; of 704M and 960M, both pass: the larger serves both needs
+    assert first["vars"] == {"service_limits_units": [{"unit": "app.service", "memory_max": "960M", "memory_high": "640M",
+                                                       "oom_score_adjust": -900, "restart": "on-failure"}]}
+    reasons = dict((w["setting"] or w["variable"], w) for w in first["withheld"])
+    assert reasons["memory_max"]["value"] == "512M"
+    assert reasons["swap_swappiness"]["reason"] == "findings propose different values (10, 30): none is offered"
+
+
+def test_withheld_proposals_leave_the_finding_and_remedy_vars_and_are_reported():
+    facts = host()
+    facts["processes"].append(proc("app", 590, pid=4000, unit="app.service"))
+    findings = [proposing("database_oversized", memory_max="512M"), proposing("oom_kills_recent", memory_max="704M")]
+    result = gate(facts, findings)
+    apply_to_findings(findings, result["withheld"])
+    assert findings[0]["remedy"]["vars"] == {} and findings[0]["remedy"]["role"] is None
+    assert findings[0]["remedy"]["withheld"][0].startswith("app.service memory_max: MemoryMax 512 MiB is below")
+    assert findings[1]["remedy"]["vars"]["service_limits_units"][0]["memory_max"] == "704M"
+
+
+def test_remedy_vars_file_never_holds_a_withheld_value():
+    facts = host(unit_use=700)
+    facts["processes"] = [proc("redis-server", 700, pid=77, unit="app.service")]
+    facts["process_groups"] = [{"comm": "redis-server", "count": 1, "rss_mb": 700, "rss_mb_avg": 700, "rss_mb_max": 700}]
+    report = triage_fleet([{"host": "db1", "facts": facts}], generated="2026-11-30T12:00:00Z")
+    [entry] = report["hosts"]
+    [db] = [f for f in entry["findings"] if f["id"] == "database_oversized"]
+    assert db["remedy"]["settings"][0]["setting"] == "maxmemory"  # the setting stays: it is the real fix
+    assert any(w["findings"] == ["database_oversized"] and w["value"] == "512M" for w in entry["withheld"])
+    files = report_files(report)
+    [name] = [n for n in files if n.startswith("remedy-vars/")]
+    document = yaml.safe_load(files[name])
+    assert "512M" not in repr(document)
+    assert document == (entry["remedy_vars"] or None)
+    assert "# Withheld by the remedy sanity gate" in files[name]
+    assert "withheld by the remedy gate: app.service memory_max: MemoryMax 512 MiB" in files["report.md"]
+    assert "Withheld by the remedy gate" in files["index.html"]
+
+
+def test_triage_entry_lists_withheld_even_for_a_clean_host():
+    assert triage_entry({"host": "ok", "facts": healthy()})["withheld"] == []
