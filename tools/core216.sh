@@ -24,6 +24,8 @@ echo "core216: ansible-core $have"
 rc=0
 
 t0=$SECONDS
+"$HERE/get-promtool.sh" >/dev/null || echo "core216: could not get promtool from Debian's prometheus package"
+export PATH=$ROOT/.work/bin:$PATH   # the early_warning tests run promtool
 rm -f "$W/unit-core216.xml"
 (cd "$COLL" && PYTHONPATH=$W/collections "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
    --junitxml="$W/unit-core216.xml" tests/unit) | tail -n 3

@@ -18,7 +18,7 @@ import tempfile
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import patch_module_args
 
 from ansible_collections.headroom.memory.plugins.modules import swapfile
 
