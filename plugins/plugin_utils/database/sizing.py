@@ -277,14 +277,17 @@ def mariadb_plan(share_mb, engine, version, variables, connections=None):
                   % (pct, share_mb, _mb(target), _mb(unit), _mb(shrunk["from"] if shrunk else pool),
                      _mb(peak["server_buffers"]), conns,
                      peak["per_thread_buffers"] // 1024, _mb(peak["peak"]), share_mb))
-    if notes:
-        arithmetic += " (cut: %s)" % ", ".join(notes)
     if shrunk:
         arithmetic += " (buffer pool lowered to %s to fit %d connections)" % (_mb(shrunk["to"]), MIN_CONNECTIONS)
+    # what was cut from the server's current values goes in the report, not in the file: a second run starts
+    # from the cut values, cuts nothing, and must write the same file
+    file_arithmetic = arithmetic
+    if notes:
+        arithmetic += " (cut: %s)" % ", ".join(notes)
     if lowered:
         arithmetic += " (max_connections lowered from %d)" % lowered["from"]
     return {"settings": settings, "unit": unit, "peak": peak, "max_connections_lowered": lowered,
-            "buffer_pool_lowered": shrunk, "arithmetic": arithmetic}
+            "buffer_pool_lowered": shrunk, "arithmetic": arithmetic, "file_arithmetic": file_arithmetic}
 
 
 # --- Redis -----------------------------------------------------------------------------------------

@@ -153,6 +153,15 @@ def test_mariadb_plan_is_a_fixed_point(share):
     first = sizing.mariadb_plan(share, "mariadb", "11.8.3-MariaDB", v)
     second = sizing.mariadb_plan(share, "mariadb", "11.8.3-MariaDB", dict(v, **first["settings"]))
     assert second["settings"] == first["settings"]
+    # the file's comment too: what the first run cut is reported, never written (molecule's idempotence caught it)
+    assert second["file_arithmetic"] == first["file_arithmetic"]
+    assert "cut:" not in first["file_arithmetic"] and "lowered from" not in first["file_arithmetic"]
+
+
+def test_mariadb_cuts_are_reported_in_the_arithmetic():
+    plan = sizing.mariadb_plan(1024, "mariadb", "10.11.14-MariaDB", DEFAULTS)
+    assert "(cut: key_buffer_size" in plan["arithmetic"] and "(max_connections lowered from 151)" in plan["arithmetic"]
+    assert plan["arithmetic"].startswith(plan["file_arithmetic"])
 
 
 def test_mariadb_plan_cuts_caches_then_lowers_connections():
