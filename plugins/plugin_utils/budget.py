@@ -24,14 +24,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 
 MIB = 1024 * 1024
 RESERVE_MIN_MB = 256
 RESERVE_PCT = 5
-_PERCENT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
 
 class BudgetError(ValueError):
@@ -74,21 +71,14 @@ def others_rss(facts, own_comms=()):
 
 
 def _spec_mb(memory, total_mb):
-    """A size or percentage spec in MiB, or None for ``auto``."""
+    """A size or percentage spec in MiB, or None for ``auto``; sizes.parse_size reads both."""
     if isinstance(memory, str) and memory.strip().lower() == "auto":
         return None
-    if isinstance(memory, str):
-        m = _PERCENT_RE.match(memory)
-        if m:
-            pct = float(m.group(1))
-            if not 0 < pct <= 100:
-                raise BudgetError("memory %r: a percentage must be above 0 and at most 100" % (memory,))
-            return int(total_mb * pct / 100)
     if isinstance(memory, int) and not isinstance(memory, bool):
         value = memory  # a bare number is MiB here, as in the roles' documentation
     else:
         try:
-            value = parse_size(memory) // MIB
+            value = parse_size(memory, total=total_mb * MIB, allow_percent=True) // MIB
         except SizeError as exc:
             raise BudgetError("memory %r is not auto, a percentage or a size (512M, 2G): %s" % (memory, exc))
     if value <= 0:
