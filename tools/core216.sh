@@ -5,6 +5,8 @@
 # run as a playbook and a role that changes swap and sysctls; the others run on the newest core only, to keep
 # make test short; CORE216_SCENARIOS=none runs none).
 # usage: tools/core216.sh <collection copy>
+#        tools/core216.sh --list-scenarios   (prints the scenarios it would run, one line; tools/test.sh leaves
+#        them out of its molecule stage, so make test runs each scenario once)
 # Prints one line per part, 'core216 <part>: N passed, N failed', and nothing else is counted.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +17,7 @@ VENV=$ROOT/.work/venv-core216
 W=$ROOT/.work
 read -r -a SCENARIOS <<<"${CORE216_SCENARIOS:-diagnose swap}"
 [ "${SCENARIOS[*]}" != none ] || SCENARIOS=()
+if [ "$COLL" = --list-scenarios ]; then echo "${SCENARIOS[*]}"; exit 0; fi
 "$HERE/setup-venv.sh" .work/venv-core216 requirements-core216.txt || { echo "core216 set-up: 0 passed, 1 failed"; exit 1; }
 want=$(sed -nE 's/^ansible-core==([0-9.]+).*/\1/p' "$REQ")
 have=$("$VENV/bin/python" -c 'import ansible.release as r; print(r.__version__)')

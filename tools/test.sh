@@ -13,6 +13,16 @@ export PATH=$ROOT/.venv/bin:$ROOT/.work/bin:$PATH NO_COLOR=1 ANSIBLE_FORCE_COLOR
 read -r -a PYTEST_EXTRA <<<"${PYTEST_ARGS:-}"   # words on purpose: several pytest arguments
 read -r -a SCENARIOS <<<"${SCENARIO:-}"
 STAGES=("$@"); [ ${#STAGES[@]} -gt 0 ] || STAGES=(unit specs sanity lint build release job molecule core216)
+# Each scenario runs once: when the core216 stage runs too, the molecule stage leaves out the scenarios it
+# runs on ansible-core 2.16 (diagnose and swap by default; the newest core still runs the diagnose role in the
+# job stage and the swap role in swap-refusals). `make molecule` runs every scenario on the newest core.
+if [ ${#SCENARIOS[@]} -eq 0 ] && [[ " ${STAGES[*]} " == *" molecule "* ]] && [[ " ${STAGES[*]} " == *" core216 "* ]]; then
+  read -r -a on216 <<<"$("$HERE/core216.sh" --list-scenarios)"
+  for f in molecule/*/molecule.yml; do
+    s=$(basename "$(dirname "$f")")
+    [[ " ${on216[*]} " == *" $s "* ]] || SCENARIOS+=("$s")
+  done
+fi
 W=$ROOT/.work; mkdir -p "$W"
 P=0; F=0; report=()
 t_start=$SECONDS
