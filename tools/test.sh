@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test of the collection, from a fresh machine: set-up, unit, argument specs, sanity, lint,
-# build + ansible-doc, release (changelog and docs lints, execution environment), an AWX-style job,
+# build + ansible-doc, release (galaxy-importer, changelog and docs lints, execution environment), an AWX-style job,
 # molecule, and the oldest supported ansible-core (unit, sanity, two scenarios). Ends with the plain
 # line 'N passed, N failed' that sums every stage.
 # usage: tools/test.sh [stage ...]
@@ -91,7 +91,7 @@ for s in "${STAGES[@]}"; do
       p=${p:-0}; f=${f:-1}; [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count molecule "$p" "$f" $((SECONDS-t0)) ;;
     release)
-      stamp "release: antsibull-changelog lint, antsibull-docs lint-collection-docs, ansible-builder create"
+      stamp "release: antsibull-changelog lint, antsibull-docs lint-collection-docs, ansible-builder create, galaxy-importer"
       out=$("$HERE/release-check.sh" "$COLL" 2>&1); rc=$?; echo "$out"
       p=$(grep -c '^ok ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
       [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
