@@ -68,25 +68,25 @@ class Reader(object):
     def read(self, path):
         """The text of ``path`` or None (missing, not a regular file, too big, too many files, read before)."""
         if self.files >= MAX_FILES:
-            self._problem("more than %d configuration files: the rest were not read" % MAX_FILES)
+            self.problem("more than %d configuration files: the rest were not read" % MAX_FILES)
             return None
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
             fd = os.open(self._path(path), flags)
         except OSError as exc:
             if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
-                self._problem("a configuration file could not be opened (%s)" % errno.errorcode.get(exc.errno, "error"))
+                self.problem("a configuration file could not be opened (%s)" % errno.errorcode.get(exc.errno, "error"))
             return None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                self._problem("a configuration file is not a regular file: skipped")
+                self.problem("a configuration file is not a regular file: skipped")
                 return None
             if (st.st_dev, st.st_ino) in self.seen:
                 return None  # included twice, or an include loop
             self.seen.add((st.st_dev, st.st_ino))
             if st.st_size > MAX_FILE_BYTES:
-                self._problem("a configuration file is larger than %d bytes: skipped" % MAX_FILE_BYTES)
+                self.problem("a configuration file is larger than %d bytes: skipped" % MAX_FILE_BYTES)
                 return None
             self.files += 1
             chunks, total = [], 0
@@ -97,11 +97,11 @@ class Reader(object):
                 chunks.append(chunk)
                 total += len(chunk)
             if total > MAX_FILE_BYTES:
-                self._problem("a configuration file grew beyond %d bytes while read: skipped" % MAX_FILE_BYTES)
+                self.problem("a configuration file grew beyond %d bytes while read: skipped" % MAX_FILE_BYTES)
                 return None
             return b"".join(chunks).decode("utf-8", "replace")
         except OSError:
-            self._problem("a configuration file could not be read")
+            self.problem("a configuration file could not be read")
             return None
         finally:
             os.close(fd)
@@ -117,7 +117,7 @@ class Reader(object):
             return []
         return sorted(n for n in names if n.endswith(suffix) and _DIR_ENTRY_RE.match(n))
 
-    def _problem(self, text):
+    def problem(self, text):
         if text not in self.problems:
             self.problems.append(text)
 
@@ -220,13 +220,13 @@ def pg_settings(reader, config_file, data_dir=None, overrides=None):
         text = reader.read(path)
         if text is None:
             if must:
-                reader._problem("a PostgreSQL configuration file named by the server could not be read")
+                reader.problem("a PostgreSQL configuration file named by the server could not be read")
             return
         base = os.path.dirname(path)
         for name, value in pg_lines(text):
             if name in ("include", "include_if_exists", "include_dir"):
                 if depth >= MAX_DEPTH or not value:
-                    reader._problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
+                    reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
                     continue
                 target = _join(base, value)
                 if name == "include_dir":
@@ -252,7 +252,7 @@ def pg_settings(reader, config_file, data_dir=None, overrides=None):
         if number is not None:
             settings[name] = number
         else:
-            reader._problem("PostgreSQL setting %s has a value that is not a number: ignored" % name)
+            reader.problem("PostgreSQL setting %s has a value that is not a number: ignored" % name)
     return settings, sorted(explicit)
 
 
@@ -304,7 +304,7 @@ def mysql_settings(reader, files, args=None):
                 if word not in ("!include", "!includedir") or not target:
                     continue
                 if depth >= MAX_DEPTH:
-                    reader._problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
+                    reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
                     continue
                 target = _join(base, target)
                 if word == "!include":
@@ -341,7 +341,7 @@ def mysql_settings(reader, files, args=None):
         if number is not None:
             settings[name] = number
         else:
-            reader._problem("MariaDB/MySQL setting %s has a value that is not a number: ignored" % name)
+            reader.problem("MariaDB/MySQL setting %s has a value that is not a number: ignored" % name)
     return settings, sorted(explicit)
 
 
@@ -365,7 +365,7 @@ def redis_settings(reader, config_file):
         text = reader.read(path)
         if text is None:
             if must:
-                reader._problem("the Redis configuration file could not be read")
+                reader.problem("the Redis configuration file could not be read")
             return
         for line in _lines(text):
             parts = line.split(None, 1)
@@ -375,7 +375,7 @@ def redis_settings(reader, config_file):
             value = parts[1].strip() if len(parts) > 1 else ""
             if name == "include":
                 if depth >= MAX_DEPTH:
-                    reader._problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
+                    reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
                 elif value.startswith("/"):
                     walk(value, depth + 1, False)
             elif name in ("maxmemory", "maxmemory-policy", "save", "appendonly"):
@@ -386,7 +386,7 @@ def redis_settings(reader, config_file):
     if "maxmemory" in raw:
         number = redis_bytes(raw["maxmemory"])
         if number is None:
-            reader._problem("Redis setting maxmemory has a value that is not a number: ignored")
+            reader.problem("Redis setting maxmemory has a value that is not a number: ignored")
         else:
             settings["maxmemory"] = number
     policy = raw.get("maxmemory-policy", "").strip("'\"").lower()

@@ -102,7 +102,7 @@ def _absolute(path):
     return bool(path) and path.startswith("/") and "\0" not in path
 
 
-def postgresql(reader, proc, entry, args):
+def postgresql(reader, entry, args):
     data_dir, config_file, overrides = postgres_args(args)
     out = {"engine": "postgresql", "pid": entry["pid"], "version": None, "cluster": None}
     m = _PG_BIN_RE.match(args[0]) if args else None
@@ -117,7 +117,7 @@ def postgresql(reader, proc, entry, args):
     if m:
         out["cluster"] = "%s/%s" % (m.group(1), m.group(2))
     if not _absolute(config_file):
-        reader._problem("a PostgreSQL server runs without an absolute data directory or config_file: not read")
+        reader.problem("a PostgreSQL server runs without an absolute data directory or config_file: not read")
         return out, {}, []
     settings, explicit = conf.pg_settings(reader, config_file, data_dir if _absolute(data_dir) else None, overrides)
     return out, settings, explicit
@@ -164,7 +164,7 @@ def read_databases(proc="/proc", rootfs="", entries=None):
             continue
         reader = conf.Reader(rootfs)
         if comm == "postgres":
-            out, settings, explicit = postgresql(reader, proc, entry, args)
+            out, settings, explicit = postgresql(reader, entry, args)
         elif comm == "redis-server":
             out, settings, explicit = redis(reader, entry, args)
         else:
