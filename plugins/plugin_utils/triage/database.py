@@ -258,6 +258,15 @@ def judged(facts):
     return out, problem
 
 
+def _planned(settings):
+    """The evidence line for what the database role would write: the role manages these settings, so they
+    are not the finding's ``remedy.settings`` (settings no role manages)."""
+    if not settings:
+        return []
+    return ["the database role would set %s (in %s)" % (
+        ", ".join("%s = %s" % (st["setting"], st["value"]) for st in settings), settings[0]["file"])]
+
+
 def _remedy(instance):
     return {"database_instances": [instance]} if instance else None
 
@@ -330,8 +339,8 @@ def _use_based(facts, thresholds, ctx, judged_engines):
                 "headroom.memory.database (the remedy's database_instances)." % (
                     thresholds["database_target_pct"], fmt_mb(ram)))
         found.append(finding("database_oversized", severity, "%s holds %.0f%% of memory" % (engine, share),
-                             evidence, text, DATABASE_ROLE, {"database_instances": [instance]},
-                             _use_settings(engine, target)))
+                             evidence + _planned(_use_settings(engine, target)), text, DATABASE_ROLE,
+                             {"database_instances": [instance]}))
     return found
 
 
@@ -353,9 +362,8 @@ def database_oversized(facts, thresholds, ctx):
             title = "redis holds %.0f%% of memory and has no maxmemory" % (held or 0)
         if severity is None:
             continue
-        f = finding("database_oversized", severity, title,
-                    evidence, _text(server["engine"], instance, share), DATABASE_ROLE if instance else None,
-                    _remedy(instance), settings)
+        f = finding("database_oversized", severity, title, evidence + _planned(settings),
+                    _text(server["engine"], instance, share), DATABASE_ROLE if instance else None, _remedy(instance))
         if server.get("unit"):
             f["evidence"].insert(1, "unit %s" % server["unit"])
         found.append(f)
@@ -404,6 +412,6 @@ def database_defaults(facts, thresholds, ctx):
         if server.get("unit"):
             evidence.append("unit %s" % server["unit"])
         found.append(finding("database_defaults", level, "%s left on its memory defaults" % server["engine"],
-                             evidence, _text(server["engine"], instance, share), DATABASE_ROLE,
-                             _remedy(instance), settings))
+                             evidence + _planned(settings), _text(server["engine"], instance, share), DATABASE_ROLE,
+                             _remedy(instance)))
     return found

@@ -83,7 +83,10 @@ def test_postgres_configured_for_a_bigger_host_names_each_setting_and_the_amount
     [instance] = f["remedy"]["vars"]["database_instances"]
     assert instance == {"engine": "postgresql", "cluster": "15/main", "name": "postgresql-15-main",
                         "memory": "%dM" % (738 * OFFER_PCT // 100), "connections": 46}
-    assert [s["setting"] for s in f["remedy"]["settings"]] == ["shared_buffers", "work_mem", "max_connections"]
+    # what the role writes is its business: evidence, not remedy.settings (settings no role manages)
+    assert f["remedy"]["settings"] == []
+    assert f["evidence"][-1] == ("the database role would set shared_buffers = 166MB, work_mem = 4MB, "
+                                 "max_connections = 46 (in conf.d/50-headroom-memory.conf)")
 
 
 def test_the_role_accepts_the_postgres_remedy_on_the_same_host():
@@ -154,7 +157,7 @@ def test_redis_maxmemory_above_the_container():
     [f] = run(facts)
     assert f["severity"] == "critical"
     assert any("maxmemory 2.0 GiB is" in e for e in f["evidence"])
-    assert f["remedy"]["settings"][0]["setting"] == "maxmemory"
+    assert f["evidence"][-1].startswith("the database role would set maxmemory = ")
     assert run(facts, database_defaults) == []
 
 
@@ -170,7 +173,7 @@ def test_redis_without_maxmemory_holding_little_is_left_on_defaults():
     [instance] = f["remedy"]["vars"]["database_instances"]
     assert instance["engine"] == "redis" and f["remedy"]["role"] == "headroom.memory.database"
     # persistence off: maxmemory = 80% of the share offered
-    assert f["remedy"]["settings"][0]["value"] == "%dmb" % int(int(instance["memory"][:-1]) * 0.8)
+    assert "maxmemory = %dmb " % int(int(instance["memory"][:-1]) * 0.8) in f["evidence"][-1]
 
 
 def test_redis_without_maxmemory_holding_most_is_oversized_once():
@@ -220,8 +223,8 @@ def test_settings_unread_falls_back_to_what_it_holds():
     [f] = run(with_db("mariadbd", 10000, "mariadb.service"))
     assert f["severity"] == "warning" and f["remedy"]["role"] == "headroom.memory.database"
     assert f["remedy"]["vars"] == {"database_instances": [{"engine": "mariadb", "name": "mariadb", "memory": "8000M"}]}
-    assert f["remedy"]["settings"][0]["setting"] == "innodb_buffer_pool_size"
-    assert "was not read" in f["evidence"][-1]
+    assert "would set innodb_buffer_pool_size = " in f["evidence"][-1]
+    assert "was not read" in f["evidence"][-2]
 
 
 @pytest.mark.parametrize("comm, setting", [
@@ -230,7 +233,7 @@ def test_settings_unread_falls_back_to_what_it_holds():
 ])
 def test_each_engine_held_most_of_ram_gets_its_setting_from_the_roles_plan(comm, setting):
     [f] = run(with_db(comm, 14000, "x.service", peak=14000))
-    assert f["remedy"]["settings"][0]["setting"] == setting
+    assert "the database role would set %s = " % setting in f["evidence"][-1]
 
 
 def test_a_modest_database_is_fine():
