@@ -136,8 +136,8 @@ def test_no_share_for_postgres_means_no_remedy_but_the_numbers():
 def test_mariadb_buffer_pool_over_its_share():
     facts = container(2048)
     facts["process_groups"].append(group("mariadbd", 1, 300))
-    facts["settings"] = {"databases": [server("mariadb", {"innodb_buffer_pool_size": 6 * 1024 * MIB,
-                                                           "max_connections": 500})]}
+    planted = {"innodb_buffer_pool_size": 6 * 1024 * MIB, "max_connections": 500}
+    facts["settings"] = {"databases": [server("mariadb", planted)]}
     [f] = run(facts)
     assert f["severity"] == "critical"
     evidence = "\n".join(f["evidence"])
