@@ -56,8 +56,10 @@ options:
         every other name gives the key of the same name.
       - The OOM history (V(oom)) is the only part that may read log files or start C(journalctl); leave it
         out (C([!oom])) for the fastest call.
-      - 'Choices: V(all), V(memory), V(swap), V(sysctl), V(pressure), V(cgroup), V(processes), V(oom), each
-        also with a leading C(!).'
+      - V(settings) reads the memory settings of every running database server (PostgreSQL, MariaDB/MySQL,
+        Redis) from its own configuration files, read-only and without credentials (root reads them all).
+      - 'Choices: V(all), V(memory), V(swap), V(sysctl), V(pressure), V(cgroup), V(processes), V(oom),
+        V(settings), each also with a leading C(!).'
     type: list
     elements: str
     default: [all]
@@ -693,6 +695,66 @@ ansible_facts:
                   description: Its unique set size, V(null) when unreadable.
                   type: int
                   sample: 4
+        settings:
+          description:
+            - The memory settings the running database servers are configured with, from their own files
+              (PostgreSQL C(postgresql.conf) with its includes and C(postgresql.auto.conf); the MariaDB/MySQL
+              C(my.cnf) tree; C(redis.conf)), as numbers only.
+            - Files are read only when regular, at most 1 MiB each and 64 in all, includes at most 8 deep.
+          returned: when the V(settings) subset is gathered
+          type: dict
+          contains:
+            databases:
+              description: One entry per server (a PostgreSQL postmaster, a mariadbd/mysqld, a redis-server).
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                engine:
+                  description: V(postgresql), V(mariadb), V(mysql) or V(redis).
+                  type: str
+                  sample: postgresql
+                pid:
+                  description: The server's process id.
+                  type: int
+                  sample: 812
+                unit:
+                  description: The systemd service it runs in, or V(null).
+                  type: str
+                  sample: postgresql@15-main.service
+                version:
+                  description: PostgreSQL's major version (from its binary's path or C(PG_VERSION)); PostgreSQL only.
+                  type: int
+                  sample: 15
+                cluster:
+                  description: The Debian cluster C(VERSION/NAME) when its config is C(/etc/postgresql/VERSION/NAME/postgresql.conf); PostgreSQL only.
+                  type: str
+                  sample: 15/main
+                settings:
+                  description:
+                    - 'PostgreSQL: memory settings in kB (C(shared_buffers), C(work_mem), C(maintenance_work_mem),
+                      C(autovacuum_work_mem), C(effective_cache_size), C(wal_buffers), C(temp_buffers)) and counts
+                      (C(max_connections), C(autovacuum_max_workers), C(max_worker_processes)).'
+                    - 'MariaDB/MySQL: sizes in bytes (C(innodb_buffer_pool_size), the per-thread buffers, ...) and
+                      C(max_connections).'
+                    - 'Redis: C(maxmemory) in bytes, C(maxmemory_policy), C(persistence) (RDB or AOF on).'
+                    - Only what the files set; the server's built-in default applies to the rest.
+                  type: dict
+                  sample: {shared_buffers: 786432, max_connections: 300, work_mem: 65536}
+                explicit:
+                  description: The names of the settings set in a file or on the command line.
+                  type: list
+                  elements: str
+                  sample: [max_connections, shared_buffers, work_mem]
+                files_read:
+                  description: How many configuration files were read.
+                  type: int
+                  sample: 3
+                problems:
+                  description: What could not be read or was skipped (no paths or file text in it).
+                  type: list
+                  elements: str
+                  sample: []
         oom:
           description:
             - The OOM-kill history of the host within O(oom_since), from the sources chosen by O(oom_sources) and the
@@ -917,6 +979,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.cgroups import rea
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
     parse_meminfo, memory_from_meminfo, read_boot_time, read_pressure, read_sysctls, read_text, read_vmstat, swap_from)
 from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import read_processes
+from ansible_collections.headroom.memory.plugins.module_utils.facts.settings import read_databases
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import resolve_subsets
 from ansible_collections.headroom.memory.plugins.module_utils.oom.options import SOURCE_CHOICES
 
@@ -965,6 +1028,8 @@ def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
         facts["processes"], facts["process_groups"] = read_processes(
             proc, params["top"], params["cmdline"], exclude=(os.getpid(),), pss=params.get("pss", False))
         facts["processes_uptime_s"] = read_uptime(proc)
+    if "settings" in subsets:
+        facts["settings"] = {"databases": read_databases(proc, rootfs)}
     if "oom" in subsets and oom_collector is not None:
         oom = oom_collector(params)
         oom["kills_since_boot"] = vmstat.get("oom_kill") if vmstat else None

@@ -27,10 +27,13 @@ PLANTED = {
     "diagnose-clean": (None, None),
 }
 # findings that are true on a host besides its planted one, by how it is built: diagnose-db is a 1 GiB
-# container without swap, and vm.swappiness (shared with this machine) may be above the database line of 10
+# container without swap, and vm.swappiness (shared with this machine) may be above the database line of 10;
+# diagnose-noswap runs a PostgreSQL configured for a bigger host (its own test below)
 ALSO_TRUE = {
     "diagnose-db": {"swap_missing", "swappiness_high"},
+    "diagnose-noswap": {"database_oversized", "swappiness_high"},
 }
+DATABASE_CHECK = ROOT / ".work" / "diagnose" / "database-check-diagnose-noswap.json"
 
 
 @pytest.fixture(scope="module")
@@ -85,23 +88,57 @@ def test_workers_remedy_names_the_setting_and_the_backstop(report):
     assert "12 python3 workers" in finding["evidence"][0]
 
 
-def test_database_remedy_sizes_redis_to_its_share_with_a_backstop(report):
+def test_database_remedy_sizes_redis_to_its_share_with_the_database_role(report):
     db = entry(report, "diagnose-db")
     assert db["summary"]["ram_mb"] == 1024 and db["summary"]["scope"] == "cgroup"
     [finding] = [f for f in db["findings"] if f["id"] == "database_oversized"]
     assert finding["severity"] == "warning"  # 50% <= share < 85%
     assert "redis-server" in finding["evidence"][0]
-    # the remedy sizes Redis to 50% of 1024 MiB = 512 MiB: maxmemory 4/5 of that, and a unit backstop
-    assert finding["remedy"]["settings"] == [
-        {"service": "redis", "setting": "maxmemory", "value": "409mb", "file": "redis.conf"}]
-    # the 512M MemoryMax backstop is below what redis holds now (its cgroup's working set, > 512 MiB since
-    # the finding fired): the remedy gate withholds it until maxmemory is applied, with the reason, and it
-    # never reaches remedy-vars/
-    assert finding["remedy"]["role"] is None and finding["remedy"]["vars"] == {}
-    assert any("redis-server.service memory_max: MemoryMax 512 MiB is below what redis-server.service holds now"
-               in w for w in finding["remedy"]["withheld"]), finding["remedy"]
-    assert "512M" not in json.dumps(db["remedy_vars"])
-    assert any(w["findings"] == ["database_oversized"] and w["value"] == "512M" for w in db["withheld"])
+    assert "it has no maxmemory" in json.dumps(finding["evidence"])
+    # the remedy is the database role with its share (90% of what the role's arithmetic gives now), and the
+    # maxmemory the role's plan makes of it (80% of the share: prepare turned persistence off)
+    assert finding["remedy"]["role"] == "headroom.memory.database"
+    [instance] = finding["remedy"]["vars"]["database_instances"]
+    assert instance["engine"] == "redis" and instance["name"] == "redis"
+    offered = int(instance["memory"].rstrip("M"))
+    assert 256 < offered < 1024 * 3 // 4
+    assert finding["remedy"]["settings"] == []  # the role manages maxmemory: it is in the evidence
+    assert "the database role would set maxmemory = %dmb" % int(offered * 0.8) in finding["evidence"][-1]
+    assert db["remedy_vars"]["database_instances"] == [instance]
+    assert "service_limits_units" not in db["remedy_vars"]
+    # the settings were read from redis.conf: no second finding about its defaults
+    assert "database_defaults" not in [f["id"] for f in db["findings"]]
+
+
+def test_postgresql_judged_by_its_settings_names_them(report):
+    host = entry(report, "diagnose-noswap")
+    [finding] = [f for f in host["findings"] if f["id"] == "database_oversized"]
+    assert finding["severity"] == "critical"
+    evidence = "\n".join(finding["evidence"])
+    # shared_buffers 768MB is more than the share the database role gives PostgreSQL in a 1 GiB container
+    assert "shared_buffers 768 MiB alone is" in evidence and "over its share" in evidence
+    assert "max_connections 300 is" in evidence and "work_mem 64 MiB is" in evidence
+    assert "(the container limit)" in evidence
+    assert finding["remedy"]["role"] == "headroom.memory.database"
+    [instance] = host["remedy_vars"]["database_instances"]
+    assert instance["engine"] == "postgresql" and instance["cluster"] == "15/main"
+    assert instance["connections"] < 300
+
+
+def test_database_role_accepts_the_remedy_in_check_mode():
+    """side_effect.yml ran headroom.memory.database in check mode on diagnose-noswap with its remedy-vars."""
+    result = json.loads(DATABASE_CHECK.read_text())
+    [pg] = result["instances"]
+    assert pg["engine"] == "postgresql" and pg["cluster"] == "15/main"
+    remedy = yaml.safe_load((REPORT / "remedy-vars" / "diagnose-noswap.yml").read_text())
+    [instance] = remedy["database_instances"]
+    assert pg["share_mb"] == int(instance["memory"].rstrip("M"))
+    assert pg["settings"]["max_connections"] == instance["connections"]
+    kb = {"kB": 1, "MB": 1024, "GB": 1024 * 1024}
+    value = pg["settings"]["shared_buffers"]
+    unit = value.lstrip("0123456789")
+    assert int(value[:-len(unit)]) * kb[unit] < 768 * 1024
+    assert pg["worst_case_kb"] <= pg["share_mb"] * 1024
 
 
 def test_clean_host_read_without_root_says_what_it_could_not_read(report):

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.headroom.memory.plugins.module_utils.database.conf import PG_UNITS_KB
 from ansible_collections.headroom.memory.plugins.plugin_utils.database import pgtune
 
 MIB = 1024 * 1024
@@ -134,15 +135,12 @@ def postgresql_plan(share_mb, cpus=None, workload="web", storage="ssd", connecti
     }
 
 
-_PG_UNITS_KB = {"kB": 1, "MB": 1024, "GB": 1024 * 1024, "TB": 1024 * 1024 * 1024}
-
-
 def postgresql_value_kb(setting, unit):
     """pg_settings (setting, unit) as kB: ('16384', '8kB') -> 131072; ('4096', 'kB') -> 4096; None if not memory."""
     m = re.match(r"^(\d+)?\s*(kB|MB|GB|TB)$", unit or "")
     if not m or not re.match(r"^-?\d+$", str(setting)):
         return None
-    return int(setting) * int(m.group(1) or 1) * _PG_UNITS_KB[m.group(2)]
+    return int(setting) * int(m.group(1) or 1) * PG_UNITS_KB[m.group(2)]
 
 
 def postgresql_conf_value(value):

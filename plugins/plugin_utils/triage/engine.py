@@ -22,7 +22,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.pressure import (
     memory_available_low, memory_pressure_high, psi_source)
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.database import database_oversized
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.database import database_defaults, database_oversized
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.workers import workers_oversubscribed
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.jvm import jvm_heap_unbounded
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import container_without_limit
@@ -36,6 +36,7 @@ RULES = (
     memory_pressure_high,
     leak_suspect,
     database_oversized,
+    database_defaults,
     workers_oversubscribed,
     jvm_heap_unbounded,
     container_without_limit,

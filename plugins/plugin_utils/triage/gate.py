@@ -28,7 +28,7 @@ MARGIN_MIN_MB = 16  # ... and at least this much
 HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
 
 # list variables of the roles, and the key that identifies one of their items
-ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path"}
+ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path", "database_instances": "name"}
 _SIZE_KEYS = {("service_limits_units", "memory_max"), ("service_limits_units", "memory_high"),
               ("heap_services", "max")}
 

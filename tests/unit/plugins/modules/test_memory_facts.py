@@ -82,7 +82,7 @@ def test_everything_but_oom_from_the_fixture_tree(host, capsys):
     assert result["changed"] is False
     facts = result["ansible_facts"]["headroom"]
     assert set(facts) == {"memory", "vmstat", "swap", "sysctl", "pressure", "cgroup", "processes", "process_groups",
-                          "processes_uptime_s"}
+                          "processes_uptime_s", "settings"}
     assert facts["processes_uptime_s"] == 12345.67  # the fixture's /proc/uptime
     memory = facts["memory"]
     assert memory["total_mb"] == meminfo_mb("MemTotal") and memory["available_mb"] == meminfo_mb("MemAvailable")
@@ -98,6 +98,17 @@ def test_everything_but_oom_from_the_fixture_tree(host, capsys):
     groups = dict((g["comm"], g) for g in facts["process_groups"])
     assert groups["php-fpm8.2"]["count"] == 2 and "python3" not in groups
     assert sum(g["count"] for g in facts["process_groups"]) == 4
+
+
+def test_settings_subset_reads_the_servers_config_files(host, capsys, tmp_path):
+    shutil.copytree(os.path.join(FIXTURES, "..", "database", "root"), str(tmp_path / "root"))
+    result = run_module(capsys, {"gather_subset": ["settings"]})
+    facts = result["ansible_facts"]["headroom"]
+    assert set(facts) == {"settings"}
+    [server] = facts["settings"]["databases"]
+    assert server["engine"] == "mysql" and server["pid"] == 500 and server["unit"] == "mariadb.service"
+    assert server["settings"]["innodb_buffer_pool_size"] == 6 * 1024 ** 3
+    assert "hunter2" not in json.dumps(result)
 
 
 def test_one_subset_returns_only_its_keys(host, capsys):

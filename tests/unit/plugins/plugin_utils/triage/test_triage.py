@@ -19,10 +19,10 @@ def sick():
     return facts
 
 
-def test_there_are_the_twelve_rules_the_issue_asks_for():
+def test_there_are_the_twelve_rules_the_issue_asks_for_and_database_defaults():
     assert set(RULE_IDS) == {
         "oom_kills_recent", "memory_available_low", "memory_pressure_high", "leak_suspect", "database_oversized",
-        "workers_oversubscribed", "jvm_heap_unbounded", "container_without_limit", "swap_missing",
+        "database_defaults", "workers_oversubscribed", "jvm_heap_unbounded", "container_without_limit", "swap_missing",
         "swappiness_high", "overcommit_risky", "oom_protection_missing"}
 
 

@@ -1,18 +1,28 @@
 # -*- coding: utf-8 -*-
-"""database_oversized: the engine's own setting, and service_limits as the backstop."""
+"""database_oversized and database_defaults: databases judged by their own settings with the database role's
+arithmetic (its share from budget, its plan from sizing), the remedy a database_instances entry the role
+accepts; without settings, by what they hold."""
+
+import copy
 
 import pytest
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import context
+from ansible_collections.headroom.memory.plugins.plugin_utils.database import sizing
+from ansible_collections.headroom.memory.plugins.plugin_utils.database.shares import shares
+from ansible_collections.headroom.memory.plugins.plugin_utils.database.instances import normalise
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import context, triage_entry
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import merge_thresholds
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.database import database_oversized
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.database import (
+    OFFER_PCT, database_defaults, database_oversized)
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import (
     group, healthy, proc)
 
+MIB = 1024 * 1024
 
-def run(facts, **overrides):
+
+def run(facts, rule=database_oversized, **overrides):
     thresholds = merge_thresholds(overrides)
-    return database_oversized(facts, thresholds, context(facts, thresholds))
+    return rule(facts, thresholds, context(facts, thresholds))
 
 
 def with_db(comm, rss, unit, count=1, peak=None):
@@ -22,40 +32,219 @@ def with_db(comm, rss, unit, count=1, peak=None):
     return facts
 
 
+def container(limit_mb=1024):
+    """A container with a memory limit running only small processes."""
+    facts = healthy()
+    facts["memory"]["total_mb"] = 24000
+    facts["cgroup"].update({"limit_mb": limit_mb, "usage_mb": 200, "working_set_mb": 200})
+    facts["processes"] = [proc("systemd", 12, pid=1, unit=None)]
+    facts["process_groups"] = [group("systemd", 2, 10), group("sshd", 1, 10)]
+    return facts
+
+
+def server(engine, settings, **extra):
+    entry = {"engine": engine, "pid": 100, "settings": settings, "explicit": sorted(settings), "files_read": 1,
+             "problems": [], "unit": {"postgresql": "postgresql@15-main.service", "redis": "redis-server.service",
+                                      "mariadb": "mariadb.service"}.get(engine)}
+    entry.update(extra)
+    return entry
+
+
+def planted_postgres(limit_mb=1024):
+    """The issue's PostgreSQL: shared_buffers at 75% of a 1 GiB container, 300 connections x 64MB work_mem."""
+    facts = container(limit_mb)
+    facts["process_groups"].append(group("postgres", 8, 20, 40))
+    facts["settings"] = {"databases": [server("postgresql", {
+        "shared_buffers": 768 * 1024, "max_connections": 300, "work_mem": 64 * 1024}, version=15, cluster="15/main")]}
+    return facts
+
+
+def role_share(facts, instance):
+    """What the database role's preflight makes of the remedy's instance on the same facts."""
+    entries, errors = normalise([instance])
+    assert errors == []
+    [share] = shares(entries, facts)
+    return share
+
+
+def test_postgres_configured_for_a_bigger_host_names_each_setting_and_the_amount():
+    facts = planted_postgres()
+    [f] = run(facts)
+    assert f["id"] == "database_oversized" and f["severity"] == "critical"
+    assert f["title"] == "postgresql 15/main is configured for more memory than it can get"
+    evidence = "\n".join(f["evidence"])
+    # 1024 MiB container - 30 MiB others - 256 MiB reserve = 738 MiB share
+    assert "shared_buffers 768 MiB alone is 30 MiB over its share of 738 MiB (75.0% of 1.0 GiB)" in evidence
+    assert "300 connections x work_mem 64 MiB x 2" in evidence and "(the container limit)" in evidence
+    assert "work_mem 64 MiB is 60 MiB over the 4 MiB the database role sets" in evidence
+    assert "max_connections 300 is 254 over the 46 that fit a 664 MiB share" in evidence
+    assert "unit postgresql@15-main.service" == f["evidence"][1]
+    assert f["remedy"]["role"] == "headroom.memory.database"
+    [instance] = f["remedy"]["vars"]["database_instances"]
+    assert instance == {"engine": "postgresql", "cluster": "15/main", "name": "postgresql-15-main",
+                        "memory": "%dM" % (738 * OFFER_PCT // 100), "connections": 46}
+    # what the role writes is its business: evidence, not remedy.settings (settings no role manages)
+    assert f["remedy"]["settings"] == []
+    assert f["evidence"][-1] == ("the database role would set shared_buffers = 166MB, work_mem = 4MB, "
+                                 "max_connections = 46 (in conf.d/50-headroom-memory.conf)")
+
+
+def test_the_role_accepts_the_postgres_remedy_on_the_same_host():
+    facts = planted_postgres()
+    [f] = run(facts)
+    [instance] = f["remedy"]["vars"]["database_instances"]
+    share = role_share(facts, instance)
+    assert share["share_mb"] == 664
+    plan = sizing.postgresql_plan(share["share_mb"], connections=instance["connections"], version=15,
+                                  write_connections=True)
+    assert plan["worst_case_kb"] <= share["share_mb"] * 1024
+    # one connection more would not fit: the count is the most the share holds
+    with pytest.raises(sizing.SizingError):
+        sizing.postgresql_plan(share["share_mb"], connections=instance["connections"] + 1, version=15)
+
+
+def test_the_remedy_passes_the_gate_into_remedy_vars():
+    entry = triage_entry({"host": "pg", "facts": planted_postgres()})
+    assert entry["withheld"] == []
+    [instance] = entry["remedy_vars"]["database_instances"]
+    assert instance["cluster"] == "15/main" and "service_limits_units" not in entry["remedy_vars"]
+
+
+def test_postgres_within_its_share_is_fine():
+    facts = planted_postgres()
+    facts["settings"]["databases"][0]["settings"] = {"shared_buffers": 160 * 1024, "max_connections": 40,
+                                                     "work_mem": 4096}
+    assert run(facts) == []
+
+
+def test_only_the_worst_case_over_the_share_is_a_warning():
+    facts = planted_postgres(limit_mb=4096)
+    facts["settings"]["databases"][0]["settings"] = {"shared_buffers": 512 * 1024, "max_connections": 200,
+                                                     "work_mem": 8192}
+    [f] = run(facts)  # 512 + 200 x 8 x 2 + 3 x 64 = 3904 MiB > 3810 MiB share, < 4096 MiB
+    assert f["severity"] == "warning"
+    assert not any("alone is" in e for e in f["evidence"])
+
+
+def test_no_share_for_postgres_means_no_remedy_but_the_numbers():
+    facts = planted_postgres(limit_mb=300)  # 300 - 30 - 256 = 14 MiB: below PostgreSQL's minimum
+    [f] = run(facts)
+    assert f["severity"] == "critical" and f["remedy"]["role"] is None and f["remedy"]["vars"] == {}
+    assert "cannot hold postgresql" in f["remedy"]["text"]
+
+
+def test_mariadb_buffer_pool_over_its_share():
+    facts = container(2048)
+    facts["process_groups"].append(group("mariadbd", 1, 300))
+    planted = {"innodb_buffer_pool_size": 6 * 1024 * MIB, "max_connections": 500}
+    facts["settings"] = {"databases": [server("mariadb", planted)]}
+    [f] = run(facts)
+    assert f["severity"] == "critical"
+    evidence = "\n".join(f["evidence"])
+    assert "innodb_buffer_pool_size 6.0 GiB is" in evidence and "over the" in evidence
+    [instance] = f["remedy"]["vars"]["database_instances"]
+    assert instance["engine"] == "mariadb" and instance["name"] == "mariadb"
+    share = role_share(facts, instance)
+    plan = sizing.mariadb_plan(share["share_mb"], "mariadb", "10.11", dict(
+        (k, v) for k, v in facts["settings"]["databases"][0]["settings"].items()))
+    assert plan["peak"]["peak"] <= share["share_mb"] * MIB
+
+
+def test_redis_maxmemory_above_the_container():
+    facts = container(1024)
+    facts["process_groups"].append(group("redis-server", 1, 100))
+    facts["settings"] = {"databases": [server("redis", {"maxmemory": 2048 * MIB, "persistence": True})]}
+    [f] = run(facts)
+    assert f["severity"] == "critical"
+    assert any("maxmemory 2.0 GiB is" in e for e in f["evidence"])
+    assert f["evidence"][-1].startswith("the database role would set maxmemory = ")
+    assert run(facts, database_defaults) == []
+
+
+def test_redis_without_maxmemory_holding_little_is_left_on_defaults():
+    facts = container(1024)
+    facts["process_groups"].append(group("redis-server", 1, 100))
+    facts["processes"].insert(0, proc("redis-server", 100, pid=300, unit="redis-server.service"))
+    facts["settings"] = {"databases": [server("redis", {"persistence": False})]}
+    assert run(facts) == []
+    [f] = run(facts, database_defaults)
+    assert f["id"] == "database_defaults" and f["severity"] == "warning"
+    assert "no maxmemory" in f["evidence"][0]
+    [instance] = f["remedy"]["vars"]["database_instances"]
+    assert instance["engine"] == "redis" and f["remedy"]["role"] == "headroom.memory.database"
+    # persistence off: maxmemory = 80% of the share offered
+    assert "maxmemory = %dmb " % int(int(instance["memory"][:-1]) * 0.8) in f["evidence"][-1]
+
+
+def test_redis_without_maxmemory_holding_most_is_oversized_once():
+    facts = container(1024)
+    facts["process_groups"].append(group("redis-server", 1, 600))
+    facts["processes"].insert(0, proc("redis-server", 600, pid=300, unit="redis-server.service"))
+    facts["settings"] = {"databases": [server("redis", {"persistence": False})]}
+    [f] = run(facts)
+    assert f["severity"] == "warning" and f["title"] == "redis holds 59% of memory and has no maxmemory"
+    assert run(facts, database_defaults) == []
+    entry = triage_entry({"host": "db", "facts": facts})
+    assert [x["id"] for x in entry["findings"]].count("database_oversized") == 1
+    assert entry["remedy_vars"]["database_instances"] == f["remedy"]["vars"]["database_instances"]
+
+
+@pytest.mark.parametrize("engine, comm, settings, limit, fires", [
+    ("postgresql", "postgres", {"shared_buffers": 131072, "max_connections": 100}, 16384, True),
+    ("postgresql", "postgres", {}, 16384, True),
+    ("postgresql", "postgres", {}, 2048, False),   # the role would give it less than 4 x 128 MiB: defaults are fine
+    ("postgresql", "postgres", {"shared_buffers": 1048576}, 16384, False),
+    ("mariadb", "mariadbd", {}, 16384, True),
+    ("mariadb", "mariadbd", {"innodb_buffer_pool_size": 4096 * MIB}, 16384, False),
+])
+def test_defaults_where_they_matter(engine, comm, settings, limit, fires):
+    facts = container(limit)
+    facts["process_groups"].append(group(comm, 1, 50))
+    facts["settings"] = {"databases": [server(engine, settings, version=15, cluster="15/main")]}
+    found = run(facts, database_defaults)
+    assert bool(found) == fires
+    if fires:
+        assert found[0]["severity"] == "info" and found[0]["remedy"]["role"] == "headroom.memory.database"
+        assert found[0]["remedy"]["vars"]["database_instances"][0]["engine"] == engine
+
+
+def test_two_servers_split_the_share_as_the_role_does():
+    facts = planted_postgres(limit_mb=4096)
+    facts["process_groups"].append(group("redis-server", 1, 50))
+    facts["settings"]["databases"].append(server("redis", {"maxmemory": 3072 * MIB, "persistence": True}))
+    found = run(facts)
+    shares_seen = set(int(f["remedy"]["vars"]["database_instances"][0]["memory"][:-1]) for f in found)
+    assert len(found) == 2 and len(shares_seen) == 1
+    entry = triage_entry({"host": "two", "facts": facts})
+    assert sorted(i["engine"] for i in entry["remedy_vars"]["database_instances"]) == ["postgresql", "redis"]
+
+
+def test_settings_unread_falls_back_to_what_it_holds():
+    [f] = run(with_db("mariadbd", 10000, "mariadb.service"))
+    assert f["severity"] == "warning" and f["remedy"]["role"] == "headroom.memory.database"
+    assert f["remedy"]["vars"] == {"database_instances": [{"engine": "mariadb", "name": "mariadb", "memory": "8000M"}]}
+    assert "would set innodb_buffer_pool_size = " in f["evidence"][-1]
+    assert "was not read" in f["evidence"][-2]
+
+
+@pytest.mark.parametrize("comm, setting", [
+    ("mysqld", "innodb_buffer_pool_size"), ("mongod", "storage.wiredTiger.engineConfig.cacheSizeGB"),
+    ("redis-server", "maxmemory"), ("postgres", "shared_buffers"),
+])
+def test_each_engine_held_most_of_ram_gets_its_setting_from_the_roles_plan(comm, setting):
+    [f] = run(with_db(comm, 14000, "x.service", peak=14000))
+    assert "the database role would set %s = " % setting in f["evidence"][-1]
+
+
 def test_a_modest_database_is_fine():
     assert run(with_db("mysqld", 4000, "mariadb.service")) == []
 
 
-@pytest.mark.parametrize("comm, unit, setting, value", [
-    ("mysqld", "mysql.service", "innodb_buffer_pool_size", "5888M"),
-    ("mariadbd", "mariadb.service", "innodb_buffer_pool_size", "5888M"),
-    ("mongod", "mongod.service", "storage.wiredTiger.engineConfig.cacheSizeGB", 3.41),
-    ("redis-server", "redis-server.service", "maxmemory", "6400mb"),
-])
-def test_a_database_holding_most_of_ram_gets_its_setting(comm, unit, setting, value):
-    [f] = run(with_db(comm, 10000, unit))
-    assert f["id"] == "database_oversized" and f["severity"] == "warning"
-    assert f["remedy"]["settings"][0]["setting"] == setting
-    assert f["remedy"]["settings"][0]["value"] == value
-    assert f["remedy"]["role"] == "headroom.memory.service_limits"
-    assert f["remedy"]["vars"] == {"service_limits_units": [{"unit": unit, "memory_high": "7424M", "memory_max": "8G"}]}
-
-
-def test_postgres_is_sized_by_its_largest_process_and_gets_pgtune_shared_buffers():
-    facts = with_db("postgres", 30 * 600, "postgresql@15-main.service", count=30, peak=14000)
-    [f] = run(facts)
-    assert f["severity"] == "critical"  # 14000 of 16000 = 87.5% >= 85%
-    assert f["remedy"]["settings"][0] == {"service": "postgresql", "setting": "shared_buffers", "value": "4GB",
-                                          "file": "postgresql.conf"}
-
-
 def test_postgres_backends_sharing_buffers_are_not_summed():
-    # 30 backends x 600 MiB would be 18000 MiB summed; the largest is 3000 MiB: fine
     assert run(with_db("postgres", 30 * 600, "postgresql.service", count=30, peak=3000)) == []
 
 
-def test_no_service_limits_when_the_unit_is_unknown():
-    facts = healthy()
-    facts["process_groups"].append(group("redis-server", 1, 12000))
-    [f] = run(facts)
-    assert f["remedy"]["role"] is None and f["remedy"]["settings"]
+def test_facts_without_settings_or_processes_give_nothing():
+    facts = copy.deepcopy(planted_postgres())
+    facts["process_groups"] = None  # budget cannot give a share: no judgement by settings, no crash
+    assert run(facts) == [] and run(facts, database_defaults) == []

@@ -7,6 +7,7 @@ import itertools
 import yaml
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import report_files
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage import engine
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import triage_entry, triage_fleet
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate, margin_mb
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import healthy, proc
@@ -116,10 +117,20 @@ def test_withheld_proposals_leave_the_finding_and_remedy_vars_and_are_reported()
     assert findings[1]["remedy"]["vars"]["service_limits_units"][0]["memory_max"] == "704M"
 
 
-def test_remedy_vars_file_never_holds_a_withheld_value():
+def test_remedy_vars_file_never_holds_a_withheld_value(monkeypatch):
     facts = host(unit_use=700)
     facts["processes"] = [proc("redis-server", 700, pid=77, unit="app.service")]
     facts["process_groups"] = [{"comm": "redis-server", "count": 1, "rss_mb": 700, "rss_mb_avg": 700, "rss_mb_max": 700}]
+
+    def backstop(_facts, _thresholds, _ctx):  # a rule proposing a MemoryMax below what the unit holds
+        found = proposing("database_oversized", memory_max="512M")
+        found.update(severity="warning", title="t", evidence=[])
+        found["remedy"]["settings"] = [{"service": "redis", "setting": "maxmemory", "value": "409mb"}]
+        passing = {"id": "swappiness_high", "severity": "info", "title": "t", "evidence": [],
+                   "remedy": {"text": "", "role": "headroom.memory.swap", "vars": {"swap_swappiness": 10}, "settings": []}}
+        return [found, passing]
+
+    monkeypatch.setattr(engine, "RULES", (backstop,))
     report = triage_fleet([{"host": "db1", "facts": facts}], generated="2026-11-30T12:00:00Z")
     [entry] = report["hosts"]
     [db] = [f for f in entry["findings"] if f["id"] == "database_oversized"]

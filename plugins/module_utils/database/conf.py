@@ -1,0 +1,399 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Database configuration files read on the target, for their memory settings only: PostgreSQL
+(postgresql.conf with include/include_dir, then postgresql.auto.conf), MariaDB/MySQL (the my.cnf tree with
+!include/!includedir) and Redis (redis.conf with include).
+
+Hardened for files a local user may write: a file is read only when it is a regular file (a FIFO, device or
+directory is skipped without blocking), at most MAX_FILE_BYTES of it; at most MAX_FILES files and
+MAX_DEPTH levels of includes, each file once; lines longer than MAX_LINE are skipped; parsing is linear
+(no backtracking regular expression sees unbounded text). What comes out are numbers (and a few names from
+fixed lists), never text from the files.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import re
+import stat
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_FILES = 64
+MAX_DEPTH = 8
+MAX_LINE = 4096
+
+# PostgreSQL memory units (kB); a bare number is in the setting's own unit (PG_BASE_KB)
+PG_UNITS_KB = {"kB": 1, "MB": 1024, "GB": 1024 * 1024, "TB": 1024 * 1024 * 1024}
+# the memory settings read, and their unit in kB when written without one (None: a plain count)
+PG_BASE_KB = {
+    "shared_buffers": 8, "work_mem": 1, "maintenance_work_mem": 1, "autovacuum_work_mem": 1,
+    "effective_cache_size": 8, "wal_buffers": 8, "temp_buffers": 8,
+    "max_connections": None, "autovacuum_max_workers": None, "max_worker_processes": None,
+}
+MYSQL_SETTINGS = (
+    "innodb_buffer_pool_size", "key_buffer_size", "innodb_log_buffer_size", "query_cache_size",
+    "aria_pagecache_buffer_size", "max_connections", "read_buffer_size", "read_rnd_buffer_size",
+    "sort_buffer_size", "thread_stack", "join_buffer_size", "binlog_cache_size", "tmp_table_size",
+    "max_heap_table_size", "innodb_buffer_pool_chunk_size", "innodb_buffer_pool_instances",
+)
+# the option groups mariadbd / mysqld read (a -X.Y version suffix is accepted too)
+MYSQL_GROUPS = ("mysqld", "server", "mariadb", "mariadbd", "client-server", "galera")
+REDIS_POLICIES = ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
+                  "volatile-random", "volatile-ttl")
+_MYSQL_SUFFIX = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4, "P": 1024 ** 5, "E": 1024 ** 6}
+_REDIS_UNITS = {"": 1, "k": 1000, "kb": 1024, "m": 1000 ** 2, "mb": 1024 ** 2, "g": 1000 ** 3, "gb": 1024 ** 3}
+
+# anchored, on strings of at most MAX_LINE characters, no nested quantifiers: linear
+_NUMBER_UNIT_RE = re.compile(r"^(-?\d{1,20})(?:\.(\d{1,9}))?\s*([A-Za-z]{0,2})$")
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
+_DIR_ENTRY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,250}$")
+
+
+class Reader(object):
+    """Reads each regular file once, bounded; ``problems`` says what was skipped and why (paths are not
+    reported: they may be a local user's text)."""
+
+    def __init__(self, root=""):
+        self.root = root
+        self.seen = set()
+        self.files = 0
+        self.problems = []
+
+    def _path(self, path):
+        return self.root + path if self.root else path
+
+    def read(self, path):
+        """The text of ``path`` or None (missing, not a regular file, too big, too many files, read before)."""
+        if self.files >= MAX_FILES:
+            self.problem("more than %d configuration files: the rest were not read" % MAX_FILES)
+            return None
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(self._path(path), flags)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                self.problem("a configuration file could not be opened (%s)" % errno.errorcode.get(exc.errno, "error"))
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self.problem("a configuration file is not a regular file: skipped")
+                return None
+            if (st.st_dev, st.st_ino) in self.seen:
+                return None  # included twice, or an include loop
+            self.seen.add((st.st_dev, st.st_ino))
+            if st.st_size > MAX_FILE_BYTES:
+                self.problem("a configuration file is larger than %d bytes: skipped" % MAX_FILE_BYTES)
+                return None
+            self.files += 1
+            chunks, total = [], 0
+            while total <= MAX_FILE_BYTES:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                self.problem("a configuration file grew beyond %d bytes while read: skipped" % MAX_FILE_BYTES)
+                return None
+            return b"".join(chunks).decode("utf-8", "replace")
+        except OSError:
+            self.problem("a configuration file could not be read")
+            return None
+        finally:
+            os.close(fd)
+
+    def listdir(self, path, suffix):
+        """The entries of directory ``path`` ending in ``suffix`` with plain names, sorted (as the servers
+        read them), or [] when it is not a directory."""
+        try:
+            if not stat.S_ISDIR(os.stat(self._path(path)).st_mode):
+                return []
+            names = os.listdir(self._path(path))
+        except OSError:
+            return []
+        return sorted(n for n in names if n.endswith(suffix) and _DIR_ENTRY_RE.match(n))
+
+    def problem(self, text):
+        if text not in self.problems:
+            self.problems.append(text)
+
+
+def _lines(text):
+    for line in (text or "").splitlines():
+        if len(line) <= MAX_LINE:
+            yield line
+
+
+def _join(base_dir, path):
+    return path if path.startswith("/") else os.path.normpath(os.path.join(base_dir, path))
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------------
+
+def _pg_value(rest):
+    """The value at the start of ``rest`` (after the name and '='): a quoted string ('' and \\' escape a
+    quote) or a bare word; None when a quote is not closed."""
+    rest = rest.lstrip()
+    if rest.startswith("'"):
+        out, i, n = [], 1, len(rest)
+        while i < n:
+            c = rest[i]
+            if c == "\\" and i + 1 < n:
+                out.append(rest[i + 1])
+                i += 2
+                continue
+            if c == "'":
+                if i + 1 < n and rest[i + 1] == "'":
+                    out.append("'")
+                    i += 2
+                    continue
+                return "".join(out)
+            out.append(c)
+            i += 1
+        return None
+    word = []
+    for c in rest:
+        if c.isspace() or c == "#":
+            break
+        word.append(c)
+    return "".join(word)
+
+
+def pg_lines(text):
+    """[(name, value)] of postgresql.conf text in file order, names lower-cased; include directives come as
+    ('include' | 'include_if_exists' | 'include_dir', path)."""
+    out = []
+    for line in _lines(text):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        i = 0
+        while i < len(s) and (s[i].isalnum() or s[i] in "_."):
+            i += 1
+        name = s[:i].lower()
+        if not name or not _NAME_RE.match(name):
+            continue
+        rest = s[i:].lstrip()
+        if rest.startswith("="):
+            rest = rest[1:]
+        value = _pg_value(rest)
+        if value is not None:
+            out.append((name, value))
+    return out
+
+
+def pg_memory_kb(value, base_kb):
+    """A PostgreSQL memory value in kB: '768MB' -> 786432, '16384' with base 8 -> 131072, '-1' -> -1;
+    a plain count (base None) as int; None when it is not a number PostgreSQL would take."""
+    m = _NUMBER_UNIT_RE.match((value or "").strip())
+    if not m:
+        return None
+    whole, frac, unit = int(m.group(1)), m.group(2), m.group(3)
+    if base_kb is None:
+        return whole if not frac and not unit else None
+    if unit == "":
+        if frac:
+            return None
+        return whole if whole < 0 else whole * base_kb
+    if unit == "B":
+        factor_kb = None
+    elif unit in PG_UNITS_KB:
+        factor_kb = PG_UNITS_KB[unit]
+    else:
+        return None
+    number = float("%d.%s" % (whole, frac)) if frac else whole
+    if factor_kb is None:
+        return int(number // 1024)
+    return int(number * factor_kb)
+
+
+def pg_settings(reader, config_file, data_dir=None, overrides=None):
+    """({setting: kB or count}, [names set in a file]) of a cluster: ``config_file`` and its includes, then
+    ``data_dir``/postgresql.auto.conf, then ``overrides`` ([(name, value)] from the command line's -c)."""
+    raw = {}
+
+    def walk(path, depth, must):
+        text = reader.read(path)
+        if text is None:
+            if must:
+                reader.problem("a PostgreSQL configuration file named by the server could not be read")
+            return
+        base = os.path.dirname(path)
+        for name, value in pg_lines(text):
+            if name in ("include", "include_if_exists", "include_dir"):
+                if depth >= MAX_DEPTH or not value:
+                    reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
+                    continue
+                target = _join(base, value)
+                if name == "include_dir":
+                    for entry in reader.listdir(target, ".conf"):
+                        walk(os.path.join(target, entry), depth + 1, False)
+                else:
+                    walk(target, depth + 1, name == "include")
+            elif name in PG_BASE_KB:
+                raw[name] = value
+
+    walk(config_file, 0, True)
+    if data_dir:
+        walk(os.path.join(data_dir, "postgresql.auto.conf"), 0, False)
+    explicit = sorted(raw)
+    for name, value in overrides or []:
+        if name in PG_BASE_KB:
+            raw[name] = value
+            if name not in explicit:
+                explicit.append(name)
+    settings = {}
+    for name, value in raw.items():
+        number = pg_memory_kb(value, PG_BASE_KB[name])
+        if number is not None:
+            settings[name] = number
+        else:
+            reader.problem("PostgreSQL setting %s has a value that is not a number: ignored" % name)
+    return settings, sorted(explicit)
+
+
+# --- MariaDB / MySQL -------------------------------------------------------------------------------
+
+def mysql_number(value):
+    """A my.cnf size: '1G' -> 1073741824, '128M', '512K', '16777216'; None when it is not one."""
+    m = _NUMBER_UNIT_RE.match((value or "").strip().strip("'\""))
+    if not m or m.group(1).startswith("-") or m.group(2) is not None:
+        return None
+    suffix = m.group(3).upper()
+    if suffix not in _MYSQL_SUFFIX:
+        return None
+    return int(m.group(1)) * _MYSQL_SUFFIX[suffix]
+
+
+def mysql_option(name):
+    """An option name as the server knows it: lower case, '-' as '_', without a loose_ prefix."""
+    name = name.strip().lower().replace("-", "_")
+    return name[6:] if name.startswith("loose_") else name
+
+
+def _mysql_group(section):
+    section = section.strip().lower()
+    base, _sep, version = section.partition("-")
+    if section in MYSQL_GROUPS:
+        return True
+    return base in ("mysqld", "mariadb", "mariadbd") and bool(version) and version.replace(".", "").isdigit()
+
+
+def mysql_settings(reader, files, args=None):
+    """({setting: number}, [names set]) from the option files in the order the server reads them (later
+    wins), with !include/!includedir followed, then ``args`` (the server's --name=value arguments)."""
+    raw = {}
+
+    def walk(path, depth):
+        text = reader.read(path)
+        if text is None:
+            return
+        base = os.path.dirname(path)
+        in_group = False
+        for line in _lines(text):
+            s = line.strip()
+            if not s or s[0] in "#;":
+                continue
+            if s.startswith("!"):
+                word, _sep, target = s.partition(" ")
+                target = target.strip()
+                if word not in ("!include", "!includedir") or not target:
+                    continue
+                if depth >= MAX_DEPTH:
+                    reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
+                    continue
+                target = _join(base, target)
+                if word == "!include":
+                    walk(target, depth + 1)
+                else:
+                    for entry in reader.listdir(target, ".cnf"):
+                        walk(os.path.join(target, entry), depth + 1)
+                continue
+            if s.startswith("["):
+                end = s.find("]")
+                in_group = end > 0 and _mysql_group(s[1:end])
+                continue
+            if not in_group:
+                continue
+            name, sep, value = s.partition("=")
+            name = mysql_option(name)
+            if sep and name in MYSQL_SETTINGS:
+                raw[name] = value.split("#", 1)[0].strip()
+
+    for path in files:
+        walk(path, 0)
+    explicit = sorted(raw)
+    for arg in args or []:
+        if arg.startswith("--") and "=" in arg:
+            name, _sep, value = arg[2:].partition("=")
+            name = mysql_option(name)
+            if name in MYSQL_SETTINGS:
+                raw[name] = value
+                if name not in explicit:
+                    explicit.append(name)
+    settings = {}
+    for name, value in raw.items():
+        number = mysql_number(value)
+        if number is not None:
+            settings[name] = number
+        else:
+            reader.problem("MariaDB/MySQL setting %s has a value that is not a number: ignored" % name)
+    return settings, sorted(explicit)
+
+
+# --- Redis -----------------------------------------------------------------------------------------
+
+def redis_bytes(value):
+    """A redis.conf memory value: '1gb' -> 1073741824, '1g' -> 1000000000, '100mb', '0'; None otherwise."""
+    m = _NUMBER_UNIT_RE.match((value or "").strip().strip("'\"").lower())
+    if not m or m.group(1).startswith("-") or m.group(2) is not None or m.group(3) not in _REDIS_UNITS:
+        return None
+    return int(m.group(1)) * _REDIS_UNITS[m.group(3)]
+
+
+def redis_settings(reader, config_file):
+    """({maxmemory (bytes), maxmemory_policy (one of REDIS_POLICIES), persistence (bool)}, [names set]) of a
+    redis.conf and its includes (later wins). persistence is on when a non-empty ``save`` or
+    ``appendonly yes`` is set (Redis saves by default when no ``save`` line is given)."""
+    raw = {}
+
+    def walk(path, depth, must):
+        text = reader.read(path)
+        if text is None:
+            if must:
+                reader.problem("the Redis configuration file could not be read")
+            return
+        for line in _lines(text):
+            parts = line.split(None, 1)
+            if not parts or parts[0].startswith("#"):
+                continue
+            name = parts[0].lower()
+            value = parts[1].strip() if len(parts) > 1 else ""
+            if name == "include":
+                if depth >= MAX_DEPTH:
+                    reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
+                elif value.startswith("/"):
+                    walk(value, depth + 1, False)
+            elif name in ("maxmemory", "maxmemory-policy", "save", "appendonly"):
+                raw[name] = value
+
+    walk(config_file, 0, True)
+    settings = {}
+    if "maxmemory" in raw:
+        number = redis_bytes(raw["maxmemory"])
+        if number is None:
+            reader.problem("Redis setting maxmemory has a value that is not a number: ignored")
+        else:
+            settings["maxmemory"] = number
+    policy = raw.get("maxmemory-policy", "").strip("'\"").lower()
+    if policy in REDIS_POLICIES:
+        settings["maxmemory_policy"] = policy
+    save = raw.get("save")
+    saving = save is None or save.strip("'\" ") != ""
+    settings["persistence"] = saving or raw.get("appendonly", "").strip("'\"").lower() == "yes"
+    explicit = sorted(n.replace("-", "_") for n in raw if n in ("maxmemory", "maxmemory-policy"))
+    return settings, explicit
