@@ -14,7 +14,7 @@ import time
 import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.lines import (
-    infer_year, split_json, split_kmsg, split_line)
+    split_json, split_kmsg, split_line, syslog_epoch)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'oom')
 REF = time.mktime((2026, 11, 25, 23, 0, 0, 0, 0, -1))
@@ -72,6 +72,10 @@ def test_kmsg_record_and_saved_kmsg_line():
     up, msg = split_kmsg(b'6,339,5140900,-;NET: Registered protocol family 10\n SUBSYSTEM=net\n DEVICE=+net:lo\n')
     assert (up, msg) == (5.1409, 'NET: Registered protocol family 10')
     assert split_kmsg(b'garbage without header') is None
+    # the message may hold ';' (only the first one ends the header); usec is the third field, flags may be absent
+    assert split_kmsg('6,340,2500000,-;a;b=c') == (2.5, 'a;b=c')
+    assert split_kmsg('6,341,2500000;no flags field') == (2.5, 'no flags field')
+    assert split_kmsg('6,342;too short') is None and split_kmsg('6,343,soon,-;x') is None
 
 
 def test_syslog_with_printk_time_year_from_reference():
@@ -83,8 +87,9 @@ def test_syslog_with_printk_time_year_from_reference():
 
 def test_syslog_year_rolls_back_for_december_lines_read_in_january():
     jan = epoch(2027, 1, 3, 12, 0, 0)
-    assert infer_year(12, 31, jan) == 2026
-    assert infer_year(1, 2, jan) == 2027
+    assert syslog_epoch(12, 31, 23, 59, 0, jan) == epoch(2026, 12, 31, 23, 59, 0)
+    assert syslog_epoch(1, 2, 12, 0, 0, jan) == epoch(2027, 1, 2, 12, 0, 0)
+    assert syslog_epoch(2, 30, 12, 0, 0, jan) is None and syslog_epoch(13, 1, 12, 0, 0, jan) is None
 
 
 def test_journal_short_and_dotted_hostname():

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import calendar
+import time
 
 import pytest
 
@@ -80,3 +81,19 @@ def test_messages_name_oom_since_by_default():
 def test_the_future_starts_a_minute_after_now():
     assert parse_since('2026-11-25T22:01:00Z', NOW, BOOT) == NOW + 60
     assert 'future' in since_error('2026-11-25T22:01:01Z', NOW)
+
+
+def test_a_lowercase_z_is_utc_too():
+    assert parse_since('2026-11-01T10:00:00z', NOW, BOOT) == calendar.timegm((2026, 11, 1, 10, 0, 0, 0, 0, 0))
+
+
+@pytest.mark.parametrize('zone', ['Asia/Tokyo', 'America/New_York'])
+def test_a_time_without_an_offset_is_utc_whatever_the_local_zone(monkeypatch, zone):
+    monkeypatch.setenv('TZ', zone)
+    time.tzset()
+    try:
+        assert parse_since('2026-11-01T10:00', NOW, BOOT) == calendar.timegm((2026, 11, 1, 10, 0, 0, 0, 0, 0))
+        assert parse_since('2026-11-01', NOW, BOOT) == calendar.timegm((2026, 11, 1, 0, 0, 0, 0, 0, 0))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
