@@ -38,7 +38,7 @@ cd "$W"
 mutmut run --max-children "${MUTATION_JOBS:-2}" > run.log 2>&1 || { tail -n 40 run.log; exit 1; }
 mutmut results --all true > results.txt 2>&1 || true
 # per module: killed / all mutants (timeouts count as killed: the mutant hung the tests), then the survivors
-awk -F': ' '/__mutmut_/ { n = $1; sub(/^ +/, "", n); sub(/\.x_[^.]*$/, "", n); sub(/.*\.plugins\./, "", n);
+awk -F': ' '/__mutmut_/ { n = $1; sub(/^ +/, "", n); sub(/\.x[^.]*$/, "", n); sub(/.*\.plugins\./, "", n);
     total[n]++; if ($2 == "killed" || $2 == "timeout") killed[n]++; all++; if ($2 == "killed" || $2 == "timeout") k++ }
   END { for (m in total) printf "%-40s %4d / %4d killed (%.1f%%)\n", m, killed[m], total[m], 100 * killed[m] / total[m];
         if (all) printf "%-40s %4d / %4d killed (%.1f%%)\n", "all", k, all, 100 * k / all }' results.txt | sort

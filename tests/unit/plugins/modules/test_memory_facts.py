@@ -154,7 +154,7 @@ UNIT = "headroom-oomtest-memory-facts-bookworm-222232.service"
 def test_oom_from_files_only(capsys):
     """A real kill captured from the molecule scenario's ring buffer, read back through the module."""
     result = run(capsys, {"gather_subset": ["oom"], "oom_sources": ["files"], "oom_files": [DMESG],
-                                 "oom_since": "all"})
+                          "oom_since": "all"})
     oom = result["ansible_facts"]["headroom"]["oom"]
     assert set(result["ansible_facts"]["headroom"]) == {"oom"}
     assert oom["since"] is None
