@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.headroom.memory.plugins.module_utils.oom.since import parse_since, since_error
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, parse_since, since_error
 
 NOW = calendar.timegm((2026, 11, 25, 22, 0, 0, 0, 0, 0))
 BOOT = NOW - 7200
@@ -94,6 +94,16 @@ def test_a_time_without_an_offset_is_utc_whatever_the_local_zone(monkeypatch, zo
     try:
         assert parse_since('2026-11-01T10:00', NOW, BOOT) == calendar.timegm((2026, 11, 1, 10, 0, 0, 0, 0, 0))
         assert parse_since('2026-11-01', NOW, BOOT) == calendar.timegm((2026, 11, 1, 0, 0, 0, 0, 0, 0))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_iso_utc_is_utc_whatever_the_local_zone(monkeypatch):
+    monkeypatch.setenv('TZ', 'Asia/Tokyo')
+    time.tzset()
+    try:
+        assert iso_utc(0) == '1970-01-01T00:00:00Z' and iso_utc(1.5) == '1970-01-01T00:00:01.500000Z'
     finally:
         monkeypatch.undo()
         time.tzset()

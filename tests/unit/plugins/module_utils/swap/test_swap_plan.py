@@ -268,10 +268,26 @@ REFUSALS = {
     "memory unread": (want(state="absent"), swapfile(used=MIB, mem_available=None)),
     "memory short remove": (want(state="absent"), swapfile(used=GIB, mem_available=GIB, other_swap_free=None)),
     "memory short resize": (want(size_bytes=GIB), swapfile(used=3 * GIB, mem_available=GIB, other_swap_free=100 * MIB)),
+    "memory short reprioritize": (want(priority=1), swapfile(used=GIB, mem_available=0, other_swap_free=0)),
+    "disk recreate": (want(force=True), cur(kind="file", file_size=MIB, fs_free_bytes=GIB, fs_total_bytes=100 * GIB)),
+    "disk inactive resize": (want(size_bytes=2 * GIB), dict(swapfile(fs_free_bytes=GIB, fs_total_bytes=100 * GIB), active=None)),
+    "fs refusal resize": (want(size_bytes=GIB), swapfile(fs_refusal="/ is on tmpfs")),
 }
 
 
 @pytest.mark.parametrize("case, message", [
+    ('memory short reprioritize',
+     ('refusing to change the priority of /swapfile: swapoff would have to move 1024 MiB of swapped pages (+ 256 MiB '
+      'margin = 1280 MiB) into memory available 0 MiB + free on other swap 0 MiB + the new file 512 MiB = 512 MiB; the '
+      'kernel would OOM-kill processes. Nothing was changed. Free memory first (stop or restart the processes using '
+      'swap), or add another swap file first.')),
+    ('disk recreate',
+     ('refusing to create /swapfile: it needs 511 MiB on /, which has 1024 MiB free of 102400 MiB, and 1024 MiB must '
+      'stay free (min_free_disk); short by 511 MiB. Nothing was changed. Choose a smaller size or another filesystem.')),
+    ('disk inactive resize',
+     ('refusing to resize /swapfile: it needs 1536 MiB on /, which has 1024 MiB free of 102400 MiB, and 1024 MiB must '
+      'stay free (min_free_disk); short by 1536 MiB. Nothing was changed. Choose a smaller size or another filesystem.')),
+    ('fs refusal resize', 'refusing to resize /swapfile: / is on tmpfs'),
     ('dir',
      ('refusing to touch /swapfile: it is a directory, not a swap file; it is never overwritten or deleted '
       '(force only ever replaces a regular file). Choose another path.')),
@@ -361,6 +377,11 @@ def test_a_state_without_kind_is_a_missing_file():
     c = cur()
     del c["kind"]
     assert plan(want(), c)["action"] == "create"
+
+
+def test_a_priority_change_weighs_the_pages_in_use_and_the_other_swap():
+    numbers = plan(want(priority=1), swapfile(used=10 * MIB, other_swap_free=5 * MIB))["numbers"]
+    assert (numbers["used_bytes"], numbers["other_swap_free_bytes"], numbers["margin_bytes"]) == (10 * MIB, 5 * MIB, 64 * MIB)
 
 
 def test_unread_other_swap_counts_as_none_free():
