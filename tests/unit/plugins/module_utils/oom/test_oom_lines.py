@@ -244,3 +244,16 @@ def test_journal_kernel_transport_makes_a_kernel_entry_with_the_printk_uptime():
     # the journal's own printk time wins over the prefix; without __MONOTONIC_TIMESTAMP no boot offset
     entry['_SOURCE_MONOTONIC_TIMESTAMP'] = '5000000'
     assert split_json(json.dumps(entry)) == [(9.0, 5.0, 'kernel', None, 'Out of memory')]
+
+
+@pytest.mark.parametrize('line, wall', [
+    ('Nov 25 22:10:08.250000 host kernel: x', epoch(2026, 11, 25, 22, 10, 8) + 0.25),              # short-precise
+    ('2026-11-25T22:10:08.500000 host kernel: x', epoch(2026, 11, 25, 22, 10, 8) + 0.5),           # no offset: local
+    ('2026-11-25T22:10:08,220898+01:00 x', calendar.timegm((2026, 11, 25, 21, 10, 8, 0, 0, 0)) + 0.220898),  # dmesg iso
+])
+def test_fractions_and_offsets_reach_the_wall_time(line, wall):
+    assert split_line(line, REF)[0] == pytest.approx(wall, abs=1e-6)
+
+
+def test_a_kmsg_copy_line_gives_the_uptime_in_seconds():
+    assert split_line('4,345,7144220898,-;msg') == (None, 7144.220898, None, None, 'msg')
