@@ -201,6 +201,7 @@ def test_kmsg_bytes_that_are_not_utf8_are_replaced_not_fatal():
 
 def test_a_line_loses_only_its_line_end():
     assert split_line('<6>[    1.000000] ends with X \r\n')[4] == 'ends with X '
+    assert split_line('<6>[    1.000000] ends with X\n')[4] == 'ends with X'
 
 
 @pytest.mark.parametrize('tz, offset', [('Z', 0), (None, 0), ('+0100', 3600), ('-05:30', -19800), ('+05:45', 20700)])
