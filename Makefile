@@ -29,8 +29,9 @@ molecule: venv
 
 # mutation testing of the parsers, sizing and plan code (minutes; not part of `make test`):
 # make mutation, or make mutation MODULES='module_utils/sizes.py' (paths under plugins/)
+# TESTS='tests/unit/plugins/module_utils/test_sizes.py' narrows the tests run (default: all of tests/unit)
 mutation: venv
-	tools/mutation.sh $(MODULES)
+	MUTATION_TESTS='$(TESTS)' tools/mutation.sh $(MODULES)
 
 bench: venv
 	tools/bench.sh $(BENCH)

@@ -134,12 +134,6 @@ def syslog_epoch(mon, day, h, mi, s, ref):
     return None
 
 
-def infer_year(mon, day, ref, h=12, mi=0, s=0):
-    """Year of a syslog 'Mon DD' time stamp written at or before ``ref`` (see syslog_epoch); None if impossible."""
-    t = syslog_epoch(mon, day, h, mi, s, ref)
-    return None if t is None else time.localtime(t).tm_year
-
-
 def split_kernel_prefix(msg):
     """Strip '<pri>', '[ uptime]' and a printk caller id from a kernel message -> (uptime or None, msg)."""
     m = _KPREFIX_RE.match(msg)

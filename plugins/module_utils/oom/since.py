@@ -9,7 +9,8 @@
   ``2026-11-01 10:00:00+01:00``, ``...Z``; without an offset the time is UTC),
 - ``boot``: the host's boot time, ``all``: no cutoff.
 
-Bad input raises ValueError with a message that says what is accepted.
+Bad input raises ValueError with a message that names the option and says what is accepted.
+``since_error(value, now, name)`` is the same check for a preflight, before any host is read.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -44,30 +45,42 @@ def _parse_iso(text):
     return stamp.timestamp()
 
 
-def parse_since(value, now, boot_time=None):
-    """Cutoff epoch (float) for ``value``, or None for 'all'. ``now``/``boot_time``: epoch seconds."""
+def parse_since(value, now, boot_time=None, name='oom_since'):
+    """Cutoff epoch (float) for ``value``, or None for 'all'. ``now``/``boot_time``: epoch seconds.
+
+    ``name``: the option or variable that the error messages name.
+    """
     if value is None:
-        raise ValueError('oom_since is empty: ' + _ACCEPTED)
+        raise ValueError('%s is empty: %s' % (name, _ACCEPTED))
     text = str(value).strip().lower()
     if not text:
-        raise ValueError('oom_since is empty: ' + _ACCEPTED)
+        raise ValueError('%s is empty: %s' % (name, _ACCEPTED))
     if text == 'all':
         return None
     if text == 'boot':
         if boot_time is None:
-            raise ValueError("oom_since 'boot': the boot time of this host is unknown")
+            raise ValueError("%s 'boot': the boot time of this host is unknown" % name)
         return float(boot_time)
     m = _REL_RE.match(text)
     if m:
         return float(now) - int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
     if re.match(r'^-\s*\d', text):
-        raise ValueError('oom_since %r: a duration cannot be negative; %s' % (value, _ACCEPTED))
+        raise ValueError('%s %r: a duration cannot be negative; %s' % (name, value, _ACCEPTED))
     cutoff = _parse_iso(str(value))
     if cutoff is None:
-        raise ValueError('oom_since %r is not understood: %s' % (value, _ACCEPTED))
+        raise ValueError('%s %r is not understood: %s' % (name, value, _ACCEPTED))
     if cutoff > float(now) + 60:
-        raise ValueError('oom_since %r is in the future' % (value,))
+        raise ValueError('%s %r is in the future' % (name, value))
     return cutoff
+
+
+def since_error(value, now, name='oom_since'):
+    """parse_since's message for a bad ``value``, or None; 'boot' passes (no host has been read yet)."""
+    try:
+        parse_since(value, now, now, name)
+    except ValueError as e:
+        return str(e)
+    return None
 
 
 def iso_utc(epoch):

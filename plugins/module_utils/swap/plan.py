@@ -92,9 +92,9 @@ def _check_disk(path, need_bytes, cur, min_free, doing="create"):
     return numbers
 
 
-def _check_fs(path, cur):
+def _check_fs(path, cur, doing="create"):
     if cur.get("fs_refusal"):
-        raise Refusal("refusing to create %s: %s" % (path, cur["fs_refusal"]))
+        raise Refusal("refusing to %s %s: %s" % (doing, path, cur["fs_refusal"]))
 
 
 def _check_swapon(path, cur, doing):
@@ -164,7 +164,7 @@ def plan(want, cur):
 
     result["fix_mode"] = fix_mode
     if cur.get("file_size") != size:
-        _check_fs(path, cur)
+        _check_fs(path, cur, "resize")
         _check_swapon(path, cur, "resize")
         old = cur.get("file_size") or 0
         if active:

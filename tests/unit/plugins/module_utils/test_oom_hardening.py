@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history
 from ansible_collections.headroom.memory.plugins.module_utils.oom.kernel import parse_kernel, parse_killed
-from ansible_collections.headroom.memory.plugins.module_utils.oom.lines import infer_year, local_epoch, split_line
+from ansible_collections.headroom.memory.plugins.module_utils.oom.lines import local_epoch, split_line, syslog_epoch
 from ansible_collections.headroom.memory.plugins.module_utils.oom.userspace import parse_userspace
 
 pytestmark = pytest.mark.usefixtures('utc')  # conftest.py
@@ -118,7 +118,7 @@ def test_long_kill_line_output_is_still_right():
 
 def test_a_syslog_date_after_today_is_last_year():
     now = local_epoch(2026, 11, 30, 12, 0, 0)
-    assert infer_year(12, 1, now) == 2025
+    assert syslog_epoch(12, 1, 12, 0, 0, now) == local_epoch(2025, 12, 1, 12, 0, 0)
     wall = split_line('Dec  1 10:00:00 host kernel: x', now)[0]
     assert wall <= now + 86400
 

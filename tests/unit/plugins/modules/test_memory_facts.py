@@ -1,12 +1,11 @@
 # -*- coding: utf-8 -*-
 """memory_facts: gather_subset resolution, argument checks, and main() run on the fixture /proc trees."""
 
-import json
 import os
 import shutil
 
 import pytest
-from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import patch_module_args
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import run_module
 
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import SUBSETS, resolve_subsets
 from ansible_collections.headroom.memory.plugins.modules import memory_facts
@@ -39,11 +38,8 @@ def test_unknown_subset_is_a_clear_error(requested):
         resolve_subsets(requested)
 
 
-def run_module(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            memory_facts.main()
-    return json.loads(capsys.readouterr().out)
+def run(capsys, args):
+    return run_module(capsys, memory_facts.main, args)[1]
 
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "proc")
@@ -78,7 +74,7 @@ def meminfo_mb(key):
 
 
 def test_everything_but_oom_from_the_fixture_tree(host, capsys):
-    result = run_module(capsys, {"gather_subset": ["!oom"], "top": 2})
+    result = run(capsys, {"gather_subset": ["!oom"], "top": 2})
     assert result["changed"] is False
     facts = result["ansible_facts"]["headroom"]
     assert set(facts) == {"memory", "vmstat", "swap", "sysctl", "pressure", "cgroup", "processes", "process_groups",
@@ -112,16 +108,16 @@ def test_settings_subset_reads_the_servers_config_files(host, capsys, tmp_path):
 
 
 def test_one_subset_returns_only_its_keys(host, capsys):
-    facts = run_module(capsys, {"gather_subset": ["processes"], "top": 1, "cmdline": True})["ansible_facts"]["headroom"]
+    facts = run(capsys, {"gather_subset": ["processes"], "top": 1, "cmdline": True})["ansible_facts"]["headroom"]
     assert set(facts) == {"processes", "process_groups", "processes_uptime_s"}
     (mysqld,) = facts["processes"]
     assert mysqld["cmdline"] == "/usr/sbin/mysqld --password=********"
 
 
 def test_pss_only_when_asked_and_only_for_groups(capsys):
-    plain = run_module(capsys, {"gather_subset": ["processes"], "top": 0})["ansible_facts"]["headroom"]
+    plain = run(capsys, {"gather_subset": ["processes"], "top": 0})["ansible_facts"]["headroom"]
     assert all("pss_max_mb" not in g for g in plain["process_groups"])
-    facts = run_module(capsys, {"gather_subset": ["processes"], "top": 0, "pss": True})["ansible_facts"]["headroom"]
+    facts = run(capsys, {"gather_subset": ["processes"], "top": 0, "pss": True})["ansible_facts"]["headroom"]
     groups = facts["process_groups"]
     assert all(("pss_max_mb" in g) == (g["count"] > 1) for g in groups)
     assert any(g.get("measured") for g in groups)  # this machine runs some program twice
@@ -129,8 +125,8 @@ def test_pss_only_when_asked_and_only_for_groups(capsys):
 
 def test_check_mode_returns_the_same_facts(host, capsys):
     args = {"gather_subset": ["memory", "sysctl"]}
-    normal = run_module(capsys, args)["ansible_facts"]["headroom"]
-    checked = run_module(capsys, dict(args, _ansible_check_mode=True))
+    normal = run(capsys, args)["ansible_facts"]["headroom"]
+    checked = run(capsys, dict(args, _ansible_check_mode=True))
     assert checked["changed"] is False
     assert checked["ansible_facts"]["headroom"] == normal
     assert set(normal) == {"memory", "vmstat", "sysctl"}
@@ -138,23 +134,23 @@ def test_check_mode_returns_the_same_facts(host, capsys):
 
 def test_this_machine_answers_in_the_same_shape(capsys):
     """One run on the live /proc: the module works on a real kernel, not only on fixtures."""
-    facts = run_module(capsys, {"gather_subset": ["memory", "swap"]})["ansible_facts"]["headroom"]
+    facts = run(capsys, {"gather_subset": ["memory", "swap"]})["ansible_facts"]["headroom"]
     assert set(facts) == {"memory", "vmstat", "swap"} and facts["memory"]["total_mb"] > 0
 
 
 def test_bad_subset_fails_before_reading(capsys):
-    result = run_module(capsys, {"gather_subset": ["hardware"]})
+    result = run(capsys, {"gather_subset": ["hardware"]})
     assert result["failed"] is True
     assert "unknown entry 'hardware'" in result["msg"]
 
 
 def test_negative_top_fails(capsys):
-    result = run_module(capsys, {"top": -1, "gather_subset": ["processes"]})
+    result = run(capsys, {"top": -1, "gather_subset": ["processes"]})
     assert result["failed"] is True and "top must be 0 or more" in result["msg"]
 
 
 def test_bad_oom_source_is_rejected_by_the_spec(capsys):
-    result = run_module(capsys, {"oom_sources": ["dmesg"]})
+    result = run(capsys, {"oom_sources": ["dmesg"]})
     assert result["failed"] is True and "oom_sources" in result["msg"]
 
 
@@ -168,8 +164,8 @@ UNIT = "headroom-oomtest-memory-facts-bookworm-222232.service"
 
 def test_oom_from_files_only(capsys):
     """A real kill captured from the molecule scenario's ring buffer, read back through the module."""
-    result = run_module(capsys, {"gather_subset": ["oom"], "oom_sources": ["files"], "oom_files": [DMESG],
-                                 "oom_since": "all"})
+    result = run(capsys, {"gather_subset": ["oom"], "oom_sources": ["files"], "oom_files": [DMESG],
+                          "oom_since": "all"})
     oom = result["ansible_facts"]["headroom"]["oom"]
     assert set(result["ansible_facts"]["headroom"]) == {"oom"}
     assert oom["since"] is None
@@ -183,17 +179,17 @@ def test_oom_from_files_only(capsys):
 
 
 def test_bad_oom_since_fails_before_reading(capsys):
-    result = run_module(capsys, {"gather_subset": ["oom"], "oom_since": "yesterday"})
+    result = run(capsys, {"gather_subset": ["oom"], "oom_since": "yesterday"})
     assert result["failed"] is True and "oom_since" in result["msg"]
 
 
 def test_files_source_without_files_fails(capsys):
-    result = run_module(capsys, {"gather_subset": ["oom"], "oom_sources": ["files"]})
+    result = run(capsys, {"gather_subset": ["oom"], "oom_sources": ["files"]})
     assert result["failed"] is True and "oom_files" in result["msg"]
 
 
 def test_oom_options_are_not_checked_when_oom_is_not_gathered(capsys):
-    result = run_module(capsys, {"gather_subset": ["!oom"], "oom_since": "yesterday"})
+    result = run(capsys, {"gather_subset": ["!oom"], "oom_since": "yesterday"})
     assert "failed" not in result and "oom" not in result["ansible_facts"]["headroom"]
 
 

@@ -6,33 +6,18 @@ Only check mode and refusals run here: real swapon/swapoff is proved in molecule
 """
 
 import hashlib
-import json
 import os
-import shutil
-import tempfile
 
 import pytest
-from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import patch_module_args
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import run_module
 
 from ansible_collections.headroom.memory.plugins.modules import swapfile
 
 MIB = 1024 ** 2
 
 
-@pytest.fixture
-def disk_dir():
-    """A directory on a disk filesystem (/var/tmp; /tmp may be tmpfs, which the module rightly refuses)."""
-    d = tempfile.mkdtemp(prefix="headroom-swapfile-test-", dir="/var/tmp")
-    yield d
-    shutil.rmtree(d)
-
-
 def run(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as e:
-            swapfile.main()
-    out = json.loads(capsys.readouterr().out)
-    return e.value.code, out
+    return run_module(capsys, swapfile.main, args)
 
 
 def fstab_digest():

@@ -10,15 +10,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
-import shutil
 import stat
-import tempfile
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import patch_module_args
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import run_module
 
 from ansible_collections.headroom.memory.plugins.modules import swapfile
 
@@ -67,9 +64,9 @@ class FakeKernel(object):
 
 
 @pytest.fixture
-def host(monkeypatch):
+def host(disk_dir, monkeypatch):
     """A disk directory, a temporary fstab and a fake kernel wired into the module."""
-    d = tempfile.mkdtemp(prefix="headroom-swapfile-apply-", dir="/var/tmp")
+    d = disk_dir
     fstab = os.path.join(d, "fstab")
     with open(fstab, "w") as f:
         f.write(FSTAB_TEXT)
@@ -83,15 +80,11 @@ def host(monkeypatch):
     monkeypatch.setattr(swapfile.os, "chown", lambda path, uid, gid: None)  # root-owned is checked in molecule
     kernel.dir, kernel.fstab = d, fstab
     kernel.path = os.path.join(d, "swapfile")
-    yield kernel
-    shutil.rmtree(d)
+    return kernel
 
 
 def run(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as e:
-            swapfile.main()
-    return e.value.code, json.loads(capsys.readouterr().out)
+    return run_module(capsys, swapfile.main, args)
 
 
 def fstab(host):

@@ -135,3 +135,8 @@ def test_synthetic_task_in_and_reaper():
 def test_unrelated_kernel_lines_are_ignored():
     for msg in real_msgs('101', 'podman0') + real_msgs('101', 'Memory cgroup stats') + ['', '   ', 'Call Trace:']:
         assert parse_kernel(msg) is None, msg
+
+
+def test_invoked_line_without_a_readable_gfp_mask_or_order():
+    assert parse_kernel('x invoked oom-killer: gfp_mask=?') == (
+        'invoked', {'comm': 'x', 'gfp_mask': None, 'order': None, 'oom_score_adj': None})

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
 import json
 import os
 import time
@@ -14,7 +15,7 @@ import time
 import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.lines import (
-    infer_year, split_json, split_kmsg, split_line)
+    FUTURE_SKEW, local_epoch, split_json, split_kmsg, split_line, syslog_epoch, utc_epoch)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'oom')
 REF = time.mktime((2026, 11, 25, 23, 0, 0, 0, 0, -1))
@@ -72,6 +73,10 @@ def test_kmsg_record_and_saved_kmsg_line():
     up, msg = split_kmsg(b'6,339,5140900,-;NET: Registered protocol family 10\n SUBSYSTEM=net\n DEVICE=+net:lo\n')
     assert (up, msg) == (5.1409, 'NET: Registered protocol family 10')
     assert split_kmsg(b'garbage without header') is None
+    # the message may hold ';' (only the first one ends the header); usec is the third field, flags may be absent
+    assert split_kmsg('6,340,2500000,-;a;b=c') == (2.5, 'a;b=c')
+    assert split_kmsg('6,341,2500000;no flags field') == (2.5, 'no flags field')
+    assert split_kmsg('6,342;too short') is None and split_kmsg('6,343,soon,-;x') is None
 
 
 def test_syslog_with_printk_time_year_from_reference():
@@ -83,8 +88,9 @@ def test_syslog_with_printk_time_year_from_reference():
 
 def test_syslog_year_rolls_back_for_december_lines_read_in_january():
     jan = epoch(2027, 1, 3, 12, 0, 0)
-    assert infer_year(12, 31, jan) == 2026
-    assert infer_year(1, 2, jan) == 2027
+    assert syslog_epoch(12, 31, 23, 59, 0, jan) == epoch(2026, 12, 31, 23, 59, 0)
+    assert syslog_epoch(1, 2, 12, 0, 0, jan) == epoch(2027, 1, 2, 12, 0, 0)
+    assert syslog_epoch(2, 30, 12, 0, 0, jan) is None and syslog_epoch(13, 1, 12, 0, 0, jan) is None
 
 
 def test_journal_short_and_dotted_hostname():
@@ -187,3 +193,68 @@ def test_json_not_an_entry():
 def test_unknown_text_is_a_bare_message():
     assert split_line('mem avail:  759 of 5875 MiB (12 %)\n') == (None, None, None, None,
                                                                   'mem avail:  759 of 5875 MiB (12 %)')
+
+
+def test_kmsg_bytes_that_are_not_utf8_are_replaced_not_fatal():
+    assert split_kmsg(b'6,344,1000000,-;bad \xff byte') == (1.0, u'bad \ufffd byte')
+
+
+def test_a_line_loses_only_its_line_end():
+    assert split_line('<6>[    1.000000] ends with X \r\n')[4] == 'ends with X '
+    assert split_line('<6>[    1.000000] ends with X\n')[4] == 'ends with X'
+
+
+@pytest.mark.parametrize('tz, offset', [('Z', 0), (None, 0), ('+0100', 3600), ('-05:30', -19800), ('+05:45', 20700)])
+def test_utc_offsets_east_are_subtracted(tz, offset):
+    assert utc_epoch(2026, 11, 25, 12, 0, 0, tz) == calendar.timegm((2026, 11, 25, 12, 0, 0, 0, 0, 0)) - offset
+
+
+def test_a_lowercase_z_is_not_an_offset():
+    assert utc_epoch(2026, 11, 25, 12, 0, 0, 'z') is None
+
+
+@pytest.mark.parametrize('fields', [(13, 1, 0, 0, 0), (0, 1, 0, 0, 0), (1, 32, 0, 0, 0), (1, 0, 0, 0, 0),
+                                    (1, 1, 24, 0, 0), (1, 1, 0, 60, 0), (1, 1, 0, 0, 62)])
+def test_impossible_local_times_are_none(fields):
+    assert local_epoch(2026, *fields) is None
+
+
+def test_a_leap_second_is_a_local_time():
+    assert local_epoch(2026, 12, 31, 23, 59, 61) == epoch(2027, 1, 1, 0, 0, 1)
+
+
+def test_a_syslog_time_exactly_at_the_skew_is_this_year():
+    ref = epoch(2026, 11, 30, 12, 0, 0)
+    assert FUTURE_SKEW == 600
+    assert syslog_epoch(11, 30, 12, 10, 0, ref) == ref + FUTURE_SKEW
+    assert syslog_epoch(11, 30, 12, 10, 1, ref) == epoch(2025, 11, 30, 12, 10, 1)
+
+
+def test_journal_entry_of_a_program_takes_its_own_time_and_the_comm_and_syslog_pid():
+    entry = {'MESSAGE': 'low memory', '_COMM': 'earlyoom', 'SYSLOG_PID': '12', '__REALTIME_TIMESTAMP': '9000000',
+             '__MONOTONIC_TIMESTAMP': '100', '_SOURCE_REALTIME_TIMESTAMP': '1500000', '_SOURCE_MONOTONIC_TIMESTAMP': '5'}
+    assert split_json(json.dumps(entry)) == [(1.5, None, 'earlyoom', 12, 'low memory')]
+    del entry['_SOURCE_REALTIME_TIMESTAMP']
+    assert split_json(json.dumps(entry))[0][0] == 9.0  # ingestion time when the source time is missing
+
+
+def test_journal_kernel_transport_makes_a_kernel_entry_with_the_printk_uptime():
+    entry = {'MESSAGE': '[   12.500000] Out of memory', '_TRANSPORT': 'kernel', 'SYSLOG_IDENTIFIER': 'other',
+             '__REALTIME_TIMESTAMP': '9000000'}
+    assert split_json(json.dumps(entry)) == [(9.0, 12.5, 'kernel', None, 'Out of memory')]
+    # the journal's own printk time wins over the prefix; without __MONOTONIC_TIMESTAMP no boot offset
+    entry['_SOURCE_MONOTONIC_TIMESTAMP'] = '5000000'
+    assert split_json(json.dumps(entry)) == [(9.0, 5.0, 'kernel', None, 'Out of memory')]
+
+
+@pytest.mark.parametrize('line, wall', [
+    ('Nov 25 22:10:08.250000 host kernel: x', epoch(2026, 11, 25, 22, 10, 8) + 0.25),              # short-precise
+    ('2026-11-25T22:10:08.500000 host kernel: x', epoch(2026, 11, 25, 22, 10, 8) + 0.5),           # no offset: local
+    ('2026-11-25T22:10:08,220898+01:00 x', calendar.timegm((2026, 11, 25, 21, 10, 8, 0, 0, 0)) + 0.220898),  # dmesg iso
+])
+def test_fractions_and_offsets_reach_the_wall_time(line, wall):
+    assert split_line(line, REF)[0] == pytest.approx(wall, abs=1e-6)
+
+
+def test_a_kmsg_copy_line_gives_the_uptime_in_seconds():
+    assert split_line('4,345,7144220898,-;msg') == (None, 7144.220898, None, None, 'msg')

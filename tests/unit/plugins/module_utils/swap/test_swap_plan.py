@@ -240,3 +240,169 @@ def test_nothing_in_use_needs_no_margin():
 
 def test_margin_is_whole_bytes():
     assert margin(4 * GIB + 2) == GIB and isinstance(margin(4 * GIB + 2), int)
+
+
+LEFTOVER = {"path": "/.swapfile.headroom-resize", "used_bytes": 0, "size_bytes": 1, "priority": 10, "type": "file"}
+NO_CAP = ("swapon/swapoff are not permitted here: this process lacks CAP_SYS_ADMIN, as in a container that is not "
+          "privileged. Swap is a host-wide setting: manage it on the host (or skip it here).")
+REFUSALS = {
+    "dir": (want(), cur(kind="dir")),
+    "block": (want(state="absent"), cur(kind="block")),
+    "other": (want(force=True), cur(kind="other")),
+    "delete data": (want(state="absent"), cur(kind="file", file_size=99)),
+    "delete unsized": (want(state="absent"), cur(kind="file")),
+    "overwrite unsized": (want(), cur(kind="file")),
+    "fs refusal": (want(force=True), cur(kind="file", file_size=5, fs_refusal="/ is on tmpfs")),
+    "free unread": (want(), cur(fs_free_bytes=None)),
+    "total unread": (want(), cur(fs_total_bytes=None)),
+    "no mount point": (want(), cur(fs_free_bytes=600 * MIB, fs_total_bytes=1000 * MIB, mount_point=None)),
+    "cap create": (want(), cur(can_swapon=False)),
+    "cap recreate": (want(force=True), cur(kind="file", file_size=5, can_swapon=False)),
+    "cap remove": (want(state="absent"), swapfile(can_swapon=False)),
+    "cap resize": (want(size_bytes=GIB), swapfile(can_swapon=False)),
+    "cap activate": (want(), dict(swapfile(can_swapon=False), active=None)),
+    "cap reprioritize": (want(priority=1), swapfile(can_swapon=False)),
+    "transition resize": (want(size_bytes=GIB), swapfile(tmp_active=LEFTOVER)),
+    "transition reprioritize": (want(priority=1), swapfile(tmp_active=LEFTOVER)),
+    "disk reprioritize": (want(priority=1), swapfile(fs_free_bytes=GIB, fs_total_bytes=100 * GIB)),
+    "memory unread": (want(state="absent"), swapfile(used=MIB, mem_available=None)),
+    "memory short remove": (want(state="absent"), swapfile(used=GIB, mem_available=GIB, other_swap_free=None)),
+    "memory short resize": (want(size_bytes=GIB), swapfile(used=3 * GIB, mem_available=GIB, other_swap_free=100 * MIB)),
+    "memory short reprioritize": (want(priority=1), swapfile(used=GIB, mem_available=0, other_swap_free=0)),
+    "disk recreate": (want(force=True), cur(kind="file", file_size=MIB, fs_free_bytes=GIB, fs_total_bytes=100 * GIB)),
+    "disk inactive resize": (want(size_bytes=2 * GIB), dict(swapfile(fs_free_bytes=GIB, fs_total_bytes=100 * GIB), active=None)),
+    "fs refusal resize": (want(size_bytes=GIB), swapfile(fs_refusal="/ is on tmpfs")),
+}
+
+
+@pytest.mark.parametrize("case, message", [
+    ('memory short reprioritize',
+     ('refusing to change the priority of /swapfile: swapoff would have to move 1024 MiB of swapped pages (+ 256 MiB '
+      'margin = 1280 MiB) into memory available 0 MiB + free on other swap 0 MiB + the new file 512 MiB = 512 MiB; the '
+      'kernel would OOM-kill processes. Nothing was changed. Free memory first (stop or restart the processes using '
+      'swap), or add another swap file first.')),
+    ('disk recreate',
+     ('refusing to create /swapfile: it needs 511 MiB on /, which has 1024 MiB free of 102400 MiB, and 1024 MiB must '
+      'stay free (min_free_disk); short by 511 MiB. Nothing was changed. Choose a smaller size or another filesystem.')),
+    ('disk inactive resize',
+     ('refusing to resize /swapfile: it needs 1536 MiB on /, which has 1024 MiB free of 102400 MiB, and 1024 MiB must '
+      'stay free (min_free_disk); short by 1536 MiB. Nothing was changed. Choose a smaller size or another filesystem.')),
+    ('fs refusal resize', 'refusing to resize /swapfile: / is on tmpfs'),
+    ('dir',
+     ('refusing to touch /swapfile: it is a directory, not a swap file; it is never overwritten or deleted '
+      '(force only ever replaces a regular file). Choose another path.')),
+    ('block',
+     ('refusing to touch /swapfile: it is a block device, not a swap file; it is never overwritten or '
+      'deleted (force only ever replaces a regular file). Choose another path.')),
+    ('other',
+     ('refusing to touch /swapfile: it is not a regular file, not a swap file; it is never overwritten or '
+      'deleted (force only ever replaces a regular file). Choose another path.')),
+    ('delete data',
+     ('refusing to delete /swapfile: it holds 99 bytes that are not a swap area. Nothing was changed. '
+      'Remove it yourself, or set force: true to delete it.')),
+    ('delete unsized',
+     ('refusing to delete /swapfile: it holds 0 bytes that are not a swap area. Nothing was changed. '
+      'Remove it yourself, or set force: true to delete it.')),
+    ('overwrite unsized',
+     ('refusing to overwrite /swapfile: it is a regular file of 0 bytes that is not a swap area (data?). '
+      'Nothing was changed. Choose another path, or set force: true to replace it.')),
+    ('fs refusal',
+     'refusing to create /swapfile: / is on tmpfs'),
+    ('free unread',
+     'refusing to create /swapfile: the free space on its filesystem could not be read'),
+    ('total unread',
+     'refusing to create /swapfile: the free space on its filesystem could not be read'),
+    ('no mount point',
+     ('refusing to create /swapfile: it needs 512 MiB on its filesystem, which has 600 MiB free of 1000 '
+      'MiB, and 100 MiB must stay free (min_free_disk); short by 12 MiB. Nothing was changed. Choose a '
+      'smaller size or another filesystem.')),
+    ('cap create',
+     'cannot create /swapfile: ' + NO_CAP),
+    ('cap recreate',
+     'cannot create /swapfile: ' + NO_CAP),
+    ('cap remove',
+     'cannot turn off /swapfile: ' + NO_CAP),
+    ('cap resize',
+     'cannot resize /swapfile: ' + NO_CAP),
+    ('cap activate',
+     'cannot turn on /swapfile: ' + NO_CAP),
+    ('cap reprioritize',
+     'cannot change the priority of /swapfile: ' + NO_CAP),
+    ('transition resize',
+     ('refusing to resize /swapfile: the transition file /.swapfile.headroom-resize of an earlier resize '
+      'is still active; turn it off (swapoff) and delete it first.')),
+    ('transition reprioritize',
+     ('refusing to change the priority of /swapfile: the transition file /.swapfile.headroom-resize of an '
+      'earlier run is still active; turn it off (swapoff) and delete it first.')),
+    ('disk reprioritize',
+     ('refusing to change the priority of /swapfile: it needs 512 MiB on /, which has 1024 MiB free of '
+      '102400 MiB, and 1024 MiB must stay free (min_free_disk); short by 512 MiB. Nothing was changed. '
+      'Choose a smaller size or another filesystem.')),
+    ('memory unread',
+     ('refusing to remove /swapfile: 1 MiB of its pages are in use and the memory available could not be '
+      'read')),
+    ('memory short remove',
+     ('refusing to remove /swapfile: swapoff would have to move 1024 MiB of swapped pages (+ 256 MiB '
+      'margin = 1280 MiB) into memory available 1024 MiB + free on other swap 0 MiB = 1024 MiB; the kernel '
+      'would OOM-kill processes. Nothing was changed. Free memory first (stop or restart the processes '
+      'using swap), or add another swap file first.')),
+    ('memory short resize',
+     ('refusing to resize /swapfile: swapoff would have to move 3072 MiB of swapped pages (+ 768 MiB '
+      'margin = 3840 MiB) into memory available 1024 MiB + free on other swap 100 MiB + the new file 1024 '
+      'MiB = 2148 MiB; the kernel would OOM-kill processes. Nothing was changed. Free memory first (stop '
+      'or restart the processes using swap), or add another swap file first.')),
+])
+def test_every_refusal_word_for_word(case, message):
+    """The swapfile module fails with these messages as they are: each names the path, the action and the numbers."""
+    with pytest.raises(Refusal) as e:
+        plan(*REFUSALS[case])
+    assert e.value.message == message and str(e.value) == message
+
+
+def test_check_swapoff_defaults_to_turning_off_with_no_new_file():
+    with pytest.raises(Refusal) as e:
+        check_swapoff("/s", 100 * MIB, 10 * MIB, None)
+    assert e.value.message.startswith("refusing to turn off /s: swapoff would have to move 100 MiB")
+    assert "free on other swap 0 MiB = 10 MiB;" in e.value.message
+    assert e.value.numbers["new_swap_free_bytes"] == 0
+
+
+def test_an_inactive_swap_file_is_removed_without_force():
+    c = swapfile()
+    c["active"] = None
+    assert plan(want(state="absent"), c) == {"action": "remove", "active": False, "fix_mode": False, "numbers": {}}
+
+
+def test_a_state_without_kind_is_a_missing_file():
+    c = cur()
+    del c["kind"]
+    assert plan(want(), c)["action"] == "create"
+
+
+def test_a_priority_change_weighs_the_pages_in_use_and_the_other_swap():
+    numbers = plan(want(priority=1), swapfile(used=10 * MIB, other_swap_free=5 * MIB))["numbers"]
+    assert (numbers["used_bytes"], numbers["other_swap_free_bytes"], numbers["margin_bytes"]) == (10 * MIB, 5 * MIB, 64 * MIB)
+
+
+def test_unread_other_swap_counts_as_none_free():
+    p = plan(want(state="absent"), swapfile(used=MIB, other_swap_free=None))
+    assert p["action"] == "remove" and p["numbers"]["other_swap_free_bytes"] == 0
+
+
+@pytest.mark.parametrize("w, c, needed", [
+    (want(force=True), cur(kind="file", file_size=100 * MIB), 412 * MIB),          # recreate: the growth
+    (want(force=True), cur(kind="file"), 512 * MIB),                                # unsized file: all of it
+    (want(size_bytes=GIB), dict(swapfile(), active=None), 512 * MIB),               # inactive resize: the growth
+    (want(size_bytes=GIB), dict(swapfile(), active=None, file_size=None), GIB),     # unsized: all of it
+    (want(size_bytes=GIB), swapfile(), 3 * 512 * MIB),                              # active resize: the peak
+    (want(size_bytes=GIB), dict(swapfile(), file_size=None), 2 * GIB),                 # unsized: 2 x new
+    (want(priority=1), swapfile(), 512 * MIB),                                      # reprioritize: a copy
+])
+def test_every_disk_check_honours_min_free_disk(w, c, needed):
+    w["min_free_bytes"] = 7 * MIB
+    numbers = plan(w, c)["numbers"]
+    assert numbers["min_free_bytes"] == 7 * MIB and numbers["needed_bytes"] == needed
+
+
+def test_default_min_free_is_whole_bytes():
+    assert default_min_free(1000 * MIB + 5) == 100 * MIB and isinstance(default_min_free(1000 * MIB + 5), int)
