@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """memory_facts: gather_subset resolution, argument checks, and main() run on the fixture /proc trees."""
 
+import json
 import os
 import shutil
 
@@ -98,7 +99,7 @@ def test_everything_but_oom_from_the_fixture_tree(host, capsys):
 
 def test_settings_subset_reads_the_servers_config_files(host, capsys, tmp_path):
     shutil.copytree(os.path.join(FIXTURES, "..", "database", "root"), str(tmp_path / "root"))
-    result = run_module(capsys, {"gather_subset": ["settings"]})
+    result = run(capsys, {"gather_subset": ["settings"]})
     facts = result["ansible_facts"]["headroom"]
     assert set(facts) == {"settings"}
     [server] = facts["settings"]["databases"]
