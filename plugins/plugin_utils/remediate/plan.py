@@ -217,6 +217,25 @@ def outcome_lines(result):
     return lines
 
 
+def vars_text(role_vars):
+    """Role variables in one line: ``swap_files: /swapfile size=2G; swap_swappiness: 10``."""
+    parts = []
+    for name in sorted(role_vars):
+        value = role_vars[name]
+        if isinstance(value, list):
+            items = []
+            for item in value:
+                if isinstance(item, dict):
+                    ident = item.get("unit") or item.get("path") or ""
+                    items.append(" ".join([str(ident)] + ["%s=%s" % (k, item[k]) for k in sorted(item)
+                                                          if k not in ("unit", "path")]).strip())
+                else:
+                    items.append(str(item))
+            value = ", ".join(items)
+        parts.append("%s: %s" % (name, value))
+    return "; ".join(parts)
+
+
 def plan_lines(plans):
     """The plan table: ``plans`` is [{host, roles: [{role, vars, changes}]}]; ``changes`` is what the role
     reported it would change (check mode) or None when it was not run."""
@@ -227,7 +246,7 @@ def plan_lines(plans):
         for r in p.get("roles") or []:
             changes = r.get("changes")
             if changes is None:
-                text = "variables: %s" % ", ".join(sorted(r.get("vars") or {}))
+                text = vars_text(r.get("vars") or {})
             else:
                 text = "; ".join(changes) if changes else "nothing (already in place)"
             lines.append("%-24s  %-15s  %s" % (_t(p["host"]), _t(r["role"]), _t(text)))

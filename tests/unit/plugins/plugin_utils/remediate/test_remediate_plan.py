@@ -1,6 +1,11 @@
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """remediate: remedy-vars by role, report freshness, the health gate and the before/after outcome, on real
 triage output (triage_fleet over the triage tests' facts)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 
 import datetime
 
@@ -150,7 +155,9 @@ def test_plan_rows_and_tables_show_each_role_per_host():
     assert lines[1].split() == ["web1", "swap", "swap", "file", "/swapfile:", "created"]
     assert lines[2].split()[1:] == ["-", "nothing", "to", "remedy"]
     rows[0]["roles"][0]["changes"] = None
-    assert plan_lines(rows)[1].endswith("variables: swap_files")
+    assert plan_lines(rows)[1].endswith("swap_files: ")
+    rows[0]["roles"][0]["vars"] = {"swap_files": [{"path": "/swapfile", "size": "2G"}], "swap_swappiness": 10}
+    assert plan_lines(rows)[1].endswith("swap_files: /swapfile size=2G; swap_swappiness: 10")
 
 
 def test_role_changes_read_the_roles_result_facts():
