@@ -212,8 +212,8 @@ def outcome_lines(result):
             lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "new", _t(fid), "appeared since the report"))
         if not (h["fixed"] or h["remaining"] or h["new"]):
             lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "ok", "-", "no finding before or after"))
-    lines.append("%d fixed, %d remaining, %d new finding(s)" % (result.get("fixed", 0), result.get("remaining", 0),
-                                                               result.get("new", 0)))
+    lines.append("%d fixed, %d remaining, %d new finding(s)"
+                 % (result.get("fixed", 0), result.get("remaining", 0), result.get("new", 0)))
     return lines
 
 
