@@ -17,6 +17,7 @@ __metaclass__ = type
 import datetime
 import re
 
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import MIB
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import report_text
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     fmt_mb, memory_view, merge_thresholds, own_events)
@@ -271,6 +272,12 @@ def role_changes(role, facts):
                 out.append("%s: %s" % (unit.get("unit"), " ".join(str(a) for a in unit["live_pushed"])))
             if unit.get("restart_required"):
                 out.append("%s: restart (%s)" % (unit.get("unit"), "; ".join(unit.get("restart_reasons") or [])))
+            if not unit.get("live_pushed") and not unit.get("restart_required") and unit.get("settings"):
+                # the role keeps no per-unit 'file changed' flag: name the drop-in and let --diff show it
+                out.append("%s: drop-in %s with %s (--diff shows whether it changes)" % (
+                    unit.get("unit"), unit.get("dropin"),
+                    " ".join("%s=%s" % (k, fmt_mb(v // MIB) if k.startswith("Memory") and isinstance(v, int) else v)
+                             for k, v in sorted(unit["settings"].items()))))
         return out
     if role == "heap":
         restarts = facts.get("heap_restart_required") or []

@@ -169,5 +169,9 @@ def test_role_changes_read_the_roles_result_facts():
     assert role_changes("service_limits", {"service_limits_result": {"units": [
         {"unit": "a.service", "live_pushed": ["MemoryMax=48M"], "restart_required": False}]}}) == [
         "a.service: MemoryMax=48M"]
+    assert role_changes("service_limits", {"service_limits_result": {"units": [
+        {"unit": "b.service", "live_pushed": [], "restart_required": False, "dropin": "/etc/x.d/50.conf",
+         "settings": {"MemoryMax": 64 << 20, "OOMScoreAdjust": -900}}]}}) == [
+        "b.service: drop-in /etc/x.d/50.conf with MemoryMax=64 MiB OOMScoreAdjust=-900 (--diff shows whether it changes)"]
     assert role_changes("heap", {"heap_restart_required": ["app.service"]}) == ["app.service: new heap, restart"]
     assert role_changes("database", {}) is None
