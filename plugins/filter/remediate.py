@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the headroom.memory.remediate role: thin over plugin_utils/remediate/plan.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
+    RemediateError, health_problems, outcome, outcome_lines, plan_lines, plan_rows, report_problems, role_changes, roles_for)
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import remedy_path
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import ThresholdError
+
+
+def remediate_roles(doc, name="remedy-vars"):
+    """[{role, vars}] in the order remediate applies them."""
+    try:
+        return roles_for(doc, name)
+    except RemediateError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def remediate_report_problems(report, host, facts, max_age_h=24):
+    """Why this report may not drive this host ([] when it may)."""
+    return report_problems(report, host, facts, max_age_s=float(max_age_h) * 3600)
+
+
+def remediate_health(before, after, running_before, running_after, thresholds=None):
+    """The health gate's problems for one host ([] when healthy)."""
+    try:
+        return health_problems(before, after, running_before, running_after, thresholds)
+    except ThresholdError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def remediate_outcome(before, after, applied=None):
+    """Fixed, remaining (and why) and new findings per host."""
+    return outcome(before, after, applied)
+
+
+def remediate_table(data, kind="outcome"):
+    """The outcome (kind=outcome) or plan (kind=plan) as console lines."""
+    if kind == "plan":
+        return plan_lines(data)
+    if kind == "outcome":
+        return outcome_lines(data)
+    raise AnsibleFilterError("remediate_table: kind must be outcome or plan, got %r" % (kind,))
+
+
+def remediate_changes(facts, role):
+    """What a remedy role reported it changes, from its result facts."""
+    return role_changes(role, facts)
+
+
+def remediate_plan_rows(hosts, hostvars):
+    """[{host, roles: [{role, vars, changes}]}] for the plan table."""
+    return plan_rows(hosts, hostvars)
+
+
+def remediate_remedy_path(host):
+    """remedy-vars/<host>.yml as diagnose wrote it for this inventory hostname."""
+    return remedy_path(host)
+
+
+class FilterModule(object):
+    """headroom.memory.remediate filters."""
+
+    def filters(self):
+        return {
+            "remediate_roles": remediate_roles,
+            "remediate_report_problems": remediate_report_problems,
+            "remediate_health": remediate_health,
+            "remediate_outcome": remediate_outcome,
+            "remediate_table": remediate_table,
+            "remediate_changes": remediate_changes,
+            "remediate_remedy_path": remediate_remedy_path,
+            "remediate_plan_rows": remediate_plan_rows,
+        }

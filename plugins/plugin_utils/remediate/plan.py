@@ -1,0 +1,296 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""remediate: from a diagnose report to the roles to apply, and the proof afterwards.
+
+- ``roles_for(doc)``: a host's remedy-vars document split by role, in the order they are applied; any
+  variable that belongs to no remedy role is refused (a report file must never set ``ansible_*``);
+- ``report_problems(report, host, facts, now, max_age_s)``: why a report may not drive this host (too old,
+  host not in it, its RAM changed);
+- ``health_problems(before, after, running_before, running_after, thresholds)``: the health gate after a batch;
+- ``outcome(before, after, applied)``: which findings were fixed, which remain and why;
+- ``outcome_lines(result)``: that as a console table."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import MIB
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import report_text
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
+    fmt_mb, memory_view, merge_thresholds, own_events)
+
+# The order remedies are applied in, and why: swap first gives the host room for what follows (a restart
+# briefly holds the old and the new process); limits before anything restarts, so that a restarted service
+# comes back already bounded; then the heap and the database settings that size a service to those limits;
+# workers last, since their count is sized to the room the others leave.
+ROLES = ("swap", "service_limits", "heap", "database", "workers")
+
+# findings that read history (kills in the window): they stay until the kills age out of the window
+HISTORY = ("oom_kills_recent", "leak_suspect")
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_HOURS = 3600
+
+
+class RemediateError(ValueError):
+    """A remedy-vars document or report that may not be used."""
+
+
+def role_of(variable):
+    """The remedy role a variable belongs to (by its prefix), or None."""
+    for role in ROLES:
+        if variable.startswith(role + "_"):
+            return role
+    return None
+
+
+def roles_for(doc, name="remedy-vars"):
+    """``[{role, vars}]`` in ROLES order for one host's remedy-vars document (None or {} gives [])."""
+    if doc is None:
+        return []
+    if not isinstance(doc, dict):
+        raise RemediateError("%s: expected a mapping of role variables, got %s" % (name, type(doc).__name__))
+    by_role = {}
+    for variable in sorted(doc):
+        role = role_of(str(variable)) if _NAME.match(str(variable)) else None
+        if role is None:
+            raise RemediateError("%s: %s is not a variable of %s: refused (a report may only set the remedy roles' "
+                                 "variables)" % (name, report_text(repr(variable)[:80], "text"),
+                                                 ", ".join("headroom.memory." + r for r in ROLES)))
+        by_role.setdefault(role, {})[variable] = doc[variable]
+    return [{"role": role, "vars": by_role[role]} for role in ROLES if role in by_role]
+
+
+def parse_time(text):
+    """A report's ``generated`` (``YYYY-MM-DDTHH:MM:SSZ``) as an aware datetime, or None."""
+    try:
+        return datetime.datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+
+
+def report_host(report, host):
+    """The host's entry of a triage_fleet report, or None."""
+    for entry in (report or {}).get("hosts") or []:
+        if entry.get("host") == host:
+            return entry
+    return None
+
+
+def report_problems(report, host, facts, now=None, max_age_s=24 * _HOURS, ram_tolerance_pct=1):
+    """Why ``report`` may not drive ``host`` now ([] when it may). ``facts`` are the host's headroom facts
+    read now; its RAM (MemTotal, or its cgroup limit where the report saw one) must match the report's."""
+    problems = []
+    if not isinstance(report, dict) or "hosts" not in report:
+        return ["the report is not a headroom.memory.diagnose report.json"]
+    generated = parse_time(report.get("generated"))
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if generated is None:
+        problems.append("the report has no readable time (generated=%r)" % (report.get("generated"),))
+    elif (now - generated).total_seconds() > max_age_s:
+        problems.append("the report is from %s, %.1f h ago, older than remediate_max_report_age (%.1f h): diagnose again"
+                        % (report["generated"], (now - generated).total_seconds() / _HOURS, max_age_s / float(_HOURS)))
+    elif (generated - now).total_seconds() > 300:
+        problems.append("the report is from %s, in the future: check the controller's clock" % report["generated"])
+    entry = report_host(report, host)
+    if entry is None:
+        problems.append("%s is not in the report: diagnose it first" % host)
+        return problems
+    if entry.get("status") != "ok":
+        problems.append("%s was %s in the report: diagnose it again" % (host, entry.get("status")))
+        return problems
+    summary = entry.get("summary") or {}
+    then = (summary.get("host_ram_mb"), summary.get("ram_mb"))
+    view = memory_view(facts or {})
+    current = ((facts or {}).get("memory") or {}).get("total_mb"), view.get("total_mb")
+    for label, old, new in (("RAM (MemTotal)", then[0], current[0]), ("its memory (RAM or cgroup limit)", then[1], current[1])):
+        if old is None or new is None:
+            continue
+        if abs(new - old) * 100 > ram_tolerance_pct * max(old, 1):
+            problems.append("%s of %s changed since the report: %s then, %s now; diagnose again"
+                            % (label, host, fmt_mb(old), fmt_mb(new)))
+    return problems
+
+
+def health_problems(before, after, running_before, running_after, thresholds=None):
+    """The health gate: [] when the host is at least as healthy as before the batch. ``before``/``after`` are
+    headroom facts; ``running_*`` the names of the running units. A problem is a unit that was running and no
+    longer is, an OOM kill (of this host's own, as triage counts them) that was not there before, or the
+    memory available under triage's critical line (``available_crit_pct``) when it was not before."""
+    merged = merge_thresholds(thresholds)
+    problems = []
+    stopped = sorted(set(running_before or []) - set(running_after or []))
+    if stopped:
+        problems.append("unit(s) running before and not now: %s" % ", ".join(stopped))
+
+    def key(e):
+        return (e.get("time"), (e.get("victim") or {}).get("pid"), e.get("unit"))
+
+    old = set(key(e) for e in own_events(before or {}, merged))
+    new = [e for e in own_events(after or {}, merged) if key(e) not in old]
+    if new:
+        problems.append("%d new OOM kill(s): %s" % (len(new), ", ".join(
+            "%s (pid %s, unit %s)" % ((e.get("victim") or {}).get("comm"), (e.get("victim") or {}).get("pid"),
+                                      e.get("unit") or "none") for e in new)))
+    line = merged["available_crit_pct"]
+    pct_before, pct_after = memory_view(before or {}).get("available_pct"), memory_view(after or {}).get("available_pct")
+    if pct_after is not None and pct_after < line and not (pct_before is not None and pct_before < line):
+        problems.append("memory available %.1f%% is under the critical line %s%% (was %s)" % (
+            pct_after, line, "unknown" if pct_before is None else "%.1f%%" % pct_before))
+    return problems
+
+
+def _why(finding, applied):
+    """Why a finding the remedy was meant for is still there."""
+    remedy = finding.get("remedy") or {}
+    role = (remedy.get("role") or "").rsplit(".", 1)[-1]
+    if applied.get("status") == "failed":
+        return "not fixed: the host failed during remediate (%s)" % (applied.get("msg") or "see the run")
+    if applied.get("status") == "not run":
+        return "not applied: the run stopped before this host's batch, or it was not in the play"
+    if finding.get("id") in HISTORY:
+        return "reads the OOM history of the window: it clears when those kills age out of the window"
+    if remedy.get("withheld"):
+        return "withheld by the remedy gate: %s" % "; ".join(remedy["withheld"])
+    if not role:
+        settings = remedy.get("settings") or []
+        if settings:
+            return "no role of this collection changes it: set %s" % ", ".join(
+                "%s = %s (%s)" % (s.get("setting"), s.get("value"), s.get("service")) for s in settings)
+        return "no role of this collection fixes it: %s" % remedy.get("text", "see the report")
+    restarts = applied.get("restart_required") or []
+    if restarts and not applied.get("restart_allowed"):
+        return "needs a restart that was not allowed (remediate_restart: false): %s" % ", ".join(restarts)
+    if role not in (applied.get("roles") or []):
+        return "%s was not applied here (its variables were not in remedy-vars)" % role
+    return "%s was applied and the finding remains: diagnose again once the service has settled" % role
+
+
+def outcome(before, after, applied=None):
+    """Per host: ``{host, status, fixed, remaining: [{id, severity, reason}], new}`` from the diagnose
+    reports before and after; ``applied`` is {host: {status, msg, roles, restart_required, restart_allowed}}."""
+    applied = applied or {}
+    hosts = []
+    for entry in (before or {}).get("hosts") or []:
+        name = entry.get("host")
+        done = applied.get(name) or {"status": "not run"}
+        now = report_host(after, name)
+        old_ids = [f["id"] for f in entry.get("findings") or []]
+        if now is None or now.get("status") != "ok":
+            hosts.append({"host": name, "status": "unread", "fixed": [], "new": [],
+                          "remaining": [{"id": f["id"], "severity": f["severity"],
+                                         "reason": "could not diagnose the host again"} for f in entry.get("findings") or []]})
+            continue
+        new_ids = [f["id"] for f in now.get("findings") or []]
+        by_id = dict((f["id"], f) for f in now.get("findings") or [])
+        hosts.append({
+            "host": name, "status": done.get("status"),
+            "fixed": [i for i in old_ids if i not in new_ids],
+            "remaining": [{"id": i, "severity": by_id[i]["severity"], "reason": _why(by_id[i], done)}
+                          for i in old_ids if i in new_ids],
+            "new": [i for i in new_ids if i not in old_ids],
+        })
+    return {"hosts": hosts, "fixed": sum(len(h["fixed"]) for h in hosts),
+            "remaining": sum(len(h["remaining"]) for h in hosts), "new": sum(len(h["new"]) for h in hosts)}
+
+
+def _t(value):
+    return report_text(value, "text")
+
+
+def outcome_lines(result):
+    """The before/after table: one line per finding, host by host."""
+    lines = ["%-24s  %-8s  %-24s  %s" % ("HOST", "RESULT", "FINDING", "WHY")]
+    for h in result.get("hosts") or []:
+        for fid in h["fixed"]:
+            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "fixed", _t(fid), ""))
+        for r in h["remaining"]:
+            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "remains", _t(r["id"]), _t(r["reason"])))
+        for fid in h["new"]:
+            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "new", _t(fid), "appeared since the report"))
+        if not (h["fixed"] or h["remaining"] or h["new"]):
+            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "ok", "-", "no finding before or after"))
+    lines.append("%d fixed, %d remaining, %d new finding(s)"
+                 % (result.get("fixed", 0), result.get("remaining", 0), result.get("new", 0)))
+    return lines
+
+
+def vars_text(role_vars):
+    """Role variables in one line: ``swap_files: /swapfile size=2G; swap_swappiness: 10``."""
+    parts = []
+    for name in sorted(role_vars):
+        value = role_vars[name]
+        if isinstance(value, list):
+            items = []
+            for item in value:
+                if isinstance(item, dict):
+                    ident = item.get("unit") or item.get("path") or ""
+                    items.append(" ".join([str(ident)] + ["%s=%s" % (k, item[k]) for k in sorted(item)
+                                                          if k not in ("unit", "path")]).strip())
+                else:
+                    items.append(str(item))
+            value = ", ".join(items)
+        parts.append("%s: %s" % (name, value))
+    return "; ".join(parts)
+
+
+def plan_lines(plans):
+    """The plan table: ``plans`` is [{host, roles: [{role, vars, changes}]}]; ``changes`` is what the role
+    reported it would change (check mode) or None when it was not run."""
+    lines = ["%-24s  %-15s  %s" % ("HOST", "ROLE", "WOULD CHANGE")]
+    for p in plans or []:
+        if not p.get("roles"):
+            lines.append("%-24s  %-15s  %s" % (_t(p["host"]), "-", "nothing to remedy"))
+        for r in p.get("roles") or []:
+            changes = r.get("changes")
+            if changes is None:
+                text = vars_text(r.get("vars") or {})
+            else:
+                text = "; ".join(changes) if changes else "nothing (already in place)"
+            lines.append("%-24s  %-15s  %s" % (_t(p["host"]), _t(r["role"]), _t(text)))
+    return lines
+
+
+def role_changes(role, facts):
+    """What a remedy role reported it changes (or would, in check mode), from its public result facts
+    (``facts``: the host's variables holding them): a list of short sentences, or None when the role keeps no
+    result this can read."""
+    facts = facts or {}
+    if role == "swap":
+        result = facts.get("swap_result") or {}
+        if result.get("skipped"):
+            return ["skipped: %s" % result.get("reason")]
+        return ["swap file %s: %s" % (f.get("path"), f.get("outcome")) for f in result.get("files") or [] if f.get("changed")]
+    if role == "service_limits":
+        result = facts.get("service_limits_result") or {}
+        out = []
+        for unit in result.get("units") or []:
+            if unit.get("live_pushed"):
+                out.append("%s: %s" % (unit.get("unit"), " ".join(str(a) for a in unit["live_pushed"])))
+            if unit.get("restart_required"):
+                out.append("%s: restart (%s)" % (unit.get("unit"), "; ".join(unit.get("restart_reasons") or [])))
+            if not unit.get("live_pushed") and not unit.get("restart_required") and unit.get("settings"):
+                # the role keeps no per-unit 'file changed' flag: name the drop-in and let --diff show it
+                out.append("%s: drop-in %s with %s (--diff shows whether it changes)" % (
+                    unit.get("unit"), unit.get("dropin"),
+                    " ".join("%s=%s" % (k, fmt_mb(v // MIB) if k.startswith("Memory") and isinstance(v, int) else v)
+                             for k, v in sorted(unit["settings"].items()))))
+        return out
+    if role == "heap":
+        restarts = facts.get("heap_restart_required") or []
+        return ["%s: new heap, restart" % u for u in restarts]
+    return None
+
+
+def plan_rows(hosts, hostvars):
+    """[{host, roles: [{role, vars, changes}]}] for ``hosts`` from their ``__remediate_roles`` and, after a
+    check-mode batch, ``__remediate_changes`` ({role: [sentences]})."""
+    rows = []
+    for host in hosts or []:
+        hv = hostvars.get(host) or {}
+        changes = hv.get("__remediate_changes") or {}
+        rows.append({"host": host, "roles": [dict(r, changes=changes.get(r["role"])) for r in hv.get("__remediate_roles") or []]})
+    return rows
