@@ -42,7 +42,9 @@ def test_more_workers_were_configured_than_fit_and_the_new_count_fits(host):
         assert p["load_evidence"].startswith("grown: "), p  # and the role saw it (idle ones never raise a count)
         assert not p["left_alone"], p
         assert BEFORE[kind] * p["per_worker_mb"] + p["fixed_mb"] > p["share_mb"], p
-        assert p["count"] * p["per_worker_mb"] + p["fixed_mb"] <= p["share_mb"], p
+        # a count kept from the first run may exceed the new measurement by the role's tolerance (10 %)
+        room = p["share_mb"] * 110 // 100 if p["kept"] else p["share_mb"]
+        assert p["count"] * p["per_worker_mb"] + p["fixed_mb"] <= room, p
         assert 2 <= p["count"] < BEFORE[kind]
         assert "floor((%d MiB share" % p["share_mb"] in p["arithmetic"]
     if "gunicorn" in pools:
@@ -94,7 +96,7 @@ def test_under_the_same_load_the_container_stays_under_its_limit(host):
     other = pools.get("apache_prefork") or pools["gunicorn"]
     comm = "apache2" if "apache_prefork" in pools else "gunicorn"
     # the converge runs' own bounded loads end within 45 s; wait for them, so this load is the only one
-    assert host.run("for i in $(seq 120); do pgrep -f workers_load.py >/dev/null || exit 0; sleep 1; done; exit 1").rc == 0
+    assert host.run("for i in $(seq 120); do pgrep -f '[w]orkers_load.py' >/dev/null || exit 0; sleep 1; done; exit 1").rc == 0
     limit = _int(host, CGROUP + "/memory.limit_in_bytes")
     oom_before = int(re.search(r"oom_kill (\d+)", host.file(CGROUP + "/memory.oom_control").content_string).group(1))
     host.run("echo 0 > %s/memory.max_usage_in_bytes; echo 0 > %s/memory.failcnt" % (CGROUP, CGROUP))
