@@ -74,6 +74,23 @@ def workers_oversubscribed(facts, thresholds, ctx):
             if count < thresholds["workers_min_count"] or not room or needed <= room * thresholds["workers_fit_pct"] / 100.0:
                 continue
             found.append(_finding(facts, comm, count, avg, room, where, unit, group.get("rss_mb_max"), thresholds))
+    return _one_pool_list(found)
+
+
+def _one_pool_list(found):
+    """Every finding that names the workers role proposes the same ``workers_pools``: all of the host's pools.
+
+    The remedy gate offers a plain variable only when every finding proposes the same value, so a php-fpm and
+    an Apache finding on one host would otherwise cancel each other out of remedy-vars/."""
+    mine = [f for f in found if f["remedy"]["role"] == WORKERS]
+    pools_list = []
+    for f in mine:
+        for pool in f["remedy"]["vars"]["workers_pools"]:
+            if pool not in pools_list:
+                pools_list.append(pool)
+    pools_list.sort(key=lambda p: (p["kind"], p.get("config") or p.get("unit") or ""))
+    for f in mine:
+        f["remedy"]["vars"] = {"workers_pools": [dict(p) for p in pools_list]}
     return found
 
 

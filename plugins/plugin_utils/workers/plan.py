@@ -149,6 +149,33 @@ def worker_cost(group, per_worker=None):
     return max(measured, 1), fixed, basis
 
 
+IDLE_USS_MB = 4  # below this average private memory a worker has done next to nothing since its fork
+IDLE_USS_PARENT_PCT = 25  # ... or below this share of its parent's resident size (the image it was forked from)
+
+
+def load_evidence(group):
+    """(grown, why): whether the measured workers show they served work, from their memory_facts group.
+
+    A worker forked from its parent starts with almost nothing of its own; serving requests gives it a private
+    heap. The workers count as grown when their average USS reaches max(IDLE_USS_MB, IDLE_USS_PARENT_PCT % of
+    the parent's RSS), or the largest worker's PSS exceeds the parent's RSS by that much. Without PSS figures or
+    a parent there is no evidence. Counts from workers that are not grown may only be kept or lowered.
+    """
+    group = group or {}
+    parent = group.get("parent") or {}
+    if group.get("pss_max_mb") is None or group.get("uss_avg_mb") is None or not parent.get("rss_mb"):
+        return False, "no PSS/USS of the workers and their parent was read, so there is no evidence of load"
+    floor = max(IDLE_USS_MB, parent["rss_mb"] * IDLE_USS_PARENT_PCT // 100)
+    if group["uss_avg_mb"] >= floor:
+        return True, "grown: average USS %d MiB >= %d MiB" % (group["uss_avg_mb"], floor)
+    if group["pss_max_mb"] >= parent["rss_mb"] + floor:
+        return True, "grown: largest PSS %d MiB >= parent's RSS %d + %d MiB" % (
+            group["pss_max_mb"], parent["rss_mb"], floor)
+    return False, ("idle: average USS %d MiB < %d MiB (max(%d, %d%% of the parent's RSS %d MiB)) and largest PSS %d "
+                   "MiB < %d MiB" % (group["uss_avg_mb"], floor, IDLE_USS_MB, IDLE_USS_PARENT_PCT, parent["rss_mb"],
+                                     group["pss_max_mb"], parent["rss_mb"] + floor))
+
+
 def gunicorn_cpu_cap(cores):
     """gunicorn's own advice, (2 x cores) + 1 workers (docs/source/design.rst)."""
     return 2 * max(int(cores or 1), 1) + 1

@@ -17,7 +17,7 @@ import re
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers import files
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import (
-    WorkersError, php_fpm_errors, plan_pool)
+    WorkersError, load_evidence, php_fpm_errors, plan_pool)
 
 APACHE_CONF = "/etc/apache2/conf-available/headroom-workers.conf"
 DROPIN_NAME = "headroom-workers.conf"
@@ -164,7 +164,7 @@ def plan_all(pools, facts, cores, texts, units, share_fn, tolerance_pct=10):
     for pool in pools:
         entry = {"name": pool["name"], "kind": pool["kind"], "unit": pool["unit"], "dest": pool["dest"],
                  "comm": pool["comm"], "error": None, "content": None, "count": None, "current_count": None,
-                 "kept": False, "arithmetic": None, "settings": None, "reload": pool["reload"],
+                 "kept": False, "left_alone": False, "load_evidence": None, "arithmetic": None, "settings": None, "reload": pool["reload"],
                  "restart": pool["restart"], "binary": pool.get("binary")}
         result.append(entry)
         try:
@@ -212,6 +212,8 @@ def _plan_one(pool, entry, facts, cores, texts, units, share_fn, own, auto, grou
     entry.update(count=plan["count"], current_count=current, settings=plan["settings"], share=share,
                  per_worker_mb=plan["per_worker_mb"], fixed_mb=plan["fixed_mb"], fit=plan["fit"],
                  cpu_cap=plan["cpu_cap"], arithmetic=plan["arithmetic"], kept=keep)
+    if _idle_guard(pool, entry, group, current):
+        return
     if keep:
         entry["content"] = text
         entry["count"] = current
@@ -224,6 +226,34 @@ def _plan_one(pool, entry, facts, cores, texts, units, share_fn, own, auto, grou
         errors = php_fpm_errors(settings)
         if errors:
             raise WorkersError("%s: the edited pool would be refused by php-fpm: %s" % (label, "; ".join(errors)))
+
+
+def _idle_guard(pool, entry, group, current):
+    """Leave the pool alone (True) when its workers look idle and the plan would not lower its count.
+
+    Idle workers have not grown to their working size, so a count computed from them may be too high: it may
+    lower the current count (the file's, else the number of workers running now) but never raise it. A given
+    per_worker is no measurement and passes.
+    """
+    computed = entry["count"]
+    if pool.get("per_worker") is not None:
+        entry["load_evidence"] = "per_worker given"
+        return False
+    grown, why = load_evidence(group)
+    entry["load_evidence"] = why
+    if grown:
+        return False
+    group = group or {}
+    bound = current
+    if bound is None:  # no count in the file: what runs now (the members but the parent)
+        bound = max((group.get("count") or 0) - (1 if group.get("parent") else 0), 0)
+    if 0 < computed < bound:
+        entry["arithmetic"] += "; %s, lowering only" % why
+        return False
+    entry.update(left_alone=True, kept=True, content=None, count=current)
+    entry["arithmetic"] += ("; %s: the computed %d is not below the current %s, so nothing is changed (measure "
+                            "under load, or give per_worker)" % (why, computed, bound or "unknown count"))
+    return True
 
 
 def _worst(group, recorded):

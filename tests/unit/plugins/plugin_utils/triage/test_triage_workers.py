@@ -83,3 +83,25 @@ def test_a_pool_in_a_limited_unit_is_measured_without_the_same_comm_elsewhere():
     assert f["severity"] == "critical"  # 12 x 23 = 276 > 224
     assert f["evidence"][0].startswith("12 python3 workers \u00d7 23 MiB average RSS = 276 MiB")
     assert "the memory limit of workers.service = 224 MiB" in f["evidence"][1]
+
+
+def test_every_pool_of_a_host_reaches_remedy_vars_ready_for_the_workers_role():
+    from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import gate
+    from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import pool_errors
+    from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import complete
+    facts = pool("php-fpm8.2", 40, 60, "php8.2-fpm.service", limit=2048)
+    facts["process_groups"].append(group("apache2", 150, 80))
+    facts["processes"] += [proc("apache2", 80, pid=3000 + n, unit="apache2.service") for n in range(5)]
+    facts["cgroup"]["limited"].append({"cgroup": "/system.slice/apache2.service", "unit": "apache2.service",
+                                       "limit_mb": 4096, "usage_mb": 2048})
+    found = run(facts)
+    assert sorted(f["title"].split()[1] for f in found) == ["apache2", "php-fpm8.2"]
+    both = [{"kind": "apache_prefork"}, {"kind": "php_fpm", "config": "/etc/php/8.2/fpm/pool.d/www.conf"}]
+    assert [f["remedy"]["vars"] for f in found] == [{"workers_pools": both}] * 2
+    # the gate offers one agreed workers_pools (different lists would cancel each other out)
+    gated = gate(facts, found)
+    assert gated["vars"]["workers_pools"] == both and gated["withheld"] == []
+    # and the role takes it as it is
+    assert pool_errors(both) == []
+    done = complete(both, {"memory": "auto", "min": 1, "max": 64, "reload": True, "restart": False})
+    assert [p["unit"] for p in done] == ["apache2.service", "php8.2-fpm.service"]

@@ -21,6 +21,26 @@ def test_cost_is_the_larger_of_max_pss_and_avg_uss_plus_shared_once():
     assert plan.worker_cost(uss_heavy)[0] == 15
 
 
+def test_load_evidence_tells_grown_workers_from_fresh_forks():
+    # parent RSS 38 MiB: the floor is max(4, 38 * 25 // 100 = 9) MiB
+    assert plan.load_evidence(PHP_GROUP)[0]  # average USS 12 >= 9
+    grown, why = plan.load_evidence(dict(PHP_GROUP, uss_avg_mb=8))
+    assert not grown and why.startswith("idle: average USS 8 MiB < 9 MiB") and "largest PSS 34 MiB < 47 MiB" in why
+    # one busy worker among idle ones: its PSS above the parent's RSS + the floor is evidence
+    grown, why = plan.load_evidence(dict(PHP_GROUP, uss_avg_mb=2, pss_max_mb=47))
+    assert grown and "largest PSS 47 MiB >= parent's RSS 38 + 9 MiB" in why
+    assert not plan.load_evidence(dict(PHP_GROUP, uss_avg_mb=2, pss_max_mb=46))[0]
+    # a small parent: the absolute floor of 4 MiB holds
+    small = dict(PHP_GROUP, parent={"pid": 1, "rss_mb": 8, "pss_mb": 2, "uss_mb": 1})
+    assert not plan.load_evidence(dict(small, uss_avg_mb=3, pss_max_mb=11))[0]
+    assert plan.load_evidence(dict(small, uss_avg_mb=4))[0]
+    # no PSS, no parent, nothing measured: no evidence
+    for group in ({"comm": "apache2", "count": 6, "rss_mb_max": 20}, dict(PHP_GROUP, parent=None), None,
+                  dict(PHP_GROUP, uss_avg_mb=None)):
+        grown, why = plan.load_evidence(group)
+        assert not grown and "no evidence of load" in why
+
+
 def test_cost_without_pss_falls_back_to_rss_max_and_given_cost_wins():
     assert plan.worker_cost({"comm": "gunicorn", "count": 1, "rss_mb_max": 50})[:2] == (50, 0)
     assert plan.worker_cost(PHP_GROUP, per_worker=80)[:2] == (80, 34)

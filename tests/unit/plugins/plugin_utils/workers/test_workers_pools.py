@@ -12,8 +12,12 @@ POOL_FILE = "[www]\nuser = www-data\npm = dynamic\npm.max_children = 50\npm.star
 PHP = {"comm": "php-fpm8.2", "count": 11, "rss_mb": 600, "rss_mb_avg": 55, "rss_mb_max": 70, "pss_avg_mb": 30,
        "pss_max_mb": 40, "uss_avg_mb": 25, "shared_max_mb": 20, "measured": 10,
        "parent": {"pid": 9, "rss_mb": 30, "pss_mb": 8, "uss_mb": 5}}
-FACTS = {"process_groups": [PHP, {"comm": "apache2", "count": 6, "rss_mb_max": 20},
-                            {"comm": "gunicorn", "count": 4, "rss_mb_max": 30}, {"comm": "sshd", "count": 1}],
+APACHE = {"comm": "apache2", "count": 6, "rss_mb_max": 20, "pss_max_mb": 19, "uss_avg_mb": 18, "shared_max_mb": 0,
+          "measured": 5, "parent": {"pid": 7, "rss_mb": 20, "pss_mb": 20, "uss_mb": 0}}
+FACTS = {"process_groups": [PHP, APACHE,
+                            {"comm": "gunicorn", "count": 4, "rss_mb_max": 30, "pss_max_mb": 30, "uss_avg_mb": 25,
+                             "shared_max_mb": 0, "measured": 3, "parent": {"pid": 8, "rss_mb": 20, "uss_mb": 0}},
+                            {"comm": "sshd", "count": 1}],
          "processes": [{"comm": "gunicorn", "unit": "app.service"}, {"comm": "php-fpm8.2", "unit": "php8.2-fpm.service"}]}
 
 
@@ -95,9 +99,49 @@ def test_plan_auto_split_cpu_cap_and_unit_limit():
     assert calls[1][2:] == (1, None)
     assert g["count"] == 5 and g["cpu_cap"] == 5 and "2 x cores + 1 = 5" in g["arithmetic"]
     assert 'GUNICORN_CMD_ARGS=--workers 5 --max-requests 1000 --max-requests-jitter 50' in g["content"]
-    assert a["count"] == 60 and "MaxRequestWorkers 60" in a["content"]  # 1200 // 20 MiB (RSS: no PSS read)
+    assert a["count"] == 63 and "MaxRequestWorkers 63" in a["content"]  # 1200 // 19 MiB (largest PSS)
+    assert a["load_evidence"] == "grown: average USS 18 MiB >= 5 MiB" and not a["left_alone"]
 
 
 def test_unit_properties():
     assert pools.unit_properties(["LoadState=loaded", "ExecStart={ a=b }", "junk"]) == {
         "LoadState": "loaded", "ExecStart": "{ a=b }"}
+
+
+IDLE_PHP = dict(PHP, count=6, pss_max_mb=9, uss_avg_mb=2, shared_max_mb=20)  # parent RSS 30: the floor is 7 MiB
+
+
+def test_idle_workers_never_raise_the_count():
+    share, _calls = share_of(1000)
+    idle = dict(FACTS, process_groups=[IDLE_PHP])
+    small = POOL_FILE.replace("pm.max_children = 50", "pm.max_children = 8").replace("= 20", "= 4") \
+        .replace("= 10", "= 2").replace("= 30", "= 6")
+    # idle workers compute (1000 - 25) // 9 = 108 > the file's 8: the pool is left alone and says why
+    (p,) = pools.plan_all(php_pool(), idle, 2, {"/etc/php/8.2/fpm/pool.d/www.conf": small}, {}, share)
+    assert p["error"] is None and p["left_alone"] and p["kept"] and p["content"] is None and p["count"] == 8
+    assert p["load_evidence"].startswith("idle: average USS 2 MiB < 7 MiB")
+    assert "the computed 64 is not below the current 8, so nothing is changed" in p["arithmetic"]  # max 64
+    # the same idle workers may lower a count that does not fit even at their idle cost
+    (p,) = pools.plan_all(php_pool(max=200), idle, 2, {"/etc/php/8.2/fpm/pool.d/www.conf": POOL_FILE}, {},
+                          share_of(300)[0])
+    assert not p["left_alone"] and p["count"] == (300 - 25) // 9 == 30 and p["current_count"] == 50
+    assert "lowering only" in p["arithmetic"] and "pm.max_children = 30" in p["content"]
+    # grown workers (the same pool under load) do raise it
+    (p,) = pools.plan_all(php_pool(), FACTS, 2, {"/etc/php/8.2/fpm/pool.d/www.conf": small}, {}, share)
+    assert not p["left_alone"] and p["count"] == (1000 - 25) // 40 > 8
+    # a given per_worker is no measurement: not held back
+    (p,) = pools.plan_all(php_pool(per_worker=50), idle, 2, {"/etc/php/8.2/fpm/pool.d/www.conf": small}, {}, share)
+    assert not p["left_alone"] and p["count"] == (1000 - 25) // 50 and p["load_evidence"] == "per_worker given"
+
+
+def test_idle_workers_without_a_count_in_the_file_lower_only_below_the_running_workers():
+    g = pools.complete([{"kind": "gunicorn", "unit": "app.service", "max": 64}], DEFAULTS)
+    units = {"app.service": {"LoadState": "loaded", "ExecStart": "gunicorn app:app"}}
+    idle = dict(IDLE_PHP, comm="gunicorn", count=13)  # 12 workers and their master
+    # 5 workers (2 x 2 cores + 1) is below the 12 running: written
+    (p,) = pools.plan_all(g, dict(FACTS, process_groups=[idle]), 2, {}, units, share_of(1000)[0])
+    assert not p["left_alone"] and p["count"] == 5 and "--workers 5" in p["content"]
+    # 5 is not below the 3 running: left alone, nothing written, the count stays unknown
+    (p,) = pools.plan_all(g, dict(FACTS, process_groups=[dict(idle, count=4)]), 2, {}, units, share_of(1000)[0])
+    assert p["left_alone"] and p["content"] is None and p["count"] is None
+    assert "is not below the current 3" in p["arithmetic"]
