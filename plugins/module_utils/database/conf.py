@@ -122,6 +122,19 @@ class Reader(object):
             self.problems.append(text)
 
 
+def _numbers(reader, engine, raw, convert):
+    """``{name: number}`` of the settings in ``raw`` that ``convert(name, value)`` reads as numbers; each other one
+    is a problem (its name only, never its text) and left out."""
+    settings = {}
+    for name, value in raw.items():
+        number = convert(name, value)
+        if number is None:
+            reader.problem("%s setting %s has a value that is not a number: ignored" % (engine, name))
+        else:
+            settings[name] = number
+    return settings
+
+
 def _lines(text):
     for line in (text or "").splitlines():
         if len(line) <= MAX_LINE:
@@ -246,13 +259,7 @@ def pg_settings(reader, config_file, data_dir=None, overrides=None):
             raw[name] = value
             if name not in explicit:
                 explicit.append(name)
-    settings = {}
-    for name, value in raw.items():
-        number = pg_memory_kb(value, PG_BASE_KB[name])
-        if number is not None:
-            settings[name] = number
-        else:
-            reader.problem("PostgreSQL setting %s has a value that is not a number: ignored" % name)
+    settings = _numbers(reader, "PostgreSQL", raw, lambda name, value: pg_memory_kb(value, PG_BASE_KB[name]))
     return settings, sorted(explicit)
 
 
@@ -335,14 +342,7 @@ def mysql_settings(reader, files, args=None):
                 raw[name] = value
                 if name not in explicit:
                     explicit.append(name)
-    settings = {}
-    for name, value in raw.items():
-        number = mysql_number(value)
-        if number is not None:
-            settings[name] = number
-        else:
-            reader.problem("MariaDB/MySQL setting %s has a value that is not a number: ignored" % name)
-    return settings, sorted(explicit)
+    return _numbers(reader, "MariaDB/MySQL", raw, lambda name, value: mysql_number(value)), sorted(explicit)
 
 
 # --- Redis -----------------------------------------------------------------------------------------
@@ -382,13 +382,8 @@ def redis_settings(reader, config_file):
                 raw[name] = value
 
     walk(config_file, 0, True)
-    settings = {}
-    if "maxmemory" in raw:
-        number = redis_bytes(raw["maxmemory"])
-        if number is None:
-            reader.problem("Redis setting maxmemory has a value that is not a number: ignored")
-        else:
-            settings["maxmemory"] = number
+    settings = _numbers(reader, "Redis", {k: v for k, v in raw.items() if k == "maxmemory"},
+                        lambda name, value: redis_bytes(value))
     policy = raw.get("maxmemory-policy", "").strip("'\"").lower()
     if policy in REDIS_POLICIES:
         settings["maxmemory_policy"] = policy
