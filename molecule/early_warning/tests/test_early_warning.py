@@ -4,6 +4,7 @@ served by Debian's node_exporter, earlyoom's choice under a real memory hog, the
 
 import json
 import re
+import time
 
 import pytest
 
@@ -50,8 +51,13 @@ def test_textfile_is_there_whole_and_fresh(host):
     last = samples(text, "headroom_collector_last_run_timestamp_seconds")[""]
     now = float(host.run("date +%s").stdout)
     assert now - last < 60
-    # the atomic write leaves no temp file behind
-    assert host.run("ls -A /var/lib/prometheus/node-exporter").stdout.split() == ["headroom_memory.prom"]
+    # the atomic write leaves no temp file behind (.headroom_memory.prom.*.tmp exists only while a run writes)
+    for _ in range(5):
+        ours = [n for n in host.run("ls -A /var/lib/prometheus/node-exporter").stdout.split() if "headroom_memory" in n]
+        if ours == ["headroom_memory.prom"]:
+            break
+        time.sleep(1)
+    assert ours == ["headroom_memory.prom"]
 
 
 def test_unit_with_memorymax_is_reported(host):
