@@ -52,7 +52,7 @@ def test_textfile_is_there_whole_and_fresh(host):
     now = float(host.run("date +%s").stdout)
     assert now - last < 60
     # the atomic write leaves no temp file behind (.headroom_memory.prom.*.tmp exists only while a run writes)
-    for _ in range(5):
+    for attempt in range(5):
         ours = [n for n in host.run("ls -A /var/lib/prometheus/node-exporter").stdout.split() if "headroom_memory" in n]
         if ours == ["headroom_memory.prom"]:
             break
