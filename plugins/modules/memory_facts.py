@@ -108,7 +108,8 @@ options:
   cmdline:
     description:
       - Add each listed process's command line (RV(ansible_facts.headroom.processes[].cmdline)), with
-        secrets replaced by C(********).
+        secrets replaced by C(********), and for a C(java) process the heap flags of its JVM option variables
+        (RV(ansible_facts.headroom.processes[].java_env_heap)).
       - Redacted are C(--password=x) and C(--password x) and other options named after a secret (C(token),
         C(secret), C(api-key), C(passphrase), ...), Java C(-Dxxx.password=x), environment-style
         C(PASSWORD=x), C(*_TOKEN=x), C(*SECRET*=x), C(API_KEY=x), mysql-style C(-p<secret>), C(sshpass -p),
@@ -603,6 +604,18 @@ ansible_facts:
               type: str
               returned: when O(cmdline=true)
               sample: "mysqld --user=mysql --password=******** --port=3306"
+            java_env_heap:
+              description:
+                - For a C(java) process, the heap flags (C(-Xmx), C(-XX:MaxHeapSize=), C(-XX:MaxRAM=),
+                  C(-XX:MaxRAMPercentage=), C(-XX:MaxRAMFraction=)) it picked up from C(JAVA_TOOL_OPTIONS),
+                  C(JDK_JAVA_OPTIONS) or C(_JAVA_OPTIONS) when it started, as C(VAR=flag); V([]) when none.
+                - Only whole, well-formed heap flags are kept; no other variable or token of the environment is
+                  read into the result. The heap role's drop-in sets C(JAVA_TOOL_OPTIONS), so this shows whether
+                  the running JVM was started with it.
+              type: list
+              elements: str
+              returned: for C(java) processes, when O(cmdline=true)
+              sample: ["JAVA_TOOL_OPTIONS=-Xmx512m"]
         processes_uptime_s:
           description:
             - Seconds since boot when the processes were read (C(/proc/uptime)), V(null) when unreadable.

@@ -3,7 +3,8 @@
 """Processes by resident memory, read from /proc/<pid> with as few reads as possible.
 
 One read of ``/proc/<pid>/status`` per process gives Name, PPid, Uid, VmRSS and VmSwap; only the top N by
-RSS then get their ``oom_score``, ``oom_score_adj``, ``cgroup`` (and, when asked, ``cmdline``) read.
+RSS then get their ``oom_score``, ``oom_score_adj``, ``cgroup`` (and, when asked, ``cmdline``) read; a listed
+``java`` process also gets the heap flags it picked up from its environment (``java_env_heap``).
 When asked (``pss``), groups of more than one process also get ``/proc/<pid>/smaps_rollup`` read per member
 for their proportional (PSS) and unique (USS) set sizes, the numbers worker sizing needs.
 A process that exits during the walk, or a file we may not read, is skipped or gives None.
@@ -16,6 +17,7 @@ __metaclass__ = type
 
 import os
 import pwd
+import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import parse_proc_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_int
@@ -24,12 +26,38 @@ from ansible_collections.headroom.memory.plugins.module_utils.redact import reda
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import kb_to_mb
 
 
-def _read(path):
+def _read(path, limit=-1):
     try:
         with open(path, "rb") as f:
-            return f.read()
+            return f.read(limit)
     except (IOError, OSError):
         return None
+
+
+# The JVM flags that cap the heap (one definition: triage's jvm rule uses it too), and the environment
+# variables the JVM reads its options from at start (JAVA_TOOL_OPTIONS is what the heap role's drop-in sets).
+JAVA_HEAP_FLAGS = ("-Xmx", "-XX:MaxRAM=", "-XX:MaxRAMPercentage=", "-XX:MaxRAMFraction=", "-XX:MaxHeapSize=")
+JAVA_ENV_VARS = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
+# a heap flag as the JVM accepts it: nothing else of an environment value is ever kept
+_JAVA_HEAP_FLAG = re.compile(
+    r"^(?:-Xmx[0-9]{1,15}[kKmMgGtT]?|-XX:MaxHeapSize=[0-9]{1,15}[kKmMgGtT]?|-XX:MaxRAM=[0-9]{1,15}[kKmMgGtT]?"
+    r"|-XX:MaxRAMPercentage=[0-9]{1,3}(?:\.[0-9]{1,6})?|-XX:MaxRAMFraction=[0-9]{1,6})$")
+MAX_ENVIRON = 256 * 1024
+
+
+def java_env_heap(environ):
+    """The heap flags in the JVM option variables of ``environ`` (the raw bytes of /proc/<pid>/environ), as
+    ``VAR=flag`` strings in order; every other variable and every other token is dropped unread (an
+    environment holds secrets)."""
+    found = []
+    for entry in (environ or b"").split(b"\0"):
+        name, sep, value = entry.partition(b"=")
+        if not sep or name.decode("ascii", "replace") not in JAVA_ENV_VARS:
+            continue
+        for token in value.decode("utf-8", "replace").split():
+            if _JAVA_HEAP_FLAG.match(token):
+                found.append("%s=%s" % (name.decode("ascii"), token))
+    return found
 
 
 def parse_status(text):
@@ -121,6 +149,8 @@ def describe(proc, entry, users, cmdline=False):
     }
     if cmdline:
         item["cmdline"] = read_cmdline(proc, entry["pid"])
+        if entry["comm"] == "java":
+            item["java_env_heap"] = java_env_heap(_read(os.path.join(base, "environ"), MAX_ENVIRON))
     return item
 
 

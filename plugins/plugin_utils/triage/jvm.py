@@ -1,18 +1,19 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Triage rule jvm_heap_unbounded: a ``java`` process with no -Xmx / -XX:MaxRAM* on its command line,
-so its heap is sized from the whole host. Only the command line's flags are read and shown: never its
-arguments, which may hold secrets."""
+"""Triage rule jvm_heap_unbounded: a ``java`` process with no -Xmx / -XX:MaxRAM* on its command line nor in
+the JVM option variables it started with (JAVA_TOOL_OPTIONS, which the heap role sets, JDK_JAVA_OPTIONS,
+_JAVA_OPTIONS: memory_facts' ``java_env_heap``), so its heap is sized from the whole host. Only flags are
+read and shown: never arguments or other environment, which may hold secrets."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import JAVA_HEAP_FLAGS as HEAP_FLAGS
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     finding, fmt_mb, is_service, processes, size_str, unit_limits)
 
 HEAP = "headroom.memory.heap"
-HEAP_FLAGS = ("-Xmx", "-XX:MaxRAM=", "-XX:MaxRAMPercentage=", "-XX:MaxRAMFraction=", "-XX:MaxHeapSize=")
 
 
 def _tokens(cmdline):
@@ -55,7 +56,7 @@ def jvm_heap_unbounded(facts, thresholds, ctx):
         if proc.get("cmdline") is None:
             unknown += 1
             continue
-        if heap_bounded(proc["cmdline"]):
+        if heap_bounded(proc["cmdline"]) or proc.get("java_env_heap"):
             continue
         unbounded.append(proc)
     if not unbounded:

@@ -247,3 +247,31 @@ def test_pss_of_this_host_adds_up():
     assert measured  # some program runs twice on any host that runs these tests (shells, make, python)
     for g in measured:
         assert 0 <= g["pss_avg_mb"] <= g["pss_max_mb"] and 0 <= g["uss_avg_mb"] and g["measured"] >= 1
+
+
+def test_a_java_process_gets_only_the_heap_flags_of_its_jvm_option_variables(tmp_path):
+    proc = tmp_path / "proc"
+    d = add_process(proc, 900, "java", 400 * 1024, cmdline=["/usr/bin/java", "-XX:+UseSerialGC", "App.java"])
+    (d / "environ").write_bytes(b"\0".join([
+        b"PATH=/usr/bin", b"DB_PASSWORD=hunter2 -Xmx1g",
+        b"JAVA_TOOL_OPTIONS=-Dsecret=-Xmx9g -Xmx512m -XX:+UseG1GC -Xmx1g;touch",
+        b"JDK_JAVA_OPTIONS=-XX:MaxRAMPercentage=62.5", b"_JAVA_OPTIONS", b"JAVA_TOOL_OPTIONSX=-Xmx2g"]) + b"\0")
+    add_process(proc, 901, "sleep", 100 * 1024, cmdline=["sleep", "1"])
+    (proc / "901" / "environ").write_bytes(b"JAVA_TOOL_OPTIONS=-Xmx64m\0")
+    processes, _groups = procs.read_processes(str(proc), top=2, cmdline=True)
+    java, sleep = processes
+    # only whole, well-formed heap flags of the three JVM variables: no other variable, no other token
+    assert java["java_env_heap"] == ["JAVA_TOOL_OPTIONS=-Xmx512m", "JDK_JAVA_OPTIONS=-XX:MaxRAMPercentage=62.5"]
+    assert "java_env_heap" not in sleep  # only java processes have their environment looked at
+    assert "java_env_heap" not in procs.read_processes(str(proc), top=1, cmdline=False)[0][0]
+
+
+def test_java_env_heap_of_an_unreadable_or_huge_environment(tmp_path):
+    assert procs.java_env_heap(None) == []
+    assert procs.java_env_heap(b"") == []
+    assert procs.java_env_heap(b"JAVA_TOOL_OPTIONS=-Xmx1\xffg -XX:MaxRAM=8g\0") == ["JAVA_TOOL_OPTIONS=-XX:MaxRAM=8g"]
+    proc = tmp_path / "proc"
+    d = add_process(proc, 5, "java", 1024, cmdline=["java"])
+    (d / "environ").write_bytes(b"A=" + b"x" * (procs.MAX_ENVIRON + 10) + b"\0JAVA_TOOL_OPTIONS=-Xmx1g\0")
+    (entry,) = procs.read_processes(str(proc), top=1, cmdline=True)[0]
+    assert entry["java_env_heap"] == []  # beyond the read bound: not read, not guessed

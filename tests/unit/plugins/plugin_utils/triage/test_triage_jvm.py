@@ -58,3 +58,13 @@ def test_flags_after_the_main_class_are_application_arguments():
 def test_no_java_or_no_command_line_is_silent():
     assert run(healthy()) == []
     assert run(with_java(None)) == []
+
+
+def test_a_heap_from_the_jvm_option_variables_is_a_bounded_heap():
+    # the heap role's drop-in sets JAVA_TOOL_OPTIONS: once the JVM restarted with it, the finding is gone
+    facts = with_java("/usr/bin/java -XX:+UseSerialGC Main.java")
+    facts["processes"][0]["java_env_heap"] = ["JAVA_TOOL_OPTIONS=-Xmx512m"]
+    assert run(facts) == []
+    facts["processes"][0]["java_env_heap"] = []  # started before the drop-in: still unbounded
+    [f] = run(facts)
+    assert f["id"] == "jvm_heap_unbounded"
