@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Run molecule scenarios one after another (the kernel, so swap and vm.* sysctls, is shared with the
-# test hosts), each under a machine-wide lock, and restore host-global state whatever happens.
+# Run molecule scenarios in two lanes. The kernel (so swap, vm.* sysctls and host-wide memory) is shared with
+# the test hosts: the scenarios in KERNEL_SCENARIOS change or judge that state, so they run one at a time under
+# the machine-wide kernel lock, and host-global state is restored after each whatever happens. The others only
+# touch their own containers: they run one at a time under a second lock, and with MOLECULE_PARALLEL=1 (what
+# make test uses) beside the kernel lane, which roughly halves the wall time of the molecule stage.
 # usage: tools/molecule.sh [scenario ...]      (default: every molecule/*/molecule.yml)
 #        MOLECULE_CMD=converge tools/molecule.sh swap   (one step, for development)
 #        MOLECULE_SKIP='diagnose swap' tools/molecule.sh   (every scenario but those)
+#        MOLECULE_PARALLEL=1 tools/molecule.sh   (the two lanes at once)
 # Ends with the line 'molecule: N passed, N failed'.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +20,8 @@ export HEADROOM_COLLECTIONS_PATH=$ROOT/.work/collections
 export NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 CMD=${MOLECULE_CMD:-test}
 LOGDIR=$ROOT/.work; mkdir -p "$LOGDIR"
+# swap files, vm.* sysctls, earlyoom/oomd and fleet-wide OOM kill histories: one at a time, host state restored
+KERNEL_SCENARIOS=" swap swap-refusals diagnose early_warning remediate "
 SYSCTLS="vm.swappiness vm.vfs_cache_pressure vm.overcommit_memory vm.overcommit_ratio vm.min_free_kbytes vm.panic_on_oom vm.oom_kill_allocating_task"
 
 cd "$ROOT" || exit 1
@@ -41,38 +47,72 @@ restore_host() {  # $1 = scenario
   for kv in ${HOST_SYSCTLS//,/ }; do sysctl -q -w "$kv" >/dev/null 2>&1 || true; done
 }
 
-pass=0; fail=0; failed=()
-exec 9>"$HEADROOM_WORK/molecule.lock"
+run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lane <name>: P F' last
+  local lane=$1 s lock rc t0 log swaps_before pass=0 fail=0; shift
+  if [ "$lane" = kernel ]; then lock=$HEADROOM_WORK/molecule.lock; else lock=$HEADROOM_WORK/molecule-containers.lock; fi
+  exec 9>"$lock"
+  for s in "$@"; do
+    [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; fail=$((fail+1)); echo "[molecule] $s: FAILED (no scenario)"; continue; }
+    flock 9
+    "$HERE/sync-collection.sh" >/dev/null
+    if [ "$lane" = kernel ]; then
+      HOST_SYSCTLS=$(for k in $SYSCTLS; do printf '%s=%s,' "$k" "$(sysctl -n "$k")"; done)
+      export HEADROOM_HOST_SYSCTLS=${HOST_SYSCTLS%,}
+      # a swap left active by an earlier aborted run would make podman fail to remove that container
+      restore_host "$s"
+    else
+      # the kernel lane may be mid-scenario: restoring "the machine's" sysctls now would undo its settings
+      HOST_SYSCTLS=; export HEADROOM_HOST_SYSCTLS=
+    fi
+    swaps_before=$(tail -n +2 /proc/swaps | wc -l)
+    t0=$SECONDS
+    log=$LOGDIR/molecule-$s${HEADROOM_LOG_SUFFIX:-}.log
+    echo "[molecule] $s: molecule $CMD (log: $log)"
+    if [ "$CMD" = test ] && [ "$lane" = kernel ]; then
+      trap 'restore_host "$s"' EXIT INT TERM
+      molecule test -s "$s" > "$log" 2>&1; rc=$?
+      restore_host "$s"; trap - EXIT INT TERM
+    else
+      molecule "$CMD" -s "$s" > "$log" 2>&1; rc=$?
+    fi
+    flock -u 9
+    if [ $rc -eq 0 ]; then
+      pass=$((pass+1)); echo "[molecule] $s: passed in $((SECONDS-t0)) s"
+    else
+      fail=$((fail+1)); echo "[molecule] $s: FAILED (rc $rc) in $((SECONDS-t0)) s; last lines:"
+      tail -n 80 "$log" | sed 's/^/    /'
+    fi
+    if [ "$CMD" = test ] && [ "$lane" = kernel ] && [ "$(tail -n +2 /proc/swaps | wc -l)" != "$swaps_before" ]; then
+      echo "[molecule] WARNING: $s left swap active:"; cat /proc/swaps
+    fi
+  done
+  echo "[molecule] lane $lane: $pass $fail"
+}
+
+KERNEL=(); CONTAINERS=()
 for s in "${SCEN[@]}"; do
-  [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; fail=$((fail+1)); failed+=("$s"); continue; }
-  flock 9
-  "$HERE/sync-collection.sh" >/dev/null
-  HOST_SYSCTLS=$(for k in $SYSCTLS; do printf '%s=%s,' "$k" "$(sysctl -n "$k")"; done)
-  export HEADROOM_HOST_SYSCTLS=${HOST_SYSCTLS%,}
-  # a swap left active by an earlier aborted run would make podman fail to remove that container
-  restore_host "$s"
-  swaps_before=$(tail -n +2 /proc/swaps | wc -l)
-  t0=$SECONDS
-  log=$LOGDIR/molecule-$s${HEADROOM_LOG_SUFFIX:-}.log
-  echo "[molecule] $s: molecule $CMD (log: $log)"
-  if [ "$CMD" = test ]; then
-    trap 'restore_host "$s"' EXIT INT TERM
-    molecule test -s "$s" > "$log" 2>&1; rc=$?
-    restore_host "$s"; trap - EXIT INT TERM
-  else
-    molecule "$CMD" -s "$s" > "$log" 2>&1; rc=$?
-  fi
-  flock -u 9
-  if [ $rc -eq 0 ]; then
-    pass=$((pass+1)); echo "[molecule] $s: passed in $((SECONDS-t0)) s"
-  else
-    fail=$((fail+1)); failed+=("$s"); echo "[molecule] $s: FAILED (rc $rc) in $((SECONDS-t0)) s; last lines:"
-    tail -n 80 "$log" | sed 's/^/    /'
-  fi
-  if [ "$CMD" = test ] && [ "$(tail -n +2 /proc/swaps | wc -l)" != "$swaps_before" ]; then
-    echo "[molecule] WARNING: $s left swap active:"; cat /proc/swaps
-  fi
+  if [[ "$KERNEL_SCENARIOS" == *" $s "* ]]; then KERNEL+=("$s"); else CONTAINERS+=("$s"); fi
 done
-[ ${#failed[@]} -eq 0 ] || echo "[molecule] failed: ${failed[*]}"
+# each invocation its own: two molecule.sh at once (make test's core216 stage, a developer's run) must not
+# read each other's lane summaries
+OUT=$(mktemp -d "$LOGDIR/molecule-lanes.XXXXXX")
+if [ "${MOLECULE_PARALLEL:-0}" = 1 ] && [ ${#KERNEL[@]} -gt 0 ] && [ ${#CONTAINERS[@]} -gt 0 ]; then
+  # the container lane's lines go to a file and are printed when both lanes are done, so lines do not interleave
+  run_lane containers "${CONTAINERS[@]}" > "$OUT/containers.out" 2>&1 &
+  bg=$!
+  run_lane kernel "${KERNEL[@]}" | tee "$OUT/kernel.out"
+  wait "$bg"
+  cat "$OUT/containers.out"
+else
+  { [ ${#KERNEL[@]} -eq 0 ] || run_lane kernel "${KERNEL[@]}"; } | tee "$OUT/kernel.out"
+  { [ ${#CONTAINERS[@]} -eq 0 ] || run_lane containers "${CONTAINERS[@]}"; } | tee "$OUT/containers.out"
+fi
+pass=0; fail=0
+while read -r p f; do pass=$((pass+p)); fail=$((fail+f)); done < <(sed -nE 's/^\[molecule\] lane [a-z]+: ([0-9]+) ([0-9]+)$/\1 \2/p' "$OUT/kernel.out" "$OUT/containers.out")
+failed=$(sed -nE 's/^\[molecule\] ([^ :]+): FAILED.*/\1/p' "$OUT/kernel.out" "$OUT/containers.out" | tr '\n' ' ')
+# a lane that died before its summary line: its unreported scenarios count as failed, never as nothing
+if [ $((pass+fail)) -lt ${#SCEN[@]} ]; then fail=$((${#SCEN[@]}-pass)); failed="$failed(unreported)"; fi
+rm -rf "$OUT"
+[ -z "$failed" ] || echo "[molecule] failed: $failed"
 echo "molecule: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
