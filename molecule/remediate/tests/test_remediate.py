@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import testinfra
+import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 WORK = ROOT / ".work" / "remediate"
@@ -20,7 +21,8 @@ def on(name):
 
 @pytest.fixture(scope="module")
 def outcome():
-    return dict((h["host"], h) for h in json.loads((WORK / "remediate-report" / "remediate.json").read_text())["hosts"])
+    # the first apply's remediate.json (converge keeps it: the idempotence step's apply rewrites the file)
+    return dict((h["host"], h) for h in json.loads((WORK / "first-apply.json").read_text())["hosts"])
 
 
 def test_swap_missing_was_fixed_by_the_swap_file(outcome):
@@ -29,6 +31,25 @@ def test_swap_missing_was_fixed_by_the_swap_file(outcome):
     assert outcome["remediate-noswap"]["status"] == "ok"
     assert "/swapfile" in host.file("/proc/swaps").content_string
     assert host.file("/etc/fstab").contains("^/swapfile")
+
+
+def _bytes(text):
+    """Redis' own size units (plain bytes, kb, mb, gb: powers of 1024)."""
+    units = {"kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30}
+    text = text.strip().lower()
+    return int(text[:-2]) * units[text[-2:]] if text[-2:] in units else int(text)
+
+
+def test_redis_was_sized_live_and_in_its_file_within_the_reported_share(outcome):
+    host = on("remediate-noswap")
+    assert "database_oversized" in outcome["remediate-noswap"]["fixed"]
+    remedy = yaml.safe_load((WORK / "first-report" / "remedy-vars" / "remediate-noswap.yml").read_text())
+    share = _bytes(next(i["memory"] for i in remedy["database_instances"] if i["engine"] == "redis")[:-1] + "mb")
+    live = int(host.check_output("redis-cli CONFIG GET maxmemory").split()[-1])
+    assert 0 < live <= share < 1 << 30  # it was 4 GiB in a 1 GiB container
+    lines = [ln.split() for ln in host.file("/etc/redis/redis.conf").content_string.splitlines()
+             if ln.startswith("maxmemory ")]
+    assert len(lines) == 1 and _bytes(lines[0][1]) == live
 
 
 def test_the_hog_got_its_limits_and_its_kill_history_remains_with_the_reason(outcome):
@@ -45,6 +66,18 @@ def test_the_rediagnosis_report_was_written_by_diagnose():
     assert sorted(h["host"] for h in after["hosts"]) == ["remediate-noswap", "remediate-oom"]
     assert "swap_missing" not in [f["id"] for h in after["hosts"] for f in h["findings"]]
     assert (WORK / "remediate-report" / "after" / "index.html").is_file()
+
+
+def test_the_jvm_got_its_heap_in_a_drop_in_and_was_not_restarted(outcome):
+    host = on("remediate-oom")
+    assert "JAVA_TOOL_OPTIONS=-Xmx" in host.check_output("systemctl show -p Environment --value remediate-java.service")
+    pid = host.check_output("systemctl show -p MainPID --value remediate-java.service")
+    assert int(pid) > 0
+    # the running JVM is the one prepare started: remediate_restart was false, so no restart
+    assert "JAVA_TOOL_OPTIONS" not in host.file("/proc/%s/environ" % pid).content_string
+    remaining = dict((r["id"], r["reason"]) for r in outcome["remediate-oom"]["remaining"])
+    assert remaining["jvm_heap_unbounded"].startswith("needs a restart that was not allowed")
+    assert "remediate-java.service" in remaining["jvm_heap_unbounded"]
 
 
 def test_the_canary_was_applied_and_its_broken_neighbour_is_down():

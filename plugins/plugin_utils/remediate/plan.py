@@ -254,6 +254,14 @@ def plan_lines(plans):
     return lines
 
 
+def _setting(key, value):
+    """A database setting for the plan table: sizes the roles keep in bytes (Redis maxmemory, MariaDB's
+    innodb_buffer_pool_size) in MiB, everything else as the role wrote it."""
+    if isinstance(value, int) and not isinstance(value, bool) and key.endswith(("memory", "_size")) and value >= MIB:
+        return fmt_mb(value // MIB)
+    return value
+
+
 def role_changes(role, facts):
     """What a remedy role reported it changes (or would, in check mode), from its public result facts
     (``facts``: the host's variables holding them): a list of short sentences, or None when the role keeps no
@@ -282,6 +290,23 @@ def role_changes(role, facts):
     if role == "heap":
         restarts = facts.get("heap_restart_required") or []
         return ["%s: new heap, restart" % u for u in restarts]
+    if role == "database":
+        result = facts.get("database_result") or {}
+        return ["%s (%s): %s%s" % (
+            i.get("name"), i.get("engine"),
+            " ".join("%s=%s" % (k, _setting(k, v)) for k, v in sorted((i.get("settings") or {}).items())) or "no setting",
+            ", restart" if i.get("restart_required") else "") for i in result.get("instances") or []]
+    if role == "workers":
+        result = facts.get("workers_result") or {}
+        out = []
+        for pool in result.get("pools") or []:
+            label = "%s %s" % (pool.get("kind"), pool.get("name"))
+            if pool.get("left_alone"):
+                out.append("%s: left alone (%s)" % (label, pool.get("load_evidence") or "no evidence of load"))
+            elif pool.get("changed"):
+                out.append("%s: %s workers (was %s)" % (
+                    label, pool.get("count"), "unset" if pool.get("current_count") is None else pool["current_count"]))
+        return out
     return None
 
 

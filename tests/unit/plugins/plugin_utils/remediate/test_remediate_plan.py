@@ -174,4 +174,22 @@ def test_role_changes_read_the_roles_result_facts():
          "settings": {"MemoryMax": 64 << 20, "OOMScoreAdjust": -900}}]}}) == [
         "b.service: drop-in /etc/x.d/50.conf with MemoryMax=64 MiB OOMScoreAdjust=-900 (--diff shows whether it changes)"]
     assert role_changes("heap", {"heap_restart_required": ["app.service"]}) == ["app.service: new heap, restart"]
-    assert role_changes("database", {}) is None
+    assert role_changes("database", {"database_result": {"instances": [
+        {"name": "redis", "engine": "redis", "settings": {"maxmemory-policy": "noeviction", "maxmemory": 343932928},
+         "restart_required": False},
+        {"name": "mariadb", "engine": "mariadb", "settings": {"innodb_buffer_pool_size": 512 << 20, "max_connections": 80},
+         "restart_required": False},
+        {"name": "15-main", "engine": "postgresql", "settings": {"shared_buffers": "256MB"}, "restart_required": True}]}}) == [
+        "redis (redis): maxmemory=328 MiB maxmemory-policy=noeviction",
+        "mariadb (mariadb): innodb_buffer_pool_size=512 MiB max_connections=80",
+        "15-main (postgresql): shared_buffers=256MB, restart"]
+    assert role_changes("workers", {"workers_result": {"pools": [
+        {"kind": "php_fpm", "name": "www", "count": 12, "current_count": 40, "changed": True, "left_alone": False},
+        {"kind": "gunicorn", "name": "app", "count": 5, "current_count": None, "changed": True, "left_alone": False},
+        {"kind": "apache_prefork", "name": "web", "count": 9, "current_count": 9, "changed": False, "left_alone": False},
+        {"kind": "php_fpm", "name": "idle", "count": 30, "current_count": 20, "changed": False, "left_alone": True,
+         "load_evidence": "not grown: average USS 3 MiB < 8 MiB"}]}}) == [
+        "php_fpm www: 12 workers (was 40)", "gunicorn app: 5 workers (was unset)",
+        "php_fpm idle: left alone (not grown: average USS 3 MiB < 8 MiB)"]
+    assert role_changes("database", {}) == []
+    assert role_changes("early_warning", {}) is None
