@@ -273,3 +273,30 @@ def test_mysqltuner_peak_counts_what_is_given_only():
     assert sizing.mysqltuner_peak({"max_heap_table_size": 50, "join_buffer_size": "x", "max_connections": 3}) == {
         "server_buffers": 0, "per_thread_buffers": 0, "max_connections": 3, "peak": 0}
     assert sizing.mysqltuner_peak({"key_buffer_size": "-5"})["server_buffers"] == -5
+
+
+def test_the_work_mem_factor_reaches_every_worst_case():
+    """factor 3 (three work_mem-sized nodes per connection): fit, lowered and refused all count 3."""
+    plan = sizing.postgresql_plan(4096, cpus=2, connections=100, version=15, factor=3)
+    work_mem = plan["settings_kb"]["work_mem"]
+    assert plan["worst_case_kb"] == 1048576 + 100 * work_mem * 3 + 3 * 262144
+    plan = sizing.postgresql_plan(16384, connections=300, db_size="less_ram", version=17, factor=3)
+    to = plan["work_mem_lowered"]["to_kb"]
+    assert to == (16384 * 1024 - 4 * 1048576 - 3 * 1048576) // (300 * 3)
+    assert plan["worst_case_kb"] == 4 * 1048576 + 300 * to * 3 + 3 * 1048576
+    with pytest.raises(sizing.SizingError) as err:
+        sizing.postgresql_plan(512, connections=500, version=15, factor=3)
+    assert "x 4MB work_mem x 3 + shared_buffers 128MB + 3 autovacuum workers x 32MB = %d kB" % (
+        131072 + 500 * 4096 * 3 + 3 * 32768) in str(err.value)
+    assert "at most %d connections fit" % (294912 // (4096 * 3)) in str(err.value)
+
+
+def test_exactly_ten_connections_that_fit_keep_the_pool():
+    """596 MiB, 1 MiB units: 60 % = 357 MiB leaves room for exactly 10 connections; the pool stays."""
+    plan = sizing.mariadb_plan(596, "mariadb", "11.8.3-MariaDB", dict(DEFAULTS, innodb_buffer_pool_chunk_size=0))
+    assert plan["settings"]["innodb_buffer_pool_size"] == 357 * MIB
+    assert plan["settings"]["max_connections"] == 10 and plan["buffer_pool_lowered"] is None
+
+
+def test_a_bare_key_line_is_replaced():
+    assert sizing.redis_config_lines("maxmemory\n", {"maxmemory": 100 * MIB}) == "maxmemory 100mb\n"

@@ -299,3 +299,25 @@ def test_plan_pool_labels_its_refusals():
     with pytest.raises(WorkersError) as e:
         plan.plan_pool({"kind": "gunicorn"}, None, 100)
     assert str(e.value).startswith("gunicorn pool ?: no worker process runs")
+
+
+def test_plan_pool_caps_at_the_pools_max_and_defaults_to_one_core():
+    assert plan.plan_pool({"kind": "php_fpm", "name": "www", "max": 3}, SMALL, 1000)["count"] == 3
+    g = plan.plan_pool({"kind": "gunicorn", "name": "app", "unit": "app.service"}, SMALL, 1000)
+    assert g["cpu_cap"] == 3 and g["count"] == 3  # 2 x 1 core + 1
+
+
+def test_shared_part_over_the_share_says_no_worker_fits():
+    with pytest.raises(WorkersError) as e:
+        plan.worker_count(20, 30, 1, label="php_fpm pool www")
+    assert "(floor((20 MiB share - 30 MiB shared) / 1 MiB per worker) = 0)" in str(e.value)
+
+
+def test_apache_max_spare_of_an_odd_count_is_whole():
+    assert plan.apache_prefork_settings(7)["MaxSpareServers"] == 3  # max(2, min(10, 7 // 2))
+
+
+def test_a_config_path_ending_in_dot_dot_is_refused():
+    assert problems_of({"kind": "apache_prefork", "config": "/etc/apache2/.."}) == [
+        "workers_pools[0]: config '/etc/apache2/..' must be an absolute path of letters, digits and . _ / @ + - "
+        "without '..'"]
