@@ -159,3 +159,105 @@ def test_report_of_a_unit_with_nothing_pushed_or_owed():
     assert sorted(rep[0]) == ["dropin", "exists", "live_pushed", "not_enforced", "notes", "overrides",
                               "restart_reasons", "restart_required", "settings", "state", "unit"]
     assert limits.report(None, [], []) == []
+
+
+# --- the whole plans, field by field --------------------------------------------------------------------------------
+
+UNIT_DIR = "/etc/systemd/system"
+
+
+def loaded(memory_max=None, **extra):
+    info = {"load_state": "loaded", "active_state": "active", "main_pid": 4242, "memory_current": 20 * MIB,
+            "live": {"MemoryMax": limits.INFINITY}, "oom_score_adj": 0, "overrides": [],
+            "props": {"MemoryMax": str(memory_max) if memory_max else "infinity", "MemoryLimit": "infinity"}}
+    info.update(extra)
+    return info
+
+
+def test_the_service_limits_plan_field_by_field():
+    """v1 with systemd 219 (MemoryLimit=), sizes of RAM and swap, force, duplicates, items after a bad one,
+    overrides kept or named, and which units exist."""
+    ov_limit = {"path": "/run/systemd/system.control/a.service.d/50-MemoryLimit.conf", "key": "MemoryLimit",
+                "value": "1G", "runtime": True, "other_keys": []}
+    ov_other = {"path": "/etc/systemd/system/b.service.d/override.conf", "key": "MemoryHigh", "value": "2G",
+                "runtime": False, "other_keys": ["CPUWeight"]}
+    infos = {"a.service": loaded(memory_current=5 * GIB, live={"MemoryMax": 6 * GIB}, overrides=[ov_limit]),
+             "b.service": loaded(load_state="not-found", overrides=[ov_other])}
+    host = {"mem_total": 8 * GIB, "swap_total": 2 * GIB, "cgroup": "v1", "systemd_version": 219}
+    items = [5, {"unit": "a", "memory_max": "50%", "memory_swap_max": "50%", "force": True}, {"unit": "a"},
+             {"unit": "b", "state": "absent"}, {"unit": "c", "memory_max": "lots"}, {"unit": "d", "memory_max": "1G"}]
+    got = limits.plan(items, infos, host, OPTS)
+    assert got["cgroup"] == "v1" and got["systemd_version"] == 219
+    assert got["refusals"][0] == "item 5 is not a dict"
+    assert got["refusals"][1] == "a.service is listed twice in service_limits_units"
+    assert got["refusals"][2].startswith("c.service: memory_max: size 'lots' ")
+    assert got["refusals"][3:] == [
+        "d.service does not exist (LoadState=unknown): set service_limits_allow_missing_units: true to write limits "
+        "for a unit installed later"]  # c has errors: no refusal of its own beyond them
+    a, b, c, d = got["units"]
+    assert a == {
+        "unit": "a.service", "state": "present", "dropin": UNIT_DIR + "/a.service.d/50-headroom-memory.conf",
+        "body": "[Service]\nMemoryLimit=4G\nMemorySwapMax=1G\n",
+        "settings": {"MemoryMax": 4 * GIB, "MemorySwapMax": GIB}, "not_enforced": ["MemorySwapMax"],
+        "notes": [
+            "cgroup v1 with systemd 219: MemoryLimit= written instead of MemoryMax= (unknown before systemd 231); "
+            "enforced as memory.limit_in_bytes",
+            "cgroup v1: MemorySwapMax= written (systemctl show reports them) but NOT enforced: v1 has no equivalent; "
+            "they take effect once the host boots with cgroup v2",
+            "override %s sets MemoryLimit=1G (systemctl set-property --runtime); kept: set "
+            "service_limits_clear_runtime_overrides: true to remove it" % ov_limit["path"]],
+        "overrides": [ov_limit], "remove_overrides": [], "exists": True}
+    assert b == {
+        "unit": "b.service", "state": "absent", "dropin": UNIT_DIR + "/b.service.d/50-headroom-memory.conf",
+        "body": None, "settings": {}, "not_enforced": [],
+        "notes": ["override %s sets MemoryHigh=2G (systemctl set-property); kept: the file also sets CPUWeight"
+                  % ov_other["path"]],
+        "overrides": [ov_other], "remove_overrides": [], "exists": False}
+    assert (c["settings"], c["exists"], d["exists"], d["body"]) == ({}, False, False, "[Service]\nMemoryLimit=1G\n")
+
+
+def test_a_cleared_override_is_named_removed():
+    ov = {"path": "/run/systemd/system.control/a.service.d/50-MemoryMax.conf", "key": "MemoryMax", "value": "1G",
+          "runtime": True, "other_keys": []}
+    infos = {"a.service": loaded(overrides=[ov])}
+    got = limits.plan([{"unit": "a", "memory_max": "2G"}], infos, HOST, dict(OPTS, clear_runtime_overrides=True))
+    assert got["units"][0]["notes"][-1] == "override %s sets MemoryMax=1G (systemctl set-property --runtime); removed" \
+        % ov["path"]
+    assert got["units"][0]["remove_overrides"] == [ov["path"]]
+
+
+def test_the_heap_plan_field_by_field():
+    java17 = 'openjdk version "17.0.19" 2026-04-21\n'
+    infos = {"app.service": loaded(memory_max=2 * GIB), "tc.service": loaded(memory_max=4 * GIB),
+             "gone.service": loaded(load_state="not-found"), "es.service": loaded()}
+    items = [None, {"unit": "app", "runtime": "java", "percent": 50}, {"unit": "app.service", "runtime": "java", "max": "1G"},
+             {"unit": "gone", "runtime": "node", "max": "256M"}, {"unit": "missing", "runtime": "node", "max": "256M"},
+             {"unit": "es", "runtime": "java", "max": "1G", "via": "jvm_options",
+              "path": "/etc/elasticsearch/jvm.options.d/"},
+             {"unit": "tc", "runtime": "java", "percent": 25, "via": "default", "path": "/etc/default/tomcat",
+              "variable": "JAVA_OPTS"},
+             {"unit": "x", "runtime": "java"}]
+    got = heap.plan(items, infos, {"mem_total": 8 * GIB, "cgroup": "v2"}, {"app.service": java17})
+    assert got["refusals"] == [
+        "item None has no unit", "app.service is listed twice in heap_services",
+        "gone.service does not exist (LoadState=not-found)", "missing.service does not exist (LoadState=unknown)",
+        "x.service: give exactly one of max (a size) and percent (of the unit's MemoryMax or the host's RAM)",
+        "x.service does not exist (LoadState=unknown)"]
+    app, gone, missing, es, tc = got["units"]
+    assert app == {
+        "unit": "app.service", "runtime": "java", "via": "dropin",
+        "path": UNIT_DIR + "/app.service.d/50-headroom-heap.conf",
+        "body": '[Service]\nEnvironment="JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=50.0"\n', "variable": None,
+        "flags": ["-XX:MaxRAMPercentage=50.0"], "heap_mb": 1024, "base_mb": 2048, "base_source": "MemoryMax",
+        "notes": ["JVM 17 (update 19) is container-aware on cgroup v2: -XX:MaxRAMPercentage used"]}
+    assert (gone["flags"], gone["base_source"], gone["base_mb"], missing["unit"]) == (
+        ["--max-old-space-size=256"], "RAM", 8192, "missing.service")
+    assert es == {
+        "unit": "es.service", "runtime": "java", "via": "jvm_options",
+        "path": "/etc/elasticsearch/jvm.options.d/50-headroom-heap.options", "body": "-Xmx1024m\n", "variable": None,
+        "flags": ["-Xmx1024m"], "heap_mb": 1024, "base_mb": 8192, "base_source": "RAM", "notes": []}
+    assert tc == {
+        "unit": "tc.service", "runtime": "java", "via": "default", "path": "/etc/default/tomcat", "body": None,
+        "variable": "JAVA_OPTS", "flags": ["-Xmx1024m"], "heap_mb": 1024, "base_mb": 4096,
+        "base_source": "MemoryMax",
+        "notes": ["JVM (version unknown) is not container-aware on cgroup v2: explicit -Xmx computed"]}
