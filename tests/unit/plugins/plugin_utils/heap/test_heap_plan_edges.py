@@ -261,3 +261,41 @@ def test_the_heap_plan_field_by_field():
         "variable": "JAVA_OPTS", "flags": ["-Xmx1024m"], "heap_mb": 1024, "base_mb": 4096,
         "base_source": "MemoryMax",
         "notes": ["JVM (version unknown) is not container-aware on cgroup v2: explicit -Xmx computed"]}
+
+
+# --- the comparisons at their edges ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value,ok", [(-1000, True), (1000, True), (-1001, False), (1001, False)])
+def test_oom_score_adjust_bounds_are_inclusive(value, ok):
+    errors = limits.resolve_item({"unit": "a", "oom_score_adjust": value}, GIB)[3]
+    assert errors == ([] if ok else ["a.service: oom_score_adjust %d is not an integer from -1000 to 1000" % value])
+
+
+def test_memory_max_exactly_at_current_plus_margin_is_refused():
+    info = loaded(memory_current=100 * MIB, live={"MemoryMax": limits.INFINITY})
+    settings = limits.resolve_item({"unit": "a", "memory_max": 164 * MIB}, GIB)[2]
+    assert len(limits.refusals_for("a.service", settings, info, dict(OPTS, margin=64 * MIB))) == 1
+    settings = limits.resolve_item({"unit": "a", "memory_max": 100 * MIB + 1}, GIB)[2]
+    assert limits.refusals_for("a.service", settings, info, dict(OPTS, margin=0)) == []
+
+
+@pytest.mark.parametrize("percent,ok", [(0.5, True), (100, True), (100.5, False), (0, False)])
+def test_heap_percent_is_above_0_and_up_to_100(percent, ok):
+    resolved, errors = heap.resolve({"unit": "a", "runtime": "java", "percent": percent}, None, 8 * GIB)
+    assert (errors == []) is ok
+    if ok:
+        assert resolved["max_bytes"] == int(8 * GIB * percent / 100)
+
+
+def test_heap_of_exactly_2_mib_and_initial_equal_to_max_are_accepted():
+    base = {"unit": "a.service", "runtime": "java", "max_bytes": 2 * MIB, "initial_bytes": 2 * MIB,
+            "room_bytes": GIB, "base": 2 * GIB, "base_source": "RAM"}
+    assert heap.refusals(base) == []
+    assert heap.refusals(dict(base, max_bytes=2 * MIB - 1, initial_bytes=None)) == [
+        "a.service: heap %d bytes is below 2 MiB" % (2 * MIB - 1)]
+
+
+def test_an_initial_heap_under_1_mib_is_written_as_1m():
+    resolved = {"runtime": "java", "max_bytes": 64 * MIB, "initial_bytes": 512 * 1024, "percent": None,
+                "base": GIB}
+    assert heap.flags(resolved) == ["-Xms1m", "-Xmx64m"]
