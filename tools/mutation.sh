@@ -17,6 +17,12 @@ MODULES=("$@")
   module_utils/oom/kernel.py
   plugin_utils/triage/swap.py
   plugin_utils/triage/pressure.py
+  plugin_utils/workers/plan.py
+  plugin_utils/database/sizing.py
+  plugin_utils/database/pgtune.py
+  plugin_utils/database/shares.py
+  plugin_utils/heap/plan.py
+  plugin_utils/service_limits/plan.py
 )
 W=$ROOT/.work/mutation
 C=ansible_collections/headroom/memory
