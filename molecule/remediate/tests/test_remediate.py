@@ -52,6 +52,22 @@ def test_redis_was_sized_live_and_in_its_file_within_the_reported_share(outcome)
     assert len(lines) == 1 and _bytes(lines[0][1]) == live
 
 
+def test_postgresql_got_its_file_and_waits_for_the_restart_that_was_not_allowed(outcome):
+    host = on("remediate-noswap")
+    [pending] = [p for p in outcome["remediate-noswap"]["pending"] if p["id"] == "database_oversized"]
+    assert "remediate_restart: false" in pending["reason"] and "postgresql" in pending["reason"]
+    live = host.check_output("runuser -u postgres -- psql -tAc 'SHOW shared_buffers'")
+    assert live == "768MB"  # not restarted: the planted value still runs
+    # the role's file, read after the planted 10-... one, sets a smaller shared_buffers for the next start
+    role_file = host.file("/etc/postgresql/15/main/conf.d/50-headroom-memory.conf").content_string
+    [line] = [ln for ln in role_file.splitlines() if ln.startswith("shared_buffers")]
+    assert line.split("=", 1)[1].strip().strip("'") != "768MB"
+    pending_value = host.check_output("runuser -u postgres -- psql -tAc "
+                                      "\"SELECT setting || ':' || pending_restart FROM pg_settings WHERE name = 'shared_buffers'\"")
+    assert pending_value.endswith(":true")  # PostgreSQL itself says the new value waits for a restart
+    assert host.service("postgresql@15-main").is_running
+
+
 def test_the_hog_got_its_limits_and_its_kill_history_remains_with_the_reason(outcome):
     host = on("remediate-oom")
     assert host.file(DROPIN).is_directory

@@ -169,9 +169,25 @@ def _why(finding, applied):
     return "%s was applied and the finding remains: diagnose again once the service has settled" % role
 
 
+def _waiting(finding, applied):
+    """The units or instances of ``finding``'s remedy that still wait for a restart remediate_restart did
+    not allow: its configuration is fixed (diagnose reads the files), the running service is not yet."""
+    if applied.get("restart_allowed") or not applied.get("restart_required"):
+        return []
+    named = set()
+    for value in ((finding.get("remedy") or {}).get("vars") or {}).values():
+        for item in value if isinstance(value, list) else []:
+            if isinstance(item, dict):
+                named.update(str(item[k]) for k in ("unit", "name") if item.get(k) is not None)
+    return [r for r in applied["restart_required"] if r in named]
+
+
 def outcome(before, after, applied=None):
-    """Per host: ``{host, status, fixed, remaining: [{id, severity, reason}], new}`` from the diagnose
-    reports before and after; ``applied`` is {host: {status, msg, roles, restart_required, restart_allowed}}."""
+    """Per host: ``{host, status, fixed, pending: [{id, severity, reason}], remaining: [{id, severity,
+    reason}], new}`` from the diagnose reports before and after; ``applied`` is {host: {status, msg, roles,
+    restart_required, restart_allowed}}. A finding gone from the report whose remedy's unit or instance still
+    waits for a restart that was not allowed is ``pending``, not ``fixed``: the files say fixed, the running
+    service does not yet."""
     applied = applied or {}
     hosts = []
     for entry in (before or {}).get("hosts") or []:
@@ -180,20 +196,27 @@ def outcome(before, after, applied=None):
         now = report_host(after, name)
         old_ids = [f["id"] for f in entry.get("findings") or []]
         if now is None or now.get("status") != "ok":
-            hosts.append({"host": name, "status": "unread", "fixed": [], "new": [],
+            hosts.append({"host": name, "status": "unread", "fixed": [], "pending": [], "new": [],
                           "remaining": [{"id": f["id"], "severity": f["severity"],
                                          "reason": "could not diagnose the host again"} for f in entry.get("findings") or []]})
             continue
         new_ids = [f["id"] for f in now.get("findings") or []]
         by_id = dict((f["id"], f) for f in now.get("findings") or [])
+        gone = [f for f in entry.get("findings") or [] if f["id"] not in new_ids]
+        pending = [{"id": f["id"], "severity": f["severity"],
+                    "reason": "fixed in the configuration; the running service keeps the old setting until the "
+                              "restart that was not allowed (remediate_restart: false): %s" % ", ".join(_waiting(f, done))}
+                   for f in gone if _waiting(f, done)]
         hosts.append({
             "host": name, "status": done.get("status"),
-            "fixed": [i for i in old_ids if i not in new_ids],
+            "fixed": [f["id"] for f in gone if not _waiting(f, done)],
+            "pending": pending,
             "remaining": [{"id": i, "severity": by_id[i]["severity"], "reason": _why(by_id[i], done)}
                           for i in old_ids if i in new_ids],
             "new": [i for i in new_ids if i not in old_ids],
         })
     return {"hosts": hosts, "fixed": sum(len(h["fixed"]) for h in hosts),
+            "pending": sum(len(h["pending"]) for h in hosts),
             "remaining": sum(len(h["remaining"]) for h in hosts), "new": sum(len(h["new"]) for h in hosts)}
 
 
@@ -207,14 +230,16 @@ def outcome_lines(result):
     for h in result.get("hosts") or []:
         for fid in h["fixed"]:
             lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "fixed", _t(fid), ""))
+        for r in h.get("pending") or []:
+            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "pending", _t(r["id"]), _t(r["reason"])))
         for r in h["remaining"]:
             lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "remains", _t(r["id"]), _t(r["reason"])))
         for fid in h["new"]:
             lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "new", _t(fid), "appeared since the report"))
-        if not (h["fixed"] or h["remaining"] or h["new"]):
+        if not (h["fixed"] or h.get("pending") or h["remaining"] or h["new"]):
             lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "ok", "-", "no finding before or after"))
-    lines.append("%d fixed, %d remaining, %d new finding(s)"
-                 % (result.get("fixed", 0), result.get("remaining", 0), result.get("new", 0)))
+    lines.append("%d fixed, %d pending a restart, %d remaining, %d new finding(s)"
+                 % (result.get("fixed", 0), result.get("pending", 0), result.get("remaining", 0), result.get("new", 0)))
     return lines
 
 

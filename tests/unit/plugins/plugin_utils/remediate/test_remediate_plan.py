@@ -146,6 +146,33 @@ def test_outcome_names_a_restart_that_was_not_allowed_and_hosts_not_reached():
     assert reasons["web2"].startswith("not applied: the run stopped before this host's batch")
 
 
+def test_a_finding_gone_from_the_files_but_waiting_for_a_restart_is_pending_not_fixed():
+    def report(*findings):
+        return {"hosts": [{"host": "db1", "status": "ok", "findings": list(findings)}]}
+    pg = {"id": "database_oversized", "severity": "critical",
+          "remedy": {"role": "headroom.memory.database",
+                     "vars": {"database_instances": [{"engine": "postgresql", "name": "15-main", "memory": "300M"}]}}}
+    redis = {"id": "database_defaults", "severity": "warning",
+             "remedy": {"role": "headroom.memory.database",
+                        "vars": {"database_instances": [{"engine": "redis", "name": "redis", "memory": "200M"}]}}}
+    before, after = report(pg, redis), report()
+    waiting = {"status": "ok", "roles": ["database"], "restart_required": ["15-main"], "restart_allowed": False}
+    [host] = outcome(before, after, {"db1": waiting})["hosts"]
+    assert host["fixed"] == ["database_defaults"]  # Redis took its setting live
+    [pending] = host["pending"]
+    assert pending["id"] == "database_oversized" and pending["severity"] == "critical"
+    assert pending["reason"].endswith("(remediate_restart: false): 15-main")
+    result = outcome(before, after, {"db1": waiting})
+    assert (result["fixed"], result["pending"], result["remaining"]) == (1, 1, 0)
+    lines = outcome_lines(result)
+    assert any(line.split()[:3] == ["db1", "pending", "database_oversized"] for line in lines)
+    assert lines[-1] == "1 fixed, 1 pending a restart, 0 remaining, 0 new finding(s)"
+    # restarts allowed, or another unit waiting: fixed
+    for done in (dict(waiting, restart_allowed=True), dict(waiting, restart_required=["other.service"])):
+        [host] = outcome(before, after, {"db1": done})["hosts"]
+        assert host["fixed"] == ["database_oversized", "database_defaults"] and host["pending"] == []
+
+
 def test_plan_rows_and_tables_show_each_role_per_host():
     hostvars = {"web1": {"__remediate_roles": [{"role": "swap", "vars": {"swap_files": []}}],
                          "__remediate_changes": {"swap": ["swap file /swapfile: created"]}},
