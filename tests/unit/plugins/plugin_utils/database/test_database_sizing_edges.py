@@ -10,18 +10,12 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.database import pgtune, sizing
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.database.test_database_sizing import (
+    DEFAULTS)
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
-DEFAULTS = {  # MariaDB 10.11 defaults, bytes (SHOW VARIABLES)
-    "read_buffer_size": 131072, "read_rnd_buffer_size": 262144, "sort_buffer_size": 2097152,
-    "thread_stack": 299008, "join_buffer_size": 262144, "binlog_cache_size": 32768,
-    "tmp_table_size": 16777216, "max_heap_table_size": 16777216, "key_buffer_size": 134217728,
-    "innodb_buffer_pool_size": 134217728, "innodb_log_buffer_size": 16777216, "query_cache_size": 1048576,
-    "aria_pagecache_buffer_size": 134217728, "max_connections": 151,
-    "innodb_buffer_pool_chunk_size": 134217728, "innodb_buffer_pool_instances": 1,
-}
 PER_THREAD_KB = (131072 + 262144 + 2097152 + 299008 + 262144 + 32768 + 16777216) // 1024  # 19396 KiB
 
 
