@@ -145,6 +145,30 @@ def _join(base_dir, path):
     return path if path.startswith("/") else os.path.normpath(os.path.join(base_dir, path))
 
 
+def _walk(reader, path, parse, raw, missing=None, depth=0, must=True):
+    """Read ``path`` and what it includes into ``raw``, depth first, in the order the server reads them (later
+    wins). ``parse(text, base_dir)`` yields ("set", name, value), ("include", path, must) or ("dir", path,
+    suffix); an include path of "" is refused like one nested too deep, None is one the server ignores.
+    ``missing`` is the problem reported when a file that must exist cannot be read."""
+    text = reader.read(path)
+    if text is None:
+        if must and missing:
+            reader.problem(missing)
+        return
+    for kind, target, extra in parse(text, os.path.dirname(path)):
+        if kind == "set":
+            raw[target] = extra
+        elif depth >= MAX_DEPTH or target == "":
+            reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
+        elif target is None:
+            continue
+        elif kind == "dir":
+            for entry in reader.listdir(target, extra):
+                _walk(reader, os.path.join(target, entry), parse, raw, missing, depth + 1, False)
+        else:
+            _walk(reader, target, parse, raw, missing, depth + 1, extra)
+
+
 # --- PostgreSQL ------------------------------------------------------------------------------------
 
 def _pg_value(rest):
@@ -224,35 +248,24 @@ def pg_memory_kb(value, base_kb):
     return int(number * factor_kb)
 
 
+def _pg_parse(text, base):
+    for name, value in pg_lines(text):
+        if name == "include_dir":
+            yield "dir", _join(base, value) if value else "", ".conf"
+        elif name in ("include", "include_if_exists"):
+            yield "include", _join(base, value) if value else "", name == "include"
+        elif name in PG_BASE_KB:
+            yield "set", name, value
+
+
 def pg_settings(reader, config_file, data_dir=None, overrides=None):
     """({setting: kB or count}, [names set in a file]) of a cluster: ``config_file`` and its includes, then
     ``data_dir``/postgresql.auto.conf, then ``overrides`` ([(name, value)] from the command line's -c)."""
     raw = {}
-
-    def walk(path, depth, must):
-        text = reader.read(path)
-        if text is None:
-            if must:
-                reader.problem("a PostgreSQL configuration file named by the server could not be read")
-            return
-        base = os.path.dirname(path)
-        for name, value in pg_lines(text):
-            if name in ("include", "include_if_exists", "include_dir"):
-                if depth >= MAX_DEPTH or not value:
-                    reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
-                    continue
-                target = _join(base, value)
-                if name == "include_dir":
-                    for entry in reader.listdir(target, ".conf"):
-                        walk(os.path.join(target, entry), depth + 1, False)
-                else:
-                    walk(target, depth + 1, name == "include")
-            elif name in PG_BASE_KB:
-                raw[name] = value
-
-    walk(config_file, 0, True)
+    missing = "a PostgreSQL configuration file named by the server could not be read"
+    _walk(reader, config_file, _pg_parse, raw, missing)
     if data_dir:
-        walk(os.path.join(data_dir, "postgresql.auto.conf"), 0, False)
+        _walk(reader, os.path.join(data_dir, "postgresql.auto.conf"), _pg_parse, raw, missing, must=False)
     explicit = sorted(raw)
     for name, value in overrides or []:
         if name in PG_BASE_KB:
@@ -290,49 +303,39 @@ def _mysql_group(section):
     return base in ("mysqld", "mariadb", "mariadbd") and bool(version) and version.replace(".", "").isdigit()
 
 
+def _mysql_parse(text, base):
+    in_group = False
+    for line in _lines(text):
+        s = line.strip()
+        if not s or s[0] in "#;":
+            continue
+        if s.startswith("!"):
+            word, _sep, target = s.partition(" ")
+            target = target.strip()
+            if word in ("!include", "!includedir") and target:
+                if word == "!include":
+                    yield "include", _join(base, target), False
+                else:
+                    yield "dir", _join(base, target), ".cnf"
+            continue
+        if s.startswith("["):
+            end = s.find("]")
+            in_group = end > 0 and _mysql_group(s[1:end])
+            continue
+        if not in_group:
+            continue
+        name, sep, value = s.partition("=")
+        name = mysql_option(name)
+        if sep and name in MYSQL_SETTINGS:
+            yield "set", name, value.split("#", 1)[0].strip()
+
+
 def mysql_settings(reader, files, args=None):
     """({setting: number}, [names set]) from the option files in the order the server reads them (later
     wins), with !include/!includedir followed, then ``args`` (the server's --name=value arguments)."""
     raw = {}
-
-    def walk(path, depth):
-        text = reader.read(path)
-        if text is None:
-            return
-        base = os.path.dirname(path)
-        in_group = False
-        for line in _lines(text):
-            s = line.strip()
-            if not s or s[0] in "#;":
-                continue
-            if s.startswith("!"):
-                word, _sep, target = s.partition(" ")
-                target = target.strip()
-                if word not in ("!include", "!includedir") or not target:
-                    continue
-                if depth >= MAX_DEPTH:
-                    reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
-                    continue
-                target = _join(base, target)
-                if word == "!include":
-                    walk(target, depth + 1)
-                else:
-                    for entry in reader.listdir(target, ".cnf"):
-                        walk(os.path.join(target, entry), depth + 1)
-                continue
-            if s.startswith("["):
-                end = s.find("]")
-                in_group = end > 0 and _mysql_group(s[1:end])
-                continue
-            if not in_group:
-                continue
-            name, sep, value = s.partition("=")
-            name = mysql_option(name)
-            if sep and name in MYSQL_SETTINGS:
-                raw[name] = value.split("#", 1)[0].strip()
-
     for path in files:
-        walk(path, 0)
+        _walk(reader, path, _mysql_parse, raw, must=False)
     explicit = sorted(raw)
     for arg in args or []:
         if arg.startswith("--") and "=" in arg:
@@ -355,33 +358,25 @@ def redis_bytes(value):
     return int(m.group(1)) * _REDIS_UNITS[m.group(3)]
 
 
+def _redis_parse(text, _base):
+    for line in _lines(text):
+        parts = line.split(None, 1)
+        if not parts or parts[0].startswith("#"):
+            continue
+        name = parts[0].lower()
+        value = parts[1].strip() if len(parts) > 1 else ""
+        if name == "include":
+            yield "include", value if value.startswith("/") else None, False  # Redis takes absolute paths only
+        elif name in ("maxmemory", "maxmemory-policy", "save", "appendonly"):
+            yield "set", name, value
+
+
 def redis_settings(reader, config_file):
     """({maxmemory (bytes), maxmemory_policy (one of REDIS_POLICIES), persistence (bool)}, [names set]) of a
     redis.conf and its includes (later wins). persistence is on when a non-empty ``save`` or
     ``appendonly yes`` is set (Redis saves by default when no ``save`` line is given)."""
     raw = {}
-
-    def walk(path, depth, must):
-        text = reader.read(path)
-        if text is None:
-            if must:
-                reader.problem("the Redis configuration file could not be read")
-            return
-        for line in _lines(text):
-            parts = line.split(None, 1)
-            if not parts or parts[0].startswith("#"):
-                continue
-            name = parts[0].lower()
-            value = parts[1].strip() if len(parts) > 1 else ""
-            if name == "include":
-                if depth >= MAX_DEPTH:
-                    reader.problem("includes nested deeper than %d levels were not read" % MAX_DEPTH)
-                elif value.startswith("/"):
-                    walk(value, depth + 1, False)
-            elif name in ("maxmemory", "maxmemory-policy", "save", "appendonly"):
-                raw[name] = value
-
-    walk(config_file, 0, True)
+    _walk(reader, config_file, _redis_parse, raw, "the Redis configuration file could not be read")
     settings = _numbers(reader, "Redis", {k: v for k, v in raw.items() if k == "maxmemory"},
                         lambda name, value: redis_bytes(value))
     policy = raw.get("maxmemory-policy", "").strip("'\"").lower()
