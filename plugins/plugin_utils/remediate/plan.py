@@ -202,15 +202,14 @@ def outcome(before, after, applied=None):
             continue
         new_ids = [f["id"] for f in now.get("findings") or []]
         by_id = dict((f["id"], f) for f in now.get("findings") or [])
-        gone = [f for f in entry.get("findings") or [] if f["id"] not in new_ids]
-        pending = [{"id": f["id"], "severity": f["severity"],
-                    "reason": "fixed in the configuration; the running service keeps the old setting until the "
-                              "restart that was not allowed (remediate_restart: false): %s" % ", ".join(_waiting(f, done))}
-                   for f in gone if _waiting(f, done)]
+        gone = [(f, _waiting(f, done)) for f in entry.get("findings") or [] if f["id"] not in new_ids]
         hosts.append({
             "host": name, "status": done.get("status"),
-            "fixed": [f["id"] for f in gone if not _waiting(f, done)],
-            "pending": pending,
+            "fixed": [f["id"] for f, waiting in gone if not waiting],
+            "pending": [{"id": f["id"], "severity": f["severity"],
+                         "reason": "fixed in the configuration; the running service keeps the old setting until the "
+                                   "restart that was not allowed (remediate_restart: false): %s" % ", ".join(waiting)}
+                        for f, waiting in gone if waiting],
             "remaining": [{"id": i, "severity": by_id[i]["severity"], "reason": _why(by_id[i], done)}
                           for i in old_ids if i in new_ids],
             "new": [i for i in new_ids if i not in old_ids],
