@@ -57,7 +57,8 @@ options:
       - The OOM history (V(oom)) is the only part that may read log files or start C(journalctl); leave it
         out (C([!oom])) for the fastest call.
       - V(settings) reads the memory settings of every running database server (PostgreSQL, MariaDB/MySQL,
-        Redis) from its own configuration files, read-only and without credentials (root reads them all).
+        Redis) and the worker counts of every php-fpm, Apache and gunicorn master from their own
+        configuration files, read-only and without credentials (root reads them all).
       - 'Choices: V(all), V(memory), V(swap), V(sysctl), V(pressure), V(cgroup), V(processes), V(oom),
         V(settings), each also with a leading C(!).'
     type: list
@@ -712,7 +713,7 @@ ansible_facts:
           description:
             - The memory settings the running database servers are configured with, from their own files
               (PostgreSQL C(postgresql.conf) with its includes and C(postgresql.auto.conf); the MariaDB/MySQL
-              C(my.cnf) tree; C(redis.conf)), as numbers only.
+              C(my.cnf) tree; C(redis.conf)), and the worker counts of the running worker pools, as numbers only.
             - Files are read only when regular, at most 1 MiB each and 64 in all, includes at most 8 deep.
           returned: when the V(settings) subset is gathered
           type: dict
@@ -763,6 +764,56 @@ ansible_facts:
                   description: How many configuration files were read.
                   type: int
                   sample: 3
+                problems:
+                  description: What could not be read or was skipped (no paths or file text in it).
+                  type: list
+                  elements: str
+                  sample: []
+            workers:
+              description:
+                - One entry per worker pool master (a php-fpm master, an Apache parent, a gunicorn arbiter), with how
+                  many workers its configuration lets it start.
+                - 'php-fpm: C(php-fpm.conf) (its path from the process title of the master) and the pool files its
+                  C(include=) pattern names. Apache: C(apache2.conf) or C(httpd.conf) with C(Include) and
+                  C(IncludeOptional), the MPM its C(LoadModule) lines load and the settings of that MPM (an C(<IfModule>)
+                  of another MPM is skipped). gunicorn: C(--workers) on its command line, else in C(GUNICORN_CMD_ARGS),
+                  else C(WEB_CONCURRENCY), else 1 (only those two variables of its environment are read).'
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                kind:
+                  description: V(php_fpm), V(apache) or V(gunicorn).
+                  type: str
+                  sample: php_fpm
+                comm:
+                  description: The master's process name.
+                  type: str
+                  sample: php-fpm8.2
+                pid:
+                  description: The master's process id.
+                  type: int
+                  sample: 644
+                unit:
+                  description: The systemd service it runs in, or V(null).
+                  type: str
+                  sample: php8.2-fpm.service
+                settings:
+                  description:
+                    - 'php-fpm: C(pools), one C({name, pm, max_children}) per pool (a name that is not a plain word is
+                      V(null)), and C(max_children), their sum (V(null) when a pool does not set it).'
+                    - 'Apache: C(mpm) (V(prefork), V(worker), V(event), V(null) when none was found),
+                      C(max_request_workers), C(server_limit), C(threads_per_child) (the compiled-in default of Apache
+                      where the files leave one out), C(explicit) (the ones the files set) and C(processes), the
+                      most child processes those allow.'
+                    - 'gunicorn: C(workers) (V(null) when a Python config file may set it: it is never run) and
+                      C(source), where the count came from.'
+                  type: dict
+                  sample: {pools: [{name: www, pm: dynamic, max_children: 40}], max_children: 40}
+                files_read:
+                  description: How many configuration files were read.
+                  type: int
+                  sample: 2
                 problems:
                   description: What could not be read or was skipped (no paths or file text in it).
                   type: list
@@ -991,8 +1042,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import read_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
     parse_meminfo, memory_from_meminfo, read_boot_time, read_pressure, read_sysctls, read_text, read_vmstat, swap_from)
-from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import read_processes
-from ansible_collections.headroom.memory.plugins.module_utils.facts.settings import read_databases
+from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import read_processes, scan
+from ansible_collections.headroom.memory.plugins.module_utils.facts.settings import read_databases, read_workers
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import resolve_subsets
 from ansible_collections.headroom.memory.plugins.module_utils.oom.options import SOURCE_CHOICES
 
@@ -1042,7 +1093,9 @@ def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
             proc, params["top"], params["cmdline"], exclude=(os.getpid(),), pss=params.get("pss", False))
         facts["processes_uptime_s"] = read_uptime(proc)
     if "settings" in subsets:
-        facts["settings"] = {"databases": read_databases(proc, rootfs)}
+        entries = scan(proc)
+        facts["settings"] = {"databases": read_databases(proc, rootfs, entries),
+                             "workers": read_workers(proc, rootfs, entries)}
     if "oom" in subsets and oom_collector is not None:
         oom = oom_collector(params)
         oom["kills_since_boot"] = vmstat.get("oom_kill") if vmstat else None

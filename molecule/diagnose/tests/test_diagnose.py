@@ -26,14 +26,16 @@ PLANTED = {
     "diagnose-db": ("database_oversized", "redis-server.service"),
     "diagnose-clean": (None, None),
 }
-# findings that are true on a host besides its planted one, by how it is built: diagnose-db is a 1 GiB
-# container without swap, and vm.swappiness (shared with this machine) may be above the database line of 10;
+# findings that are true on a host besides its planted one, by how it is built: diagnose-db and
+# diagnose-workers are 1 GiB containers without swap, and vm.swappiness (shared with this machine) may be above the database line of 10;
 # diagnose-noswap runs a PostgreSQL configured for a bigger host (its own test below)
 ALSO_TRUE = {
     "diagnose-db": {"swap_missing", "swappiness_high"},
+    "diagnose-workers": {"swap_missing", "swappiness_high"},
     "diagnose-noswap": {"database_oversized", "swappiness_high"},
 }
 DATABASE_CHECK = ROOT / ".work" / "diagnose" / "database-check-diagnose-noswap.json"
+WORKERS_CHECK = ROOT / ".work" / "diagnose" / "workers-check-diagnose-workers.json"
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +58,7 @@ def test_planted_problem_found_on_its_host_and_nowhere_else(host, report):
         assert mine["findings"] == [], "false findings on the clean host: %s" % ids
         return
     assert rule in ids
-    [finding] = [f for f in mine["findings"] if f["id"] == rule]
-    assert detail in json.dumps(finding)
+    assert [f for f in mine["findings"] if f["id"] == rule and detail in json.dumps(f)], mine["findings"]
     others = [h["host"] for h in report["hosts"] if h["host"] != name and rule in [f["id"] for f in h["findings"]]
               and rule not in ALSO_TRUE.get(h["host"], ())]
     assert others == [], "%s also reported on %s" % (rule, others)
@@ -81,11 +82,45 @@ def test_java_remedy_names_the_heap_role_and_flags_only(report):
     assert "Sleeper.java" not in json.dumps(report)  # flags only: no command line anywhere in the report
 
 
+def workers_finding(report, comm):
+    [finding] = [f for f in entry(report, "diagnose-workers")["findings"]
+                 if f["id"] == "workers_oversubscribed" and comm in f["title"]]
+    return finding
+
+
 def test_workers_remedy_names_the_setting_and_the_backstop(report):
-    [finding] = [f for f in entry(report, "diagnose-workers")["findings"] if f["id"] == "workers_oversubscribed"]
+    finding = workers_finding(report, "python3")
     assert finding["remedy"]["settings"][0]["setting"].startswith("worker count")
     assert finding["remedy"]["role"] == "headroom.memory.service_limits"
     assert "12 python3 workers" in finding["evidence"][0]
+
+
+def test_php_fpm_judged_by_its_configured_children_not_the_ones_running(report):
+    """php-fpm runs its spare children (idle, grown by the load in prepare), but pm.max_children = 40 is judged."""
+    finding = workers_finding(report, "pm.max_children = 40")
+    assert finding["severity"] == "critical"  # 40 workers at their measured size need more than the container
+    [setting] = finding["remedy"]["settings"]
+    assert setting["setting"] == "pm.max_children" and 1 <= setting["value"] < 40
+    assert setting["value"] * setting["per_worker_mb"] <= setting["room_mb"]
+    # grow.php leaves ~29 MiB in each worker it ran in: the per-worker cost is the grown workers' size
+    assert setting["per_worker_mb"] >= 25, finding["evidence"]
+    evidence = "\n".join(finding["evidence"])
+    assert "largest PSS" in evidence and "1024 MiB (cgroup" in evidence
+    assert finding["remedy"]["role"] == "headroom.memory.workers"
+    remedy = yaml.safe_load((REPORT / "remedy-vars" / "diagnose-workers.yml").read_text())
+    assert remedy["workers_pools"] == [{"kind": "php_fpm", "config": "/etc/php/8.4/fpm/pool.d/www.conf"}]
+
+
+def test_workers_role_accepts_the_remedy_in_check_mode(report):
+    """side_effect.yml ran headroom.memory.workers in check mode on diagnose-workers with its remedy-vars: the role
+    sizes the pool (no refusal) close to what diagnose offered, far below the 40 planted."""
+    [pool] = json.loads(WORKERS_CHECK.read_text())["pools"]
+    assert pool["kind"] == "php_fpm" and not pool.get("error"), pool
+    assert pool["current_count"] == 40 and not pool["left_alone"]
+    offered = workers_finding(report, "pm.max_children = 40")["remedy"]["settings"][0]["value"]
+    assert pool["count"] < 40
+    # the same arithmetic on facts read a minute apart: within the role's own 10 % tolerance (and one worker)
+    assert abs(pool["count"] - offered) <= max(1, offered // 10) + 1, (pool["count"], offered, pool["arithmetic"])
 
 
 def test_database_remedy_sizes_redis_to_its_share_with_the_database_role(report):

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``settings`` subset: the memory settings each running database server is configured with, read
-from its own configuration files (module_utils.database.conf), read-only and without credentials.
+from its own configuration files (module_utils.database.conf), and the worker counts php-fpm, Apache and
+gunicorn may reach (module_utils.workers.conf); read-only and without credentials.
 
 The servers are found in /proc: a PostgreSQL postmaster (a ``postgres`` process whose parent is not one)
 with its -D data directory and -c config_file=; a mariadbd/mysqld with its --defaults-file (else the
@@ -17,9 +18,11 @@ import os
 import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import parse_proc_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils import config_files
 from ansible_collections.headroom.memory.plugins.module_utils.database import conf
-from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import scan
+from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import MAX_ENVIRON, scan
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils.workers import conf as workers_conf
 
 ENGINES = {"postgres": "postgresql", "mariadbd": "mariadb", "mysqld": "mysql", "redis-server": "redis"}
 MAX_ARGS = 256
@@ -162,7 +165,7 @@ def read_databases(proc="/proc", rootfs="", entries=None):
         args = read_args(proc, entry["pid"])
         if not args:
             continue
-        reader = conf.Reader(rootfs)
+        reader = config_files.Reader(rootfs)
         if comm == "postgres":
             out, settings, explicit = postgresql(reader, entry, args)
         elif comm == "redis-server":
@@ -172,4 +175,54 @@ def read_databases(proc="/proc", rootfs="", entries=None):
         out.update(unit=read_unit(proc, entry["pid"]), settings=settings, explicit=explicit,
                    files_read=reader.files, problems=reader.problems)
         found.append(out)
+    return found
+
+
+def _is_master(entry, by_pid):
+    parent = by_pid.get(entry.get("ppid"))
+    return parent is None or parent.get("comm") != entry.get("comm")
+
+
+def _worker_kind(comm):
+    if workers_conf.PHP_COMM_RE.match(comm or ""):
+        return "php_fpm"
+    if comm in workers_conf.APACHE_LAYOUTS:
+        return "apache"
+    if comm == "gunicorn":
+        return "gunicorn"
+    return None
+
+
+def read_workers(proc="/proc", rootfs="", entries=None):
+    """[{kind, comm, pid, unit, settings, files_read, problems}] of every worker pool master running (php-fpm,
+    Apache, gunicorn; at most MAX_SERVERS); ``settings`` holds what caps its worker count (module_utils.workers.conf).
+    """
+    if entries is None:
+        entries = scan(proc)
+    by_pid = dict((e["pid"], e) for e in entries)
+    found = []
+    for entry in sorted(entries, key=lambda e: e["pid"]):
+        comm = entry.get("comm")
+        kind = _worker_kind(comm)
+        if kind is None or not _is_master(entry, by_pid):
+            continue
+        if len(found) >= MAX_SERVERS:
+            break
+        args = read_args(proc, entry["pid"])
+        if not args:
+            continue
+        reader = config_files.Reader(rootfs)
+        if kind == "php_fpm":
+            config = workers_conf.php_fpm_config(comm, args)
+            settings = workers_conf.php_fpm_settings(reader, config)
+        elif kind == "apache":
+            settings = workers_conf.apache_settings(reader, comm, args)
+            settings["processes"] = workers_conf.apache_processes(settings)
+        else:
+            base = os.path.join(proc, str(entry["pid"]))
+            environ = _read(os.path.join(base, "environ"), MAX_ENVIRON)
+            cwd_config = os.path.isfile(os.path.join(base, "cwd", workers_conf.GUNICORN_CONFIG))
+            settings = workers_conf.gunicorn_settings(args, environ, cwd_config)
+        found.append({"kind": kind, "comm": comm, "pid": entry["pid"], "unit": read_unit(proc, entry["pid"]),
+                      "settings": settings, "files_read": reader.files, "problems": reader.problems})
     return found

@@ -1,18 +1,30 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Triage rule workers_oversubscribed: a worker group (php-fpm, apache2/httpd, gunicorn, uwsgi, puma,
-celery, ...) whose count x average RSS does not fit in the room it has.
+"""Triage rule workers_oversubscribed: a worker pool configured (or running) with more workers than its memory
+holds.
 
-A pool whose listed processes run in a unit with a memory limit is measured against that limit (the
-pool's members are the listed processes in that unit; all of the group when none is listed elsewhere).
-A pool without a limited unit is measured against what is available plus what it holds already."""
+php-fpm, Apache prefork and gunicorn are judged by their settings (memory_facts' ``settings.workers``: the
+count they may reach, not the count running now) with the workers role's arithmetic (plugin_utils.workers.plan,
+plugin_utils.budget): one worker costs the larger of the role's measured cost (largest PSS / average USS, else
+largest RSS) and the largest anon-rss of a killed worker of the pool; the pool may use its share of the memory
+it can really get (its unit's limit, the container's or the host's, minus every other process and the OS
+reserve). The remedy is the count that fits.
+
+Other worker groups (uwsgi, puma, celery, ...) and pools whose settings were not read are judged by count x
+average RSS: a pool whose listed processes run in a unit with a memory limit against that limit (the pool's
+members are the listed processes in that unit; all of the group when none is listed elsewhere), one without
+a limited unit against what is available plus what it holds already."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.headroom.memory.plugins.plugin_utils.budget import BudgetError, memory_share
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    comm_matches, finding, fmt_mb, is_service, limits_entry, processes, process_groups, unit_limits)
+    comm_matches, finding, fmt_mb, is_service, limits_entry, own_events, processes, process_groups, unit_limits,
+    victim_name)
+from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import (
+    WorkersError, worker_cost, worker_count)
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
 WORKERS = "headroom.memory.workers"
@@ -64,10 +76,10 @@ def pools(facts, group, view):
 
 
 def workers_oversubscribed(facts, thresholds, ctx):
-    found = []
+    found, judged = configured_pools(facts, thresholds)
     for group in process_groups(facts):
         comm = group.get("comm")
-        if not comm_matches(comm, thresholds["worker_comms"]) or group.get("rss_mb_avg") is None:
+        if comm in judged or not comm_matches(comm, thresholds["worker_comms"]) or group.get("rss_mb_avg") is None:
             continue
         for count, avg, room, where, unit in pools(facts, group, ctx["view"]):
             needed = count * avg
@@ -92,6 +104,114 @@ def _one_pool_list(found):
     for f in mine:
         f["remedy"]["vars"] = {"workers_pools": [dict(p) for p in pools_list]}
     return found
+
+
+# what caps each kind's worker count, as settings.workers reports it: (setting name, settings key)
+CONFIGURED = {"php_fpm": ("pm.max_children", "max_children"), "apache": ("MaxRequestWorkers", "processes"),
+              "gunicorn": ("workers (--workers / GUNICORN_CMD_ARGS / WEB_CONCURRENCY)", "workers")}
+ROLE_MAX = 64  # the workers role's default max
+
+
+def masters(facts):
+    """The pool masters whose configured worker count memory_facts read: [(master, count)]; Apache only on
+    prefork (one process per worker)."""
+    out = []
+    for m in ((facts.get("settings") or {}).get("workers") or []):
+        kind, settings = m.get("kind"), m.get("settings") or {}
+        if kind not in CONFIGURED or (kind == "apache" and settings.get("mpm") != "prefork"):
+            continue
+        count = settings.get(CONFIGURED[kind][1])
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            out.append((m, count))
+    return out
+
+
+def killed_peak_mb(facts, thresholds, comm):
+    """The largest anon-rss (MiB) of a killed ``comm`` process in this host's OOM history, or None."""
+    peaks = [((e.get("victim") or {}).get("anon_rss_kb") or 0) // 1024
+             for e in own_events(facts, thresholds) if victim_name(e) == comm]
+    return max(peaks) if peaks else None
+
+
+def configured_pools(facts, thresholds):
+    """(findings, judged comms): each pool master whose configured count x per-worker cost does not fit its
+    share, judged with the workers role's arithmetic."""
+    found, judged = [], set()
+    pools = masters(facts)
+    own = sorted(set(m.get("comm") for m, _count in pools))
+    groups = dict((g.get("comm"), g) for g in process_groups(facts))
+    limits = unit_limits(facts)
+    for master, count in pools:
+        comm, unit = master.get("comm"), master.get("unit")
+        group = groups.get(comm)
+        try:
+            per_worker, fixed, basis = worker_cost(group)
+            share = memory_share("auto", facts, own_comms=own, instances=len(pools), unit_limit_mb=limits.get(unit))
+        except (WorkersError, BudgetError):
+            continue
+        judged.add(comm)
+        peak = killed_peak_mb(facts, thresholds, comm)
+        measured = per_worker
+        if peak is not None and peak > per_worker:
+            per_worker = peak
+            basis += "; raised to the largest killed %s's anon-rss %d MiB" % (comm, peak)
+        needed = fixed + count * per_worker
+        if needed <= share["share_mb"] * thresholds["workers_fit_pct"] / 100.0:
+            continue
+        found.append(_configured_finding(master, count, per_worker, measured, fixed, basis, share, needed, peak))
+    return found, judged
+
+
+def _configured_finding(master, count, per_worker, measured, fixed, basis, share, needed, peak):
+    kind, comm, unit = master["kind"], master["comm"], master.get("unit")
+    setting, _key = CONFIGURED[kind]
+    service = worker_setting(comm)[0]
+    total = share.get("total_mb") or share["share_mb"]
+    severity = "critical" if needed > total or peak is not None else "warning"
+    evidence = ["%s %s = %d: %d × %s per worker + %s shared = %s at full load" % (
+        service, setting, count, count, fmt_mb(per_worker), fmt_mb(fixed), fmt_mb(needed)),
+        "per worker: %s" % basis,
+        "the pool's share (the workers role's arithmetic): %s: %s" % (fmt_mb(share["share_mb"]), share["arithmetic"])]
+    if peak is not None:
+        evidence.append("a %s worker was OOM-killed holding %s of its own (anon-rss)" % (comm, fmt_mb(peak)))
+    try:
+        # no CPU cap here (memory_facts does not count CPUs): the role also caps gunicorn at 2 x cores + 1
+        sized = worker_count(share["share_mb"], fixed, per_worker, 1, ROLE_MAX, None, comm)
+    except WorkersError as e:
+        evidence.append(str(e).replace(" Nothing was changed.", ""))
+        text = ("Not even one %s worker fits in the pool's share: move the service to a host (or container) with "
+                "more memory, or lower what each worker holds (PHP memory_limit, the application's caches)." % comm)
+        return finding("workers_oversubscribed", "critical", "%s %s = %d does not fit in %s" % (
+            service, setting, count, fmt_mb(share["share_mb"])), evidence, text)
+    fits = sized["count"]
+    evidence.append(sized["arithmetic"])
+    settings = [{"service": service, "setting": setting, "value": fits, "per_worker_mb": per_worker,
+                 "room_mb": share["share_mb"] - fixed}]
+    pool = _pool_entry(master, unit)
+    role, role_vars = None, None
+    if pool is not None:
+        if per_worker > measured:
+            pool["per_worker"] = per_worker
+        role, role_vars = WORKERS, {"workers_pools": [pool]}
+        text = ("Configured for more workers than memory allows: %s %s = %d fits (%s); headroom.memory.workers sets "
+                "it, from the workers' measured PSS/USS%s." % (
+                    service, setting, fits, sized["arithmetic"],
+                    " raised to the killed worker's size" if "per_worker" in pool else ""))
+    else:
+        text = ("Configured for more workers than memory allows: set %s %s = %d (%s) in the service's configuration, "
+                "or list the pool in headroom.memory.workers' workers_pools." % (service, setting, fits, sized["arithmetic"]))
+    return finding("workers_oversubscribed", severity, "%s %s = %d does not fit in %s (%d fit)" % (
+        service, setting, count, fmt_mb(share["share_mb"]), fits), evidence, text, role, role_vars, settings)
+
+
+def _pool_entry(master, unit):
+    """The workers_pools entry the role takes for this master, or None when it cannot be named safely (a php-fpm
+    master with pools other than Debian's single www)."""
+    if master["kind"] == "php_fpm":
+        pools = (master.get("settings") or {}).get("pools") or []
+        if [p.get("name") for p in pools] != ["www"]:
+            return None
+    return workers_pool(master["comm"], unit)
 
 
 def workers_pool(comm, unit):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.headroom.memory.plugins.module_utils import config_files
 from ansible_collections.headroom.memory.plugins.module_utils.database import conf
 
 ROOT = Path(__file__).resolve().parents[3] / "fixtures" / "database" / "root"
@@ -16,7 +17,7 @@ PG_DATA = "/var/lib/postgresql/15/main"
 
 
 def reader(root=ROOT):
-    return conf.Reader(str(root))
+    return config_files.Reader(str(root))
 
 
 @pytest.mark.parametrize("value, base, kb", [
@@ -98,13 +99,13 @@ def test_redis_with_include_and_persistence_off():
 ])
 def test_redis_values(tmp_path, text, expected):
     (tmp_path / "redis.conf").write_text(text)
-    assert conf.redis_settings(conf.Reader(), str(tmp_path / "redis.conf"))[0] == expected
+    assert conf.redis_settings(config_files.Reader(), str(tmp_path / "redis.conf"))[0] == expected
 
 
 def test_a_fifo_is_skipped_without_blocking(tmp_path):
     os.mkfifo(str(tmp_path / "fifo.conf"))
     (tmp_path / "postgresql.conf").write_text("include 'fifo.conf'\nshared_buffers = 1GB\n")
-    r = conf.Reader()
+    r = config_files.Reader()
     # a blocking open would hang here: the reader opens only regular files, non-blocking, checked by fstat
     settings = conf.pg_settings(r, str(tmp_path / "postgresql.conf"))[0]
     assert settings == {"shared_buffers": 1048576}
@@ -113,7 +114,7 @@ def test_a_fifo_is_skipped_without_blocking(tmp_path):
 
 
 def test_a_device_or_directory_is_not_read(tmp_path):
-    r = conf.Reader()
+    r = config_files.Reader()
     assert r.read("/dev/zero") is None and r.read(str(tmp_path)) is None
     assert r.problems == ["a configuration file is not a regular file: skipped"]
 
@@ -122,9 +123,9 @@ def test_a_huge_file_is_skipped(tmp_path):
     big = tmp_path / "big.conf"
     with open(str(big), "w") as f:
         f.write("shared_buffers = 1GB\n")
-        f.seek(conf.MAX_FILE_BYTES + 10)
+        f.seek(config_files.MAX_FILE_BYTES + 10)
         f.write("\n")
-    r = conf.Reader()
+    r = config_files.Reader()
     assert conf.pg_settings(r, str(big)) == ({}, [])
     assert "a configuration file is larger than 1048576 bytes: skipped" in r.problems
 
@@ -134,35 +135,35 @@ def test_include_loops_and_self_includes_end(tmp_path):
     (tmp_path / "b.conf").write_text("include 'a.conf'\ninclude 'b.conf'\nshared_buffers = 256MB\n")
     os.symlink(str(tmp_path / "a.conf"), str(tmp_path / "c.conf"))
     (tmp_path / "b.conf").write_text("include 'a.conf'\ninclude 'c.conf'\nshared_buffers = 256MB\n")
-    r = conf.Reader()
+    r = config_files.Reader()
     assert conf.pg_settings(r, str(tmp_path / "a.conf"))[0] == {"work_mem": 8192, "shared_buffers": 262144}
     assert r.files == 2
 
 
 def test_include_depth_and_file_count_are_bounded(tmp_path):
-    for i in range(conf.MAX_FILES + 20):
+    for i in range(config_files.MAX_FILES + 20):
         (tmp_path / ("%03d.conf" % i)).write_text("max_connections = %d\ninclude '%03d.conf'\n" % (i + 1, i + 1))
-    r = conf.Reader()
+    r = config_files.Reader()
     settings = conf.pg_settings(r, str(tmp_path / "000.conf"))[0]
-    assert settings == {"max_connections": conf.MAX_DEPTH + 1}
+    assert settings == {"max_connections": config_files.MAX_DEPTH + 1}
     assert "includes nested deeper than 8 levels were not read" in r.problems
     # include_dir: many files, each read once, at most MAX_FILES in all
     many = tmp_path / "many"
     many.mkdir()
-    for i in range(conf.MAX_FILES + 5):
+    for i in range(config_files.MAX_FILES + 5):
         (many / ("%03d.cnf" % i)).write_text("[mysqld]\nmax_connections = %d\n" % i)
     (tmp_path / "my.cnf").write_text("!includedir %s\n" % many)
-    r = conf.Reader()
-    assert conf.mysql_settings(r, [str(tmp_path / "my.cnf")])[0] == {"max_connections": conf.MAX_FILES - 2}
-    assert r.files == conf.MAX_FILES
+    r = config_files.Reader()
+    assert conf.mysql_settings(r, [str(tmp_path / "my.cnf")])[0] == {"max_connections": config_files.MAX_FILES - 2}
+    assert r.files == config_files.MAX_FILES
     assert "more than 64 configuration files: the rest were not read" in r.problems
 
 
 def test_crafted_lines_parse_in_linear_time(tmp_path):
-    lines = ["shared_buffers = '" + "\\'" * 2000, "work_mem = " + "9" * 4000 + "kB", "x" * (conf.MAX_LINE + 1),
+    lines = ["shared_buffers = '" + "\\'" * 2000, "work_mem = " + "9" * 4000 + "kB", "x" * (config_files.MAX_LINE + 1),
              "max_connections " + "1" * 20 + ".5", "'" * 4000, "shared_buffers = 256MB"]
     (tmp_path / "evil.conf").write_text("\n".join(lines * 60) + "\n")  # under MAX_FILE_BYTES
-    r = conf.Reader()
+    r = config_files.Reader()
     settings = conf.pg_settings(r, str(tmp_path / "evil.conf"))[0]
     assert settings == {"shared_buffers": 262144}
     # a value that is not a number is dropped, named by its setting only (no file text)
@@ -173,7 +174,7 @@ def test_crafted_lines_parse_in_linear_time(tmp_path):
 def test_problems_never_carry_paths_or_file_text(tmp_path):
     secret = tmp_path / "secret-name"
     secret.write_text("maxmemory hunter2\n")
-    r = conf.Reader()
+    r = config_files.Reader()
     conf.redis_settings(r, str(secret))
     assert r.problems and all("secret" not in p and "hunter2" not in p for p in r.problems)
 
@@ -185,9 +186,9 @@ def test_directory_entries_with_odd_names_are_not_read(tmp_path):
     (d / ".hidden.conf").write_text("work_mem = 9MB\n")
     (d / "new\nline.conf").write_text("work_mem = 10MB\n")
     (tmp_path / "postgresql.conf").write_text("include_dir 'conf.d'\n")
-    assert conf.pg_settings(conf.Reader(), str(tmp_path / "postgresql.conf"))[0] == {"work_mem": 8192}
+    assert conf.pg_settings(config_files.Reader(), str(tmp_path / "postgresql.conf"))[0] == {"work_mem": 8192}
 
 
 def test_root_prefix_applies_to_absolute_includes(tmp_path):
     shutil.copytree(str(ROOT), str(tmp_path / "r"))
-    assert conf.redis_settings(conf.Reader(str(tmp_path / "r")), "/etc/redis/redis.conf")[0]["maxmemory"] == 2 * 1024 ** 3
+    assert conf.redis_settings(config_files.Reader(str(tmp_path / "r")), "/etc/redis/redis.conf")[0]["maxmemory"] == 2 * 1024 ** 3
