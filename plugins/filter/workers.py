@@ -11,7 +11,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import WorkersError, pool_errors
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import (
-    complete, detect, plan_all, unit_properties, with_pool_files)
+    TOLERANCE_PCT, complete, detect, plan_all, unit_properties, with_pool_files)
 
 
 def workers_pool_errors(pools, default_memory="auto"):
@@ -45,7 +45,7 @@ def workers_complete(pools, defaults):
         raise AnsibleFilterError(str(e))
 
 
-def workers_plan(pools, facts, cores=1, texts=None, units=None, tolerance_pct=10, reserve_mb=None):
+def workers_plan(pools, facts, cores=1, texts=None, units=None, tolerance_pct=TOLERANCE_PCT, reserve_mb=None):
     """One plan per completed pool (count, settings, arithmetic, new file content), or its error."""
     from ansible_collections.headroom.memory.plugins.plugin_utils.budget import memory_share
 

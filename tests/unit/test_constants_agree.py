@@ -66,3 +66,10 @@ def test_triage_filter_documents_every_threshold_default():
     assert set(documented) <= set(DEFAULT_THRESHOLDS), "documented thresholds the code does not know"
     for key, value in documented.items():
         assert value == DEFAULT_THRESHOLDS[key], key
+
+
+def test_the_workers_role_keeps_counts_within_the_tolerance_triage_judges_by():
+    """diagnose's workers_oversubscribed clears exactly when the workers role would keep the count."""
+    from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import TOLERANCE_PCT
+    assert load("roles", "workers", "defaults", "main.yml")["workers_tolerance_pct"] == TOLERANCE_PCT
+    assert role_option("workers", "workers_tolerance_pct")["default"] == TOLERANCE_PCT

@@ -68,6 +68,21 @@ def test_postgresql_got_its_file_and_waits_for_the_restart_that_was_not_allowed(
     assert host.service("postgresql@15-main").is_running
 
 
+def test_php_fpm_got_the_count_that_fits_and_reloaded_to_it(outcome):
+    host = on("remediate-noswap")
+    assert "workers_oversubscribed" in outcome["remediate-noswap"]["fixed"]
+    remedy = yaml.safe_load((WORK / "first-report" / "remedy-vars" / "remediate-noswap.yml").read_text())
+    assert remedy["workers_pools"] == [{"kind": "php_fpm", "config": "/etc/php/8.2/fpm/pool.d/www.conf"}]
+    # php-fpm's own view of its configuration: the pool's children, now below the 40 planted
+    dump = host.check_output("php-fpm8.2 -tt 2>&1")
+    [children] = [int(ln.split("=")[-1]) for ln in dump.splitlines() if "pm.max_children" in ln]
+    assert 1 <= children < 40
+    # a graceful reload: the master prepare started still runs (its workers were replaced), it was not restarted
+    assert host.service("php8.2-fpm").is_running
+    master = host.check_output("systemctl show -p MainPID --value php8.2-fpm.service")
+    assert master == host.file("/root/php-fpm-prepare.pid").content_string.strip()
+
+
 def test_the_hog_got_its_limits_and_its_kill_history_remains_with_the_reason(outcome):
     host = on("remediate-oom")
     assert host.file(DROPIN).is_directory

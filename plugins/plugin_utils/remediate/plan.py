@@ -161,9 +161,9 @@ def _why(finding, applied):
             return "no role of this collection changes it: set %s" % ", ".join(
                 "%s = %s (%s)" % (s.get("setting"), s.get("value"), s.get("service")) for s in settings)
         return "no role of this collection fixes it: %s" % remedy.get("text", "see the report")
-    restarts = applied.get("restart_required") or []
-    if restarts and not applied.get("restart_allowed"):
-        return "needs a restart that was not allowed (remediate_restart: false): %s" % ", ".join(restarts)
+    waiting = _waiting(finding, applied)
+    if waiting:
+        return "needs a restart that was not allowed (remediate_restart: false): %s" % ", ".join(waiting)
     if role not in (applied.get("roles") or []):
         return "%s was not applied here (its variables were not in remedy-vars)" % role
     return "%s was applied and the finding remains: diagnose again once the service has settled" % role

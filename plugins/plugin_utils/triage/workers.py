@@ -8,7 +8,8 @@ count they may reach, not the count running now) with the workers role's arithme
 plugin_utils.budget): one worker costs the larger of the role's measured cost (largest PSS / average USS, else
 largest RSS) and the largest anon-rss of a killed worker of the pool; the pool may use its share of the memory
 it can really get (its unit's limit, the container's or the host's, minus every other process and the OS
-reserve). The remedy is the count that fits.
+reserve). A pool fires when its configured count needs more than the share plus the role's keep tolerance (a
+count the role would keep is no finding, so one the role sets clears it); the remedy is the count that fits.
 
 Other worker groups (uwsgi, puma, celery, ...) and pools whose settings were not read are judged by count x
 average RSS: a pool whose listed processes run in a unit with a memory limit against that limit (the pool's
@@ -25,6 +26,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common impo
     victim_name)
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import (
     WorkersError, worker_cost, worker_count)
+from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import TOLERANCE_PCT
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
 WORKERS = "headroom.memory.workers"
@@ -156,8 +158,8 @@ def configured_pools(facts, thresholds):
             per_worker = peak
             basis += "; raised to the largest killed %s's anon-rss %d MiB" % (comm, peak)
         needed = fixed + count * per_worker
-        if needed <= share["share_mb"] * thresholds["workers_fit_pct"] / 100.0:
-            continue
+        if needed <= share["share_mb"] * (100 + TOLERANCE_PCT) / 100.0:
+            continue  # what the role keeps: a finding here is one the role clears
         found.append(_configured_finding(master, count, per_worker, measured, fixed, basis, share, needed, peak))
     return found, judged
 
@@ -166,8 +168,9 @@ def _configured_finding(master, count, per_worker, measured, fixed, basis, share
     kind, comm, unit = master["kind"], master["comm"], master.get("unit")
     setting, _key = CONFIGURED[kind]
     service = worker_setting(comm)[0]
-    total = share.get("total_mb") or share["share_mb"]
-    severity = "critical" if needed > total or peak is not None else "warning"
+    # critical when the pool at full load, beside everything else, is more than the memory there is (or when one
+    # of its workers was killed already); else it only eats the OS reserve and the room the others grow into
+    severity = "critical" if needed > share["total_mb"] - share["others_mb"] or peak is not None else "warning"
     evidence = ["%s %s = %d: %d × %s per worker + %s shared = %s at full load" % (
         service, setting, count, count, fmt_mb(per_worker), fmt_mb(fixed), fmt_mb(needed)),
         "per worker: %s" % basis,

@@ -23,6 +23,8 @@ APACHE_CONF = "/etc/apache2/conf-available/headroom-workers.conf"
 DROPIN_NAME = "headroom-workers.conf"
 _PHP_COMM_RE = re.compile(r"^php-fpm(\d+\.\d+)$")
 _PHP_PATH_RE = re.compile(r"^/etc/php/(\d+\.\d+)/fpm/pool\.d/[^/]+\.conf$")
+# a current count within this much (and one worker) of the computed one is kept (the role's workers_tolerance_pct)
+TOLERANCE_PCT = 10
 _RECORD_RE = re.compile(r"%s per_worker_mb=(\d+) fixed_mb=(\d+)" % re.escape(files.MARK))
 
 
@@ -150,7 +152,7 @@ def _render(pool, plan, text, record):
     return files.gunicorn_dropin(plan["settings"], marker)
 
 
-def plan_all(pools, facts, cores, texts, units, share_fn, tolerance_pct=10):
+def plan_all(pools, facts, cores, texts, units, share_fn, tolerance_pct=TOLERANCE_PCT):
     """One plan per completed pool: {name, kind, unit, dest, count, current_count, kept, content, ...} or error.
 
     ``texts`` maps dest -> the file's current text ('' when absent); ``units`` maps unit -> {MemoryMax,

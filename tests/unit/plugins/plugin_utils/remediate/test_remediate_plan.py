@@ -145,6 +145,15 @@ def test_outcome_names_a_restart_that_was_not_allowed_and_hosts_not_reached():
     assert reasons["web1"] == "needs a restart that was not allowed (remediate_restart: false): app.service"
     assert reasons["web2"].startswith("not applied: the run stopped before this host's batch")
 
+    # a restart another unit waits for is not this finding's reason: only its own unit is named
+    result = outcome(before, before, {"web1": {"status": "ok", "roles": ["heap"], "restart_allowed": False,
+                                               "restart_required": ["other.service", "app.service"]}})
+    assert result["hosts"][0]["remaining"][0]["reason"] == (
+        "needs a restart that was not allowed (remediate_restart: false): app.service")
+    result = outcome(before, before, {"web1": {"status": "ok", "roles": ["heap"], "restart_allowed": False,
+                                               "restart_required": ["other.service"]}})
+    assert result["hosts"][0]["remaining"][0]["reason"].startswith("heap was applied and the finding remains")
+
 
 def test_a_finding_gone_from_the_files_but_waiting_for_a_restart_is_pending_not_fixed():
     def report(*findings):

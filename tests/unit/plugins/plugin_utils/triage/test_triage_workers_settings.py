@@ -34,7 +34,7 @@ def php_host(max_children=40, pools=("www",), live=6, kills=()):
 
 def test_configured_children_that_do_not_fit_get_the_roles_count():
     [f] = run(php_host())
-    assert f["severity"] == "critical"  # 15 + 40 x 30 = 1215 MiB > the 1 GiB container
+    assert f["severity"] == "critical"  # 15 + 40 x 30 = 1215 MiB > 1024 - 129 MiB the others hold
     assert f["title"] == "php-fpm pm.max_children = 40 does not fit in 639 MiB (20 fit)"
     assert f["remedy"]["settings"] == [{"service": "php-fpm", "setting": "pm.max_children", "value": 20,
                                         "per_worker_mb": 30, "room_mb": 624}]
@@ -116,3 +116,16 @@ def test_apache_is_judged_on_prefork_only_and_gunicorn_within_its_units_limit():
     st = f["remedy"]["settings"][0]
     assert (st["setting"].split()[0], st["value"], st["per_worker_mb"], st["room_mb"]) == ("workers", 5, 60, 315)
     assert f["remedy"]["vars"] == {"workers_pools": [{"kind": "gunicorn", "unit": "app.service"}]}
+
+
+def test_a_count_the_role_would_keep_is_no_finding_and_one_above_is():
+    """The role keeps a current count within its tolerance (10 %) of its share: 15 + 22 x 30 = 675 <= 639 x 1.1."""
+    from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import TOLERANCE_PCT
+    assert TOLERANCE_PCT == 10
+    assert run(php_host(max_children=22)) == []
+    [f] = run(php_host(max_children=23))  # 705 MiB > 702.9
+    assert f["severity"] == "warning" and f["remedy"]["settings"][0]["value"] == 20  # 705 <= 1024 - 129
+    [f] = run(php_host(max_children=29))  # 15 + 29 x 30 = 885 <= 895: still a warning
+    assert f["severity"] == "warning"
+    [f] = run(php_host(max_children=30))  # 915 > 895: the container runs out at full load
+    assert f["severity"] == "critical"
