@@ -149,22 +149,8 @@ def redis(reader, entry, args):
 def read_databases(proc="/proc", rootfs="", entries=None):
     """[{engine, pid, unit, settings, explicit, problems, ...}] of every database server running (at most
     MAX_SERVERS); ``entries`` are processes.scan() results when the caller has them."""
-    if entries is None:
-        entries = scan(proc)
-    by_pid = dict((e["pid"], e) for e in entries)
     found = []
-    for entry in sorted(entries, key=lambda e: e["pid"]):
-        comm = entry.get("comm")
-        if comm not in ENGINES:
-            continue
-        parent = by_pid.get(entry.get("ppid"))
-        if parent is not None and parent.get("comm") == comm:
-            continue  # a backend or forked child: the server is its parent
-        if len(found) >= MAX_SERVERS:
-            break
-        args = read_args(proc, entry["pid"])
-        if not args:
-            continue
+    for entry, comm, args in _masters(proc, entries, lambda c: c if c in ENGINES else None):
         reader = config_files.Reader(rootfs)
         if comm == "postgres":
             out, settings, explicit = postgresql(reader, entry, args)
@@ -178,9 +164,27 @@ def read_databases(proc="/proc", rootfs="", entries=None):
     return found
 
 
-def _is_master(entry, by_pid):
-    parent = by_pid.get(entry.get("ppid"))
-    return parent is None or parent.get("comm") != entry.get("comm")
+def _masters(proc, entries, kind_of):
+    """(entry, kind, argv) of each server's main process, by pid: ``kind_of(comm)`` is not None and its parent is
+    not a process of the same name (a backend, worker or forked child is not listed), its command line readable;
+    at most MAX_SERVERS. ``entries`` are processes.scan() results (scanned here when None)."""
+    if entries is None:
+        entries = scan(proc)
+    by_pid = dict((e["pid"], e) for e in entries)
+    count = 0
+    for entry in sorted(entries, key=lambda e: e["pid"]):
+        comm = entry.get("comm")
+        kind = kind_of(comm)
+        parent = by_pid.get(entry.get("ppid"))
+        if kind is None or (parent is not None and parent.get("comm") == comm):
+            continue
+        if count >= MAX_SERVERS:
+            return
+        args = read_args(proc, entry["pid"])
+        if not args:
+            continue
+        count += 1
+        yield entry, kind, args
 
 
 def _worker_kind(comm):
@@ -197,24 +201,12 @@ def read_workers(proc="/proc", rootfs="", entries=None):
     """[{kind, comm, pid, unit, settings, files_read, problems}] of every worker pool master running (php-fpm,
     Apache, gunicorn; at most MAX_SERVERS); ``settings`` holds what caps its worker count (module_utils.workers.conf).
     """
-    if entries is None:
-        entries = scan(proc)
-    by_pid = dict((e["pid"], e) for e in entries)
     found = []
-    for entry in sorted(entries, key=lambda e: e["pid"]):
-        comm = entry.get("comm")
-        kind = _worker_kind(comm)
-        if kind is None or not _is_master(entry, by_pid):
-            continue
-        if len(found) >= MAX_SERVERS:
-            break
-        args = read_args(proc, entry["pid"])
-        if not args:
-            continue
+    for entry, kind, args in _masters(proc, entries, _worker_kind):
+        comm = entry["comm"]
         reader = config_files.Reader(rootfs)
         if kind == "php_fpm":
-            config = workers_conf.php_fpm_config(comm, args)
-            settings = workers_conf.php_fpm_settings(reader, config)
+            settings = workers_conf.php_fpm_settings(reader, workers_conf.php_fpm_config(comm, args))
         elif kind == "apache":
             settings = workers_conf.apache_settings(reader, comm, args)
             settings["processes"] = workers_conf.apache_processes(settings)

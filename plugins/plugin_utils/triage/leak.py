@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Triage rule leak_suspect: the same process killed again and again with a growing anon-rss, or a
-process whose RSS grew between two samples. The rate uses the time measured between the samples
+process whose RSS grew between two samples. A leak in a unit with a memory limit of its own is contained:
+no limit is proposed for it (one sized from what the leak reached would follow the leak up, run after run). The rate uses the time measured between the samples
 (``ctx['elapsed_s']``, from the kernel's uptime at each), not the configured wait, which leaves out the
 time the modules themselves took."""
 
@@ -10,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    finding, fmt_mb, is_service, limits_entry, unit_use_mb, victim_name)
+    finding, fmt_mb, is_service, limits_entry, unit_limits, unit_use_mb, victim_name)
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
 
@@ -83,15 +84,28 @@ def leak_suspect(facts, thresholds, ctx):
                                   thresholds)
     if not suspects:
         return []
-    entries, units = [], set()
+    entries, units, contained = [], set(), []
+    limits = unit_limits(facts)
+    evidence = [s["evidence"] for s in suspects]
     for s in suspects:
-        if is_service(s["unit"]) and s["unit"] not in units:
-            units.add(s["unit"])
-            entries.append(_contain(facts, s["unit"], max(x["peak_mb"] for x in suspects if x["unit"] == s["unit"])))
+        if not is_service(s["unit"]) or s["unit"] in units:
+            continue
+        units.add(s["unit"])
+        if limits.get(s["unit"]):
+            # contained already: a limit sized from what the leak reached would only follow it up, run after run
+            contained.append(s["unit"])
+            evidence.append("%s is contained by its own memory limit (%s): no larger limit is proposed"
+                            % (s["unit"], fmt_mb(limits[s["unit"]])))
+            continue
+        entries.append(_contain(facts, s["unit"], max(x["peak_mb"] for x in suspects if x["unit"] == s["unit"])))
     names = sorted(set(s["comm"] for s in suspects))
     text = ("A process that grows until it is killed is leaking: fix or recycle it (max_requests, "
-            "pm.max_requests, a timer restart), and meanwhile contain it in its unit so that it throttles "
-            "(MemoryHigh) and dies alone (MemoryMax) instead of taking the host with it.")
+            "pm.max_requests, a timer restart)")
+    if entries:
+        text += (", and meanwhile contain it in its unit so that it throttles (MemoryHigh) and dies alone "
+                 "(MemoryMax) instead of taking the host with it.")
+    else:
+        text += "; its unit's memory limit already keeps it from taking the host with it." if contained else "."
     return [finding("leak_suspect", "warning", "Memory leak suspected: %s" % ", ".join(names),
-                    [s["evidence"] for s in suspects], text, SERVICE_LIMITS if entries else None,
+                    evidence, text, SERVICE_LIMITS if entries else None,
                     {"service_limits_units": entries} if entries else None)]

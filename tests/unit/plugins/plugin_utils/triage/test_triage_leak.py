@@ -69,3 +69,21 @@ def test_small_or_relative_growth_and_new_pids_are_not_leaks():
     later[1]["rss_mb"] = 60   # +20 MiB: < 32 MiB
     later.append(proc("new", 5000, pid=31337))
     assert run(facts, later, 60) == []
+
+
+def test_a_leak_already_contained_by_its_units_limit_gets_no_larger_limit():
+    """Each diagnose would otherwise propose 1.25 x whatever the leak had reached, and remediate would apply it."""
+    facts = healthy()
+    facts["cgroup"]["limited"].append({"cgroup": "/system.slice/app.service", "unit": "app.service", "limit_mb": 1200,
+                                       "usage_mb": 1100})
+    later = [dict(p) for p in facts["processes"]]
+    later[0]["rss_mb"] = 1100
+    [f] = run(facts, later, 60)
+    assert f["id"] == "leak_suspect" and f["severity"] == "warning"
+    assert f["remedy"]["role"] is None and f["remedy"]["vars"] == {}
+    assert "app.service is contained by its own memory limit (1.2 GiB)" in f["evidence"][-1]
+    assert "already keeps it from taking the host" in f["remedy"]["text"]
+    # the same leak without the limit gets one
+    facts["cgroup"]["limited"] = []
+    [f] = run(facts, later, 60)
+    assert f["remedy"]["vars"]["service_limits_units"][0]["unit"] == "app.service"
