@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 """The database scenario's end state, read from the live servers: every value the role reported is the value
 the server runs with, the two engines of a host split one share, and the broken configuration injected by
-side_effect was refused while the servers kept serving."""
+side_effect was refused while the servers kept serving.
+
+database-bookworm runs PostgreSQL 15 + MariaDB 10.11, database-trixie MariaDB 11.8 + Redis (molecule.yml)."""
 
 import json
 
@@ -22,8 +24,19 @@ def _instance(host, engine):
     return found[0]
 
 
-def _is_pg(host):
-    return host.backend.get_hostname().endswith("bookworm")
+# the engines each host runs, and the MariaDB series Debian ships there
+ENGINES = {"bookworm": ["mariadb", "postgresql"], "trixie": ["mariadb", "redis"]}
+MARIADB_SERIES = {"bookworm": "10.11.", "trixie": "11.8."}
+OS_RESERVE_MB = 256
+LIMIT_MB = 2048
+
+
+def _release(host):
+    return host.backend.get_hostname().rsplit("-", 1)[-1]
+
+
+def _runs(host, engine):
+    return engine in ENGINES[_release(host)]
 
 
 def _psql(host, sql):
@@ -45,6 +58,14 @@ def _kb(shown):
     raise AssertionError("not a memory value: %r" % shown)
 
 
+# MySQLTuner's peak terms, as MySQLTuner names them (server buffers + per-thread buffers x max_connections)
+PEAK_SERVER = ("key_buffer_size", "innodb_buffer_pool_size", "innodb_log_buffer_size", "query_cache_size",
+               "aria_pagecache_buffer_size")
+PEAK_PER_THREAD = ("read_buffer_size", "read_rnd_buffer_size", "sort_buffer_size", "thread_stack", "join_buffer_size",
+                   "binlog_cache_size")
+PEAK_VARIABLES = PEAK_SERVER + PEAK_PER_THREAD + ("tmp_table_size", "max_heap_table_size", "max_connections")
+
+
 def _cgroup_limit_mb(host):
     for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         f = host.file(path)
@@ -55,20 +76,34 @@ def _cgroup_limit_mb(host):
 
 def test_the_two_engines_split_one_share(host):
     instances = _result(host)["instances"]
-    assert sorted(i["engine"] for i in instances) == (["postgresql", "redis"] if _is_pg(host) else ["mariadb", "redis"])
+    assert sorted(i["engine"] for i in instances) == ENGINES[_release(host)]
     shares = [i["share_mb"] for i in instances]
     assert shares[0] == shares[1]
     limit = _cgroup_limit_mb(host)
-    assert limit in (1024, 2048)
+    assert limit == LIMIT_MB
     # both shares together stay within the container's limit minus the OS reserve
-    assert sum(shares) <= limit - 256
+    assert sum(shares) <= limit - OS_RESERVE_MB
     for inst in instances:
         assert "(cgroup)" in inst["share_arithmetic"] and "/ 2 auto instances" in inst["share_arithmetic"]
         assert inst["share_arithmetic"].endswith("= %d MiB" % inst["share_mb"])
 
 
+def test_each_engine_stays_within_its_half(host):
+    """What each engine may use at worst, as the role computed it from the live values, fits its own share."""
+    worst = {}
+    for inst in _result(host)["instances"]:
+        if inst["engine"] == "postgresql":
+            worst["postgresql"] = inst["worst_case_kb"] * 1024
+        elif inst["engine"] == "mariadb":
+            worst["mariadb"] = inst["peak"]["peak"]
+        else:
+            worst["redis"] = inst["settings"]["maxmemory"]
+        assert worst[inst["engine"]] <= inst["share_mb"] * 1024 * 1024, inst["engine"]
+    assert sum(worst.values()) <= (LIMIT_MB - OS_RESERVE_MB) * 1024 * 1024
+
+
 def test_postgresql_runs_with_what_the_role_reported(host):
-    if not _is_pg(host):
+    if not _runs(host, "postgresql"):
         pytest.skip("PostgreSQL runs on the bookworm host only")
     pg = _instance(host, "postgresql")
     assert pg["settings"]["max_connections"] == 20
@@ -84,20 +119,31 @@ def test_postgresql_runs_with_what_the_role_reported(host):
 
 
 def test_mariadb_runs_with_what_the_role_reported(host):
-    if _is_pg(host):
-        pytest.skip("MariaDB runs on the trixie host only")
+    # both hosts: MariaDB 10.11 (bookworm) and 11.8 (trixie) resize and round the buffer pool differently
+    assert _mariadb(host, "SELECT @@version").startswith(MARIADB_SERIES[_release(host)])
     db = _instance(host, "mariadb")
     pool = db["settings"]["innodb_buffer_pool_size"]
     assert int(_mariadb(host, "SELECT @@innodb_buffer_pool_size")) == pool
     assert pool < 1024 ** 3  # the planted 1G is gone
     for name, value in db["settings"].items():
         assert int(_mariadb(host, "SELECT @@%s" % name)) == value, name
-    # MySQLTuner's peak fits the share
+    # MySQLTuner's peak, recomputed from the live variables, is the one the role reported and fits the share
+    names = ", ".join("'%s'" % k for k in PEAK_VARIABLES)
+    shown = _mariadb(host, "SHOW GLOBAL VARIABLES WHERE Variable_name IN (%s)" % names)
+    live = dict(line.split("\t") for line in shown.splitlines())
+    per_thread = sum(int(live.get(k, 0)) for k in PEAK_PER_THREAD) + min(
+        int(live["tmp_table_size"]), int(live["max_heap_table_size"]))
+    server = sum(int(live.get(k, 0)) for k in PEAK_SERVER)
+    assert server + per_thread * int(live["max_connections"]) == db["peak"]["peak"]
     assert db["peak"]["peak"] <= db["share_mb"] * 1024 * 1024
+    # the settings only a start applies (the Aria page cache) were applied by the allowed restart
+    assert db["restarted"] is True and db["restart_pending"] == [] and db["restart_required"] is False
     assert host.file(MARIADB_FILE).contains("innodb_buffer_pool_size = %d" % pool)
 
 
 def test_redis_runs_with_what_the_role_reported(host):
+    if not _runs(host, "redis"):
+        pytest.skip("Redis runs on the trixie host only")
     redis = _instance(host, "redis")
     assert _redis(host, "CONFIG", "GET", "maxmemory") == ["maxmemory", str(redis["settings"]["maxmemory"])]
     assert _redis(host, "CONFIG", "GET", "maxmemory-policy") == [
@@ -114,12 +160,14 @@ def test_redis_runs_with_what_the_role_reported(host):
 
 
 def test_broken_configuration_was_refused_and_the_servers_serve(host):
-    if _is_pg(host):
-        assert host.file("/etc/postgresql/15/main/conf.d/20-broken.conf").exists
+    # side_effect broke PostgreSQL where it runs, else MariaDB
+    pg = _runs(host, "postgresql")
+    assert host.file("/etc/postgresql/15/main/conf.d/20-broken.conf").exists is pg
+    assert host.file("/etc/mysql/mariadb.conf.d/70-broken.cnf").exists is not pg
+    if pg:
         assert _psql(host, "SELECT 1") == "1"
         assert host.service("postgresql@15-main").is_running
-    else:
-        assert host.file("/etc/mysql/mariadb.conf.d/70-broken.cnf").exists
-        assert _mariadb(host, "SELECT 1") == "1"
-        assert host.service("mariadb").is_running
-    assert _redis(host, "PING") == ["PONG"]
+    assert _mariadb(host, "SELECT 1") == "1"
+    assert host.service("mariadb").is_running
+    if _runs(host, "redis"):
+        assert _redis(host, "PING") == ["PONG"]

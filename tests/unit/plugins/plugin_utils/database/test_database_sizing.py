@@ -97,6 +97,9 @@ def test_mariadb_10_6_ignores_instances():
     assert sizing.pool_unit("mariadb", "10.11.14-MariaDB-0+deb12u2", 128 * MIB, 8) == 128 * MIB
     assert sizing.pool_unit("mariadb", "10.5.23-MariaDB", 128 * MIB, 8) == GIB
     assert sizing.pool_unit("mariadb", "11.8.3-MariaDB", 0, None) == MIB  # chunk 0 = autosize
+    # bookworm's 10.11.18 (read live in the database scenario) reports chunk 0 too, and its SET GLOBAL keeps any
+    # whole MiB (601 MiB stays 601 MiB; 601 MiB + 1 byte becomes 601 MiB)
+    assert sizing.pool_unit("mariadb", "10.11.18-MariaDB-0+deb12u1", 0, None) == MIB
 
 
 def test_unknown_version_refused():
@@ -146,12 +149,13 @@ def test_mariadb_plan_rounds_down_and_keeps_a_fitting_peak():
         aria_pagecache_buffer_size=small))["peak"]
 
 
-@pytest.mark.parametrize("share", [584, 1024, 3000, 8192])
-def test_mariadb_plan_is_a_fixed_point(share):
+@pytest.mark.parametrize("version", ["11.8.3-MariaDB", "10.11.18-MariaDB-0+deb12u1"])
+@pytest.mark.parametrize("share", [584, 876, 1024, 3000, 8192])
+def test_mariadb_plan_is_a_fixed_point(share, version):
     """A second run reads what the first one set and must plan the same settings (idempotence)."""
     v = dict(DEFAULTS, innodb_buffer_pool_chunk_size=0)
-    first = sizing.mariadb_plan(share, "mariadb", "11.8.3-MariaDB", v)
-    second = sizing.mariadb_plan(share, "mariadb", "11.8.3-MariaDB", dict(v, **first["settings"]))
+    first = sizing.mariadb_plan(share, "mariadb", version, v)
+    second = sizing.mariadb_plan(share, "mariadb", version, dict(v, **first["settings"]))
     assert second["settings"] == first["settings"]
     # the file's comment too: what the first run cut is reported, never written (molecule's idempotence caught it)
     assert second["file_arithmetic"] == first["file_arithmetic"]
