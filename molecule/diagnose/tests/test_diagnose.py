@@ -27,7 +27,8 @@ PLANTED = {
     "diagnose-clean": (None, None),
 }
 # findings that are true on a host besides its planted one, by how it is built: diagnose-db and
-# diagnose-workers are 1 GiB containers without swap (and the container's limit killed a job on the latter), and vm.swappiness (shared with this machine) may be above the database line of 10;
+# diagnose-workers are 1 GiB containers without swap (and the container's limit killed a job on the latter),
+# and vm.swappiness (shared with this machine) may be above the database line of 10;
 # diagnose-noswap runs a PostgreSQL configured for a bigger host (its own test below)
 ALSO_TRUE = {
     "diagnose-db": {"swap_missing", "swappiness_high"},
