@@ -296,10 +296,12 @@ def test_redis_settings_edges(tmp_path, text, expected):
     assert conf.redis_settings(conf.Reader(), write(tmp_path / "redis.conf", text))[0] == expected
 
 
-def test_redis_includes_only_absolute_paths_and_later_wins(tmp_path):
+def test_redis_includes_only_absolute_paths_and_later_wins(tmp_path, monkeypatch):
     write(tmp_path / "abs.conf", "maxmemory 3mb\nmaxmemory-policy noeviction\n")
     write(tmp_path / "rel.conf", "maxmemory 9mb\n")
-    main = write(tmp_path / "redis.conf", "maxmemory 1mb\ninclude %s\ninclude rel.conf\nsave ''\n" % (tmp_path / "abs.conf"))
+    monkeypatch.chdir(str(tmp_path))  # a relative include would be found from here: it must not be read
+    main = write(tmp_path / "redis.conf", "maxmemory 1mb\ninclude %s\ninclude rel.conf\ninclude %s\nsave ''\n"
+                 % (tmp_path / "abs.conf", tmp_path / "gone.conf"))
     r = conf.Reader()
     settings, explicit = conf.redis_settings(r, main)
     assert settings == {"maxmemory": 3 * 1024 ** 2, "maxmemory_policy": "noeviction", "persistence": False}

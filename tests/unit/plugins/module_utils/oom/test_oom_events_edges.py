@@ -405,3 +405,41 @@ def test_a_user_space_line_without_an_identifier_is_still_read():
     assert notices == [{'wall': T0, 'unit': 'a.service', 'killer': 'kernel', 'source': 's', 'seq': 0}]
     # and a kernel-looking line from another program is not a kill
     assert events_from_records([(T0, None, 'dockerd', 3, killed())], 's') == ([], [])
+
+
+# --- a report cut off in one source and whole in another -------------------------------------------------
+
+def cut_head(up):
+    return [kern(invoked('gunicorn'), up=up), kern('CPU: 0 PID: 600 Comm: gunicorn Not tainted 6.1.0 #1', up=up)]
+
+
+def whole(up, pid=601):
+    return cut_head(up) + [kern(killed(pid=pid, comm='gunicorn'), up=up)]
+
+
+@pytest.mark.parametrize('first', ['cut', 'whole'])
+def test_a_report_cut_off_in_one_source_merges_into_the_whole_one_by_its_trigger(first):
+    sources = {'cut': ('kmsg', cut_head(300.0)), 'whole': ('file:k', whole(300.5))}
+    order = [sources[first], sources['whole' if first == 'cut' else 'cut']]
+    [e] = build_history(order)[0]
+    assert (e['victim']['pid'], e['complete'], e['trigger']['pid']) == (601, True, 600)
+    assert sorted(e['sources']) == ['file:k', 'kmsg']
+
+
+def test_a_cut_off_report_far_from_the_kill_or_of_another_trigger_stays_apart():
+    far = build_history([('kmsg', cut_head(100.0)), ('file:k', whole(300.0))])[0]
+    assert [(e['victim']['pid'], e['complete']) for e in far] == [(None, False), (601, True)]
+    other = [(w, u, i, p, m.replace('PID: 600', 'PID: 700')) for w, u, i, p, m in cut_head(300.0)]
+    apart = build_history([('kmsg', other), ('file:k', whole(300.0))])[0]
+    assert sorted((e['victim']['pid'] or 0, e['trigger']['pid']) for e in apart) == [(0, 700), (601, 600)]
+
+
+def test_two_cut_off_reports_of_one_trigger_in_two_sources_are_one():
+    [e] = build_history([('kmsg', cut_head(300.0)), ('file:k', cut_head(300.2))])[0]
+    assert (e['victim']['pid'], e['complete'], e['trigger']['pid'], sorted(e['sources'])) == (
+        None, False, 600, ['file:k', 'kmsg'])
+
+
+def test_kills_of_one_trigger_with_different_victims_stay_apart():
+    events = build_history([('kmsg', whole(300.0, pid=601)), ('file:k', whole(300.0, pid=602))])[0]
+    assert sorted(pids(events)) == [601, 602]

@@ -280,7 +280,8 @@ def test_a_finding_waits_for_a_restart_named_by_unit_or_name_in_any_list_variabl
         [], ["a.service, pg"])
     assert gone(db_finding("f", {"x": [{"unit": "a.service", "name": None}]}), done) == ([], ["a.service"])
     # names not in a list of mappings, or not waiting, do not hold a finding back
-    assert gone(db_finding("f", {"x": "pg", "y": ["pg"], "z": [{"name": None, "unit": None}]}), done) == (["f"], [])
+    assert gone(db_finding("f", {"x": "pg", "y": ["pg"], "z": [{"name": None, "unit": None}], "n": 5,
+                                 "d": {"name": "pg"}}), done) == (["f"], [])
     assert gone(db_finding("f", {"x": [{"name": "nope"}]}), done) == (["f"], [])
     assert gone({"id": "f", "severity": "info"}, done) == (["f"], [])
 
@@ -394,12 +395,14 @@ def test_service_limits_changes_each_kind_of_unit_line():
         {"unit": "b.service", "live_pushed": [], "restart_required": True, "settings": {"MemoryMax": 1}},
         {"unit": "c.service", "live_pushed": [], "restart_required": False, "settings": {}},
         {"unit": "d.service", "dropin": "/d.conf", "settings": {
-            "MemoryHigh": 3 << 30, "MemorySwapMax": "infinity", "OOMPolicy": "stop", "ManagedOOM": 5}}]
+            "MemoryHigh": 3 << 30, "MemoryMax": int(1075.9 * (1 << 20)), "MemorySwapMax": "infinity",
+            "OOMPolicy": "stop", "ManagedOOM": 5}}]
     assert role_changes("service_limits", {"service_limits_result": {"units": units}}) == [
         "a.service: MemoryMax=48M MemoryHigh=40M",
         "a.service: restart (OOMPolicy; LimitNOFILE)",
         "b.service: restart ()",
-        "d.service: drop-in /d.conf with ManagedOOM=5 MemoryHigh=3.0 GiB MemorySwapMax=infinity OOMPolicy=stop "
+        "d.service: drop-in /d.conf with ManagedOOM=5 MemoryHigh=3.0 GiB MemoryMax=1.0 GiB MemorySwapMax=infinity "
+        "OOMPolicy=stop "
         "(--diff shows whether it changes)"]
     assert role_changes("service_limits", {}) == []
 
@@ -413,11 +416,11 @@ def test_heap_changes_one_line_per_restart():
 def test_database_sizes_in_bytes_read_in_mib_only_for_memory_sizes():
     instances = [{"name": "n", "engine": "e", "settings": {
         "maxmemory": 1 << 20, "x_size": (1 << 20) - 1, "y_memory": True, "query_cache_size": 2 << 30,
-        "max_connections": 5 << 20, "work_mem": "4MB"}, "restart_required": False},
+        "max_connections": 5 << 20, "work_mem": "4MB", "z_size": int(1075.9 * (1 << 20))}, "restart_required": False},
         {"name": "m", "engine": "f"}]
     assert role_changes("database", {"database_result": {"instances": instances}}) == [
         "n (e): max_connections=5242880 maxmemory=1 MiB query_cache_size=2.0 GiB work_mem=4MB "
-        "x_size=1048575 y_memory=True",
+        "x_size=1048575 y_memory=True z_size=1.0 GiB",
         "m (f): no setting"]
 
 
