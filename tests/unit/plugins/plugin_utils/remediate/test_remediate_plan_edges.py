@@ -348,6 +348,10 @@ def test_table_text_has_its_control_characters_replaced():
     assert lines[1].startswith("h\ufffd ")
     plan = plan_lines([{"host": "h\x1b", "roles": [{"role": "swap\x07", "vars": {}, "changes": ["a\nb"]}]}])
     assert plan[1].split() == ["h\ufffd", "swap\ufffd", "a\ufffdb"]
+    # a console table, not HTML: quotes, ampersands and angle brackets stay as they are
+    lines = outcome_lines({"hosts": [{"host": "a&b", "fixed": [], "remaining": [{"id": "r", "reason": "it's <x>"}],
+                                      "new": []}]})
+    assert lines[1].split() == ["a&b", "remains", "r", "it's", "<x>"]
 
 
 def test_vars_text_names_items_by_unit_or_path_and_keeps_scalars():
@@ -431,3 +435,32 @@ def test_workers_changes_left_alone_changed_and_unchanged_pools():
     assert role_changes("workers", {"workers_result": {"pools": pools}}) == [
         "gunicorn a: left alone (no evidence of load)", "gunicorn b: 3 workers (was 0)"]
     assert role_changes("workers", {}) == []
+
+
+def test_survivors_of_the_first_edge_run():
+    # a name that starts like a role's but is not a plain lower-case variable name is refused
+    for bad in ("swap_Files", "swap_files\n", "heap_x-y"):
+        with pytest.raises(RemediateError, match="refused"):
+            roles_for({bad: 1})
+    # an unknown MemTotal on one side does not skip the cgroup comparison after it
+    facts = healthy()
+    assert report_problems(report(host_ram_mb=None, ram_mb=8000), "web1", facts, now=NOW) == [
+        "its memory (RAM or cgroup limit) of web1 changed since the report: 7.8 GiB then, 15.6 GiB now; diagnose again"]
+    # exactly 1 % more RAM than the report's is still the same host
+    grown = healthy()
+    grown["memory"]["total_mb"] = 16160
+    assert report_problems(report(host_ram_mb=16000, ram_mb=16000), "web1", grown, now=NOW) == []
+    # several units waiting for a restart are listed with commas
+    done = {"status": "ok", "roles": [], "restart_required": ["a.service", "b.service"], "restart_allowed": False}
+    assert remains(finding("x"), done) == (
+        "needs a restart that was not allowed (remediate_restart: false): a.service, b.service")
+    # a host with only remaining findings (or only new ones) is not "ok"
+    for kind in ("remaining", "new"):
+        h = {"host": "h", "fixed": [], "remaining": [], "new": []}
+        h[kind] = [{"id": "r", "reason": "x"}] if kind == "remaining" else ["n"]
+        assert [line.split()[1] for line in outcome_lines({"hosts": [h]})[1:-1]] == [
+            "remains" if kind == "remaining" else "new"]
+    # a unit whose limits were pushed live names them, not its drop-in
+    assert role_changes("service_limits", {"service_limits_result": {"units": [
+        {"unit": "a.service", "live_pushed": ["MemoryMax=1G"], "restart_required": False, "dropin": "/d.conf",
+         "settings": {"MemoryMax": 1 << 30}}]}}) == ["a.service: MemoryMax=1G"]
