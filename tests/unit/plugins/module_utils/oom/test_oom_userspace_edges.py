@@ -36,8 +36,8 @@ def test_each_parser_reads_only_its_own_identifier(ident, msg, kind):
 
 @pytest.mark.parametrize('msg, fields', [
     (OOMD, {'cgroup': '/system.slice/a.service', 'reason': 'memory pressure'}),
-    ('Killed /a b.scope due to swap used (1) / total (2) being more than 90.00%', {'cgroup': '/a b.scope',
-                                                                                  'reason': 'swap used'}),
+    ('Killed /a b.scope due to swap used (1) / total (2) being more than 90.00%',
+     {'cgroup': '/a b.scope', 'reason': 'swap used'}),
     ('Marked /x.scope for killing due to memory used (1) / total (2)', {'cgroup': '/x.scope', 'reason': 'memory used'}),
     ('  ' + OOMD + '  ', {'cgroup': '/system.slice/a.service', 'reason': 'memory pressure'}),
 ])
@@ -55,8 +55,8 @@ def test_oomd_lines_that_are_not_kills(msg):
 
 @pytest.mark.parametrize('msg, fields', [
     (NEW, {'pid': 42, 'comm': 'app', 'uid': 1000, 'signal': 'SIGTERM'}),
-    ('sending SIGKILL to process 7 "a b": badness -5, VmRSS 1 MiB', {'pid': 7, 'comm': 'a b', 'uid': None,
-                                                                      'signal': 'SIGKILL'}),
+    ('sending SIGKILL to process 7 "a b": badness -5, VmRSS 1 MiB',
+     {'pid': 7, 'comm': 'a b', 'uid': None, 'signal': 'SIGKILL'}),
     ('sending 15 to process 7 "x": badness 1', {'pid': 7, 'comm': 'x', 'uid': None, 'signal': '15'}),
     (OLD, {'pid': 5874, 'comm': 'bash', 'uid': None, 'signal': 'SIGTERM'}),
     (OLD.replace('signal 15', 'signal 9'), {'pid': 5874, 'comm': 'bash', 'uid': None, 'signal': 'SIGKILL'}),
@@ -84,8 +84,8 @@ def test_earlyoom_lines_that_are_not_kills(msg):
 @pytest.mark.parametrize('msg, fields', [
     (NOTICE, {'unit': 'a.service', 'killer': 'kernel'}),
     ("b.scope: Failed with result 'oom-kill'.", {'unit': 'b.scope', 'killer': 'kernel'}),
-    ('user-1000.slice: A process of this unit has been killed by the OOM killer.', {'unit': 'user-1000.slice',
-                                                                                     'killer': 'kernel'}),
+    ('user-1000.slice: A process of this unit has been killed by the OOM killer.',
+     {'unit': 'user-1000.slice', 'killer': 'kernel'}),
     ('c.socket: systemd-oomd killed 3 process(es) in this unit.', {'unit': 'c.socket', 'killer': 'systemd-oomd'}),
     ('d.mount: systemd-oomd killed some process(es) in this unit.', {'unit': 'd.mount', 'killer': 'systemd-oomd'}),
     ('dev-sda2.swap: A process of this unit has been killed by the OOM killer.', {'unit': 'dev-sda2.swap',

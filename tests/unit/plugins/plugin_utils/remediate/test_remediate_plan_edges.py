@@ -141,7 +141,7 @@ def test_a_cgroup_limit_that_changed_is_refused_on_its_own_line():
     assert report_problems(report(host_ram_mb=16000, ram_mb=4000), "web1", facts, now=NOW) == [
         "its memory (RAM or cgroup limit) of web1 changed since the report: 3.9 GiB then, 2.0 GiB now; diagnose again"]
     both = report_problems(report(host_ram_mb=8000, ram_mb=500), "web1", facts, now=NOW)
-    assert [p.split(" of web1")[0] for p in both] == ["RAM (MemTotal)", "its memory (RAM or cgroup limit)"]
+    assert [p[:p.index(" of web1")] for p in both] == ["RAM (MemTotal)", "its memory (RAM or cgroup limit)"]
 
 
 def test_an_unknown_ram_on_either_side_is_not_compared():
@@ -364,8 +364,8 @@ def test_vars_text_names_items_by_unit_or_path_and_keeps_scalars():
 
 def test_plan_lines_word_for_word():
     plans = [{"host": "web1", "roles": [{"role": "swap", "vars": {"swap_swappiness": 10}, "changes": None},
-                                       {"role": "heap", "vars": {}, "changes": []},
-                                       {"role": "database", "vars": {}, "changes": ["a", "b"]}]},
+                                        {"role": "heap", "vars": {}, "changes": []},
+                                        {"role": "database", "vars": {}, "changes": ["a", "b"]}]},
              {"host": "web2"}]
     assert plan_lines(plans) == [
         "HOST                      ROLE             WOULD CHANGE",
