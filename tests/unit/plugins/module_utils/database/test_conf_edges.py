@@ -315,3 +315,45 @@ def test_redis_problems_word_for_word(tmp_path):
     r = conf.Reader()
     assert conf.redis_settings(r, write(tmp_path / "r.conf", "maxmemory lots\n")) == ({"persistence": True}, ["maxmemory"])
     assert r.problems == ["Redis setting maxmemory has a value that is not a number: ignored"]
+
+
+# --- survivors of the first edge run -------------------------------------------------------------------------
+
+def test_pg_values_cut_off_after_an_escaped_or_doubled_quote_are_dropped():
+    assert conf.pg_lines("esc = 'ab\\'\ndq = 'it''\nok = 'a'") == [("ok", "a")]
+
+
+def test_mysql_lines_edges(tmp_path):
+    path = write(tmp_path / "etc" / "my.cnf", "\n".join([
+        "#", ";", "[mysqld] # see [client]", "sort_buffer_size = 2M # a=b", "join_buffer_size = 1M # x # y",
+        "!include my extra.cnf"]))
+    write(tmp_path / "etc" / "my extra.cnf", "[mysqld]\nthread_stack = 1M\n")
+    r = conf.Reader()
+    assert conf.mysql_settings(r, [path])[0] == {"sort_buffer_size": 2 * 1024 ** 2, "join_buffer_size": 1024 ** 2,
+                                                 "thread_stack": 1024 ** 2}
+    assert r.problems == []
+
+
+def test_redis_blank_lines_are_skipped(tmp_path):
+    assert conf.redis_settings(conf.Reader(), write(tmp_path / "r.conf", "\n\nmaxmemory 1mb\n\n"))[0] == {
+        "maxmemory": 1024 ** 2, "persistence": True}
+
+
+def test_includes_inside_an_include_dir_count_one_level_each(tmp_path):
+    write(tmp_path / "postgresql.conf", "include_dir 'd'\n")
+    write(tmp_path / "d" / "a.conf", "include '../1.conf'\n")
+    for i in range(1, conf.MAX_DEPTH):
+        write(tmp_path / ("%d.conf" % i), "max_connections = %d\ninclude '%d.conf'\n" % (i, i + 1))
+    write(tmp_path / ("%d.conf" % conf.MAX_DEPTH), "max_connections = 99\n")
+    r = conf.Reader()
+    # postgresql.conf is level 0, d/a.conf level 1, N.conf level N + 1: 8.conf would be level 9
+    assert conf.pg_settings(r, str(tmp_path / "postgresql.conf"))[0] == {"max_connections": conf.MAX_DEPTH - 1}
+    assert r.problems == ["includes nested deeper than 8 levels were not read"]
+
+
+def test_a_dangling_entry_of_an_include_dir_is_not_a_problem(tmp_path):
+    write(tmp_path / "postgresql.conf", "include_dir 'd'\n")
+    (tmp_path / "d").mkdir()
+    os.symlink(str(tmp_path / "gone"), str(tmp_path / "d" / "x.conf"))
+    r = conf.Reader()
+    assert conf.pg_settings(r, str(tmp_path / "postgresql.conf")) == ({}, []) and r.problems == []

@@ -443,3 +443,73 @@ def test_two_cut_off_reports_of_one_trigger_in_two_sources_are_one():
 def test_kills_of_one_trigger_with_different_victims_stay_apart():
     events = build_history([('kmsg', whole(300.0, pid=601)), ('file:k', whole(300.0, pid=602))])[0]
     assert sorted(pids(events)) == [601, 602]
+
+
+# --- survivors of the first edge run -------------------------------------------------------------------------
+
+def test_a_cut_off_report_keeps_its_wall_time_from_the_head_or_the_selection():
+    [e] = build_history([('k', [kern(invoked(), wall=T0)])])[0]
+    assert (e['time'], e['complete']) == ('2025-11-24T16:00:00Z', False)
+    sel = 'Out of memory: Kill process 9 (x) score 1 or sacrifice child'
+    [e] = build_history([('k', [kern(sel, wall=T0 + 5)])])[0]
+    assert (e['time'], e['victim']['pid']) == ('2025-11-24T16:00:05Z', 9)
+
+
+def test_two_selections_without_a_kill_are_two_cut_off_reports():
+    sel = 'Out of memory: Kill process %d (x) score 1 or sacrifice child'
+    events = build_history([('k', [kern(sel % 1, up=1.0), kern(sel % 2, up=1.0)])])[0]
+    assert [(e['victim']['pid'], e['complete']) for e in events] == [(1, False), (2, False)]
+
+
+@pytest.mark.parametrize('time', [{'wall': T0}, {'up': 9.0}])
+def test_a_selection_an_instant_after_a_kill_stays_in_its_report(time):
+    sel = 'Out of memory: Kill process %d (hog) score 1 or sacrifice child'
+    records = [kern(invoked(), **time), kern(sel % 1, **time), kern(killed(pid=1), **time), kern(sel % 2, **time),
+               kern(killed(pid=2), **time)]
+    events = build_history([('k', records)])[0]
+    assert [(e['victim']['pid'], e['trigger'] is not None) for e in events] == [(1, True), (2, True)]
+
+
+def test_an_old_task_in_line_gives_both_memcgs_and_the_memcg_scope():
+    records = [kern(invoked(), up=1.0), kern('Task in /a/b killed as a result of limit of /a', up=1.0),
+               kern(killed(prefix=''), up=1.0)]
+    [e] = build_history([('k', records)])[0]
+    assert (e['task_memcg'], e['oom_memcg'], e['scope']) == ('/a/b', '/a', 'memcg')
+
+
+def test_a_piece_after_a_whole_summary_changes_nothing():
+    full = kern('oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/a,'
+                'task_memcg=/a/t,task=x,pid=1,uid=0', up=1.0)
+    [e] = build_history([('k', [kern(invoked(), up=1.0), full, kern('task_memcg=/other', up=1.0)])])[0]
+    assert (e['oom_memcg'], e['task_memcg'], e['victim']['pid']) == ('/a', '/a/t', 1)
+
+
+def test_user_space_text_from_another_program_is_not_a_kill():
+    line = 'sending SIGTERM to process 5 "a": badness 9, VmRSS 1 MiB'
+    assert events_from_records([(T0, None, 'cron', 3, line)], 's') == ([], [])
+    assert not is_oom_record((T0, None, 'cron', 3, line))
+    assert not is_oom_record((T0, None, 'cron', 3, NOTICE_LINE))
+
+
+NOTICE_LINE = 'a.service: A process of this unit has been killed by the OOM killer.'
+
+
+def test_summaries_alone_at_the_same_kernel_time_are_one_kill():
+    summary = 'oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,' \
+              'task_memcg=/,task=hog,pid=77,uid=0'
+    events = build_history([('a', [kern(invoked(), up=100.0), kern(summary, up=100.0)]),
+                            ('b', [kern(invoked(), up=100.5), kern(summary, up=100.5)])])[0]
+    assert len(events) == 1 and events[0]['sources'] == ['a', 'b']
+
+
+def test_a_merge_fills_the_trigger_fields_the_first_source_lacks():
+    a = [kern(invoked('gunicorn'), wall=T0), kern(killed(pid=601, comm='gunicorn'), wall=T0)]
+    b = [kern(invoked('gunicorn'), up=5.0), kern('CPU: 0 PID: 600 Comm: gunicorn Not tainted 6.1.0 #1', up=5.0),
+         kern(killed(pid=601, comm='gunicorn'), up=5.0)]
+    [e] = build_history([('a', a), ('b', b)])[0]
+    assert e['trigger']['pid'] == 600 and e['trigger']['comm'] == 'gunicorn'
+
+
+def test_an_event_without_any_time_sorts_before_kernel_times_under_one_second():
+    events = build_history([('a', [kern(killed(pid=1), up=0.5)]), ('b', [kern(killed(pid=2))])])[0]
+    assert pids(events) == [2, 1]
