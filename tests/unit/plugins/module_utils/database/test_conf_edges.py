@@ -357,3 +357,16 @@ def test_a_dangling_entry_of_an_include_dir_is_not_a_problem(tmp_path):
     os.symlink(str(tmp_path / "gone"), str(tmp_path / "d" / "x.conf"))
     r = conf.Reader()
     assert conf.pg_settings(r, str(tmp_path / "postgresql.conf")) == ({}, []) and r.problems == []
+
+
+def test_a_file_that_grows_in_small_reads_is_stopped_at_the_bound(tmp_path, monkeypatch):
+    path = write(tmp_path / "p.conf", "work_mem = 1MB\n")
+    reads = []
+
+    def endless(fd, n):
+        reads.append(n)
+        return b"#" * n if len(reads) < 100 else b""
+    monkeypatch.setattr(conf.os, "read", endless)
+    r = conf.Reader()
+    assert r.read(path) is None and len(reads) == conf.MAX_FILE_BYTES // 65536 + 1
+    assert r.problems == ["a configuration file grew beyond 1048576 bytes while read: skipped"]
