@@ -419,7 +419,9 @@ def whole(up, pid=601):
 
 @pytest.mark.parametrize('first', ['cut', 'whole'])
 def test_a_report_cut_off_in_one_source_merges_into_the_whole_one_by_its_trigger(first):
-    sources = {'cut': ('kmsg', cut_head(300.0)), 'whole': ('file:k', whole(300.5))}
+    # the first one read is the older one (events are merged oldest first)
+    sources = {'cut': ('kmsg', cut_head(300.0 if first == 'cut' else 300.5)),
+               'whole': ('file:k', whole(300.0 if first == 'whole' else 300.5))}
     order = [sources[first], sources['whole' if first == 'cut' else 'cut']]
     [e] = build_history(order)[0]
     assert (e['victim']['pid'], e['complete'], e['trigger']['pid']) == (601, True, 600)
@@ -513,3 +515,51 @@ def test_a_merge_fills_the_trigger_fields_the_first_source_lacks():
 def test_an_event_without_any_time_sorts_before_kernel_times_under_one_second():
     events = build_history([('a', [kern(killed(pid=1), up=0.5)]), ('b', [kern(killed(pid=2))])])[0]
     assert pids(events) == [2, 1]
+
+
+def test_a_summary_only_report_keeps_its_wall_time():
+    summary = 'oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,' \
+              'task_memcg=/,task=hog,pid=77,uid=0'
+    [e] = build_history([('k', [kern(summary, wall=T0)])])[0]
+    assert (e['time'], e['victim']['pid'], e['complete']) == ('2025-11-24T16:00:00Z', 77, True)
+
+
+def test_a_continuation_that_starts_with_a_key_is_joined_with_a_comma():
+    records = [kern(invoked(), up=1.0),
+               kern('oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0', up=1.0),
+               kern('task_memcg=/u.slice/a.service,task=z,pid=3,uid=0', up=1.0)]
+    [e] = build_history([('k', records)])[0]
+    assert (e['task_memcg'], e['unit'], e['victim']['pid']) == ('/u.slice/a.service', 'a.service', 3)
+
+
+def test_a_summary_without_sizes_merges_with_the_kill_line_of_another_source():
+    summary = 'oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,' \
+              'task_memcg=/,task=hog,pid=77,uid=0'
+    events = build_history([('a', [kern(invoked(), up=100.0), kern(summary, up=100.0)]),
+                            ('b', [kern(killed(), up=100.2)])])[0]
+    assert len(events) == 1 and events[0]['victim']['anon_rss_kb'] == 5555 and events[0]['sources'] == ['a', 'b']
+
+
+def test_cut_off_reports_of_one_trigger_pid_but_another_name_stay_apart():
+    other = [kern(invoked('celery'), up=300.0), kern('CPU: 0 PID: 600 Comm: celery Not tainted 6.1.0 #1', up=300.0)]
+    events = build_history([('kmsg', cut_head(300.0)), ('file:k', other)])[0]
+    assert sorted(e['trigger']['comm'] for e in events) == ['celery', 'gunicorn']
+
+
+def test_a_slice_notice_two_seconds_after_a_service_notice_is_a_fan_out_of_its_own():
+    events = build_history([('j', [notice('a.service', T0), notice('system.slice', T0 + 2)])])[0]
+    assert [(e['unit'], e['time']) for e in events] == [('a.service', '2025-11-24T16:00:00Z'),
+                                                        ('system.slice', '2025-11-24T16:00:02Z')]
+
+
+def test_a_notice_looks_past_kills_of_other_killers_and_units_and_far_kills_of_its_unit():
+    oomd = (T0, None, 'systemd-oomd', 5, 'Killed /system.slice/x.service due to memory pressure for / being 60% > 50%')
+    other = unit_kill(T0 + 1, 'b.service')
+    mine = [(w, u, i, p, m.replace('pid=77', 'pid=78').replace('process 77', 'process 78'))
+            for w, u, i, p, m in unit_kill(T0 + 2)]
+    events = build_history([('k', [oomd] + other + mine), ('j', [notice('a.service', T0 + 3)])])[0]
+    assert [(e['unit'], e['sources']) for e in events] == [('x.service', ['k']), ('b.service', ['k']),
+                                                           ('a.service', ['k', 'j'])]
+    far = unit_kill(T0 - 200)
+    events = build_history([('k', far + mine), ('j', [notice('a.service', T0 + 3)])])[0]
+    assert [e['sources'] for e in events] == [['k'], ['k', 'j']]
