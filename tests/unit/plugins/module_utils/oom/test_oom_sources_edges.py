@@ -12,6 +12,7 @@ __metaclass__ = type
 import bz2
 import errno
 import gzip
+import itertools
 import os
 import time
 
@@ -275,12 +276,12 @@ def test_the_budget_reads_no_more_than_its_bytes():
 def test_the_time_budget_message(tmp_path, monkeypatch):
     path = tmp_path / 'k.log'
     path.write_text(KILL % 1 + '\n')
-    clock = iter([0.0, 100.0, 100.0, 100.0])
+    clock = itertools.chain([0.0], itertools.repeat(100.0))  # the budget starts at 0, every read is at 100
     monkeypatch.setattr(oom_sources, '_monotonic', lambda: next(clock))
     state, records = read_log_file(str(path), max_seconds=30)
     assert state['msg'] == '%s: stopped after 30s: time budget reached (kills before are kept)' % path
     assert records == []
-    clock = iter([0.0, 30.0, 30.0, 30.0])
+    clock = itertools.chain([0.0], itertools.repeat(30.0))
     monkeypatch.setattr(oom_sources, '_monotonic', lambda: next(clock))
     assert read_log_file(str(path), max_seconds=30)[0]['status'] == 'read'  # at the deadline: still reading
 
