@@ -31,7 +31,7 @@ ROLES = ("swap", "service_limits", "heap", "database", "workers")
 # findings that read history (kills in the window): they stay until the kills age out of the window
 HISTORY = ("oom_kills_recent", "leak_suspect")
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")  # \Z: "$" would let a trailing newline through
 _HOURS = 3600
 
 
