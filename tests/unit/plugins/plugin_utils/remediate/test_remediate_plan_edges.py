@@ -254,10 +254,13 @@ def test_a_withheld_remedy_or_history_wins_over_the_later_reasons():
     done = {"status": "ok", "roles": [], "restart_required": ["a.service"], "restart_allowed": False}
     assert remains(finding("oom_kills_recent", role=None), done).startswith("reads the OOM history")
     assert remains(finding("x", role=None, withheld=["w"]), done) == "withheld by the remedy gate: w"
-    assert remains(finding("x"), done) == (
+    mine = {"heap_services": [{"unit": "a.service"}]}
+    assert remains(finding("x", vars=mine), done) == (
         "needs a restart that was not allowed (remediate_restart: false): a.service")
-    assert remains(finding("x"), dict(done, restart_allowed=True)).startswith("swap was not applied")
-    assert remains(finding("x"), dict(done, restart_required=[])).startswith("swap was not applied")
+    # only the restarts its own remedy waits for: another unit's is not this finding's reason
+    assert remains(finding("x"), done).startswith("swap was not applied")
+    assert remains(finding("x", vars=mine), dict(done, restart_allowed=True)).startswith("swap was not applied")
+    assert remains(finding("x", vars=mine), dict(done, restart_required=[])).startswith("swap was not applied")
 
 
 # --- outcome: fixed, pending, new, unread -----------------------------------------------------------------
@@ -452,8 +455,8 @@ def test_survivors_of_the_first_edge_run():
     assert report_problems(report(host_ram_mb=16000, ram_mb=16000), "web1", grown, now=NOW) == []
     # several units waiting for a restart are listed with commas
     done = {"status": "ok", "roles": [], "restart_required": ["a.service", "b.service"], "restart_allowed": False}
-    assert remains(finding("x"), done) == (
-        "needs a restart that was not allowed (remediate_restart: false): a.service, b.service")
+    assert remains(finding("x", vars={"service_limits_units": [{"unit": "b.service"}, {"unit": "a.service"}]}),
+                   done) == "needs a restart that was not allowed (remediate_restart: false): a.service, b.service"
     # a host with only remaining findings (or only new ones) is not "ok"
     for kind in ("remaining", "new"):
         h = {"host": "h", "fixed": [], "remaining": [], "new": []}
