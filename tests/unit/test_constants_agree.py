@@ -73,3 +73,9 @@ def test_the_workers_role_keeps_counts_within_the_tolerance_triage_judges_by():
     from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import TOLERANCE_PCT
     assert load("roles", "workers", "defaults", "main.yml")["workers_tolerance_pct"] == TOLERANCE_PCT
     assert role_option("workers", "workers_tolerance_pct")["default"] == TOLERANCE_PCT
+
+
+def test_the_workers_roles_max_is_the_plans_default():
+    """triage offers counts under the same cap the role sizes with when a pool gives none."""
+    from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import DEFAULT_MAX
+    assert load("roles", "workers", "defaults", "main.yml")["workers_max"] == DEFAULT_MAX

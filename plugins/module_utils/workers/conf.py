@@ -30,8 +30,8 @@ PHP_PM_STYLES = ("static", "dynamic", "ondemand")
 _POOL_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
 _INT_RE = re.compile(r"^\d{1,9}$")
 
-# Apache: the MPMs, how an <IfModule> names each, and the compiled-in defaults (server/mpm/*/*.c)
-APACHE_MPMS = ("prefork", "worker", "event")
+# Apache: the directives read, how an <IfModule> names an MPM, and each MPM's compiled-in defaults
+# (server/mpm/*/*.c)
 APACHE_DIRECTIVES = {"maxrequestworkers": "max_request_workers", "maxclients": "max_request_workers",
                      "serverlimit": "server_limit", "threadsperchild": "threads_per_child"}
 APACHE_DEFAULTS = {  # DEFAULT_SERVER_LIMIT, DEFAULT_THREADS_PER_CHILD; MaxRequestWorkers = their product

@@ -22,10 +22,10 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.budget import BudgetError, memory_share
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    comm_matches, finding, fmt_mb, is_service, limits_entry, own_events, processes, process_groups, unit_limits,
+    comm_matches, finding, fmt_mb, is_service, limits_entry, processes, process_groups, unit_limits,
     victim_name)
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import (
-    WorkersError, worker_cost, worker_count)
+    DEFAULT_MAX, DEFAULT_MIN, WorkersError, worker_cost, worker_count)
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import TOLERANCE_PCT
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
@@ -78,7 +78,7 @@ def pools(facts, group, view):
 
 
 def workers_oversubscribed(facts, thresholds, ctx):
-    found, judged = configured_pools(facts, thresholds)
+    found, judged = configured_pools(facts, ctx["events"])
     for group in process_groups(facts):
         comm = group.get("comm")
         if comm in judged or not comm_matches(comm, thresholds["worker_comms"]) or group.get("rss_mb_avg") is None:
@@ -111,7 +111,6 @@ def _one_pool_list(found):
 # what caps each kind's worker count, as settings.workers reports it: (setting name, settings key)
 CONFIGURED = {"php_fpm": ("pm.max_children", "max_children"), "apache": ("MaxRequestWorkers", "processes"),
               "gunicorn": ("workers (--workers / GUNICORN_CMD_ARGS / WEB_CONCURRENCY)", "workers")}
-ROLE_MAX = 64  # the workers role's default max
 
 
 def masters(facts):
@@ -128,14 +127,13 @@ def masters(facts):
     return out
 
 
-def killed_peak_mb(facts, thresholds, comm):
-    """The largest anon-rss (MiB) of a killed ``comm`` process in this host's OOM history, or None."""
-    peaks = [((e.get("victim") or {}).get("anon_rss_kb") or 0) // 1024
-             for e in own_events(facts, thresholds) if victim_name(e) == comm]
+def killed_peak_mb(events, comm):
+    """The largest anon-rss (MiB) of a killed ``comm`` process among ``events`` (the host's own), or None."""
+    peaks = [((e.get("victim") or {}).get("anon_rss_kb") or 0) // 1024 for e in events if victim_name(e) == comm]
     return max(peaks) if peaks else None
 
 
-def configured_pools(facts, thresholds):
+def configured_pools(facts, events):
     """(findings, judged comms): each pool master whose configured count x per-worker cost does not fit its
     share, judged with the workers role's arithmetic."""
     found, judged = [], set()
@@ -152,7 +150,7 @@ def configured_pools(facts, thresholds):
         except (WorkersError, BudgetError):
             continue
         judged.add(comm)
-        peak = killed_peak_mb(facts, thresholds, comm)
+        peak = killed_peak_mb(events, comm)
         measured = per_worker
         if peak is not None and peak > per_worker:
             per_worker = peak
@@ -179,7 +177,7 @@ def _configured_finding(master, count, per_worker, measured, fixed, basis, share
         evidence.append("a %s worker was OOM-killed holding %s of its own (anon-rss)" % (comm, fmt_mb(peak)))
     try:
         # no CPU cap here (memory_facts does not count CPUs): the role also caps gunicorn at 2 x cores + 1
-        sized = worker_count(share["share_mb"], fixed, per_worker, 1, ROLE_MAX, None, comm)
+        sized = worker_count(share["share_mb"], fixed, per_worker, DEFAULT_MIN, DEFAULT_MAX, None, comm)
     except WorkersError as e:
         evidence.append(str(e).replace(" Nothing was changed.", ""))
         text = ("Not even one %s worker fits in the pool's share: move the service to a host (or container) with "

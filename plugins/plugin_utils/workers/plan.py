@@ -31,6 +31,9 @@ _PERCENT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 POOL_KEYS = ("kind", "name", "comm", "unit", "config", "pool", "memory", "min", "max", "per_worker",
              "max_requests", "max_requests_jitter", "pm", "reload", "restart")
 
+# the count's bounds when a caller gives none (DEFAULT_MAX is the role's workers_max; the role's workers_min is 2)
+DEFAULT_MIN = 1
+DEFAULT_MAX = 64
 DEFAULT_MAX_REQUESTS = {"php_fpm": 500, "apache_prefork": 10000, "gunicorn": 1000}
 
 
@@ -104,7 +107,7 @@ def pool_errors(pools, default_memory="auto"):
         error = memory_spec_error(memory)
         if error:
             problems.append("%s: %s" % (where, error))
-        lo, hi = pool.get("min", 1), pool.get("max", 64)
+        lo, hi = pool.get("min", DEFAULT_MIN), pool.get("max", DEFAULT_MAX)
         for key, v, least in (("min", lo, 1), ("max", hi, 1), ("per_worker", pool.get("per_worker"), 1),
                               ("max_requests", pool.get("max_requests"), 0),
                               ("max_requests_jitter", pool.get("max_requests_jitter"), 0)):
@@ -181,7 +184,8 @@ def gunicorn_cpu_cap(cores):
     return 2 * max(int(cores or 1), 1) + 1
 
 
-def worker_count(share_mb, fixed_mb, per_worker_mb, minimum=1, maximum=64, cpu_cap=None, label="pool"):
+def worker_count(share_mb, fixed_mb, per_worker_mb, minimum=DEFAULT_MIN, maximum=DEFAULT_MAX, cpu_cap=None,
+                 label="pool"):
     """{count, fit, arithmetic}: floor((share - fixed) / per_worker) clamped to [minimum, maximum] and cpu_cap.
 
     Raises WorkersError with the numbers when even ``minimum`` workers do not fit in the share. The CPU cap
@@ -287,7 +291,7 @@ def plan_pool(pool, group, share_mb, cores=1, share_arithmetic=None):
     except WorkersError as e:
         raise WorkersError("%s: %s" % (label, e))
     cap = gunicorn_cpu_cap(cores) if kind == "gunicorn" else None
-    sized = worker_count(share_mb, fixed, per_worker, pool.get("min", 1), pool.get("max", 64), cap, label)
+    sized = worker_count(share_mb, fixed, per_worker, pool.get("min", DEFAULT_MIN), pool.get("max", DEFAULT_MAX), cap, label)
     max_requests = pool.get("max_requests")
     if max_requests is None:
         max_requests = DEFAULT_MAX_REQUESTS[kind]

@@ -2,7 +2,6 @@
 """workers_oversubscribed by the pools' own settings (memory_facts' settings.workers): the configured count x
 the workers role's per-worker cost (or a killed worker's anon-rss, when larger) against the pool's share."""
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import merge_thresholds
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import gate
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.workers import configured_pools
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import pool_errors, worker_count
@@ -108,7 +107,7 @@ def test_apache_is_judged_on_prefork_only_and_gunicorn_within_its_units_limit():
         group("apache2", 5, 40), group("gunicorn", 13, 50, peak=60)]
     facts["cgroup"]["limited"].append({"cgroup": "/system.slice/app.service", "unit": "app.service",
                                        "limit_mb": 900, "usage_mb": 300})
-    found, judged = configured_pools(facts, merge_thresholds({}))
+    found, judged = configured_pools(facts, facts["oom"]["events"])
     assert judged == {"gunicorn"}  # Apache event is left to the live rule
     [f] = found
     # the unit's 900 MiB is below the container's 1024 MiB, so the share is 900 - (nginx 120 + sshd 9 +
