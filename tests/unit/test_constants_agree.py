@@ -79,3 +79,9 @@ def test_the_workers_roles_max_is_the_plans_default():
     """triage offers counts under the same cap the role sizes with when a pool gives none."""
     from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import DEFAULT_MAX
     assert load("roles", "workers", "defaults", "main.yml")["workers_max"] == DEFAULT_MAX
+
+
+def test_triage_offers_no_fewer_workers_than_the_role_sets():
+    """a count triage offers is one the role accepts with its default workers_min."""
+    from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import ROLE_MIN
+    assert load("roles", "workers", "defaults", "main.yml")["workers_min"] == ROLE_MIN

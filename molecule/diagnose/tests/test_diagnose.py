@@ -15,6 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 REPORT = ROOT / ".work" / "diagnose" / "report"
+THRASH_REPORT = ROOT / ".work" / "diagnose" / "thrash-report"
 SCREENSHOT = ROOT / ".work" / "diagnose" / "molecule-report.png"
 
 # the one problem planted on each host (prepare.yml), and what its finding must say
@@ -225,6 +226,27 @@ def test_clean_host_read_without_root_says_what_it_could_not_read(report):
     # kernel.dmesg_restrict=1 on this machine: the unprivileged read of the kernel log is refused and listed
     assert "kmsg" in [u["name"] for u in clean["unread"]], clean["unread"]
     assert "Could not read: kmsg" in (REPORT / "report.md").read_text()
+
+
+def test_a_calm_host_next_to_a_thrashing_one_gets_no_warning_and_no_remedy():
+    """side_effect.yml: diagnose-oom thrashed (a unit re-reading a file through what its MemoryMax leaves) until the
+    whole machine's memory PSI was over the warning line as diagnose-clean reads it, and diagnose-clean alone was
+    diagnosed again. On this cgroup v1 kernel the container has no pressure of its own: the machine's figure is
+    shown, labelled as the whole machine's, as information, and nothing is proposed for it."""
+    thrash = THRASH_REPORT / "report.json"
+    report = json.loads(thrash.read_text())
+    clean = entry(report, "diagnose-clean")
+    summary = clean["summary"]
+    assert clean["status"] == "ok", clean["message"]
+    # the neighbour's thrash reached the calm host's reading: the test is not vacuous
+    assert summary["psi_scope"] == "machine" and summary["psi_some_avg60"] >= 10, summary
+    [finding] = clean["findings"]
+    assert (finding["id"], finding["severity"]) == ("memory_pressure_high", "info"), finding
+    assert finding["title"] == "Memory pressure high on the whole machine (not this host's own)"
+    assert finding["evidence"][0].startswith("whole-machine memory PSI (/proc/pressure/memory")
+    assert finding["remedy"]["role"] is None and not finding["remedy"]["vars"]
+    assert clean["remedy_vars"] == {} and clean["withheld"] == []
+    assert yaml.safe_load((THRASH_REPORT / "remedy-vars" / "diagnose-clean.yml").read_text()) in (None, {})
 
 
 def test_noswap_host_ram_is_its_cgroup_limit(report):

@@ -25,7 +25,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common impo
     comm_matches, finding, fmt_mb, is_service, limits_entry, processes, process_groups, unit_limits,
     victim_name)
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import (
-    DEFAULT_MAX, DEFAULT_MIN, WorkersError, worker_cost, worker_count)
+    DEFAULT_MAX, ROLE_MIN, WorkersError, worker_cost, worker_count)
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import TOLERANCE_PCT
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
@@ -176,12 +176,15 @@ def _configured_finding(master, count, per_worker, measured, fixed, basis, share
     if peak is not None:
         evidence.append("a %s worker was OOM-killed holding %s of its own (anon-rss)" % (comm, fmt_mb(peak)))
     try:
-        # no CPU cap here (memory_facts does not count CPUs): the role also caps gunicorn at 2 x cores + 1
-        sized = worker_count(share["share_mb"], fixed, per_worker, DEFAULT_MIN, DEFAULT_MAX, None, comm)
+        # no CPU cap here (memory_facts does not count CPUs): the role also caps gunicorn at 2 x cores + 1; no
+        # fewer than the role's own minimum, which it would refuse to go under
+        sized = worker_count(share["share_mb"], fixed, per_worker, ROLE_MIN, DEFAULT_MAX, None, comm)
     except WorkersError as e:
         evidence.append(str(e).replace(" Nothing was changed.", ""))
-        text = ("Not even one %s worker fits in the pool's share: move the service to a host (or container) with "
-                "more memory, or lower what each worker holds (PHP memory_limit, the application's caches)." % comm)
+        text = ("Fewer than %d %s workers (the least headroom.memory.workers sets, its workers_min) fit in the "
+                "pool's share: no worker count is offered. Move the service to a host (or container) with more "
+                "memory, or lower what each worker holds (PHP memory_limit, the application's caches)." % (
+                    ROLE_MIN, comm))
         return finding("workers_oversubscribed", "critical", "%s %s = %d does not fit in %s" % (
             service, setting, count, fmt_mb(share["share_mb"])), evidence, text)
     fits = sized["count"]

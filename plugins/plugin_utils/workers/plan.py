@@ -31,9 +31,11 @@ _PERCENT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 POOL_KEYS = ("kind", "name", "comm", "unit", "config", "pool", "memory", "min", "max", "per_worker",
              "max_requests", "max_requests_jitter", "pm", "reload", "restart")
 
-# the count's bounds when a caller gives none (DEFAULT_MAX is the role's workers_max; the role's workers_min is 2)
+# the count's bounds when a caller gives none (DEFAULT_MAX is the role's workers_max)
 DEFAULT_MIN = 1
 DEFAULT_MAX = 64
+# the role's workers_min: the fewest workers the role sets when a pool gives no min (triage offers no fewer)
+ROLE_MIN = 2
 DEFAULT_MAX_REQUESTS = {"php_fpm": 500, "apache_prefork": 10000, "gunicorn": 1000}
 
 

@@ -79,7 +79,21 @@ def test_a_kill_of_another_comm_is_not_this_pools_peak():
 def test_when_not_one_worker_fits_no_count_is_offered():
     [f] = run(php_host(kills=[kill(comm=PHP, unit=UNIT, anon_kb=700 * 1024)]))
     assert f["severity"] == "critical" and f["remedy"]["role"] is None and f["remedy"]["settings"] == []
-    assert "even min 1 workers do not fit" in " ".join(f["evidence"])
+    assert "even min 2 workers do not fit" in " ".join(f["evidence"])
+    assert f["title"] == "php-fpm pm.max_children = 40 does not fit in 639 MiB"
+
+
+def test_one_worker_is_not_offered_because_the_role_would_refuse_it():
+    """(639 - 15) // 400 = 1 fits, but the workers role sets at least its workers_min of 2: a remedy of 1 would be
+    refused by the role it names, so none is offered, and the text says why."""
+    [f] = run(php_host(kills=[kill(comm=PHP, unit=UNIT, anon_kb=400 * 1024)]))
+    assert worker_count(639, 15, 400, 1, 64)["count"] == 1
+    assert f["severity"] == "critical" and f["remedy"]["role"] is None and f["remedy"]["settings"] == []
+    assert "even min 2 workers do not fit: 15 MiB shared + 2 x 400 MiB = 815 MiB needed" in " ".join(f["evidence"])
+    assert f["remedy"]["text"].startswith("Fewer than 2 php-fpm8.2 workers (the least headroom.memory.workers sets")
+    # two that just fit are offered
+    [f] = run(php_host(kills=[kill(comm=PHP, unit=UNIT, anon_kb=312 * 1024)]))
+    assert f["remedy"]["settings"][0]["value"] == 2 and f["remedy"]["role"] == "headroom.memory.workers"
 
 
 def test_several_pools_get_the_count_but_no_guessed_pool_file():
