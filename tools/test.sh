@@ -6,6 +6,7 @@
 # time (tools/molecule.sh's lanes keep apart what shares the kernel), so their times overlap in the summary.
 # usage: tools/test.sh [stage ...]
 #   stages: unit specs sanity lint build release job molecule core216 (default: all)
+#   with the molecule stage, unit ... job run beside it (TEST_STATIC_BESIDE=0: one after the other, first)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/tools
@@ -23,6 +24,17 @@ if [[ " ${STAGES[*]} " == *" core216 "* ]]; then MOLECULE_SKIP=$("$HERE/core216.
 # in the test hosts much more than it computes, and the kernel lock keeps the kernel-lane scenarios apart
 CORE216_WITH_MOLECULE=0; core216_pid=; core216_t0=
 if [[ " ${STAGES[*]} " == *" molecule "*"core216 "* ]]; then CORE216_WITH_MOLECULE=1; fi   # molecule first
+# likewise the static stages (unit ... job: minutes of CPU, no test host) run beside the molecule stage, as a
+# child tools/test.sh whose table is read back when the molecule stage is done; the VM scenarios, which fill
+# both cores, run last in the molecule stage, when the static stages are long finished
+STATIC=(); static_pid=; static_t0=
+if [[ " ${STAGES[*]} " == *" molecule "* ]] && [ "${TEST_STATIC_BESIDE:-1}" = 1 ]; then
+  rest=()
+  for s in "${STAGES[@]}"; do
+    case $s in unit|specs|sanity|lint|build|release|job) STATIC+=("$s") ;; *) rest+=("$s") ;; esac
+  done
+  STAGES=("${rest[@]}")
+fi
 W=$ROOT/.work; mkdir -p "$W"
 P=0; F=0; report=()
 t_start=$SECONDS
@@ -92,12 +104,29 @@ for s in "${STAGES[@]}"; do
         "$HERE/core216.sh" "$COLL" > "$W/core216.log" 2>&1 &
         core216_pid=$!
       fi
+      if [ ${#STATIC[@]} -gt 0 ]; then
+        stamp "static stages (${STATIC[*]}): started beside the molecule stage (output after it)"
+        static_t0=$SECONDS
+        PYTEST_ARGS=${PYTEST_ARGS:-} "$HERE/test.sh" "${STATIC[@]}" > "$W/static.log" 2>&1 &
+        static_pid=$!
+      fi
       stamp "molecule: every scenario, in two lanes (kernel-global ones one at a time, the others beside them)"
       # tee to a file of our own: tee to /dev/stderr would reopen (and truncate) a log file we write to
       MOLECULE_PARALLEL=${MOLECULE_PARALLEL:-1} MOLECULE_SKIP=$MOLECULE_SKIP "$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee "$W/molecule-all.log"; rc=${PIPESTATUS[0]}
       read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$W/molecule-all.log" | tail -n1)
       p=${p:-0}; f=${f:-1}; [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
-      count molecule "$p" "$f" $((SECONDS-t0)) ;;
+      count molecule "$p" "$f" $((SECONDS-t0))
+      if [ -n "$static_pid" ]; then
+        wait "$static_pid"; rc=$?
+        stamp "static stages (ran beside the molecule stage from ${static_t0}s):"; cat "$W/static.log"
+        n=0
+        while read -r name a b secs; do
+          count "$name" "$a" "$b" "$secs"; n=$((n+1))
+        done < <(sed -nE 's/^([a-z0-9]+) +([0-9]+) passed +([0-9]+) failed +([0-9]+)s$/\1 \2 \3 \4/p' "$W/static.log")
+        # a child that died before its table: every stage it did not report counts as failed, never as nothing
+        [ "$n" -ge ${#STATIC[@]} ] || count static 0 $((${#STATIC[@]}-n)) $((SECONDS-static_t0))
+        [ "$rc" -eq 0 ] || grep -qE '^[0-9]+ passed, [1-9]' "$W/static.log" || count static 0 1 0
+      fi ;;
     release)
       stamp "release: antsibull-changelog lint, antsibull-docs lint-collection-docs, ansible-builder create, galaxy-importer"
       out=$("$HERE/release-check.sh" "$COLL" 2>&1); rc=$?; echo "$out"
