@@ -58,7 +58,8 @@ def _ini_value(value):
 
 
 def php_fpm_parse(text, base):
-    """Parse one php-fpm INI file: ("set", (section, key), value) and the includes, in order."""
+    """Parse one php-fpm INI file: ("set", (section, key), value) and the includes, in order (php-fpm follows an
+    ``include`` in any section, fpm_conf.c)."""
     section = "global"
     for line in lines(text):
         stripped = line.strip()
@@ -71,7 +72,7 @@ def php_fpm_parse(text, base):
         if not sep:
             continue
         key, value = key.strip(), _ini_value(value)
-        if key == "include" and section == "global":
+        if key == "include":
             yield _include(base, value)
         elif key in ("pm", "pm.max_children"):
             yield "set", (section, key), value

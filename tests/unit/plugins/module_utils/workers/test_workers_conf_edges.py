@@ -22,7 +22,7 @@ def write(path, text):
 # --- php-fpm ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value, expected", [
-    ('"12"', "12"), ("'12'", "12"), ('""', ""), ('"a;b" ; note', "a;b"), ("'open", "open"), ("  5 ; note", "5"),
+    ('"12"', "12"), ("'12'", "12"), ('""', ""), ('"a" ; "b"', "a"), ('"a;b" ; note', "a;b"), ("'open", "open"), ("  5 ; note", "5"),
     ("5;6;7", "5"), ("dynamic", "dynamic"),
 ])
 def test_ini_values_quotes_and_comments(value, expected):
@@ -35,15 +35,16 @@ def test_php_fpm_sections_headers_and_includes(tmp_path):
     write(root / PHP_CONF.lstrip("/"), "pm.max_children = 99\ninclude = /etc/php/8.2/fpm/pool.d/*.conf\n")
     write(root / POOL_D / "www.conf", "\n".join([
         "[ api ]", "pm.max_children = 4", "[broken", "pm.max_children = 6",
-        "include = /etc/php/8.2/fpm/other.conf",  # an include in a pool section is not read
-        "[ends]", "pm = static ; [note]", "[plain]", "pm.max_children = 2", ""]))
+        "include = /etc/php/8.2/fpm/other.conf",  # php-fpm follows an include in a pool section too
+        "[ends]", "pm = static ; [note]", "[plain]", "pm = ondemand ; was pm=static", "pm.max_children = 2", ""]))
     write(root / "etc/php/8.2/fpm/other.conf", "[other]\npm.max_children = 50\n")
     settings, r = php(root)
     assert settings == {"pools": [{"name": "api", "pm": "dynamic", "max_children": 6},
                                   {"name": "ends", "pm": "static", "max_children": None},
-                                  {"name": "plain", "pm": "dynamic", "max_children": 2}],
+                                  {"name": "other", "pm": "dynamic", "max_children": 50},
+                                  {"name": "plain", "pm": "ondemand", "max_children": 2}],
                         "max_children": None}
-    assert r.problems == [] and r.files == 2
+    assert r.problems == [] and r.files == 3
 
 
 def test_php_fpm_global_settings_after_pools_are_not_a_pool(tmp_path):
@@ -247,3 +248,29 @@ def test_gunicorn_arguments_follow_the_gunicorn_script():
     assert conf.gunicorn_args(["python3", "-m", "gunicorn", "app"]) == ["app"]
     assert conf.gunicorn_args(["/srv/venv/bin/app-server", "-w", "3"]) == ["-w", "3"]
     assert conf.gunicorn_args(None) == []
+
+
+def test_a_prefix_include_reads_only_its_entries(tmp_path):
+    root = tree(tmp_path)
+    write(root / PHP_CONF.lstrip("/"), "[global]\ninclude = /etc/php/8.2/fpm/pool.d/web-*.conf\n")
+    write(root / POOL_D / "web-a.conf", "[a]\npm.max_children = 3\n")
+    settings = php(root)[0]
+    assert [p["name"] for p in settings["pools"]] == ["a"]  # www.conf does not match web-*.conf
+
+
+# --- the shared reader and walker (config_files) ------------------------------------------------------
+
+def test_listdir_takes_a_glob_prefix_and_suffix_that_may_meet_but_not_overlap(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    for name in ("web-", "web-a.conf", "aba", "abba", "other"):
+        (d / name).write_text("x")
+    r = config_files.Reader()
+    assert r.listdir(str(d), "", "web-") == ["web-", "web-a.conf"]  # web-* matches web- itself
+    assert r.listdir(str(d), "ba", "ab") == ["abba"]  # ab*ba does not match aba
+
+
+def test_join_takes_an_absolute_path_as_it_is():
+    # the kernel resolves ".." after a symlink; normalising an absolute path could name another file
+    assert config_files.join("/base", "/etc/x/../y.conf") == "/etc/x/../y.conf"
+    assert config_files.join("/base/sub", "../y.conf") == "/base/y.conf"
