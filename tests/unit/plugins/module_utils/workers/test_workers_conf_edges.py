@@ -87,6 +87,8 @@ def test_php_fpm_config_from_a_title_split_into_words_or_padded():
     ("/etc/[a]/*.conf", ("include", "", False)),
     ("/srv/X/*.conf", ("dir", "/srv/X", ("", ".conf"))),
     ("/srv/x/*", ("dir", "/srv/x", ("", ""))),
+    ("/etc/x/*?.conf", ("include", "", False)),
+    ("/etc/x/*[ab].conf", ("include", "", False)),
 ])
 def test_include_patterns_edges(pattern, step):
     assert conf._include("/base", pattern) == step
@@ -173,6 +175,12 @@ def test_the_parser_steps_for_walk():
     assert parser.mpm == "worker"
 
 
+def test_only_include_directives_read_files(tmp_path):
+    root = event_tree(tmp_path)
+    write(root / "etc/apache2/300", "ServerLimit 99\n")  # apache2.conf has "Timeout 300"
+    assert apache(root)[0]["server_limit"] == 16
+
+
 def test_includes_missing_named_or_with_an_x_in_their_name(tmp_path):
     root = event_tree(tmp_path, "IncludeOptional /etc/apache2/nope.conf\nInclude /etc/apache2/limitsX\n")
     write(root / "etc/apache2/limitsX", "MaxRequestWorkers 33\n")
@@ -223,6 +231,9 @@ def test_server_root_and_config_from_the_command_line(tmp_path):
 @pytest.mark.parametrize("args, environ, expected", [
     (["/usr/bin/gunicorn", "--workers=3", "app"], b"", (3, "command line")),
     (["/usr/bin/gunicorn", "-w", "1", "app"], b"", (1, "command line")),
+    (["/usr/bin/gunicorn", "--bind", "127.0.0.1:8000", "-w", "4", "app"], b"", (4, "command line")),
+    (["/usr/bin/gunicorn", "-w", "3", "-w", "5", "app"], b"", (5, "command line")),
+    (["/usr/bin/gunicorn", "app"], b"GUNICORN_CMD_ARGS=--workers=6\0", (6, "GUNICORN_CMD_ARGS")),
     (["/usr/bin/gunicorn", "app", "-w"], b"", (1, "default")),
     (["/usr/bin/gunicorn", "--config", "/etc/g.py", "app"], b"", (None, "config file (not read: it is Python)")),
     (["/usr/bin/gunicorn", "--config=/etc/g.py", "app"], b"", (None, "config file (not read: it is Python)")),
