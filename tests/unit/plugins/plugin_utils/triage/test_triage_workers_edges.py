@@ -218,3 +218,18 @@ def test_an_unlimited_pool_gets_its_one_units_backstop_and_none_across_units():
     [f] = run(facts)
     assert (f["remedy"]["role"], f["remedy"]["vars"]) == (None, {})
     assert f["remedy"]["text"].endswith("in the service's configuration; " + BACKSTOP)
+
+
+def test_the_pool_list_is_sorted_by_config_within_a_kind():
+    facts = healthy()
+    for comm, unit in (("php-fpm8.3", "php8.3-fpm.service"), ("php-fpm8.2", "php8.2-fpm.service")):
+        facts["process_groups"].append(group(comm, 40, 60))
+        facts["processes"] += [proc(comm, 60, pid=2000 + n + len(facts["processes"]), unit=unit) for n in range(5)]
+        facts["cgroup"]["limited"].append({"cgroup": "/system.slice/" + unit, "unit": unit, "limit_mb": 2048,
+                                           "usage_mb": 1024})
+    found = run(facts)
+    assert [f["title"] for f in found] == ["40 php-fpm8.3 workers do not fit in 2.0 GiB",
+                                           "40 php-fpm8.2 workers do not fit in 2.0 GiB"]
+    assert found[0]["remedy"]["vars"] == {"workers_pools": [
+        {"kind": "php_fpm", "config": "/etc/php/8.2/fpm/pool.d/www.conf"},
+        {"kind": "php_fpm", "config": "/etc/php/8.3/fpm/pool.d/www.conf"}]}
