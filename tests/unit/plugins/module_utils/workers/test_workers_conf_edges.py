@@ -120,6 +120,10 @@ def test_prefork_without_max_request_workers_is_capped_by_server_limit(tmp_path)
     (root / APACHE_MODS / "mpm_prefork.conf").write_text("ServerLimit 100\n")
     settings = apache(root)[0]
     assert settings["max_request_workers"] == 100 and conf.apache_processes(settings) == 100
+    # a MaxRequestWorkers above ServerLimit is reported as configured; Apache starts at most ServerLimit processes
+    (root / APACHE_MODS / "mpm_prefork.conf").write_text("ServerLimit 100\nMaxRequestWorkers 300\n")
+    settings = apache(root)[0]
+    assert settings["max_request_workers"] == 300 and conf.apache_processes(settings) == 100
     # prefork ignores ThreadsPerChild: one process per worker
     (root / APACHE_MODS / "mpm_prefork.conf").write_text("MaxRequestWorkers 40\nThreadsPerChild 25\n")
     assert conf.apache_processes(apache(root)[0]) == 40
