@@ -142,3 +142,14 @@ def test_a_marker_first_in_a_block_after_a_carried_line(line):
     first = b'y' * 70 + b'\n'  # longer than the chunk: carried into the next block
     data = first + line + b'\n' + b'z' * 80 + b'\n'
     assert kept(data, chunk=64) == [line]
+
+
+def test_an_empty_context_line_first_in_a_block():
+    head = b'x invoked oom-killer: gfp_mask=0x0'
+    data = head + b'\n' + b'\nKilled process 1 (a)\nnext\nlater\n'
+    assert kept(data, chunk=len(head) + 1) == [head, b'', b'Killed process 1 (a)', b'next']
+
+
+def test_a_block_starting_with_the_newline_of_a_long_carried_line():
+    # the carried line is cut at MAX_LINE; the marker right after its newline is still read
+    assert kept(b'a' * 70000 + b'\nKilled process 1 (a)\n', chunk=70000) == [b'Killed process 1 (a)']
