@@ -58,7 +58,8 @@ def _ini_value(value):
 
 
 def php_fpm_parse(text, base):
-    """Parse one php-fpm INI file: ("set", (section, key), value) and the includes, in order."""
+    """Parse one php-fpm INI file: ("set", (section, key), value) and the includes, in order (php-fpm follows an
+    ``include`` in any section, fpm_conf.c)."""
     section = "global"
     for line in lines(text):
         stripped = line.strip()
@@ -71,7 +72,7 @@ def php_fpm_parse(text, base):
         if not sep:
             continue
         key, value = key.strip(), _ini_value(value)
-        if key == "include" and section == "global":
+        if key == "include":
             yield _include(base, value)
         elif key in ("pm", "pm.max_children"):
             yield "set", (section, key), value
@@ -139,6 +140,12 @@ def php_fpm_settings(reader, config):
 
 # --- Apache -----------------------------------------------------------------------------------------
 
+def _first_word(text):
+    """(the first word, the rest) of a line: Apache separates a directive from its arguments by spaces or tabs."""
+    parts = text.split(None, 1) + ["", ""]
+    return parts[0], parts[1]
+
+
 def _words(text):
     """The arguments of a directive, quotes removed (Apache's own simple word splitting)."""
     return [w.strip("\"'") for w in text.split()]
@@ -171,12 +178,12 @@ class ApacheParser(object):
                     stack.pop()
                 continue
             if stripped[0] == "<":
-                tag, _sep, rest = stripped[1:].rstrip(">").partition(" ")
+                tag, rest = _first_word(stripped[1:].rstrip(">"))
                 arg = rest.strip().strip("\"'")
                 m = _APACHE_MPM_MODULE_RE.match(arg) if tag.lower() == "ifmodule" else None
                 stack.append((arg.startswith("!"), (m.group(1) or m.group(2)) if m else None))
                 continue
-            name, _sep, rest = stripped.partition(" ")
+            name, rest = _first_word(stripped)
             name = name.lower()
             args = _words(rest)
             if not self._applies(stack):

@@ -115,3 +115,41 @@ def test_a_partial_line_is_carried_and_cut_at_max_line(monkeypatch):
 def test_phrases_are_the_scan_markers():
     assert 'Killed process' in PHRASES and 'sending SIG' in PHRASES and 'OOM killer' in PHRASES
     assert not marked('nothing here') and marked('x oom-kill y')
+
+
+@pytest.mark.parametrize('line', [
+    b'killed /system.slice/x.service', b'Killed as a result of limit', b'a for kill switch', b'the OOM kill',
+    b'systemd-oomd kill list',
+])
+def test_a_marker_hit_without_its_phrase_is_dropped(line):
+    # the byte scan flags K/k + "ill" + a tail (or a head + "ill"); the phrase test then decides, case and all
+    assert kept(line + b'\n') == [] and kept(b'x\n' + line + b'\n') == []
+    assert kept(line + b'\nKilled process 1 (a)\n') == [b'Killed process 1 (a)']
+
+
+@pytest.mark.parametrize('line', [b'Killed process 1 (a)', b'earlyoom: sending SIGTERM to process 1'])
+def test_a_marker_after_an_empty_first_line(line):
+    assert kept(b'\n' + line + b'\n') == [line]
+
+
+def test_every_sending_sig_line_of_a_block_is_kept():
+    lines = [b'earlyoom: sending SIGTERM to process %d' % n for n in range(3)]
+    assert kept(b'\n'.join(lines) + b'\n') == lines
+
+
+@pytest.mark.parametrize('line', [b'earlyoom: sending SIGTERM to process 1', b'Killed process 1 (a)'])
+def test_a_marker_first_in_a_block_after_a_carried_line(line):
+    first = b'y' * 70 + b'\n'  # longer than the chunk: carried into the next block
+    data = first + line + b'\n' + b'z' * 80 + b'\n'
+    assert kept(data, chunk=64) == [line]
+
+
+def test_an_empty_context_line_first_in_a_block():
+    head = b'x invoked oom-killer: gfp_mask=0x0'
+    data = head + b'\n' + b'\nKilled process 1 (a)\nnext\nlater\n'
+    assert kept(data, chunk=len(head) + 1) == [head, b'', b'Killed process 1 (a)', b'next']
+
+
+def test_a_block_starting_with_the_newline_of_a_long_carried_line():
+    # the carried line is cut at MAX_LINE; the marker right after its newline is still read
+    assert kept(b'a' * 70000 + b'\nKilled process 1 (a)\n', chunk=70000) == [b'Killed process 1 (a)']
