@@ -74,8 +74,8 @@ def php_fpm_parse(text, base):
         key, value = key.strip(), _ini_value(value)
         if key == "include":
             yield _include(base, value)
-        elif key in ("pm", "pm.max_children"):
-            yield "set", (section, key), value
+        elif key.lower() in ("pm", "pm.max_children"):  # php-fpm matches option names with strcasecmp
+            yield "set", (section, key.lower()), value
 
 
 def _include(base, pattern):
@@ -110,6 +110,7 @@ def php_fpm_pools(raw, problems):
         if children is not None and not _INT_RE.match(children):
             problems.append("php-fpm pm.max_children has a value that is not a number: ignored")
             children = None
+        pm = pm.lower()  # pm = Static is static to php-fpm (strcasecmp)
         out.append({"name": name, "pm": pm if pm in PHP_PM_STYLES else None,
                     "max_children": int(children) if children is not None else None})
     return out

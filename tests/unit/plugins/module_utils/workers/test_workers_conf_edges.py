@@ -289,3 +289,13 @@ def test_join_takes_an_absolute_path_as_it_is():
     # the kernel resolves ".." after a symlink; normalising an absolute path could name another file
     assert config_files.join("/base", "/etc/x/../y.conf") == "/etc/x/../y.conf"
     assert config_files.join("/base/sub", "../y.conf") == "/base/y.conf"
+
+
+def test_php_fpm_option_names_and_pm_style_in_any_case(tmp_path):
+    """php-fpm compares option names and the pm style with strcasecmp (fpm_conf.c): PM.Max_Children = 12 and
+    pm = Static are a static pool of 12, not Debian's default pool size."""
+    root = tree(tmp_path)
+    write(root / POOL_D / "www.conf", "[www]\nPM = Static\nPM.Max_Children = 12\n")
+    settings, r = php(root)
+    assert settings == {"pools": [{"name": "www", "pm": "static", "max_children": 12}], "max_children": 12}
+    assert r.problems == []
