@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Memory programs for the cgroup-v2 scenario (no packages beyond python3).
 
 Above memory.high the kernel makes every allocating task sleep in proportion to the square of the overage
