@@ -84,8 +84,9 @@ def test_limits_reached_the_running_process_without_restart(host):
 
 def test_memory_high_throttled_and_swap_max_held(host):
     snap = load(host, "/var/tmp/hr-leak.snapshot")
-    assert int(snap["memory.current"]) > 88 * MIB
+    # the kernel counted the breach of memory.high and reclaimed/throttled it (the cgroup is near the line)
     assert int(snap["memory.events"]["high"]) > 0
+    assert int(snap["memory.current"]) > 80 * MIB
     # /swapfile-hr was active and the VM under no other pressure: MemorySwapMax=0 kept every page in RAM
     assert snap["memory.swap.current"] == "0"
 
