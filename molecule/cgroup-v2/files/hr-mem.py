@@ -1,7 +1,8 @@
 """Memory programs for the cgroup-v2 scenario (no packages beyond python3).
 
 Above memory.high the kernel reclaims and makes every allocating task sleep in proportion to the square of
-the overage, so the units keep memory.high within about 10% of memory.max.
+the overage: crossing 8 MiB from memory.high to memory.max took minutes on an emulated CPU, so the units keep
+memory.high close to memory.max (36M of 40M, 94M of 96M).
 
 install        (run by prepare through ansible.builtin.script: no module payload to unpack on an emulated CPU)
                waits for systemd, copies this program to /usr/local/bin, installs and starts both units

@@ -79,7 +79,7 @@ def test_limits_reached_the_running_process_without_restart(host):
     live, and its cgroup held them when it crossed memory.high."""
     snap = load(host, "/var/tmp/hr-leak.snapshot")
     assert snap["pid"] == int(host.file("/var/tmp/hr-leak.pid").content_string)
-    assert (snap["memory.max"], snap["memory.high"], snap["memory.swap.max"]) == (str(96 * MIB), str(88 * MIB), "0")
+    assert (snap["memory.max"], snap["memory.high"], snap["memory.swap.max"]) == (str(96 * MIB), str(94 * MIB), "0")
 
 
 def test_memory_high_throttled_and_swap_max_held(host):
@@ -97,7 +97,7 @@ def test_memory_max_killed_and_systemd_restarted_it(host):
     assert int(props["NRestarts"]) >= 1 and props["ActiveState"] == "active"
     assert props["MainPID"] != host.file("/var/tmp/hr-leak.pid").content_string.strip()
     assert (props["MemoryMax"], props["MemoryHigh"], props["MemorySwapMax"], props["Restart"]) == (
-        str(96 * MIB), str(88 * MIB), "0", "on-failure")
+        str(96 * MIB), str(94 * MIB), "0", "on-failure")
 
 
 def test_role_reports_all_three_enforced(host):
