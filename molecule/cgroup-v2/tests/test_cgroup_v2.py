@@ -1,4 +1,4 @@
-"""cgroup v2 on a kernel of its own (two Debian VMs): memory_facts reads a unit's v2 files, memory.events and PSI
+"""cgroup v2 on a kernel of its own (two Debian VMs): memory_facts reads a unit's v2 files and memory.events
 and attributes real memcg kills; service_limits puts MemoryMax/MemoryHigh/MemorySwapMax on a running process
 without a restart and the kernel enforces all three; the swap role makes swap on the VM's own kernel, and its
 swapfile module refuses a swapoff the VM cannot absorb. Every figure is read back from the VM's own kernel,
@@ -48,20 +48,6 @@ def test_planted_units_oom_kill_counted_from_memory_events(host):
     unit = [u for u in facts(host)["cgroup"]["units"] if u["unit"] == "hr-planted.service"][0]
     assert int(events["oom_kill"]) == 1 and unit["oom_kill"] == 1
     assert int(events["high"]) > 0  # it crossed MemoryHigh on its way to MemoryMax
-
-
-def test_psi_per_cgroup_where_the_kernel_exposes_it(host):
-    """trixie boots with psi=1, bookworm without: pressure is read where the files exist, null where not."""
-    exposed = host.file("/proc/pressure/memory").exists
-    assert exposed == ("psi=1" in host.file("/proc/cmdline").content_string)
-    unit = [u for u in facts(host)["cgroup"]["units"] if u["unit"] == "hr-planted.service"][0]
-    if exposed:
-        assert host.file("/sys/fs/cgroup/system.slice/hr-planted.service/memory.pressure").exists
-        assert set(unit["pressure"]["some"]) >= {"avg10", "avg60", "avg300", "total_us"}
-        assert unit["pressure"]["some"]["total_us"] > 0  # the child's throttling and OOM stalled it
-        assert facts(host)["pressure"]["memory"] is not None
-    else:
-        assert unit["pressure"] is None
 
 
 def test_real_memcg_kills_attributed_to_their_units(host):
