@@ -8,6 +8,10 @@
 #        MOLECULE_CMD=converge tools/molecule.sh swap   (one step, for development)
 #        MOLECULE_SKIP='diagnose swap' tools/molecule.sh   (every scenario but those)
 #        MOLECULE_PARALLEL=1 tools/molecule.sh   (the two lanes at once)
+# The scenarios in VM_SCENARIOS run on qemu VMs with a kernel of their own (cgroup v2; tools/build-vm-images.sh,
+# molecule/_shared/vm): two VMs fill both cores, so they run last, after both podman lanes, holding both locks,
+# and the stage prints its own time. Their VMs are destroyed whatever happens (failure, Ctrl-C), and the stage
+# fails if a qemu of the run directory is left.
 # Ends with the line 'molecule: N passed, N failed'.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +26,9 @@ CMD=${MOLECULE_CMD:-test}
 LOGDIR=$ROOT/.work; mkdir -p "$LOGDIR"
 # swap files, vm.* sysctls, earlyoom/oomd and fleet-wide OOM kill histories: one at a time, host state restored
 KERNEL_SCENARIOS=" swap swap-refusals diagnose early_warning remediate "
+# qemu VMs (cgroup v2, own kernel): after both podman lanes, never beside them
+VM_SCENARIOS=" cgroup-v2 "
+export HEADROOM_VM_DIR=${HEADROOM_VM_DIR:-$ROOT/.work/vm}
 SYSCTLS="vm.swappiness vm.vfs_cache_pressure vm.overcommit_memory vm.overcommit_ratio vm.min_free_kbytes vm.panic_on_oom vm.oom_kill_allocating_task"
 
 cd "$ROOT" || exit 1
@@ -47,12 +54,25 @@ restore_host() {  # $1 = scenario
   for kv in ${HOST_SYSCTLS//,/ }; do sysctl -q -w "$kv" >/dev/null 2>&1 || true; done
 }
 
+vm_down() {  # scenario: destroy its VMs (molecule, then by pidfile); fails when a qemu of the run dir is left
+  local s=$1 run=$HEADROOM_VM_DIR/run/$1 left
+  if compgen -G "$run/*.pid" >/dev/null; then
+    molecule destroy -s "$s" >> "$LOGDIR/molecule-$s${HEADROOM_LOG_SUFFIX:-}.log" 2>&1 || true
+    "$HERE/vm-stop.sh" "$run"/*.pid || true
+  fi
+  left=$(pgrep -af -- "$HEADROOM_VM_DIR/run/" | grep qemu-system || true)
+  [ -z "$left" ] || { echo "[molecule] $s: qemu still running after destroy: $left"; return 1; }
+}
+
 run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lane <name>: P F' last
   local lane=$1 s lock rc t0 log swaps_before pass=0 fail=0; shift
   if [ "$lane" = kernel ]; then lock=$HEADROOM_WORK/molecule.lock; else lock=$HEADROOM_WORK/molecule-containers.lock; fi
   exec 9>"$lock"
+  # the VM lane holds the kernel lock too: another run's kernel-lane scenarios (core216) must not share the cores
+  if [ "$lane" = vm ]; then exec 8>"$HEADROOM_WORK/molecule.lock"; fi
   for s in "$@"; do
     [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; fail=$((fail+1)); echo "[molecule] $s: FAILED (no scenario)"; continue; }
+    if [ "$lane" = vm ]; then flock 8; fi
     flock 9
     "$HERE/sync-collection.sh" >/dev/null
     if [ "$lane" = kernel ]; then
@@ -72,10 +92,18 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
       trap 'restore_host "$s"' EXIT INT TERM
       molecule test -s "$s" > "$log" 2>&1; rc=$?
       restore_host "$s"; trap - EXIT INT TERM
+    elif [ "$lane" = vm ]; then
+      # no VM outlives the run: destroyed on failure and on interruption, and checked
+      trap 'trap - EXIT; vm_down "$s"; exit 130' INT TERM
+      trap 'vm_down "$s"' EXIT
+      molecule "$CMD" -s "$s" > "$log" 2>&1; rc=$?
+      if [ "$CMD" = test ] || [ $rc -ne 0 ]; then vm_down "$s" || rc=1; fi
+      trap - EXIT INT TERM
     else
       molecule "$CMD" -s "$s" > "$log" 2>&1; rc=$?
     fi
     flock -u 9
+    if [ "$lane" = vm ]; then flock -u 8; fi
     if [ $rc -eq 0 ]; then
       pass=$((pass+1)); echo "[molecule] $s: passed in $((SECONDS-t0)) s"
     else
@@ -89,9 +117,10 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
   echo "[molecule] lane $lane: $pass $fail"
 }
 
-KERNEL=(); CONTAINERS=()
+KERNEL=(); CONTAINERS=(); VMS=()
 for s in "${SCEN[@]}"; do
-  if [[ "$KERNEL_SCENARIOS" == *" $s "* ]]; then KERNEL+=("$s"); else CONTAINERS+=("$s"); fi
+  if [[ "$VM_SCENARIOS" == *" $s "* ]]; then VMS+=("$s")
+  elif [[ "$KERNEL_SCENARIOS" == *" $s "* ]]; then KERNEL+=("$s"); else CONTAINERS+=("$s"); fi
 done
 # each invocation its own: two molecule.sh at once (make test's core216 stage, a developer's run) must not
 # read each other's lane summaries
@@ -107,9 +136,23 @@ else
   { [ ${#KERNEL[@]} -eq 0 ] || run_lane kernel "${KERNEL[@]}"; } | tee "$OUT/kernel.out"
   { [ ${#CONTAINERS[@]} -eq 0 ] || run_lane containers "${CONTAINERS[@]}"; } | tee "$OUT/containers.out"
 fi
+# the VM stage: after both podman lanes are done (two VMs fill both cores), with its own time
+: > "$OUT/vm.out"
+if [ ${#VMS[@]} -gt 0 ]; then
+  t_vm=$SECONDS
+  echo "[molecule] vm stage (qemu VMs, cgroup v2): ${VMS[*]}"
+  # a no-op when tools/test.sh's set-up built them (cached by a stamp)
+  if "$HERE/build-vm-images.sh" bookworm trixie; then
+    run_lane vm "${VMS[@]}" | tee "$OUT/vm.out"
+  else
+    for s in "${VMS[@]}"; do echo "[molecule] $s: FAILED (VM images not built)"; done | tee "$OUT/vm.out"
+    echo "[molecule] lane vm: 0 ${#VMS[@]}" >> "$OUT/vm.out"
+  fi
+  echo "[molecule] vm stage: $((SECONDS-t_vm)) s"
+fi
 pass=0; fail=0
-while read -r p f; do pass=$((pass+p)); fail=$((fail+f)); done < <(sed -nE 's/^\[molecule\] lane [a-z]+: ([0-9]+) ([0-9]+)$/\1 \2/p' "$OUT/kernel.out" "$OUT/containers.out")
-failed=$(sed -nE 's/^\[molecule\] ([^ :]+): FAILED.*/\1/p' "$OUT/kernel.out" "$OUT/containers.out" | tr '\n' ' ')
+while read -r p f; do pass=$((pass+p)); fail=$((fail+f)); done < <(sed -nE 's/^\[molecule\] lane [a-z]+: ([0-9]+) ([0-9]+)$/\1 \2/p' "$OUT/kernel.out" "$OUT/containers.out" "$OUT/vm.out")
+failed=$(sed -nE 's/^\[molecule\] ([^ :]+): FAILED.*/\1/p' "$OUT/kernel.out" "$OUT/containers.out" "$OUT/vm.out" | tr '\n' ' ')
 # a lane that died before its summary line: its unreported scenarios count as failed, never as nothing
 if [ $((pass+fail)) -lt ${#SCEN[@]} ]; then fail=$((${#SCEN[@]}-pass)); failed="$failed(unreported)"; fi
 rm -rf "$OUT"

@@ -50,6 +50,13 @@ for s in "${STAGES[@]}"; do
     stamp "set-up: podman and test-host images"
     "$HERE/setup-hosts.sh" || { echo "set-up of test hosts failed"; echo "$P passed, $((F+1)) failed"; exit 1; }
   fi
+  if [ "$s" = molecule ]; then
+    # the VM stage's Debian images (cgroup v2, own kernel): cached under .work/vm, rebuilt when the script changes
+    stamp "set-up: VM images (tools/build-vm-images.sh)"
+    t_vmimg=$SECONDS
+    "$HERE/build-vm-images.sh" || { echo "set-up of the VM images failed"; echo "$P passed, $((F+1)) failed"; exit 1; }
+    stamp "set-up: VM images ready in $((SECONDS-t_vmimg)) s"
+  fi
 done
 COLL=$("$HERE/sync-collection.sh")
 

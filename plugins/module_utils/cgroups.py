@@ -306,21 +306,32 @@ def own_cgroup(mounts, self_cgroup_text, rootfs=""):
     return result
 
 
-def _counters(directory, flavour):
-    """usage, working set and (v2) pressure of one cgroup directory."""
+def read_high(directory, flavour):
+    """The throttling threshold of a cgroup in bytes (v2 ``memory.high``), None for ``max``, unreadable or v1
+    (which has none)."""
+    return _read_max(os.path.join(directory, "memory.high")) if flavour == "2" else None
+
+
+def _counters(directory, flavour, limit=None):
+    """usage, working set, (v2) pressure, throttling threshold, swap limit and OOM kills of one cgroup
+    directory; ``limit`` (bytes) is its memory limit, which v1's swap share is computed from."""
     return {"usage_mb": to_mb(read_usage(directory, flavour)),
             "working_set_mb": to_mb(read_working_set(directory, flavour)),
-            "pressure": read_cgroup_pressure(directory) if flavour == "2" else None}
+            "pressure": read_cgroup_pressure(directory) if flavour == "2" else None,
+            "high_mb": to_mb(read_high(directory, flavour)),
+            "swap_limit_mb": to_mb(read_swap_limit(directory, flavour, limit)),
+            "oom_kill": read_oom_kills(directory, flavour)}
 
 
 def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROUPS, units=None):
     """Walk the memory hierarchy once: (limited, unlimited_containers).
 
     ``limited``: every cgroup below the top with a memory limit of its own, as
-    {cgroup, unit, limit_mb, usage_mb, working_set_mb, pressure}. ``unlimited_containers``: container cgroups
+    {cgroup, unit, limit_mb, usage_mb, working_set_mb, pressure, high_mb, swap_limit_mb, oom_kill}.
+    ``unlimited_containers``: container cgroups
     (docker, podman, containerd, cri-o, kubepods) without a limit of their own, as {cgroup, runtime}.
     ``units``, when a list is given, gets every service and container cgroup (limited or not, at most
-    MAX_UNITS) as {cgroup, unit, limit_mb, usage_mb, working_set_mb, pressure}: a unit's memory from the
+    MAX_UNITS) with the same fields as ``limited``: a unit's memory from the
     kernel's own counters.
     """
     limited, unlimited = [], []
@@ -349,12 +360,12 @@ def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROU
                 limit = read_limit(entry.path, flavour)
             counters = None
             if units is not None and len(units) < MAX_UNITS and (entry.name.endswith(".service") or container):
-                counters = _counters(entry.path, flavour)
+                counters = _counters(entry.path, flavour, limit)
                 units.append(dict({"cgroup": child_path, "unit": unit_from_cgroup(child_path),
                                    "limit_mb": to_mb(limit)}, **counters))
             if limit is not None:
                 limited.append(dict({"cgroup": child_path, "unit": unit_from_cgroup(child_path),
-                                     "limit_mb": to_mb(limit)}, **(counters or _counters(entry.path, flavour))))
+                                     "limit_mb": to_mb(limit)}, **(counters or _counters(entry.path, flavour, limit))))
             elif container:
                 runtime = "kubepods" if "kubepods" in child_path else container[0]
                 unlimited.append({"cgroup": child_path, "runtime": runtime})

@@ -487,6 +487,20 @@ ansible_facts:
                   description: Its own memory pressure (cgroup v2 C(memory.pressure)), V(null) on cgroup v1.
                   type: dict
                   sample: null
+                high_mb:
+                  description: Its throttling threshold (cgroup v2 C(memory.high), systemd's C(MemoryHigh=)), V(null) when unset or on cgroup v1.
+                  type: int
+                  sample: 80
+                swap_limit_mb:
+                  description:
+                    - Swap it may use (cgroup v2 C(memory.swap.max), systemd's C(MemorySwapMax=)), V(null) when unlimited or unknown.
+                    - v1 limits memory and swap together, so there it is C(memory.memsw.limit_in_bytes) minus its memory limit.
+                  type: int
+                  sample: 0
+                oom_kill:
+                  description: OOM kills in it since it was created (v2 C(memory.events), v1 C(memory.oom_control)), V(null) when unreadable.
+                  type: int
+                  sample: 1
             container:
               description:
                 - The container runtime the module runs under (from C(/run/systemd/container), C(/run/.containerenv)
@@ -542,6 +556,20 @@ ansible_facts:
                   description: Its own memory pressure (cgroup v2 C(memory.pressure)), V(null) on cgroup v1.
                   type: dict
                   sample: null
+                high_mb:
+                  description: Its throttling threshold (cgroup v2 C(memory.high), systemd's C(MemoryHigh=)), V(null) when unset or on cgroup v1.
+                  type: int
+                  sample: 80
+                swap_limit_mb:
+                  description:
+                    - Swap it may use (cgroup v2 C(memory.swap.max), systemd's C(MemorySwapMax=)), V(null) when unlimited or unknown.
+                    - v1 limits memory and swap together, so there it is C(memory.memsw.limit_in_bytes) minus its memory limit.
+                  type: int
+                  sample: 0
+                oom_kill:
+                  description: OOM kills in it since it was created (v2 C(memory.events), v1 C(memory.oom_control)), V(null) when unreadable.
+                  type: int
+                  sample: 1
             unlimited_containers:
               description: Container cgroups (docker, podman, containerd, cri-o, Kubernetes pods) without a memory limit of their own.
               type: list

@@ -17,7 +17,7 @@ import re
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import (
     SizeError, format_bytes, format_size, parse_size)
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import (
-    INFINITY, dropin_path as _dropin_path, parse_bytes, parse_int)
+    INFINITY, V2_FILES, dropin_path as _dropin_path, parse_bytes, parse_int)
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import (
     resource_section, unit_name, unit_name_error)
 
@@ -174,8 +174,10 @@ def render_body(unit, settings, layout, version):
     return "\n".join(lines) + "\n"
 
 
-def notes_for(settings, layout, version):
-    """What this host does with the settings, said plainly, and the keys it does not enforce."""
+def notes_for(settings, layout, version, live=None):
+    """What this host does with the settings, said plainly, and the keys it does not enforce.
+
+    ``live``: the unit's live cgroup limits from unit_memory_info (a key whose v2 file is missing is None)."""
     notes, not_enforced = [], []
     if layout == "v1":
         if "MemoryMax" in settings:
@@ -194,6 +196,17 @@ def notes_for(settings, layout, version):
                          % ", ".join("%s=" % k for k in not_enforced))
         if settings.get("OOMPolicy", {}).get("value") == "kill":
             notes.append("cgroup v1: OOMPolicy=kill cannot set memory.oom.group; systemd stops the unit instead")
+    elif layout == "v2":
+        # the unit's cgroup exists but the kernel offers no file for the key: memory.swap.max is absent when
+        # swap accounting is off (swapaccount=0, or a kernel built without it)
+        for key in LIVE_KEYS["v2"]:
+            if key in settings and live and key in live and live[key] is None:
+                not_enforced.append(key)
+        if not_enforced:
+            notes.append("cgroup v2: %s written (systemctl show reports them) but NOT enforced: the unit's cgroup "
+                         "has no %s (for memory.swap.max: swap accounting is off, swapaccount=0 or a kernel built "
+                         "without it)" % (", ".join("%s=" % k for k in not_enforced),
+                                          ", ".join(V2_FILES[k] for k in not_enforced)))
     elif layout is None and settings:
         notes.append("no memory cgroup controller found: the limits are written but nothing enforces them")
     return notes, not_enforced
@@ -241,7 +254,7 @@ def plan(items, infos, host, options):
         if state == "present" and not errors:
             item_options = dict(options, force=bool(item.get("force")))
             refusals.extend(refusals_for(unit, settings, info, item_options))
-        notes, not_enforced = notes_for(settings, layout, version)
+        notes, not_enforced = notes_for(settings, layout, version, (info or {}).get("live"))
         overrides = []
         managed = set(settings) | ({"MemoryLimit"} if "MemoryMax" in settings else set())
         for ov in (info or {}).get("overrides") or []:
@@ -303,7 +316,8 @@ def live_changes(the_plan, infos, layout, version):
             if key in held or key not in live:
                 continue
             target = _target(unit_plan, info, key)
-            if target is None or live[key] == target:
+            # live[key] None: the kernel has no file for it (no swap accounting): nothing to push, every run
+            if target is None or live[key] is None or live[key] == target:
                 continue
             written = max_key(layout, version) if key == "MemoryMax" else key
             args.append("%s=%s" % (written, target))

@@ -49,14 +49,15 @@ def v1_cgroup(path, limit=V1_UNLIMITED, usage=0, oom_kill=0, memsw=V1_UNLIMITED)
     }
 
 
-def v2_cgroup(path, limit="max", usage=0, oom_kill=0, swap="max"):
+def v2_cgroup(path, limit="max", usage=0, oom_kill=0, swap="max", high="max"):
     base = ("sys/fs/cgroup/" + path.strip("/")).rstrip("/") + "/"
     files = {
         base + "memory.current": "%d\n" % usage,
         base + "memory.events": "low 0\nhigh 0\nmax 3\noom 1\noom_kill %d\noom_group_kill 0\n" % oom_kill,
     }
-    if path.strip("/"):  # the root cgroup has no memory.max / memory.swap.max
+    if path.strip("/"):  # the root cgroup has no memory.max / memory.high / memory.swap.max
         files[base + "memory.max"] = "%s\n" % limit
+        files[base + "memory.high"] = "%s\n" % high
         files[base + "memory.swap.max"] = "%s\n" % swap
     return files
 
@@ -118,7 +119,8 @@ def test_limited_units_inside_container(podman_v1_container):
     facts = cgroups.read_cgroup(proc_dir, rootfs)
     assert facts["limited"] == [{
         "cgroup": "/system.slice/headroom-oomtest-x.service", "unit": "headroom-oomtest-x.service",
-        "limit_mb": 48, "usage_mb": 47, "working_set_mb": 47, "pressure": None}]
+        "limit_mb": 48, "usage_mb": 47, "working_set_mb": 47, "pressure": None,
+        "high_mb": None, "swap_limit_mb": None, "oom_kill": 1}]
     assert facts["unlimited_containers"] == []
 
 
@@ -187,6 +189,23 @@ def test_v2_host_with_memory_max(tmp_path):
     assert [e["unit"] for e in facts["limited"]] == ["myapp.service"]
     assert facts["unlimited_containers"] == [
         {"cgroup": "/system.slice/cri-containerd-%s.scope" % CRI, "runtime": "containerd"}]
+
+
+def test_v2_units_carry_high_swap_limit_and_oom_kills(tmp_path):
+    """memory.max, memory.high, memory.swap.max and memory.events' oom_kill of each unit, each its own."""
+    files = {"sys/fs/cgroup/cgroup.controllers": "memory pids\n"}
+    files.update(v2_cgroup("/", usage=3000 * MIB))
+    files.update(v2_cgroup("/system.slice", usage=800 * MIB))
+    files.update(v2_cgroup("/system.slice/capped.service", limit=str(96 * MIB), high=str(80 * MIB), swap="0",
+                           usage=10 * MIB, oom_kill=2))
+    files.update(v2_cgroup("/system.slice/free.service", usage=5 * MIB))
+    write(tmp_path, files)
+    facts = cgroups.read_cgroup(proc(tmp_path, V2_MOUNTINFO, "0::/init.scope\n"), str(tmp_path))
+    by_unit = dict((u["unit"], u) for u in facts["units"])
+    capped, free = by_unit["capped.service"], by_unit["free.service"]
+    assert (capped["limit_mb"], capped["high_mb"], capped["swap_limit_mb"], capped["oom_kill"]) == (96, 80, 0, 2)
+    assert (free["limit_mb"], free["high_mb"], free["swap_limit_mb"], free["oom_kill"]) == (None, None, None, 0)
+    assert facts["limited"] == [by_unit["capped.service"]]
 
 
 def test_v2_unlimited_session(tmp_path):

@@ -164,6 +164,27 @@ def test_notes_say_what_v1_does_not_enforce():
     assert "MemoryLimit= written instead" in notes_for(settings, "v1", 219)[0][0]
 
 
+def test_v2_without_swap_accounting_says_swap_max_is_not_enforced_and_never_pushes_it():
+    """cgroup v2 with swap accounting off: the unit's cgroup has no memory.swap.max (unit_memory_info reads
+    None). MemorySwapMax= is reported NOT enforced, and the live push leaves it out instead of repeating
+    set-property on every run (which would never be idempotent)."""
+    live = {"MemoryMax": INFINITY, "MemoryHigh": INFINITY, "MemorySwapMax": None, "MemoryLow": 0}
+    infos = {"a.service": running(live=live)}
+    the_plan = plan([{"unit": "a", "memory_max": "96M", "memory_high": "80M", "memory_swap_max": 0}],
+                    infos, HOST_V2, OPTS)
+    unit = the_plan["units"][0]
+    assert unit["not_enforced"] == ["MemorySwapMax"]
+    assert any("MemorySwapMax= written" in n and "NOT enforced" in n and "memory.swap.max" in n
+               for n in unit["notes"])
+    assert live_changes(the_plan, infos, "v2", 257)[0]["keys"] == ["MemoryMax", "MemoryHigh"]
+    # with the file there, all three are enforced and pushed
+    live["MemorySwapMax"] = INFINITY
+    the_plan = plan([{"unit": "a", "memory_max": "96M", "memory_high": "80M", "memory_swap_max": 0}],
+                    infos, HOST_V2, OPTS)
+    assert the_plan["units"][0]["not_enforced"] == [] and the_plan["units"][0]["notes"] == []
+    assert live_changes(the_plan, infos, "v2", 257)[0]["keys"] == ["MemoryMax", "MemoryHigh", "MemorySwapMax"]
+
+
 def test_plan_collects_refusals_and_overrides():
     ov = {"path": "/etc/systemd/system.control/app.service.d/50-MemoryMax.conf", "key": "MemoryMax",
           "value": "314572800", "runtime": False, "other_keys": []}
