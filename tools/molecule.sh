@@ -8,7 +8,7 @@
 #        MOLECULE_CMD=converge tools/molecule.sh swap   (one step, for development)
 #        MOLECULE_SKIP='diagnose swap' tools/molecule.sh   (every scenario but those)
 #        MOLECULE_PARALLEL=1 tools/molecule.sh   (the two lanes at once)
-# The scenarios in VM_SCENARIOS run on qemu VMs with a kernel of their own (cgroup v2; tools/build-vm-images.sh,
+# The scenarios in VM_SCENARIOS (named, or all of them with HEADROOM_VM_STAGE=1) run on qemu VMs with a kernel of their own (cgroup v2; tools/build-vm-images.sh,
 # molecule/_shared/vm): two VMs fill both cores, so they run last, after both podman lanes, holding both locks,
 # and the stage prints its own time. Their VMs are destroyed whatever happens (failure, Ctrl-C), and the stage
 # fails if a qemu of the run directory is left.
@@ -37,7 +37,13 @@ if [ ${#SCEN[@]} -eq 0 ]; then
   # every scenario but those in MOLECULE_SKIP (space-separated: tools/test.sh leaves out what core216 runs)
   for f in molecule/*/molecule.yml; do
     s=$(basename "$(dirname "$f")")
-    [[ " ${MOLECULE_SKIP:-} " == *" $s "* ]] || SCEN+=("$s")
+    [[ " ${MOLECULE_SKIP:-} " == *" $s "* ]] && continue
+    # the VM stage takes 10-15 minutes more than make test's 60 have room for today: it runs when named
+    # (make molecule SCENARIO=cgroup-v2) or with HEADROOM_VM_STAGE=1, and says so when it is left out
+    if [[ "$VM_SCENARIOS" == *" $s "* ]] && [ "${HEADROOM_VM_STAGE:-0}" != 1 ]; then
+      echo "[molecule] $s: not run (a VM scenario: make molecule SCENARIO=$s, or HEADROOM_VM_STAGE=1)"; continue
+    fi
+    SCEN+=("$s")
   done
 fi
 

@@ -50,7 +50,7 @@ for s in "${STAGES[@]}"; do
     stamp "set-up: podman and test-host images"
     "$HERE/setup-hosts.sh" || { echo "set-up of test hosts failed"; echo "$P passed, $((F+1)) failed"; exit 1; }
   fi
-  if [ "$s" = molecule ]; then
+  if [ "$s" = molecule ] && { [ "${HEADROOM_VM_STAGE:-0}" = 1 ] || [[ " ${SCENARIO:-} " == *" cgroup-v2 "* ]]; }; then
     # the VM stage's Debian images (cgroup v2, own kernel): cached under .work/vm, rebuilt when the script changes
     stamp "set-up: VM images (tools/build-vm-images.sh)"
     t_vmimg=$SECONDS
