@@ -69,11 +69,12 @@ def test_not_one_worker_fits_word_for_word():
     [f] = run(php_host(kills=[kill(comm=PHP, unit=UNIT, anon_kb=700 * 1024)]))
     assert f["id"] == "workers_oversubscribed" and f["title"] == "php-fpm pm.max_children = 40 does not fit in 639 MiB"
     assert f["evidence"][-1] == (
-        "php-fpm8.2: even min 1 workers do not fit: 15 MiB shared + 1 x 700 MiB = 715 MiB needed, the share is "
+        "php-fpm8.2: even min 2 workers do not fit: 15 MiB shared + 2 x 700 MiB = 1415 MiB needed, the share is "
         "639 MiB (floor((639 MiB share - 15 MiB shared) / 700 MiB per worker) = 0).")
     assert f["remedy"]["text"] == (
-        "Not even one php-fpm8.2 worker fits in the pool's share: move the service to a host (or container) with "
-        "more memory, or lower what each worker holds (PHP memory_limit, the application's caches).")
+        "Fewer than 2 php-fpm8.2 workers (the least headroom.memory.workers sets, its workers_min) fit in the "
+        "pool's share: no worker count is offered. Move the service to a host (or container) with more memory, "
+        "or lower what each worker holds (PHP memory_limit, the application's caches).")
 
 
 def test_the_roles_tolerance_at_equality_is_kept():
