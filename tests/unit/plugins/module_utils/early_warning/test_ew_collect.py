@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collector: families from parsed /proc, the unit cap, counting each OOM kill once per boot, the
-atomic write, and whole runs over a fake /proc and cgroup tree with real OOM logs (checked by promtool)."""
+atomic write, whole runs over a fake /proc and cgroup tree with real OOM logs (checked by promtool), and the
+one file the role installs (templates/collect.py.j2) running on its own."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,10 +11,16 @@ __metaclass__ = type
 import json
 import os
 import re
+import ast
 import shutil
 import subprocess
+import sys
 
+import jinja2
 import pytest
+import yaml
+
+from ansible.plugins.filter.core import regex_replace, to_json
 
 from ansible_collections.headroom.memory.plugins.module_utils.early_warning import collect as C
 from ansible_collections.headroom.memory.plugins.module_utils.early_warning.textfile import OTHER, render
@@ -22,6 +29,8 @@ from ansible_collections.headroom.memory.plugins.module_utils.procfs import pars
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
 HOST = os.path.join(FIXTURES, "proc", "debian12-host")
 OOM = os.path.join(FIXTURES, "oom")
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "roles", "early_warning")
+MODULE_UTILS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "plugins", "module_utils")
 MIB = 1024 * 1024
 
 
@@ -239,3 +248,69 @@ def test_unwritable_output_fails_without_traceback(tmp_path, capsys):
             "--proc", str(proc), "--rootfs", str(root), "--oom-file", str(tmp_path / "none.log")]
     assert C.main(argv) == 1
     assert "headroom-memory-collect:" in capsys.readouterr().err
+
+
+def render_collector():
+    """templates/collect.py.j2 as the template module renders it: trim_blocks, Ansible's own to_json and
+    regex_replace, the file lookup, and the module list from vars/main.yml."""
+    with open(os.path.join(ROLE, "vars", "main.yml")) as f:
+        modules = yaml.safe_load(f)["__early_warning_modules"]
+    env = jinja2.Environment(trim_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters.update(to_json=to_json, regex_replace=regex_replace)
+
+    def lookup(kind, path, rstrip=True):
+        assert kind == "ansible.builtin.file" and rstrip is False
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+
+    env.globals["lookup"] = lookup
+    with open(os.path.join(ROLE, "templates", "collect.py.j2"), encoding="utf-8") as f:
+        template = env.from_string(f.read())
+    return template.render(ansible_managed="Ansible managed", __early_warning_modules=modules,
+                           __early_warning_src=MODULE_UTILS)
+
+
+def test_the_installed_collector_is_one_file_that_runs_alone(tmp_path):
+    """The rendered file, run with python3 -I from a directory holding nothing else, imports every reader from
+    its own embedded text (none is on sys.path there) and writes what the collection's code writes."""
+    text = render_collector()
+    tree = ast.parse(text)
+    imports = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    assert imports == ["ansible_collections.headroom.memory.plugins.module_utils.early_warning.collect"]
+    script = tmp_path / "lib" / "collect.py"
+    script.parent.mkdir()
+    script.write_text(text, encoding="utf-8")
+    proc, root = fake_host(tmp_path)
+    logs = [os.path.join(OOM, "107-genuine-6.18-journalctl-k-short-iso.log"),
+            os.path.join(OOM, "201-capture-6.18-dmesg-memcg-v1-comm-spaces-brackets-parens-thread-trigger.log")]
+    out = tmp_path / "alone.prom"
+    argv = [sys.executable, "-I", str(script), "--output", str(out), "--state", str(tmp_path / "alone.json"),
+            "--proc", str(proc), "--rootfs", str(root)]
+    for log in logs:
+        argv += ["--oom-file", log]
+    run = subprocess.run(argv, cwd=str(script.parent), env={"PATH": os.environ["PATH"]}, capture_output=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    alone = out.read_text()
+    same = run_main(tmp_path, proc, root, logs)
+    for family in ("headroom_oom_kills_total", "headroom_unit_memory_max_bytes", "headroom_memory_available_bytes",
+                   "headroom_unit_memory_current_bytes"):
+        assert samples(alone, family) and samples(alone, family) == samples(same, family), family
+    # every shipped module was embedded, each under its own module name
+    assert text.count('"oom": (\n        True,') == 1 and text.count("_SOURCES = {") == 1
+    with open(os.path.join(ROLE, "vars", "main.yml")) as f:
+        for rel in yaml.safe_load(f)["__early_warning_modules"]:
+            name = rel[:-3].replace("/", ".").replace(".__init__", "")
+            assert ('    "%s": (' % name) in text, name
+
+
+def test_the_installed_collector_reports_a_broken_reader_by_its_name(tmp_path):
+    """A traceback from an embedded reader names the module it came from, as the copied tree did."""
+    text = render_collector().replace("def collect(args, now=None):",
+                                      "def collect(args, now=None):\\n    raise RuntimeError('planted')", 1)
+    script = tmp_path / "collect.py"
+    script.write_text(text, encoding="utf-8")
+    run = subprocess.run([sys.executable, "-I", str(script), "--output", str(tmp_path / "x.prom"),
+                          "--state", str(tmp_path / "s.json")], capture_output=True, check=False, text=True)
+    assert run.returncode == 1 and "RuntimeError: planted" in run.stderr
+    assert "early_warning/collect.py>" in run.stderr
