@@ -27,8 +27,9 @@ task_memcg, cgroup, unit, complete, sources`` (see ``new_event``). Rules:
   is the same event; systemd-oomd kills of one cgroup within 5 s are one.
 - systemd's "A process of this unit has been killed by the OOM killer" / "Failed with result 'oom-kill'" /
   "systemd-oomd killed N process(es)" notices, fanned out to every slice above the unit, name the unit of
-  the kill made at that time (the deepest unit named is kept). When no source holds that kill, the notice
-  still yields one event (killer as the notice says, ``complete: false``) so that it is not lost.
+  the kill made at that time (the deepest unit named is kept); "Failed with result 'oom-kill'" names no
+  killer and annotates a kill of either. When no source holds that kill, the notice still yields one event
+  (killer as the notice says, the kernel when it says none; ``complete: false``) so that it is not lost.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -53,6 +54,8 @@ EARLYOOM_REPEAT = 60.0
 OOMD_TOLERANCE = 5.0
 NOTICE_UNIT_TOLERANCE = 60.0
 NOTICE_ANY_TOLERANCE = 10.0
+# the killers after whose kills systemd gives a unit the result 'oom-kill'
+RESULT_OOM_KILLERS = ('kernel', 'systemd-oomd')
 SHARED_REPORT = 1.0
 
 
@@ -438,7 +441,8 @@ def apply_notices(events, notices):
             best = None
             best_rank = None
             for event in events:
-                if event['killer'] != killer:
+                # a result 'oom-kill' follows the kernel's and systemd-oomd's kills, never earlyoom's signals
+                if event['killer'] != killer and not (killer is None and event['killer'] in RESULT_OOM_KILLERS):
                     continue
                 delta = None if (wall is None or event['_wall'] is None) else abs(wall - event['_wall'])
                 if event['unit'] == unit or _path_has_unit(event, unit):
@@ -452,7 +456,7 @@ def apply_notices(events, notices):
                 if best_rank is None or rank < best_rank:
                     best, best_rank = event, rank
             if best is None:
-                best = new_event(killer)
+                best = new_event(killer or 'kernel')
                 _set_time(best, wall, None)
                 best['unit'] = unit
                 best['_seq'] = len(events)

@@ -18,8 +18,9 @@
   -> pid, comm, uid (None before 1.4), signal. The command line is never kept (it may hold secrets).
   ``escalating to SIGKILL`` names no pid: the SIGTERM/SIGKILL pair of one pid is one kill (oom_events).
 - ``notice``: a systemd manager's note about a unit: ``x.service: A process of this unit has been killed
-  by the OOM killer.``, ``x.service: Failed with result 'oom-kill'.``, ``x.scope: systemd-oomd killed 12
-  process(es) in this unit.`` -> unit, killer (``kernel`` or ``systemd-oomd``). A notice is not a kill of
+  by the OOM killer.`` (killer ``kernel``), ``x.scope: systemd-oomd killed 12 process(es) in this unit.``
+  (``systemd-oomd``), ``x.service: Failed with result 'oom-kill'.`` (killer None: systemd gives a unit that
+  result after the kernel's kills and after systemd-oomd's alike) -> unit, killer. A notice is not a kill of
   its own: it names the unit of a kill the kernel or systemd-oomd made.
 
 ``ident`` is the syslog identifier (None when the line had no header: then the text alone decides).
@@ -77,5 +78,11 @@ def parse_userspace(ident, msg):
     if ident in (None, 'systemd'):
         m = _NOTICE_RE.match(msg)
         if m:
-            return 'notice', {'unit': m.group('unit'), 'killer': 'systemd-oomd' if m.group('oomd') else 'kernel'}
+            if m.group('oomd'):
+                killer = 'systemd-oomd'
+            elif msg.endswith("'oom-kill'."):
+                killer = None
+            else:
+                killer = 'kernel'
+            return 'notice', {'unit': m.group('unit'), 'killer': killer}
     return None

@@ -355,6 +355,32 @@ def test_synthetic_pid1_fanout_annotates_kernel_event_with_leaf_unit():
     assert counts['by_unit'] == {'hog-test.service': 1}
 
 
+def test_oomd_kill_and_its_oom_kill_result_are_one_oomd_event():
+    # the journal of a Debian 12 VM (systemd 252) after systemd-oomd killed a thrashing unit (molecule/cgroup-v2);
+    # trixie's systemd 257 wrote the same lines
+    lines = [
+        '2026-12-01T05:14:01+00:00 vm systemd-oomd[412]: Killed /hr.slice/hr-oomd.slice/hr-thrash.service due to '
+        'memory pressure for /hr.slice/hr-oomd.slice being 20.50% > 10.00% for > 5s with reclaim activity',
+        '2026-12-01T05:14:01+00:00 vm systemd[1]: hr-thrash.service: systemd-oomd killed 1 process(es) in this unit.',
+        '2026-12-01T05:14:01+00:00 vm systemd[1]: hr-thrash.service: Main process exited, code=killed, status=9/KILL',
+        "2026-12-01T05:14:01+00:00 vm systemd[1]: hr-thrash.service: Failed with result 'oom-kill'.",
+    ]
+    events, counts = build_history([('journal', [split_line(line) for line in lines])])
+    assert [(e['killer'], e['unit'], e['cgroup']) for e in events] == [
+        ('systemd-oomd', 'hr-thrash.service', '/hr.slice/hr-oomd.slice/hr-thrash.service')]
+    assert counts['by_killer'] == {'systemd-oomd': 1}
+
+
+def test_an_oom_kill_result_alone_is_kept_as_an_incomplete_kernel_kill_but_never_joins_earlyoom():
+    lines = [
+        '2026-12-01T05:14:00+00:00 vm earlyoom[90]: sending SIGTERM to process 77 uid 0 "hog": badness 900, VmRSS 900 MiB',
+        "2026-12-01T05:14:01+00:00 vm systemd[1]: hog.service: Failed with result 'oom-kill'.",
+    ]
+    events, _unused = build_history([('journal', [split_line(line) for line in lines])])
+    assert sorted((e['killer'], e['unit'], e['complete']) for e in events) == [
+        ('earlyoom', None, True), ('kernel', 'hog.service', False)]
+
+
 def test_synthetic_slice_only_fanout_picks_deepest_slice():
     lines = [
         '2026-11-25T10:00:01+00:00 h systemd[1]: user-1000.slice: A process of this unit has been killed by the OOM '
