@@ -11,9 +11,11 @@ VM=${HEADROOM_VM_DIR:-$ROOT/.work/vm}
 SUITES=("$@"); [ $# -gt 0 ] || SUITES=(bookworm trixie)
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # the podman test hosts' list (tools/build-images.sh), what a booted VM needs (kernel, initramfs, udev, sshd),
-# and libpam-systemd so that SSH sessions live in user.slice/session-N.scope as on real servers
+# libpam-systemd so that SSH sessions live in user.slice/session-N.scope as on real servers, and what the roles
+# would install from the network, which a VM does not reach: systemd-oomd (early_warning, disabled here so that
+# the role is the one that enables it) and python3-apt (Ansible's apt module)
 PKGS=apt,python3,systemd,systemd-sysv,dbus,procps,iproute2,kmod,util-linux,e2fsprogs,btrfs-progs,gzip
-PKGS=$PKGS,linux-image-amd64,initramfs-tools,zstd,udev,openssh-server,libpam-systemd
+PKGS=$PKGS,linux-image-amd64,initramfs-tools,zstd,udev,openssh-server,libpam-systemd,systemd-oomd,python3-apt
 SIZE=3G
 
 for s in "${SUITES[@]}"; do
@@ -30,6 +32,9 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
 mkdir -p "$VM/img"; chmod 700 "$VM"
+# one build at a time: tools/molecule.sh starts one beside the podman lanes, and a second caller waits for it
+# and then finds the images cached
+exec 7>"$VM/build.lock"; flock 7
 [ -f "$VM/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C headroom-vm-test -f "$VM/id_ed25519"
 STAMP=$(cat "$0" "$VM/id_ed25519.pub" | sha256sum | cut -d' ' -f1)
 
@@ -52,6 +57,7 @@ build() {  # suite: prints 'vm image <suite>: built in N s' or '... cached'
     --customize-hook='chmod 600 "$1/root/.ssh/authorized_keys"' \
     --customize-hook='printf "[Match]\nName=en*\n[Network]\nDHCP=ipv4\n" > "$1/etc/systemd/network/10-dhcp.network"' \
     --customize-hook='chroot "$1" systemctl enable systemd-networkd ssh' \
+    --customize-hook='chroot "$1" systemctl disable systemd-oomd.service systemd-oomd.socket' \
     --customize-hook='ln -sf /dev/null "$1/etc/systemd/system/getty@tty1.service"' \
     --customize-hook='chroot "$1" apt-get clean' \
     "$suite" "$out/rootfs" "$MIRROR"

@@ -8,10 +8,11 @@
 #        MOLECULE_CMD=converge tools/molecule.sh swap   (one step, for development)
 #        MOLECULE_SKIP='diagnose swap' tools/molecule.sh   (every scenario but those)
 #        MOLECULE_PARALLEL=1 tools/molecule.sh   (the two lanes at once)
-# The scenarios in VM_SCENARIOS (named, or all of them with HEADROOM_VM_STAGE=1) run on qemu VMs with a kernel of their own (cgroup v2; tools/build-vm-images.sh,
-# molecule/_shared/vm): two VMs fill both cores, so they run last, after both podman lanes, holding both locks,
-# and the stage prints its own time. Their VMs are destroyed whatever happens (failure, Ctrl-C), and the stage
-# fails if a qemu of the run directory is left.
+# The scenarios in VM_SCENARIOS run on qemu VMs with a kernel of their own (cgroup v2; tools/build-vm-images.sh,
+# molecule/_shared/vm). Their images are built (or found cached) beside the podman lanes; two VMs fill both
+# cores, so the scenarios run last, after both podman lanes, holding both locks, and the stage prints its own
+# time. Their VMs are destroyed whatever happens (failure, Ctrl-C), and the stage fails if a qemu of the run
+# directory is left. HEADROOM_VM_STAGE=0 leaves them out of the default list (and says so).
 # Ends with the line 'molecule: N passed, N failed'.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,10 +39,9 @@ if [ ${#SCEN[@]} -eq 0 ]; then
   for f in molecule/*/molecule.yml; do
     s=$(basename "$(dirname "$f")")
     [[ " ${MOLECULE_SKIP:-} " == *" $s "* ]] && continue
-    # the VM stage takes 10-15 minutes more than make test's 60 have room for today: it runs when named
-    # (make molecule SCENARIO=cgroup-v2) or with HEADROOM_VM_STAGE=1, and says so when it is left out
-    if [[ "$VM_SCENARIOS" == *" $s "* ]] && [ "${HEADROOM_VM_STAGE:-0}" != 1 ]; then
-      echo "[molecule] $s: not run (a VM scenario: make molecule SCENARIO=$s, or HEADROOM_VM_STAGE=1)"; continue
+    # a developer's quick run may leave the VM stage out; it is never left out silently
+    if [[ "$VM_SCENARIOS" == *" $s "* ]] && [ "${HEADROOM_VM_STAGE:-1}" = 0 ]; then
+      echo "[molecule] $s: not run (HEADROOM_VM_STAGE=0)"; continue
     fi
     SCEN+=("$s")
   done
@@ -128,6 +128,13 @@ for s in "${SCEN[@]}"; do
   if [[ "$VM_SCENARIOS" == *" $s "* ]]; then VMS+=("$s")
   elif [[ "$KERNEL_SCENARIOS" == *" $s "* ]]; then KERNEL+=("$s"); else CONTAINERS+=("$s"); fi
 done
+# the VM images: built beside the podman lanes (mmdebstrap waits on the mirror and dpkg more than it computes),
+# or found cached; the VM stage waits for them
+vm_build_pid=
+if [ ${#VMS[@]} -gt 0 ]; then
+  "$HERE/build-vm-images.sh" bookworm trixie > "$LOGDIR/vm-images.log" 2>&1 &
+  vm_build_pid=$!
+fi
 # each invocation its own: two molecule.sh at once (make test's core216 stage, a developer's run) must not
 # read each other's lane summaries
 OUT=$(mktemp -d "$LOGDIR/molecule-lanes.XXXXXX")
@@ -147,8 +154,9 @@ fi
 if [ ${#VMS[@]} -gt 0 ]; then
   t_vm=$SECONDS
   echo "[molecule] vm stage (qemu VMs, cgroup v2): ${VMS[*]}"
-  # a no-op when tools/test.sh's set-up built them (cached by a stamp)
-  if "$HERE/build-vm-images.sh" bookworm trixie; then
+  wait "$vm_build_pid"; rc=$?
+  sed 's/^/[molecule] /' "$LOGDIR/vm-images.log"
+  if [ $rc -eq 0 ]; then
     run_lane vm "${VMS[@]}" | tee "$OUT/vm.out"
   else
     for s in "${VMS[@]}"; do echo "[molecule] $s: FAILED (VM images not built)"; done | tee "$OUT/vm.out"

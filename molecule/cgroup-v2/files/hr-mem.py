@@ -5,8 +5,10 @@ the overage: crossing 8 MiB from memory.high to memory.max took minutes on an em
 memory.high close to memory.max (36M of 40M, 94M of 96M).
 
 install        (run by prepare through ansible.builtin.script: no module payload to unpack on an emulated CPU)
-               waits for systemd, copies this program to /usr/local/bin, installs and starts both units
-               and records hr-leak's PID in /var/tmp/hr-leak.pid
+               waits for systemd, copies this program to /usr/local/bin, installs and starts both units,
+               records hr-leak's PID in /var/tmp/hr-leak.pid, and marks the apt cache fresh: a VM reaches no
+               network, its image holds the packages the roles would install (tools/build-vm-images.sh), and a
+               role's apt task (cache_valid_time) then finds them installed instead of failing to update
 planted        runs in hr-planted.service (MemoryMax=40M, MemoryHigh=36M, MemorySwapMax=0, OOMPolicy=continue):
                a child leaks until the kernel OOM-kills it in the unit's cgroup; the unit lives on, the child's
                exit status goes to /var/tmp/hr-planted.child
@@ -84,6 +86,9 @@ def install():
     pid = subprocess.check_output(["systemctl", "show", "-p", "MainPID", "--value", "hr-leak.service"])
     with open("/var/tmp/hr-leak.pid", "w") as f:
         f.write(pid.decode().strip() + "\n")
+    os.makedirs("/var/lib/apt/periodic", exist_ok=True)
+    with open("/var/lib/apt/periodic/update-success-stamp", "w"):
+        pass
 
 
 def main(mode, *args):

@@ -1,15 +1,25 @@
-"""cgroup v2 on a kernel of its own (two Debian VMs): memory_facts reads a unit's v2 files and memory.events
-and attributes real memcg kills; service_limits puts MemoryMax/MemoryHigh/MemorySwapMax on a running process
-without a restart and the kernel enforces all three; the swap role makes swap on the VM's own kernel, and its
-swapfile module refuses a swapoff the VM cannot absorb. Every figure is read back from the VM's own kernel,
-systemd and files."""
+"""cgroup v2 on a kernel of its own (two Debian VMs): memory_facts reads a unit's v2 files, its memory PSI and
+memory.events and attributes real memcg kills; service_limits puts MemoryMax/MemoryHigh/MemorySwapMax on a
+running process without a restart and the kernel enforces all three; early_warning sets up systemd-oomd, which
+kills a thrashing unit, and memory_facts attributes that kill; the swap role makes swap on the VM's own kernel,
+and its swapfile module refuses a swapoff the VM cannot absorb. Every figure is read back from the VM's own
+kernel, systemd, journal and files; the module results the plays kept are read on the controller."""
 import json
+import re
+from pathlib import Path
 
 MIB = 1024 * 1024
+# the results converge and side_effect kept on the controller (prepare empties the directory)
+RESULTS = Path(__file__).resolve().parents[3] / ".work" / "cgroup-v2"
 
 
 def load(host, path):
     return json.loads(host.file(path).content_string)
+
+
+def kept(host, name):
+    with open(RESULTS / ("%s-%s.json" % (host.backend.get_hostname(), name))) as f:
+        return json.load(f)
 
 
 def show(host, unit, *props):
@@ -18,7 +28,7 @@ def show(host, unit, *props):
 
 
 def facts(host):
-    return load(host, "/var/tmp/hr-facts.json")
+    return kept(host, "facts")
 
 
 def test_a_kernel_of_its_own_with_cgroup2(host):
@@ -48,6 +58,24 @@ def test_planted_units_oom_kill_counted_from_memory_events(host):
     unit = [u for u in facts(host)["cgroup"]["units"] if u["unit"] == "hr-planted.service"][0]
     assert int(events["oom_kill"]) == 1 and unit["oom_kill"] == 1
     assert int(events["high"]) > 0  # it crossed MemoryHigh on its way to MemoryMax
+
+
+def test_memory_pressure_read_per_cgroup(host):
+    """The unit's own memory.pressure, where the kernel has PSI (trixie boots with psi=1, so there it must):
+    hr-planted was throttled above memory.high, which the kernel counts as memory stall."""
+    unit = [u for u in facts(host)["cgroup"]["units"] if u["unit"] == "hr-planted.service"][0]
+    path = "/sys/fs/cgroup/system.slice/hr-planted.service/memory.pressure"
+    if "psi=1" in host.file("/proc/cmdline").content_string:
+        assert host.file(path).exists
+    if not host.file(path).exists:
+        assert unit["pressure"] is None and facts(host)["pressure"] is None
+        return
+    live = dict((line.split()[0], dict(kv.split("=") for kv in line.split()[1:]))
+                for line in host.file(path).content_string.splitlines())
+    assert 0 < unit["pressure"]["some"]["total_us"] <= int(live["some"]["total"])
+    assert unit["pressure"]["full"]["total_us"] <= unit["pressure"]["some"]["total_us"]
+    # the whole VM's line is the kernel's own /proc/pressure/memory, not a cgroup's
+    assert facts(host)["pressure"]["some"]["total_us"] >= unit["pressure"]["some"]["total_us"]
 
 
 def test_real_memcg_kills_attributed_to_their_units(host):
@@ -87,12 +115,35 @@ def test_memory_max_killed_and_systemd_restarted_it(host):
 
 
 def test_role_reports_all_three_enforced(host):
-    report = load(host, "/var/tmp/hr-limits.json")
+    report = kept(host, "limits")
     assert report["cgroup"] == "v2"
     unit = [u for u in report["units"] if u["unit"] == "hr-leak.service"][0]
     assert unit["not_enforced"] == []
     assert not any("NOT enforced" in n for n in unit["notes"])
     assert unit["restart_required"] is False and report["restart_required"] == []
+
+
+def test_systemd_oomd_set_up_by_early_warning_killed_the_thrasher(host):
+    """early_warning (side_effect) enabled systemd-oomd with ManagedOOMMemoryPressure=kill at 10 % for 5 s on
+    hroomd.slice only; the thrasher there was killed by systemd-oomd (not by the kernel: its anonymous memory
+    stayed under MemoryMax), and memory_facts read that kill from the journal and named its unit."""
+    report = facts(host)["early_warning_result"]
+    assert report["killer"] == "systemd-oomd" and report["oomd_units"] == ["hroomd.slice"]
+    oomd = host.service("systemd-oomd")
+    assert oomd.is_enabled and oomd.is_running
+    assert show(host, "hroomd.slice", "ManagedOOMMemoryPressure")["ManagedOOMMemoryPressure"] == "kill"
+    assert show(host, "system.slice", "ManagedOOMMemoryPressure")["ManagedOOMMemoryPressure"] == "auto"
+    log = host.check_output("journalctl -u systemd-oomd.service -o cat --no-pager")
+    kills = [line for line in log.splitlines()
+             if "/hroomd.slice/hr-thrash.service" in line and "due to memory pressure for /hroomd.slice" in line]
+    assert kills, log
+    assert re.search(r"> 10\.00% for > 5s", kills[-1]), kills[-1]
+    events = facts(host)["oom"]["events"]
+    oomd_kills = [e for e in events if e["killer"] == "systemd-oomd"]
+    assert [e["unit"] for e in oomd_kills] == ["hr-thrash.service"], events
+    assert oomd_kills[0]["cgroup"] == "/hroomd.slice/hr-thrash.service"
+    assert not [e for e in events if e.get("unit") == "hr-thrash.service" and e["killer"] == "kernel"]
+    assert facts(host)["oom"]["counts"]["by_unit"]["hr-thrash.service"] == 1
 
 
 def test_swap_on_the_vms_own_kernel(host):
@@ -107,7 +158,7 @@ def test_swap_on_the_vms_own_kernel(host):
 
 
 def test_swapoff_refused_when_memory_cannot_absorb(host):
-    failed = load(host, "/var/tmp/hr-swap-refusal.json")
+    failed = kept(host, "swap-refusal")
     result = ([r for r in failed.get("results", []) if r.get("failed")] or [failed])[0]
     assert "refusing to remove /swapfile-hr: swapoff would have to move" in result["msg"], result.get("msg")
     assert "the kernel would OOM-kill processes" in result["msg"]
