@@ -155,7 +155,8 @@ if [ ${#VMS[@]} -gt 0 ]; then
   t_vm=$SECONDS
   echo "[molecule] vm stage (qemu VMs, cgroup v2): ${VMS[*]}"
   wait "$vm_build_pid"; rc=$?
-  sed 's/^/[molecule] /' "$LOGDIR/vm-images.log"
+  # each image's line (built in N s, or cached); the whole log only when the build failed
+  if [ $rc -eq 0 ]; then grep '^vm image ' "$LOGDIR/vm-images.log"; else tail -n 40 "$LOGDIR/vm-images.log"; fi | sed 's/^/[molecule] /'
   if [ $rc -eq 0 ]; then
     run_lane vm "${VMS[@]}" | tee "$OUT/vm.out"
   else
