@@ -45,7 +45,7 @@ _EARLYOOM_V11_RE = LazyPattern(r'^Killing process: (?P<comm>.*), pid: (?P<pid>\d
 _EARLYOOM_V10_RE = LazyPattern(r'^Killing process (?P<pid>\d+) (?P<comm>.+)$')
 _NOTICE_RE = LazyPattern(
     r"^(?P<unit>[^\s:]+\.(?:service|scope|slice|socket|mount|swap)): "
-    r"(?:A process of this unit has been killed by the OOM killer|Failed with result 'oom-kill'"
+    r"(?:A process of this unit has been killed by the OOM killer|(?P<result>Failed with result 'oom-kill')"
     r"|(?P<oomd>systemd-oomd killed (?:\d+|some) process\(es\) in this unit))")
 _SIGNALS = {'15': 'SIGTERM', '9': 'SIGKILL'}
 
@@ -80,7 +80,7 @@ def parse_userspace(ident, msg):
         if m:
             if m.group('oomd'):
                 killer = 'systemd-oomd'
-            elif msg.endswith("'oom-kill'."):
+            elif m.group('result'):
                 killer = None
             else:
                 killer = 'kernel'

@@ -8,10 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ast
 import json
 import os
 import re
-import ast
 import shutil
 import subprocess
 import sys
