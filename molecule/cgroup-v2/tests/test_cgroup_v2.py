@@ -2,7 +2,8 @@
 memory.events and attributes real memcg kills; service_limits puts MemoryMax/MemoryHigh/MemorySwapMax on a
 running process without a restart and the kernel enforces all three; early_warning sets up systemd-oomd, which
 kills a thrashing unit, and memory_facts attributes that kill; the swap role makes swap on the VM's own kernel,
-and its swapfile module refuses a swapoff the VM cannot absorb. Every figure is read back from the VM's own
+and its swapfile module refuses a swapoff the VM cannot absorb; diagnose finds a leak in a unit with no limit
+and remediate contains it (bookworm). Every figure is read back from the VM's own
 kernel, systemd, journal and files; the module results the plays kept are read on the controller."""
 import json
 import re
@@ -169,3 +170,53 @@ def test_swapoff_refused_when_memory_cannot_absorb(host):
         numbers["memory_available_bytes"] + numbers["other_swap_free_bytes"]
     # a 1 GiB VM: what memory could take back is the VM's own, not the machine's
     assert numbers["memory_available_bytes"] < 1024 * MIB
+
+
+LEAK_HOST = "cgroup-v2-bookworm"  # side_effect runs diagnose -> remediate on this VM only
+
+
+def controller_json(*parts):
+    with open(RESULTS.joinpath(*parts)) as f:
+        return json.load(f)
+
+
+def size_bytes(text):
+    """A remedy's size string (``576M``, ``1G``) in bytes."""
+    number, unit = re.match(r"^(\d+)([MG])$", text).groups()
+    return int(number) * MIB * (1024 if unit == "G" else 1)
+
+
+def test_remediate_contained_a_leak_in_a_unit_with_no_limit(host):
+    """#14's leaking unit with no MemoryMax: diagnose found hr-drip growing between its two samples and proposed
+    MemoryHigh at what it reached, MemoryMax a quarter above and MemorySwapMax=0; remediate applied that to
+    the running process; the health gate passed and the second diagnosis no longer finds the leak, because
+    the kernel throttles it at MemoryHigh (never killed: same PID, no restart, no OOM kill)."""
+    drip = show(host, "hr-drip.service", "ActiveState", "MainPID", "NRestarts")
+    if host.backend.get_hostname() != LEAK_HOST:
+        # remediate_hosts kept it to bookworm: here hr-drip never ran and got no drop-in
+        assert drip["ActiveState"] == "inactive" and drip["MainPID"] == "0"
+        assert not host.file("/etc/systemd/system/hr-drip.service.d").exists
+        return
+    [before] = [h for h in controller_json("leak-report", "report.json")["hosts"] if h["host"] == LEAK_HOST]
+    [leak] = [f for f in before["findings"] if f["id"] == "leak_suspect"]
+    assert any(re.match(r"^python3 \(pid \d+, hr-drip\.service\) grew from ", e) for e in leak["evidence"]), leak
+    [item] = [u for u in leak["remedy"]["vars"]["service_limits_units"] if u["unit"] == "hr-drip.service"]
+    assert (item["memory_swap_max"], item["restart"]) == ("0", "on-failure")
+    high, mmax = size_bytes(item["memory_high"]), size_bytes(item["memory_max"])
+    assert high < mmax <= high * 5 // 4 + 64 * MIB  # a quarter above, rounded up to the size steps
+
+    outcome = controller_json("leak-remediate", "remediate.json")
+    [done] = [h for h in outcome["hosts"] if h["host"] == LEAK_HOST]
+    assert done["status"] == "ok" and "leak_suspect" in done["fixed"], done
+    [after] = [h for h in controller_json("leak-remediate", "after", "report.json")["hosts"] if h["host"] == LEAK_HOST]
+    assert "leak_suspect" not in [f["id"] for f in after["findings"]]
+
+    # the same process, never restarted or killed, held by what the kernel enforces now
+    assert (drip["ActiveState"], drip["NRestarts"]) == ("active", "0")
+    assert drip["MainPID"] == host.file("/var/tmp/hr-drip.pid").content_string.strip()
+    cg = "/sys/fs/cgroup/system.slice/hr-drip.service/"
+    assert [host.file(cg + f).content_string.strip() for f in ("memory.high", "memory.max", "memory.swap.max")] \
+        == [str(high), str(mmax), "0"]
+    events = dict(line.split() for line in host.file(cg + "memory.events").content_string.splitlines())
+    assert int(events["high"]) > 0 and int(events["oom_kill"]) == 0
+    assert int(host.file(cg + "memory.current").content_string) < mmax

@@ -28,8 +28,9 @@ task_memcg, cgroup, unit, complete, sources`` (see ``new_event``). Rules:
 - systemd's "A process of this unit has been killed by the OOM killer" / "Failed with result 'oom-kill'" /
   "systemd-oomd killed N process(es)" notices, fanned out to every slice above the unit, name the unit of
   the kill made at that time (the deepest unit named is kept); "Failed with result 'oom-kill'" names no
-  killer and annotates a kill of either. When no source holds that kill, the notice still yields one event
-  (killer as the notice says, the kernel when it says none; ``complete: false``) so that it is not lost.
+  killer and annotates a kill of either. When no source holds that kill, a unit's notice still yields one
+  event (killer as the notice says, the kernel when it says none; ``complete: false``) so that it is not lost;
+  a slice's does not: a slice holds no process, so its lone notice is a counter read again, not a kill.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -455,6 +456,11 @@ def apply_notices(events, notices):
                     continue
                 if best_rank is None or rank < best_rank:
                     best, best_rank = event, rank
+            if best is None and unit.endswith('.slice'):
+                # a slice holds no process of its own: its notice echoes a kill in a unit below it (which has
+                # its own record) or, alone, only a counter systemd read again later (systemd 252 after a
+                # daemon-reload): never a kill of its own
+                continue
             if best is None:
                 best = new_event(killer or 'kernel')
                 _set_time(best, wall, None)

@@ -151,6 +151,10 @@ def _why(finding, applied):
         return "not fixed: the host failed during remediate (%s)" % (applied.get("msg") or "see the run")
     if applied.get("status") == "not run":
         return "not applied: the run stopped before this host's batch, or it was not in the play"
+    if finding.get("id") == "leak_suspect" and not role:
+        # diagnose proposes no limit for a leak its unit's own limit contains: the limit is in place
+        return ("contained by its unit's memory limit; no role of this collection fixes the leak itself: fix the "
+                "program or recycle it (max_requests, pm.max_requests, a timer restart)")
     if finding.get("id") in HISTORY:
         return "reads the OOM history of the window: it clears when those kills age out of the window"
     if remedy.get("withheld"):

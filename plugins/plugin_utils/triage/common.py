@@ -39,7 +39,7 @@ DEFAULT_THRESHOLDS = {
     # leak_suspect: kills of the same process with anon-rss growing by this % from first to last
     "leak_min_kills": 2,
     "leak_kill_growth_pct": 20,
-    # leak_suspect between two samples: RSS growth of one pid, both conditions must hold
+    # leak_suspect between two samples: growth of one pid's RSS + swap, both conditions must hold
     "leak_sample_growth_mb": 32,
     "leak_sample_growth_pct": 10,
     # database_oversized: a database's resident memory as % of RAM (MySQLTuner's danger line is 85%)
@@ -223,9 +223,10 @@ def is_service(unit):
     return bool(unit) and unit.endswith(".service")
 
 
-def limits_entry(facts, unit, memory_high=None, memory_max=None, **extra):
-    """One ``service_limits_units`` item for headroom.memory.service_limits. MemoryHigh works on cgroup v2
-    only: elsewhere the throttle becomes a MemoryMax a quarter above it (unless a MemoryMax is given)."""
+def limits_entry(facts, unit, memory_high=None, memory_max=None, memory_swap_max=None, **extra):
+    """One ``service_limits_units`` item for headroom.memory.service_limits. MemoryHigh and MemorySwapMax work
+    on cgroup v2 only: elsewhere the throttle becomes a MemoryMax a quarter above it (unless a MemoryMax is
+    given), and MemorySwapMax is left out."""
     entry = {"unit": unit}
     v2 = str((facts.get("cgroup") or {}).get("version")) == "2"
     if memory_high is not None and v2:
@@ -234,6 +235,8 @@ def limits_entry(facts, unit, memory_high=None, memory_max=None, **extra):
         entry["memory_max"] = size_str(memory_max)
     elif memory_high is not None and not v2:
         entry["memory_max"] = size_str(memory_high * 5 // 4)
+    if memory_swap_max is not None and v2:
+        entry["memory_swap_max"] = size_str(memory_swap_max) if memory_swap_max else "0"
     entry.update(extra)
     return entry
 

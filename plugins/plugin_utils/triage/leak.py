@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Triage rule leak_suspect: the same process killed again and again with a growing anon-rss, or a
-process whose RSS grew between two samples. A leak in a unit with a memory limit of its own is contained:
-no limit is proposed for it (one sized from what the leak reached would follow the leak up, run after run). The rate uses the time measured between the samples
-(``ctx['elapsed_s']``, from the kernel's uptime at each), not the configured wait, which leaves out the
+process whose memory (resident and swapped: a leak under reclaim grows in swap) grew between two samples.
+A leak in a unit with a memory limit of its own is contained: no limit is proposed for it (one sized from
+what the leak reached would follow the leak up, run after run). The rate uses the time measured between
+the samples (``ctx['elapsed_s']``, from the kernel's uptime at each), not the configured wait, which leaves out the
 time the modules themselves took."""
 
 from __future__ import absolute_import, division, print_function
@@ -37,10 +38,12 @@ def _growing(values, growth_pct):
 
 def _contain(facts, unit, peak_mb):
     # throttle at the size it reached (the whole unit's, by its cgroup counter, when that is more than the
-    # one process), kill a quarter above, and restart it after the kill
+    # one process), kill a quarter above, and restart it after the kill. On cgroup v2 MemoryMax counts RAM
+    # only: without MemorySwapMax=0 the throttle would push the leak into the host's swap, where it goes on
+    # growing, out of sight of its RSS, and takes swap from every other service.
     use = unit_use_mb(facts, unit)[0] or 0
     size = max(peak_mb, use)
-    return limits_entry(facts, unit, size, size * 5 // 4, restart="on-failure")
+    return limits_entry(facts, unit, size, size * 5 // 4, memory_swap_max=0, restart="on-failure")
 
 
 def _from_kills(events, thresholds):
@@ -65,15 +68,19 @@ def _from_samples(first, second, elapsed_s, how, thresholds):
         rss0, rss1 = old.get("rss_mb"), proc.get("rss_mb")
         if rss0 is None or rss1 is None:
             continue
+        # what the kernel swapped out is still the process's: a leak under reclaim grows in swap, not in RSS
+        swapped = bool(old.get("swap_mb") or proc.get("swap_mb"))
+        rss0, rss1 = rss0 + (old.get("swap_mb") or 0), rss1 + (proc.get("swap_mb") or 0)
         grew = rss1 - rss0
         if grew >= thresholds["leak_sample_growth_mb"] and grew >= rss0 * thresholds["leak_sample_growth_pct"] / 100.0:
             rate = " (%.1f MiB/min%s)" % (grew * 60.0 / elapsed_s, "" if how != "configured" else
                                           "; from the configured wait: the samples' times are unknown") if elapsed_s else ""
             found.append({"unit": proc.get("unit"), "comm": proc.get("comm"), "peak_mb": rss1,
                           "rate_mb_min": round(grew * 60.0 / elapsed_s, 1) if elapsed_s else None,
-                          "evidence": "%s (pid %s%s) grew from %s to %s in %ss%s" % (
+                          "evidence": "%s (pid %s%s) grew from %s to %s%s in %ss%s" % (
                               proc.get("comm"), proc.get("pid"), ", %s" % proc["unit"] if proc.get("unit") else "",
-                              fmt_mb(rss0), fmt_mb(rss1), ("%g" % elapsed_s) if elapsed_s else "?", rate)})
+                              fmt_mb(rss0), fmt_mb(rss1), " (resident and swapped)" if swapped else "",
+                              ("%g" % elapsed_s) if elapsed_s else "?", rate)})
     return found
 
 
@@ -103,7 +110,8 @@ def leak_suspect(facts, thresholds, ctx):
             "pm.max_requests, a timer restart)")
     if entries:
         text += (", and meanwhile contain it in its unit so that it throttles (MemoryHigh) and dies alone "
-                 "(MemoryMax) instead of taking the host with it.")
+                 "(MemoryMax) instead of taking the host with it; on cgroup v2 also kept out of swap "
+                 "(MemorySwapMax=0), where it would go on growing.")
     else:
         text += "; its unit's memory limit already keeps it from taking the host with it." if contained else "."
     return [finding("leak_suspect", "warning", "Memory leak suspected: %s" % ", ".join(names),

@@ -381,14 +381,36 @@ def test_an_oom_kill_result_alone_is_kept_as_an_incomplete_kernel_kill_but_never
         ('earlyoom', None, True), ('kernel', 'hog.service', False)]
 
 
-def test_synthetic_slice_only_fanout_picks_deepest_slice():
+def test_a_slice_only_fan_out_names_the_kill_it_echoes_by_its_deepest_slice():
+    """A scope gone before systemd read its counter leaves only its slices' notices: they name the kernel's
+    kill of that moment (by the deepest slice)."""
     lines = [
+        '2026-11-25T10:00:00+00:00 h kernel: ' + _kill_line(4242, 'worker', 1000, prefix='Out of memory: '),
         '2026-11-25T10:00:01+00:00 h systemd[1]: user-1000.slice: A process of this unit has been killed by the OOM '
         'killer.',
         '2026-11-25T10:00:01+00:00 h systemd[1]: user.slice: A process of this unit has been killed by the OOM killer.',
     ]
     events, _unused = build_history([('journal', [split_line(line) for line in lines])])
-    assert [(e['killer'], e['unit'], e['complete']) for e in events] == [('kernel', 'user-1000.slice', False)]
+    assert [(e['killer'], e['unit'], e['victim']['pid'], e['complete']) for e in events] == [
+        ('kernel', 'user-1000.slice', 4242, True)]
+
+
+def test_a_slice_notice_with_no_kill_to_name_is_no_kill():
+    """systemd 252 wrote this on the bookworm VM minutes after the last kill, after a daemon-reload, while
+    nothing was killed: a slice holds no process, so alone its notice is a counter read again. Counted, it
+    failed remediate's health gate with a kill that never happened."""
+    lines = [
+        '2026-12-01T08:13:50+00:00 vm systemd[1]: system.slice: A process of this unit has been killed by the OOM '
+        'killer.',
+        '2026-12-01T08:14:10+00:00 h systemd[1]: user-1000.slice: A process of this unit has been killed by the OOM '
+        'killer.',
+        '2026-12-01T08:14:10+00:00 h systemd[1]: user.slice: A process of this unit has been killed by the OOM killer.',
+    ]
+    assert build_history([('journal', [split_line(line) for line in lines])])[0] == []
+    # a unit's lone notice is still kept: its kill's kernel record may have left the ring buffer
+    unit = '2026-12-01T08:15:00+00:00 vm systemd[1]: hr.service: A process of this unit has been killed by the OOM killer.'
+    [event] = build_history([('journal', [split_line(line) for line in lines + [unit]])])[0]
+    assert (event['killer'], event['unit'], event['complete']) == ('kernel', 'hr.service', False)
 
 
 def test_since_drops_old_events_but_keeps_events_of_unknown_time():

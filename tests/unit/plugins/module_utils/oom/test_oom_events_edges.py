@@ -547,9 +547,12 @@ def test_cut_off_reports_of_one_trigger_pid_but_another_name_stay_apart():
 
 
 def test_a_slice_notice_two_seconds_after_a_service_notice_is_a_fan_out_of_its_own():
+    # a fan-out of its own, and alone: a slice's lone notice is no kill (a slice holds no process)
     events = build_history([('j', [notice('a.service', T0), notice('system.slice', T0 + 2)])])[0]
+    assert [(e['unit'], e['time']) for e in events] == [('a.service', '2025-11-24T16:00:00Z')]
+    events = build_history([('j', [notice('a.service', T0), notice('b.service', T0 + 2)])])[0]
     assert [(e['unit'], e['time']) for e in events] == [('a.service', '2025-11-24T16:00:00Z'),
-                                                        ('system.slice', '2025-11-24T16:00:02Z')]
+                                                        ('b.service', '2025-11-24T16:00:02Z')]
 
 
 def test_a_notice_looks_past_kills_of_other_killers_and_units_and_far_kills_of_its_unit():

@@ -235,6 +235,10 @@ def test_each_reason_a_finding_remains_word_for_word():
     for fid in ("oom_kills_recent", "leak_suspect"):
         assert remains(finding(fid), ok) == (
             "reads the OOM history of the window: it clears when those kills age out of the window")
+    # a leak its unit's limit contains now: diagnose proposes nothing more, and no role fixes the leak itself
+    assert remains(finding("leak_suspect", role=None), ok) == (
+        "contained by its unit's memory limit; no role of this collection fixes the leak itself: fix the program "
+        "or recycle it (max_requests, pm.max_requests, a timer restart)")
     assert remains(finding("swap_missing", withheld=["a restart", "no MemoryMax"]), ok) == (
         "withheld by the remedy gate: a restart; no MemoryMax")
     assert remains(finding("x", role=None, settings=[{"setting": "vm.swappiness", "value": 10, "service": "sysctl"},

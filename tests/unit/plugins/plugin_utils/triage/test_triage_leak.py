@@ -23,7 +23,21 @@ def test_growing_anon_rss_across_kills_is_a_leak():
     assert f["id"] == "leak_suspect"
     assert "worker (api.service) killed 3 times" in f["evidence"][0]
     assert "1000 MiB \u2192 1.4 GiB \u2192 2.1 GiB" in f["evidence"][0]
-    assert f["remedy"]["vars"]["service_limits_units"] == [{"unit": "api.service", "memory_high": "2112M", "memory_max": "2688M", "restart": "on-failure"}]
+    # cgroup v2: throttled at what it reached, killed a quarter above, and kept out of swap (where it would grow on)
+    assert f["remedy"]["vars"]["service_limits_units"] == [{"unit": "api.service", "memory_high": "2112M", "memory_max": "2688M",
+                                                            "memory_swap_max": "0", "restart": "on-failure"}]
+    assert "MemorySwapMax=0" in f["remedy"]["text"]
+
+
+def test_on_cgroup_v1_a_leak_is_contained_by_memory_max_alone():
+    """No MemoryHigh or MemorySwapMax on v1 (systemd applies neither there): the MemoryMax a quarter above."""
+    facts = healthy()
+    facts["cgroup"]["version"] = "1"
+    facts["oom"]["events"] = [kill(comm="worker", unit="api.service", scope="global", anon_kb=a * MB, pid=p)
+                              for p, a in ((1, 1000), (2, 1400), (3, 2100))]
+    [f] = run(facts)
+    assert f["remedy"]["vars"]["service_limits_units"] == [{"unit": "api.service", "memory_max": "2688M",
+                                                            "restart": "on-failure"}]
 
 
 def test_kills_at_the_same_size_are_a_limit_not_a_leak():
@@ -60,6 +74,20 @@ def test_leak_rate_uses_the_time_measured_between_the_samples():
     # a second sample "before" the first (another boot, bad data) is not a measurement: back to the wait
     [f] = leak_suspect(facts, thresholds, context(facts, thresholds, later, 60, sample2_uptime_s=900.0))
     assert "configured wait" in f["evidence"][0]
+
+
+def test_a_leak_pushed_into_swap_is_still_a_leak():
+    """Under reclaim the kernel swaps the leak out: RSS stays put while the process grows; counting both
+    finds it, and the evidence says swap was counted."""
+    facts = healthy()
+    facts["processes"][0]["swap_mb"] = 0
+    later = [dict(p) for p in facts["processes"]]
+    later[0]["rss_mb"], later[0]["swap_mb"] = 880, 200  # 900 MiB -> 880 + 200 MiB swapped
+    [f] = run(facts, later, 60)
+    assert f["evidence"][0].startswith("app (pid 900, app.service) grew from 900 MiB to 1.1 GiB (resident and swapped)")
+    assert f["remedy"]["vars"]["service_limits_units"][0]["memory_high"] == "1088M"  # sized with its swap
+    later[0]["swap_mb"] = 100  # +80 MiB: under 10 %
+    assert run(facts, later, 60) == []
 
 
 def test_small_or_relative_growth_and_new_pids_are_not_leaks():
