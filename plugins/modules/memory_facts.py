@@ -881,7 +881,7 @@ ansible_facts:
                 - A systemd C(A process of this unit has been killed by the OOM killer) / C(Failed with result 'oom-kill')
                   notice is not an event of its own; it gives the kill its C(unit). When no source holds the kill
                   itself, a unit's notice is kept as one event with C(complete=false) and only C(time), C(killer)
-                  and C(unit) set; a slice's is not (a slice holds no process: alone, its notice is a counter
+                  and C(unit) set; a slice's is not (a slice holds no process, so alone its notice is a counter
                   systemd read again, not a kill).
               type: list
               elements: dict
