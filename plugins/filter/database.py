@@ -83,6 +83,7 @@ def database_plan(share, live):
     plan["engine"] = engine
     plan["share_mb"] = share_mb
     plan["share_arithmetic"] = share["arithmetic"]
+    plan["share_file_arithmetic"] = share.get("file_arithmetic", share["arithmetic"])
     return plan
 
 

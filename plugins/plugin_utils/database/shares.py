@@ -78,7 +78,13 @@ def shares(entries, facts, reserve_mb=None, previous=None):
             if kept is not None and kept != share_mb:
                 arithmetic += "; kept the last run's %d MiB (within %d MiB or %d %%)" % (kept, KEEP_MB, KEEP_PCT)
                 share_mb = kept
+        # the file's comment leaves out the other processes' MiB, which move between runs: written there, a
+        # second run would rewrite (and reload) an unchanged configuration
+        file_arithmetic = ("%s: %d MiB, of %d MiB (%s) less the other processes and a %d MiB reserve"
+                           % (entry["memory"], share_mb, budget["total_mb"], budget["total_source"],
+                              budget["reserve_mb"]))
         out.append({"instance": entry, "share_mb": share_mb, "arithmetic": arithmetic,
+                    "file_arithmetic": file_arithmetic,
                     "total_mb": budget["total_mb"], "total_source": budget["total_source"],
                     "others_mb": budget["others_mb"], "others": budget["others"], "reserve_mb": budget["reserve_mb"],
                     "available_mb": available})

@@ -65,3 +65,17 @@ def test_last_runs_share_kept_within_16_mib_or_2_pct(previous, kept):
     assert got[0]["share_mb"] == (kept or 1600)
     assert got[1]["share_mb"] == 1600
     assert ("kept the last run's" in got[0]["arithmetic"]) is bool(kept)
+
+
+def test_the_files_text_does_not_move_with_the_other_processes():
+    """The share line written into the configuration file: a second run whose other processes hold 1 MiB more
+    keeps the last share and must write the same file (the database idempotence run once rewrote and reloaded
+    PostgreSQL and MariaDB over 37 -> 38 MiB in that comment)."""
+    groups = [{"comm": "postgres", "count": 8, "rss_mb": 900}, {"comm": "systemd", "count": 3, "rss_mb": 37}]
+    first = shares(entries({"engine": "postgresql"}, {"engine": "redis"}), facts(limit=2048, groups=groups))
+    groups[1]["rss_mb"] = 38
+    again = shares(entries({"engine": "postgresql"}, {"engine": "redis"}), facts(limit=2048, groups=groups),
+                   previous=dict((s["instance"]["name"], s["share_mb"]) for s in first))
+    assert first[0]["arithmetic"] != again[0]["arithmetic"]  # this run's figures, for the result and the log
+    assert [s["file_arithmetic"] for s in again] == [s["file_arithmetic"] for s in first] == [
+        "auto: 877 MiB, of 2048 MiB (cgroup) less the other processes and a 256 MiB reserve"] * 2

@@ -42,8 +42,9 @@ def test_an_explicit_share_keeps_its_own_arithmetic_and_the_fields():
                                 "= 3200 MiB")
     assert redis["arithmetic"] == ("auto: 4096 MiB (MemTotal) - 640 MiB other processes - 256 MiB reserve - 1024 MiB "
                                    "explicit shares = 2176 MiB, / 1 auto instance = 2176 MiB")
-    assert sorted(pg) == ["arithmetic", "available_mb", "instance", "others", "others_mb", "reserve_mb", "share_mb",
-                          "total_mb", "total_source"]
+    assert sorted(pg) == ["arithmetic", "available_mb", "file_arithmetic", "instance", "others", "others_mb", "reserve_mb",
+                          "share_mb", "total_mb", "total_source"]
+    assert pg["file_arithmetic"] == "1G: 1024 MiB, of 4096 MiB (MemTotal) less the other processes and a 256 MiB reserve"
     assert pg["instance"]["engine"] == "postgresql" and redis["instance"]["engine"] == "redis"
     for s in got:
         assert (s["total_mb"], s["total_source"], s["others_mb"], s["reserve_mb"], s["available_mb"]) == \
