@@ -18,9 +18,14 @@ def load(host, path):
     return json.loads(host.file(path).content_string)
 
 
-def kept(host, name):
-    with open(RESULTS / ("%s-%s.json" % (host.backend.get_hostname(), name))) as f:
+def controller_json(*parts):
+    """A JSON file the plays kept on the controller, under RESULTS."""
+    with open(RESULTS.joinpath(*parts)) as f:
         return json.load(f)
+
+
+def kept(host, name):
+    return controller_json("%s-%s.json" % (host.backend.get_hostname(), name))
 
 
 def show(host, unit, *props):
@@ -173,11 +178,6 @@ def test_swapoff_refused_when_memory_cannot_absorb(host):
 
 
 LEAK_HOST = "cgroup-v2-bookworm"  # side_effect runs diagnose -> remediate on this VM only
-
-
-def controller_json(*parts):
-    with open(RESULTS.joinpath(*parts)) as f:
-        return json.load(f)
 
 
 def size_bytes(text):
