@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.inputs import (
     earlyoom_settings, input_errors, thresholds_of)
@@ -21,9 +22,12 @@ def early_warning_errors(inputs):
 
 
 def early_warning_rules(inputs):
-    """The Prometheus rules file (as data) from the role's inputs: thresholds and early_warning_rules_labels."""
+    """The Prometheus rules file (as data) from the role's inputs: thresholds and early_warning_rules_labels.
+
+    Marked unsafe: the annotations hold Prometheus templates (``{{ $labels.instance }}``), which ansible-core
+    2.16 would otherwise template again wherever the fact is used (``unexpected char '$'``)."""
     try:
-        return alert_rules(thresholds_of(inputs), inputs.get("early_warning_rules_labels"))
+        return wrap_var(alert_rules(thresholds_of(inputs), inputs.get("early_warning_rules_labels")))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise AnsibleFilterError("early_warning_rules: %s" % exc)
 
