@@ -23,7 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
-from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, MIB, proposal_margin
+from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, proposal_margin
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     fmt_mb, unit_ceiling_mb, unit_limits, unit_use_mb)
 
@@ -34,22 +34,25 @@ ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_file
 _SIZE_KEYS = {("service_limits_units", "memory_max"), ("service_limits_units", "memory_high"),
               ("heap_services", "max")}
 
+_MIB = 1024 * 1024
+
+
 def _mb(value):
     try:
-        return parse_size(value) // MIB
+        return parse_size(value) // _MIB
     except SizeError:
         return None
 
 
 def margin_mb(use_mb):
     """The margin (MiB) a proposed MemoryMax leaves above a unit's current use: limit_rules' proposal margin."""
-    return proposal_margin(use_mb * MIB) // MIB
+    return proposal_margin(use_mb * _MIB) // _MIB
 
 
 def _floor_error(key, mb):
-    if mb < LIMIT_FLOOR // MIB:
+    if mb < LIMIT_FLOOR // _MIB:
         return "%s %s is below the floor of %s that service_limits enforces: no service runs under it" % (
-            key, fmt_mb(mb), fmt_mb(LIMIT_FLOOR // MIB))
+            key, fmt_mb(mb), fmt_mb(LIMIT_FLOOR // _MIB))
     return None
 
 
