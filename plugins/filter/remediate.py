@@ -27,11 +27,11 @@ def remediate_report_problems(report, host, facts, max_age_h=24):
     return report_problems(report, host, facts, max_age_s=float(max_age_h) * 3600)
 
 
-def remediate_health(before, after, running_before, running_after, thresholds=None):
+def remediate_health(before, after, running_before, services_after, thresholds=None, check_mode=False):
     """The health gate's problems for one host ([] when healthy)."""
     try:
-        return health_problems(before, after, running_before, running_after, thresholds)
-    except ThresholdError as exc:
+        return health_problems(before, after, running_before, services_after, thresholds, bool(check_mode))
+    except (RemediateError, ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 
 

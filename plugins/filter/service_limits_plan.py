@@ -8,8 +8,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import (
-    live_changes, plan, preflight, report, restart_needed)
-from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
+    live_changes, margin_bytes, plan, preflight, report, restart_needed)
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError
 
 
 def _info(info):
@@ -18,23 +18,23 @@ def _info(info):
     return info
 
 
-def service_limits_preflight(items, margin="64M"):
+def service_limits_preflight(items, margin="auto"):
     """Errors in the role's input that need no host (empty list when all is well): for the preflight."""
     return preflight(items, margin)
 
 
-def service_limits_plan(items, info, margin="64M", allow_unkillable=False, allow_missing_units=False,
+def service_limits_plan(items, info, margin="auto", allow_unkillable=False, allow_missing_units=False,
                         clear_runtime_overrides=False):
     """The plan for a service_limits_units list against the units' state."""
     info = _info(info)
     if not isinstance(items, list):
         raise AnsibleFilterError("service_limits_units must be a list, got %s" % type(items).__name__)
     try:
-        margin_bytes = parse_size(margin)
+        margin = margin_bytes(margin)
     except SizeError as e:
         raise AnsibleFilterError("service_limits_margin: %s" % e)
     return plan(items, info["units"], info["host"], {
-        "margin": margin_bytes,
+        "margin": margin,
         "allow_unkillable": bool(allow_unkillable),
         "allow_missing_units": bool(allow_missing_units),
         "clear_runtime_overrides": bool(clear_runtime_overrides),

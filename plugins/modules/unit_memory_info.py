@@ -119,6 +119,13 @@ units:
       description: C(MemoryCurrent) in bytes, or C(null).
       type: int
       sample: 52428800
+    working_set:
+      description:
+        - The unit's cgroup usage minus its inactive page cache (C(inactive_file) of C(memory.stat)) in bytes, or
+          C(null) when the cgroup is not readable (the unit is stopped, or has no memory cgroup).
+        - What service_limits compares a new C(memory_max) with, as diagnose's remedy gate does.
+      type: int
+      sample: 41943040
     props:
       description: The raw C(systemctl show) properties read.
       type: dict
@@ -167,7 +174,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import (
     MEMORY_KEYS, SHOW_PROPERTIES, cgroup_layout, find_overrides, meminfo_bytes, parse_bytes, parse_int,
-    parse_show, process_start_epoch, read_live_limits, read_oom_score_adj, systemd_version)
+    parse_show, process_start_epoch, read_live_limits, read_oom_score_adj, read_unit_working_set, systemd_version)
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name
 
 OVERRIDE_KEYS = MEMORY_KEYS + ("OOMScoreAdjust", "OOMPolicy", "Restart", "RestartSec")
@@ -215,6 +222,7 @@ def main():
                 "main_pid": pid,
                 "control_group": cgroup,
                 "memory_current": parse_bytes(props.get("MemoryCurrent")),
+                "working_set": read_unit_working_set(cgroup, layout),
                 "props": props,
                 "live": read_live_limits(cgroup, layout),
                 "oom_score_adj": read_oom_score_adj(pid),

@@ -144,10 +144,15 @@ def test_memory_facts_reports_the_kill(host):
 def test_refusals_changed_nothing(host):
     refusals = json.loads(host.file("/var/tmp/service_limits_refusals.json").content_string)
     assert [r["case"] for r in refusals] == [
-        "memory_max below current use", "unkillable", "memory_high above memory_max", "missing unit"]
+        "memory_max below current use", "memory_max under the floor, even with force", "memory_max 0 on a stopped unit",
+        "unkillable", "memory_high above memory_max", "missing unit"]
     by_case = dict((r["case"], r["msg"]) for r in refusals)
     assert "MemoryCurrent" in by_case["memory_max below current use"]
-    assert "1048576 bytes" in by_case["memory_max below current use"]
+    assert "41943040 bytes" in by_case["memory_max below current use"]
+    assert "plus the margin 67108864 bytes" in by_case["memory_max below current use"]
+    assert "headroom-svc.service: MemoryMax=1M, 1048576 bytes is below the floor of 32 MiB" in by_case[
+        "memory_max under the floor, even with force"]
+    assert "headroom-later.service: MemoryMax=0 bytes is refused" in by_case["memory_max 0 on a stopped unit"]
     assert "209715200 bytes" in by_case["memory_high above memory_max"]
     assert "157286400 bytes" in by_case["memory_high above memory_max"]
     # the refusals ran after converge: the drop-in still holds converge's values

@@ -15,6 +15,7 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.headroom.memory.plugins.module_utils.cgroups import read_working_set
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import parse_btime, read_text as _read
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import UNLIMITED_BYTES
 
@@ -118,6 +119,18 @@ def read_live_limits(control_group, layout, root="/sys/fs/cgroup"):
     if not os.path.isdir(base):
         return {}
     return dict((key, parse_bytes(_read(os.path.join(base, name)))) for key, name in files.items())
+
+
+def read_unit_working_set(control_group, layout, root="/sys/fs/cgroup"):
+    """Bytes the unit's cgroup holds minus the page cache the kernel reclaims first (``inactive_file``), the
+    figure diagnose's remedy gate compares a MemoryMax with; None when the cgroup is not readable."""
+    if not control_group or layout not in ("v1", "v2"):
+        return None
+    rel = control_group.lstrip("/")
+    base = os.path.join(root, "memory", rel) if layout == "v1" else os.path.join(root, rel)
+    if not os.path.isdir(base):
+        return None
+    return read_working_set(base, "1" if layout == "v1" else "2")
 
 
 def parse_dropin(text):

@@ -6,7 +6,8 @@
   variable that belongs to no remedy role is refused (a report file must never set ``ansible_*``);
 - ``report_problems(report, host, facts, now, max_age_s)``: why a report may not drive this host (too old,
   host not in it, its RAM changed);
-- ``health_problems(before, after, running_before, running_after, thresholds)``: the health gate after a batch;
+- ``health_problems(before, after, running_before, services_after, thresholds, check_mode)``: the health gate
+  after a batch;
 - ``outcome(before, after, applied)``: which findings were fixed, which remain and why;
 - ``outcome_lines(result)``: that as a console table."""
 
@@ -115,16 +116,42 @@ def report_problems(report, host, facts, now=None, max_age_s=24 * _HOURS, ram_to
     return problems
 
 
-def health_problems(before, after, running_before, running_after, thresholds=None):
+def _failed(entry):
+    """Whether a service_facts entry says the unit is failed."""
+    return isinstance(entry, dict) and "failed" in (entry.get("state"), entry.get("status"))
+
+
+def health_problems(before, after, running_before, services_after, thresholds=None, check_mode=False):
     """The health gate: [] when the host is at least as healthy as before the batch. ``before``/``after`` are
-    headroom facts; ``running_*`` the names of the running units. A problem is a unit that was running and no
-    longer is, an OOM kill (of this host's own, as triage counts them) that was not there before, or the
-    memory available under triage's critical line (``available_crit_pct``) when it was not before."""
+    headroom facts; ``running_before`` the names of the units running before; ``services_after`` service_facts'
+    ``services`` read after ({name: {state, status}}).
+
+    A problem is:
+
+    - a unit that was running before and is **failed** after. systemd marks a unit failed when its process was
+      killed (an OOM kill, a signal), crashed, exited with an error or could not start again; a unit that finished
+      with success is inactive, or gone (a transient unit is collected), and is no problem. So a oneshot or
+      timer-driven job (apt-daily, man-db, logrotate, this collection's own collector every 60 s) ending during
+      the batch never stops the fleet run, while a long-running service that dies does. A service caught between
+      a crash and its ``Restart=`` is not failed: it counts when memory killed it (the OOM kills below) or once
+      systemd gives up restarting it (its start limit leaves it failed);
+    - an OOM kill (of this host's own, as triage counts them) that was not there before;
+    - the memory available under triage's critical line (``available_crit_pct``) when it was not before.
+
+    ``check_mode``: nothing was changed, so the memory readings (available memory, OOM kills) are the host's own
+    noise, not the batch's doing, and are not compared; a unit that failed is still reported."""
     merged = merge_thresholds(thresholds)
+    if services_after is None:
+        services_after = {}
+    if not isinstance(services_after, dict):
+        raise RemediateError("the services after the batch must be service_facts' services (a mapping), got %s"
+                             % type(services_after).__name__)
     problems = []
-    stopped = sorted(set(running_before or []) - set(running_after or []))
-    if stopped:
-        problems.append("unit(s) running before and not now: %s" % ", ".join(stopped))
+    failed = sorted(set(u for u in running_before or [] if _failed(services_after.get(u))))
+    if failed:
+        problems.append("unit(s) running before and failed now: %s" % ", ".join(failed))
+    if check_mode:
+        return problems
 
     def key(e):
         return (e.get("time"), (e.get("victim") or {}).get("pid"), e.get("unit"))

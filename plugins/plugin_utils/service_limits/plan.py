@@ -20,6 +20,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memor
     INFINITY, V2_FILES, dropin_path as _dropin_path, parse_bytes, parse_int)
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import (
     resource_section, unit_name, unit_name_error)
+from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import apply_margin, floor_error
 
 DROPIN_NAME = "50-headroom-memory.conf"
 
@@ -106,6 +107,9 @@ def resolve_item(item, mem_total, swap_total=None):
             nbytes = INFINITY if nbytes is None else nbytes
             text = format_size(None if nbytes == INFINITY else nbytes)
             origin = str(value)
+            if key in ("MemoryMax", "MemoryHigh") and floor_error(unit, key, nbytes, origin):
+                errors.append(floor_error(unit, key, nbytes, origin))
+                continue
             settings[key] = {"field": field, "value": nbytes, "text": text, "origin": origin}
         elif field == "oom_score_adjust":
             number = parse_int(value) if not isinstance(value, bool) else None
@@ -134,7 +138,7 @@ def resolve_item(item, mem_total, swap_total=None):
 
 def refusals_for(unit, settings, info, options):
     """What makes this item unsafe, each with its numbers. ``info`` is the unit's state as read by
-    unit_memory_info (None when it was not read); options: margin (bytes), force,
+    unit_memory_info (None when it was not read); options: margin (bytes, None for limit_rules' margin), force,
     allow_unkillable, allow_missing_units."""
     out = []
     info = info or {}
@@ -149,17 +153,23 @@ def refusals_for(unit, settings, info, options):
     if high and mmax and high["value"] != INFINITY and mmax["value"] != INFINITY and high["value"] > mmax["value"]:
         out.append("%s: memory_high %s (%d bytes) is above memory_max %s (%d bytes): the throttle would never act"
                    % (unit, high["origin"], high["value"], mmax["origin"], mmax["value"]))
-    current = parse_bytes(info.get("memory_current"))
+    # what the unit holds: its working set (the kernel reclaims the inactive page cache before it kills), else
+    # MemoryCurrent; a stopped unit has no reading and the floor (resolve_item) is its only bound
+    current = info.get("working_set")
+    what = "working set (MemoryCurrent minus inactive page cache)"
+    if not isinstance(current, int) or isinstance(current, bool):
+        current, what = parse_bytes(info.get("memory_current")), "MemoryCurrent"
     live = (info.get("live") or {}).get("MemoryMax")
     if (mmax and mmax["value"] != INFINITY and isinstance(current, int) and info.get("active_state") == "active"
             and live != mmax["value"] and not options.get("force")):
-        margin = int(options.get("margin") or 0)
+        margin = options.get("margin")
+        margin = apply_margin(current) if margin is None else int(margin)
         if mmax["value"] <= current + margin:
-            out.append("%s: memory_max %s (%d bytes, %s) is at or below what the unit uses now, MemoryCurrent %d "
+            out.append("%s: memory_max %s (%d bytes, %s) is at or below what the unit uses now, its %s %d "
                        "bytes (%s), plus the margin %d bytes (%s) = %d bytes: applying it would OOM-kill the "
                        "service at once; raise memory_max or set force: true on the item"
-                       % (unit, mmax["origin"], mmax["value"], format_bytes(mmax["value"]), current, format_bytes(current), margin,
-                          format_bytes(margin), current + margin))
+                       % (unit, mmax["origin"], mmax["value"], format_bytes(mmax["value"]), what, current,
+                          format_bytes(current), margin, format_bytes(margin), current + margin))
     return out
 
 
@@ -212,14 +222,23 @@ def notes_for(settings, layout, version, live=None):
     return notes, not_enforced
 
 
-def preflight(items, margin="64M"):
-    """Every error in the role's input that can be told without the host (unit names, fields, sizes,
-    policies, the margin): run before the first host query. Sizes in % are checked against a stand-in total."""
+def margin_bytes(margin):
+    """service_limits_margin as bytes, or None for ``auto`` (limit_rules' margin, the one diagnose's gate leaves
+    room for). Raises SizeError naming the value."""
+    if margin is None or str(margin).strip().lower() == "auto":
+        return None
+    return parse_size(margin)
+
+
+def preflight(items, margin="auto"):
+    """Every error in the role's input that can be told without the host (unit names, fields, sizes, the floor
+    under memory_max and memory_high, policies, the margin): run before the first host query. Sizes in % are
+    checked against a stand-in total (and against the host's in plan())."""
     if not isinstance(items, list):
         return ["service_limits_units must be a list of items, got %s" % type(items).__name__]
     errors = []
     try:
-        parse_size(margin)
+        margin_bytes(margin)
     except SizeError as e:
         errors.append("service_limits_margin: %s" % e)
     seen = set()

@@ -3,7 +3,10 @@
 """The remedy sanity gate: every role variable a finding proposes is checked against the host before it
 may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)`` is the one entry point.
 
-- a unit's MemoryMax is at least what the unit holds now plus a margin, at least its service's own
+- a unit's MemoryMax and MemoryHigh are at least the collection's floor (32 MiB), the rule the service_limits
+  role enforces (plugin_utils/limit_rules.py);
+- a unit's MemoryMax is at least what the unit holds now plus a margin (twice the one service_limits demands:
+  the rest is room for drift until the apply), at least its service's own
   configured cache plus overhead when a finding knows it (``remedy.floors``), and at most what the unit
   can ever get (the container's limit, a slice's, the host's RAM): above that it can never fire;
 - a unit's MemoryHigh is at least what the unit holds now (below it, the unit is throttled at once) and at
@@ -20,11 +23,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
+from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, proposal_margin
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     fmt_mb, unit_ceiling_mb, unit_limits, unit_use_mb)
 
-MARGIN_PCT = 10  # a MemoryMax leaves the unit this much above what it holds now ...
-MARGIN_MIN_MB = 16  # ... and at least this much
 HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
 
 # list variables of the roles, and the key that identifies one of their items
@@ -43,8 +45,15 @@ def _mb(value):
 
 
 def margin_mb(use_mb):
-    """The margin a MemoryMax leaves above a unit's current use."""
-    return max(use_mb * MARGIN_PCT // 100, MARGIN_MIN_MB)
+    """The margin (MiB) a proposed MemoryMax leaves above a unit's current use: limit_rules' proposal margin."""
+    return proposal_margin(use_mb * _MIB) // _MIB
+
+
+def _floor_error(key, mb):
+    if mb < LIMIT_FLOOR // _MIB:
+        return "%s %s is below the floor of %s that service_limits enforces: no service runs under it" % (
+            key, fmt_mb(mb), fmt_mb(LIMIT_FLOOR // _MIB))
+    return None
 
 
 def _withheld(fids, variable, item, key, value, reason):
@@ -64,6 +73,8 @@ class _Unit(object):
 
     def check_max(self, mb):
         """None when a MemoryMax of ``mb`` MiB passes, else why not."""
+        if _floor_error("MemoryMax", mb):
+            return _floor_error("MemoryMax", mb)
         if self.use is not None and mb < self.use + margin_mb(self.use):
             return ("MemoryMax %s is below what %s holds now (%s, %s) plus a %s margin: it would be killed or "
                     "thrash at once; change the settings that size it first, then diagnose again"
@@ -78,6 +89,8 @@ class _Unit(object):
         return None
 
     def check_high(self, mb, memory_max):
+        if _floor_error("MemoryHigh", mb):
+            return _floor_error("MemoryHigh", mb)
         if self.use is not None and mb < self.use:
             return "MemoryHigh %s is below what %s holds now (%s, %s): it would be throttled at once" % (
                 fmt_mb(mb), self.unit, fmt_mb(self.use), self.use_source)

@@ -27,7 +27,9 @@ def test_a_foreign_variable_is_a_filter_error_naming_the_file():
 
 def test_bad_thresholds_and_a_bad_table_kind_are_filter_errors():
     with pytest.raises(AnsibleFilterError, match="unknown key"):
-        remediate_health({}, {}, [], [], {"nope": 1})
+        remediate_health({}, {}, [], {}, {"nope": 1})
+    with pytest.raises(AnsibleFilterError, match="service_facts' services"):
+        remediate_health({}, {}, [], ["a.service"])
     with pytest.raises(AnsibleFilterError, match="kind must be outcome or plan"):
         remediate_table({}, "html")
 

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import (
     INFINITY, cgroup_layout, find_overrides, meminfo_bytes, parse_bytes, parse_dropin, parse_int, parse_show,
-    process_start_epoch, read_live_limits, read_oom_score_adj, systemd_version)
+    process_start_epoch, read_live_limits, read_oom_score_adj, read_unit_working_set, systemd_version)
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name
 
 # captured from `systemctl show -p ... svc.service nonexist.service` on bookworm (systemd 252, cgroup v1)
@@ -94,6 +94,19 @@ def test_live_limits_v2(tmp_path):
     # memory.swap.max missing (no swap accounting): None, not a guess
     assert read_live_limits("/system.slice/a.service", "v2", str(tmp_path)) == {
         "MemoryMax": 67108864, "MemoryHigh": INFINITY, "MemoryLow": 0, "MemorySwapMax": None}
+
+
+def test_working_set_is_usage_minus_inactive_page_cache_on_v1_and_v2(tmp_path):
+    write(tmp_path / "system.slice/a.service/memory.current", "%d\n" % (300 << 20))
+    write(tmp_path / "system.slice/a.service/memory.stat", "anon 104857600\ninactive_file %d\nactive_file 5\n" % (200 << 20))
+    assert read_unit_working_set("/system.slice/a.service", "v2", str(tmp_path)) == 100 << 20
+    write(tmp_path / "memory/system.slice/b.service/memory.usage_in_bytes", "%d\n" % (50 << 20))
+    write(tmp_path / "memory/system.slice/b.service/memory.stat", "inactive_file 1\ntotal_inactive_file %d\n" % (10 << 20))
+    assert read_unit_working_set("/system.slice/b.service", "v1", str(tmp_path)) == 40 << 20
+    # a stopped unit has no cgroup, an unknown layout no reading: None, never 0
+    assert read_unit_working_set("/system.slice/gone.service", "v2", str(tmp_path)) is None
+    assert read_unit_working_set("/system.slice/a.service", None, str(tmp_path)) is None
+    assert read_unit_working_set("", "v2", str(tmp_path)) is None
 
 
 def test_parse_dropin_skips_comments_and_tracks_sections():

@@ -83,9 +83,15 @@ def test_a_host_missing_from_the_report_or_a_foreign_file_is_refused():
     assert report_problems({"x": 1}, "web1", facts) == ["the report is not a headroom.memory.diagnose report.json"]
 
 
+RUNNING = {"state": "running", "status": "enabled", "source": "systemd"}
+FAILED = {"state": "stopped", "status": "failed", "source": "systemd"}
+ENDED = {"state": "stopped", "status": "static", "source": "systemd"}  # a job that finished with success
+
+
 def test_health_passes_when_nothing_got_worse():
     before = healthy()
-    assert health_problems(before, healthy(), ["a.service", "b.service"], ["a.service", "b.service", "c.service"]) == []
+    after = {"a.service": RUNNING, "b.service": RUNNING, "c.service": RUNNING}
+    assert health_problems(before, healthy(), ["a.service", "b.service"], after) == []
 
 
 def test_health_fails_on_a_stopped_unit_a_new_kill_and_low_memory():
@@ -93,8 +99,8 @@ def test_health_fails_on_a_stopped_unit_a_new_kill_and_low_memory():
     before["oom"]["events"] = [kill(pid=1)]
     after["oom"]["events"] = [kill(pid=1), kill(pid=2, time="2026-11-30T11:30:00Z", comm="java", unit="app.service")]
     after["memory"]["available_mb"] = after["memory"]["total_mb"] * 5 // 100
-    problems = health_problems(before, after, ["app.service", "db.service"], ["db.service"])
-    assert problems[0] == "unit(s) running before and not now: app.service"
+    problems = health_problems(before, after, ["app.service", "db.service"], {"app.service": FAILED, "db.service": RUNNING})
+    assert problems[0] == "unit(s) running before and failed now: app.service"
     assert problems[1] == "1 new OOM kill(s): java (pid 2, unit app.service)"
     assert problems[2].startswith("memory available 5.0% is under the critical line 10%")
 
@@ -102,15 +108,15 @@ def test_health_fails_on_a_stopped_unit_a_new_kill_and_low_memory():
 def test_health_counts_only_the_hosts_own_kills_with_the_diagnose_prefix():
     before, after = healthy(), healthy()
     after["oom"]["events"] = [kill(pid=9, memcg="/libpod_parent/libpod-other/system.slice/x.service")]
-    assert health_problems(before, after, [], [], {"oom_cgroup_prefix": "/libpod_parent/libpod-mine"}) == []
-    assert health_problems(before, after, [], [])  # without the prefix the kill counts
+    assert health_problems(before, after, [], {}, {"oom_cgroup_prefix": "/libpod_parent/libpod-mine"}) == []
+    assert health_problems(before, after, [], {})  # without the prefix the kill counts
 
 
 def test_health_does_not_blame_the_batch_for_memory_that_was_already_low():
     before, after = healthy(), healthy()
     for f in (before, after):
         f["memory"]["available_mb"] = f["memory"]["total_mb"] * 5 // 100
-    assert health_problems(before, after, [], []) == []
+    assert health_problems(before, after, [], {}) == []
 
 
 def test_outcome_says_what_was_fixed_and_why_the_rest_remains():
@@ -229,3 +235,34 @@ def test_role_changes_read_the_roles_result_facts():
         "php_fpm idle: left alone (not grown: average USS 3 MiB < 8 MiB)"]
     assert role_changes("database", {}) == []
     assert role_changes("early_warning", {}) is None
+
+
+def test_health_ignores_jobs_that_ended_with_success_during_the_batch():
+    """apt-daily, logrotate, the collector or a transient systemd-run unit finish during the batch: inactive
+    (service_facts: stopped, its unit-file state) or gone, never failed, so no problem."""
+    running = ["apt-daily.service", "headroom-collector.service", "run-u42.service", "web.service"]
+    after = {"apt-daily.service": ENDED, "headroom-collector.service": dict(ENDED, status="enabled"), "web.service": RUNNING}
+    assert health_problems(healthy(), healthy(), running, after) == []
+    # the same jobs failing are problems, also when service_facts found them only among the unit files
+    after = dict(after, **{"apt-daily.service": FAILED, "run-u42.service": {"state": "failed", "status": "transient"}})
+    assert health_problems(healthy(), healthy(), running, after) == [
+        "unit(s) running before and failed now: apt-daily.service, run-u42.service"]
+    # a unit that was not running before is not the batch's doing
+    assert health_problems(healthy(), healthy(), ["web.service"], {"web.service": RUNNING, "x.service": FAILED}) == []
+
+
+def test_health_in_check_mode_compares_no_memory_readings():
+    before, after = healthy(), healthy()
+    after["oom"]["events"] = [kill(pid=2, time="2026-11-30T11:30:00Z", comm="java", unit="app.service")]
+    after["memory"]["available_mb"] = after["memory"]["total_mb"] * 5 // 100
+    assert len(health_problems(before, after, [], {})) == 2
+    assert health_problems(before, after, [], {}, check_mode=True) == []
+    # a unit that failed is still a failed unit
+    assert health_problems(before, after, ["app.service"], {"app.service": FAILED}, check_mode=True) == [
+        "unit(s) running before and failed now: app.service"]
+
+
+def test_health_refuses_a_list_for_the_services_after():
+    with pytest.raises(RemediateError, match="service_facts' services .a mapping., got list"):
+        health_problems(healthy(), healthy(), ["a.service"], ["a.service"])
+    assert health_problems(healthy(), healthy(), ["a.service"], None) == []

@@ -164,22 +164,22 @@ def low(pct):
 
 
 def test_memory_exactly_at_the_critical_line_passes_under_it_fails():
-    assert health_problems(healthy(), low(10), [], []) == []
-    assert health_problems(healthy(), low(9), [], []) == [
+    assert health_problems(healthy(), low(10), [], {}) == []
+    assert health_problems(healthy(), low(9), [], {}) == [
         "memory available 9.0% is under the critical line 10% (was 68.8%)"]
-    assert health_problems(healthy(), low(15), [], [], {"available_crit_pct": 20}) == [
+    assert health_problems(healthy(), low(15), [], {}, {"available_crit_pct": 20}) == [
         "memory available 15.0% is under the critical line 20% (was 68.8%)"]
 
 
 def test_low_memory_after_an_unknown_before_is_a_problem_and_says_so():
     unknown = healthy()
     del unknown["memory"]["available_mb"]
-    assert health_problems(unknown, low(5), [], []) == [
+    assert health_problems(unknown, low(5), [], {}) == [
         "memory available 5.0% is under the critical line 10% (was unknown)"]
     assert health_problems(None, low(5), None, None) == [
         "memory available 5.0% is under the critical line 10% (was unknown)"]
-    assert health_problems(low(5), unknown, [], []) == []  # nothing known after: no claim
-    assert health_problems(low(10), low(5), [], []) == [
+    assert health_problems(low(5), unknown, [], {}) == []  # nothing known after: no claim
+    assert health_problems(low(10), low(5), [], {}) == [
         "memory available 5.0% is under the critical line 10% (was 10.0%)"]
 
 
@@ -188,8 +188,10 @@ def test_stopped_units_are_listed_sorted_and_a_kill_without_names_says_so():
     event = kill(pid=5, unit=None, memcg="/")
     event["victim"]["comm"] = None
     after["oom"]["events"] = [event]
-    assert health_problems(before, after, ["c.service", "a.service", "b.service"], ["b.service"]) == [
-        "unit(s) running before and not now: a.service, c.service",
+    failed = {"state": "stopped", "status": "failed"}
+    after_units = {"a.service": failed, "b.service": {"state": "running", "status": "enabled"}, "c.service": failed}
+    assert health_problems(before, after, ["c.service", "a.service", "b.service"], after_units) == [
+        "unit(s) running before and failed now: a.service, c.service",
         "1 new OOM kill(s): None (pid 5, unit none)"]
 
 
@@ -199,10 +201,10 @@ def test_a_kill_is_new_unless_time_pid_and_unit_all_match_one_before():
     for changed in (dict(pid=2, unit="a.service"), dict(pid=1, unit="b.service"),
                     dict(pid=1, unit="a.service", time="2026-11-20T10:00:01Z")):
         after["oom"]["events"] = [kill(pid=1, unit="a.service"), kill(**changed)]
-        [problem] = health_problems(before, after, [], [])
+        [problem] = health_problems(before, after, [], {})
         assert problem.startswith("1 new OOM kill(s): hog (pid %s, unit %s)" % (changed["pid"], changed["unit"]))
     after["oom"]["events"] = [kill(pid=3, comm="a"), kill(pid=4, comm="b")]
-    assert health_problems(before, after, [], []) == [
+    assert health_problems(before, after, [], {}) == [
         "2 new OOM kill(s): a (pid 3, unit hog.service), b (pid 4, unit hog.service)"]
 
 
