@@ -367,7 +367,7 @@ def journal_source(state, boot_id, max_series, boot_time, journalctl=None, timeo
     cursor = valid_cursor(state.get("cursor"))
     limit = which("timeout")
 
-    def run(grep):
+    def run(grep, cursor):
         args = journal_args(prog, since=None if cursor else boot_time, grep=grep)
         if cursor:
             args.insert(1, "--after-cursor=" + cursor)
@@ -377,10 +377,15 @@ def journal_source(state, boot_id, max_series, boot_time, journalctl=None, timeo
 
     try:
         grep = True
-        rc, (new, entries), err = run(grep)
+        rc, (new, entries), err = run(grep, cursor)
+        if rc not in (0, 124) and not entries and cursor and "cursor" in err.lower():
+            # the journal no longer has that entry (vacuumed, rotated away): read the boot again
+            cursor = None
+            state = dict(state, cursor=None)
+            rc, (new, entries), err = run(grep, cursor)
         if rc not in (0, 1, 124) and not entries and ("grep" in err.lower() or "unrecognized" in err.lower()):
             grep = False
-            rc, (new, entries), err = run(grep)
+            rc, (new, entries), err = run(grep, cursor)
     except OSError as exc:
         return state, status("journal", "error", 0, "%s: %s" % (prog, exc))
     first = err.strip().splitlines()[0] if err.strip() else ""

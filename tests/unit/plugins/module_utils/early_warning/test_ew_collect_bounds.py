@@ -268,3 +268,23 @@ def test_a_cursor_that_is_not_one_is_dropped(tmp_path):
     calls = [json.loads(c) for c in (tmp_path / "journalctl.calls").read_text().splitlines()]
     assert not any("rm -rf" in a or a.startswith("--after-cursor") for a in calls[0]) and "--since" in calls[0]
     assert C.valid_cursor("s=9ac0;i=15a;b=69bc;m=c26edc5;t=6611e96b69690;x=3472d6") is not None
+
+
+def test_a_cursor_the_journal_no_longer_has_reads_the_boot_again(tmp_path):
+    proc, root = fake_host(tmp_path, {})
+    script = tmp_path / "journalctl"
+    script.write_text("#!%s\nimport json, sys\nargs = sys.argv[1:]\n"
+                      "open(sys.argv[0] + '.calls', 'a').write(json.dumps(args) + '\\n')\n"
+                      "if any(a.startswith('--after-cursor=') for a in args):\n"
+                      "    sys.stderr.write('Failed to seek to cursor: Invalid argument\\n'); sys.exit(1)\n"
+                      "sys.stdout.write(open(%r).read())\n" % (sys.executable, JOURNAL))
+    script.chmod(0o755)
+    state = C.new_state("b00710")
+    state["cursor"] = "s=gone;i=1;b=b00710"
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    text = run(tmp_path, proc, root, "--oom-source", "journal", "--journalctl", str(script))
+    assert samples(text, "headroom_oom_source_readable") == {'source="journal"': 1}
+    assert samples(text, "headroom_oom_kills_total")
+    calls = [json.loads(c) for c in (tmp_path / "journalctl.calls").read_text().splitlines()]
+    assert [any(a.startswith("--after-cursor=") for a in c) for c in calls] == [True, False]
+    assert json.loads((tmp_path / "state.json").read_text())["cursor"] != "s=gone;i=1;b=b00710"
