@@ -28,7 +28,11 @@ The secret is replaced by ``********``; the option or variable name stays so a r
   a ``:``); ``--key=<secret>`` unless the value is a path.
 - more clients: ``htpasswd -b file user <secret>``, ``ldap* -w <secret>``, ``mongo``/``mongosh -p <secret>``,
   ``docker login -p <secret>``, ``sqlcmd``/``bcp -P <secret>``, ``smbclient -U user%<secret>``, openssl
-  ``-passin``/``-passout``.
+  ``-passin``/``-passout``; ``curl -uuser:<secret>`` (attached); redis ``--requirepass``/``--masterauth``,
+  ``--auth-key`` (tailscale).
+- Go database/sql DSNs: ``user:<secret>@tcp(host:3306)/db`` (also ``unix(``, ``udp(``).
+- shell scripts: the argument after ``sh -c`` (``bash -lc``, ...) is cut into its commands, and each is
+  redacted as an argv of its own (``sh -c 'mysql -p<secret> db; curl -u bob:<secret> …'``).
 
 Deliberately not redacted (they are not secrets, and hiding them would hide what a process is):
 ``-Xmx2g`` and other JVM flags, ``-p 8080`` / ``-p8080`` outside the mysql family (ports, module paths),
@@ -49,10 +53,10 @@ import re
 MASK = "********"
 
 _SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "credentials", "credential")
-_SECRET_EXACT = ("pass", "pwd", "pw", "passin", "passout", "pat")
+_SECRET_EXACT = ("pass", "pwd", "pw", "passin", "passout", "pat", "requirepass", "masterauth")
 _ENV_SECRET_EXACT = ("auth",)  # NPM_AUTH=, but --auth=none is a mode
 _SECRET_SUFFIX_PASS = ("storepass", "keypass")  # keytool -storepass / -keypass, not "bypass" or "compass"
-_KEY_PREFIXES = ("api", "access", "secret", "private", "encryption", "signing", "master", "license")
+_KEY_PREFIXES = ("api", "access", "secret", "private", "encryption", "signing", "master", "license", "auth")
 _NOT_A_SECRET_SUFFIX = ("file", "path", "dir", "stdin", "env", "ttl", "length", "len", "size", "type",
                         "timeout", "expiry", "expires", "lifetime", "id", "name", "url", "prompt", "command",
                         "cmd", "policy", "hash", "algorithm", "source")
@@ -70,6 +74,13 @@ _LONG_OPT = re.compile(r"^(--?)([A-Za-z][A-Za-z0-9_.-]*)(?:(=)(.*))?$", re.S)
 _JAVA_PROP = re.compile(r"^(-D)([^=]+)=(.*)$", re.S)
 
 _URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):([^/\s@]+)@")
+# Go's database/sql DSNs: user:secret@tcp(host:3306)/db, user:secret@unix(/run/mysqld.sock)/db
+_GO_DSN = re.compile(r"((?:^|[\s=,;'\"])[^\s:@/=,;'\"]*):([^\s@]+)@(?=(?:tcp[46]?|udp[46]?|unix|unixpacket)\()")
+SHELLS = frozenset(("sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"))
+# a shell script's command separators, kept as they are when the commands between them are redacted
+_SHELL_PREFIXES = frozenset(("exec", "command", "nohup", "sudo", "env", "time", "nice", "!"))
+_SHELL_C = re.compile(r"^-[a-z]*c$")  # sh -c, bash -lc, sh -ec: the next argument is a script
+_SHELL_SEP = re.compile(r"(&&|\|\||[;|&\n()`]|\$\()")
 _QUERY_SECRET = re.compile(
     r"(?i)([?&;,\s]|^)((?:[a-z0-9_.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|signature)"
     r"|key|sig)=)([^&;,\s#]+)")
@@ -122,6 +133,7 @@ def redact_text(text):
     text = _TOKEN_SHAPES.sub(MASK, text)
     text = _WEBHOOK.sub(lambda m: m.group(1) + MASK, text)
     text = _URL_USERINFO.sub(lambda m: m.group(1) + ":" + MASK + "@", text)
+    text = _GO_DSN.sub(lambda m: m.group(1) + ":" + MASK + "@", text)
     text = _QUERY_SECRET.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
     text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
@@ -220,12 +232,45 @@ def _takes_secret_next(arg, program, args=()):
     return bool(m and m.group(3) is None and len(m.group(2)) > 1 and _is_secret_name(m.group(2)))
 
 
+def redact_script(script):
+    """A shell script (the argument of ``sh -c``) with each of its commands redacted like an argv.
+
+    The script is cut at ``;``, ``&&``, ``||``, pipes, line feeds, parentheses and backquotes, each command at
+    blanks (quotes stay part of their word: ``-p'x'`` is still ``-p`` and a secret); leading ``NAME=value``
+    assignments and the words of ``_SHELL_PREFIXES`` (``exec``, ``sudo``, ...) are not the program.
+    Blanks and separators are kept, so the result reads as the script did.
+    """
+    out = []
+    for piece in _SHELL_SEP.split(script):
+        if not piece or _SHELL_SEP.fullmatch(piece):
+            out.append(piece)
+            continue
+        parts = re.split(r"(\s+)", piece)
+        words = [(i, w.strip("'\"")) for i, w in enumerate(parts) if w and not w.isspace()]
+        start = 0
+        while start < len(words) and (_ENV_ARG.match(words[start][1]) or words[start][1] in _SHELL_PREFIXES):
+            start += 1
+        for i, word in words[:start]:
+            parts[i] = _redact_one(word, "", [], 0)
+        argv = [w for _i, w in words[start:]]
+        redacted = redact_args(argv) if argv else []
+        for (i, original), new in zip(words[start:], redacted):
+            if new != original:
+                parts[i] = new
+        out.append("".join(parts))
+    return "".join(out)
+
+
 def _redact_one(arg, program, args, index):
+    if program in SHELLS and index > 1 and _SHELL_C.match(args[index - 1]):
+        return redact_script(arg)
     if program in MYSQL_CLIENTS and arg.startswith("-p") and len(arg) > 2 and not arg.startswith("--"):
         return "-p" + MASK
     if program == "sshpass" and arg.startswith("-p") and len(arg) > 2:
         return "-p" + MASK
     if program == "curl" and index > 1 and args[index - 1] in ("-u", "--user", "-U", "--proxy-user") and ":" in arg:
+        return arg.split(":", 1)[0] + ":" + MASK
+    if program == "curl" and arg[:2] in ("-u", "-U") and len(arg) > 2 and ":" in arg:
         return arg.split(":", 1)[0] + ":" + MASK
     if program == "curl" and (arg.startswith("--user=") or arg.startswith("--proxy-user=")) and ":" in arg:
         return arg.split(":", 1)[0] + ":" + MASK

@@ -121,6 +121,16 @@ options:
       - Without it no command line is returned at all.
     type: bool
     default: false
+  cmdline_heap_only:
+    description:
+      - With O(cmdline=true), return only what a heap check needs, that is for a JVM (C(comm) C(java), or a
+        C(java) program) its program and its C(-X)/C(-XX) flags before the main class or C(-jar), and for any
+        other process V(null) as RV(ansible_facts.headroom.processes[].cmdline).
+      - No other argument, redacted or not, leaves the host, so a secret the redaction misses does not reach
+        job logs either. The C(headroom.memory.diagnose) role asks for this.
+    type: bool
+    default: false
+    version_added: 0.1.0
   pss:
     description:
       - Add the proportional and unique set sizes (PSS, USS) of every group of more than one process to
@@ -629,7 +639,9 @@ ansible_facts:
               type: str
               sample: /system.slice/system-postgresql.slice/postgresql@15-main.service
             cmdline:
-              description: The command line with secrets replaced by C(********) (see O(cmdline)); V(null) when unreadable.
+              description:
+                - The command line with secrets replaced by C(********) (see O(cmdline)); V(null) when unreadable.
+                - With O(cmdline_heap_only=true), a JVM's program and C(-X)/C(-XX) flags only, V(null) for other processes.
               type: str
               returned: when O(cmdline=true)
               sample: "mysqld --user=mysql --password=******** --port=3306"
@@ -1071,7 +1083,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import read_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
     parse_meminfo, memory_from_meminfo, read_boot_time, read_pressure, read_sysctls, read_text, read_vmstat, swap_from)
-from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import read_processes, scan
+from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import CMDLINE_HEAP, read_processes, scan
 from ansible_collections.headroom.memory.plugins.module_utils.facts.settings import read_databases, read_workers
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import resolve_subsets
 from ansible_collections.headroom.memory.plugins.module_utils.oom.options import SOURCE_CHOICES
@@ -1118,8 +1130,9 @@ def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
         facts["cgroup"] = read_cgroup(proc, rootfs)
     if "processes" in subsets:
         # the module's own python is an artefact of asking: leave it out
+        cmdline = CMDLINE_HEAP if params["cmdline"] and params.get("cmdline_heap_only") else params["cmdline"]
         facts["processes"], facts["process_groups"] = read_processes(
-            proc, params["top"], params["cmdline"], exclude=(os.getpid(),), pss=params.get("pss", False))
+            proc, params["top"], cmdline, exclude=(os.getpid(),), pss=params.get("pss", False))
         facts["processes_uptime_s"] = read_uptime(proc)
     if "settings" in subsets:
         entries = scan(proc)
@@ -1141,6 +1154,7 @@ def main():
             oom_sources=dict(type="list", elements="str", default=["auto"], choices=list(SOURCE_CHOICES)),
             oom_files=dict(type="list", elements="path", default=[]),
             cmdline=dict(type="bool", default=False),
+            cmdline_heap_only=dict(type="bool", default=False),
             pss=dict(type="bool", default=False),
         ),
         supports_check_mode=True,

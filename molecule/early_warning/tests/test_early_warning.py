@@ -60,10 +60,17 @@ def test_textfile_is_there_whole_and_fresh(host):
     assert ours == ["headroom_memory.prom"]
 
 
+def unit_sample(text, name, unit):
+    """The one sample of ``name`` whose unit label is ``unit`` (its cgroup label is the unit's cgroup path)."""
+    found = [v for k, v in samples(text, name).items() if 'unit="%s"' % unit in k and 'cgroup="/' in k]
+    assert len(found) == 1, (name, unit, samples(text, name))
+    return found[0]
+
+
 def test_unit_with_memorymax_is_reported(host):
     text = host.file(TEXTFILE).content_string
-    assert samples(text, "headroom_unit_memory_max_bytes")['unit="ew-keeper.service"'] == 512 * 1024 * 1024
-    used = samples(text, "headroom_unit_memory_current_bytes")['unit="ew-keeper.service"']
+    assert unit_sample(text, "headroom_unit_memory_max_bytes", "ew-keeper.service") == 512 * 1024 * 1024
+    used = unit_sample(text, "headroom_unit_memory_current_bytes", "ew-keeper.service")
     assert 100 * 1024 * 1024 < used < 512 * 1024 * 1024
 
 

@@ -9,6 +9,8 @@ them). Names are checked against the conventions (``headroom_`` prefix, ``_total
 counters); label values are escaped (backslash, double quote, line feed) after turning anything that is
 not valid UTF-8 into U+FFFD, and cut to ``MAX_LABEL_LEN`` characters.
 
+``render(families, problems)`` leaves a duplicate out and notes it in ``problems`` instead of raising.
+
 ``top_n(rows, n, score, fold)`` bounds the cardinality of a labelled family: the ``n`` best rows are
 kept, the others folded into one row.
 """
@@ -42,9 +44,15 @@ def to_text(value):
         return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
+def label_text(value):
+    """A label value as it is written (before escaping): valid UTF-8, cut to MAX_LABEL_LEN characters. Two
+    values with the same label_text are one series: callers key their rows by it to fold them on purpose."""
+    return to_text(value)[:MAX_LABEL_LEN]
+
+
 def escape_label_value(value):
     """A label value for inside the double quotes: UTF-8, backslash, quote and line feed escaped, cut."""
-    text = to_text(value)[:MAX_LABEL_LEN]
+    text = label_text(value)
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
@@ -106,17 +114,24 @@ def render_sample(name, labels, value):
     return "%s %s" % (name, format_value(value))
 
 
-def render(families):
+def render(families, problems=None):
     """The text of a textfile: every family with its HELP and TYPE, samples in the given order.
 
-    Two samples of one family with the same labels (after escaping and cutting) raise ValueError: the
-    collector would drop the whole file.
+    A family listed twice, or a second sample of one family with the same labels (after escaping and
+    cutting), is an error: without ``problems`` it raises ValueError; with a list it is left out of the text
+    and its message appended to ``problems``, so that one bad series never costs the whole file.
     """
+    def problem(msg):
+        if problems is None:
+            raise ValueError(msg)
+        problems.append(msg)
+
     lines = []
     names = set()
     for fam in families:
         if fam["name"] in names:
-            raise ValueError("metric %s is listed twice" % fam["name"])
+            problem("metric %s is listed twice" % fam["name"])
+            continue
         names.add(fam["name"])
         lines.append("# HELP %s %s" % (fam["name"], escape_help(fam["help"])))
         lines.append("# TYPE %s %s" % (fam["name"], fam["type"]))
@@ -125,7 +140,8 @@ def render(families):
             line = render_sample(fam["name"], labels, value)
             key = line.rsplit(" ", 1)[0]
             if key in seen:
-                raise ValueError("metric %s: two samples with the labels %s" % (fam["name"], key))
+                problem("metric %s: two samples with the labels %s (the second is left out)" % (fam["name"], key))
+                continue
             seen.add(key)
             lines.append(line)
     return "\n".join(lines) + "\n" if lines else ""

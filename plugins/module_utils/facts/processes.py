@@ -120,17 +120,41 @@ class _Users(object):
         return self.cache[uid]
 
 
-def read_cmdline(proc, pid):
-    """The argv of ``pid`` with secrets redacted, as one string, or None (gone, denied, or no argv)."""
+CMDLINE_HEAP = "heap"  # read_processes(cmdline=CMDLINE_HEAP): command lines cut to a JVM's flags
+JVM_OPTION_END = ("-jar", "-cp", "-classpath", "--class-path")  # what ends a java command line's JVM options
+
+
+def jvm_flags(args):
+    """The -X / -XX options of a java argv (``args``, program first), up to the main class or -jar: flags only."""
+    flags = []
+    for token in args[1:]:
+        if token in JVM_OPTION_END or not token.startswith("-"):
+            break
+        if token.startswith("-X"):
+            flags.append(token)
+    return flags
+
+
+def read_cmdline(proc, pid, heap_only=False, comm=None):
+    """The argv of ``pid`` with secrets redacted, as one string, or None (gone, denied, or no argv).
+
+    ``heap_only``: only a JVM's program and its -X/-XX flags (jvm_flags), None for any other process (one whose
+    ``comm`` is not ``java`` nor its program a ``java`` binary): no argument that may hold a secret is read back.
+    """
     data = _read(os.path.join(proc, str(pid), "cmdline"))
     if not data:
         return None
-    args = data.decode("utf-8", "replace").rstrip("\0").split("\0")
-    return " ".join(redact_args(args))
+    args = redact_args(data.decode("utf-8", "replace").rstrip("\0").split("\0"))
+    if heap_only:
+        if comm != "java" and os.path.basename(args[0]) != "java":
+            return None
+        args = args[:1] + jvm_flags(args)
+    return " ".join(args)
 
 
 def describe(proc, entry, users, cmdline=False):
-    """A top-list entry: {pid, comm, user, rss_mb, swap_mb, oom_score, oom_score_adj, unit, cgroup}."""
+    """A top-list entry: {pid, comm, user, rss_mb, swap_mb, oom_score, oom_score_adj, unit, cgroup}; with
+    ``cmdline`` true also the redacted command line, with ``cmdline=CMDLINE_HEAP`` only a JVM's heap flags."""
     base = os.path.join(proc, str(entry["pid"]))
     raw = _read(os.path.join(base, "cgroup"))
     controllers = parse_proc_cgroup(raw.decode("utf-8", "replace")) if raw is not None else {}
@@ -148,7 +172,7 @@ def describe(proc, entry, users, cmdline=False):
         "cgroup": cgroup,
     }
     if cmdline:
-        item["cmdline"] = read_cmdline(proc, entry["pid"])
+        item["cmdline"] = read_cmdline(proc, entry["pid"], heap_only=cmdline == CMDLINE_HEAP, comm=entry["comm"])
         if entry["comm"] == "java":
             item["java_env_heap"] = java_env_heap(_read(os.path.join(base, "environ"), MAX_ENVIRON))
     return item

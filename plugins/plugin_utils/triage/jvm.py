@@ -9,7 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import JAVA_HEAP_FLAGS as HEAP_FLAGS
+from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import (
+    JAVA_HEAP_FLAGS as HEAP_FLAGS, jvm_flags as argv_jvm_flags)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     finding, fmt_mb, is_service, processes, size_str, unit_limits)
 
@@ -32,13 +33,7 @@ def is_java(proc):
 
 def jvm_flags(cmdline):
     """The -X / -XX options of a java command line (before the main class or -jar): flags only."""
-    flags = []
-    for token in _tokens(cmdline)[1:]:
-        if token in ("-jar", "-cp", "-classpath", "--class-path") or not token.startswith("-"):
-            break
-        if token.startswith("-X"):
-            flags.append(token)
-    return flags
+    return argv_jvm_flags(_tokens(cmdline))
 
 
 def heap_bounded(cmdline):

@@ -114,3 +114,38 @@ def test_non_secrets_stay_intact(argv):
 def test_redact_text_covers_the_same_shapes_in_free_text():
     text = redact_text('msg="login" password: hunter2 X-Api-Key: abc ' + GHP)
     assert "hunter2" not in text and "abc" not in text.split("X-Api-Key:")[1] and GHP not in text
+
+
+# Issue 29 finding 6: what still reached the command lines the module returns
+ISSUE_29 = [
+    (["redis-server", "--port", "6379", "--requirepass", "S3cr3t29a"], "S3cr3t29a", "--requirepass"),
+    (["redis-server", "--masterauth", "S3cr3t29b", "--replicaof", "10.0.0.1", "6379"], "S3cr3t29b", "--replicaof"),
+    (["redis-server", "--requirepass=S3cr3t29c"], "S3cr3t29c", "--requirepass="),
+    (["sh", "-c", "mysql -pS3cr3t29d appdb < /tmp/x.sql"], "S3cr3t29d", "appdb < /tmp/x.sql"),
+    (["/bin/bash", "-lc", "cd /srv && exec mysqldump -p'S3cr3t29e' db | gzip"], "S3cr3t29e", "| gzip"),
+    (["sh", "-c", "PGPASSWORD=S3cr3t29f psql -h db; redis-cli -a S3cr3t29g ping"], "S3cr3t29f", "psql -h db"),
+    (["sh", "-c", "PGPASSWORD=x psql; redis-cli -a S3cr3t29g ping"], "S3cr3t29g", "redis-cli -a"),
+    (["curl", "-ubob:S3cr3t29h", "https://x"], "S3cr3t29h", "-ubob:"),
+    (["curl", "-Uproxy:S3cr3t29i", "https://x"], "S3cr3t29i", "-Uproxy:"),
+    (["app", "--dsn=app:S3cr3t29j@tcp(db:3306)/shop?parseTime=true"], "S3cr3t29j", "@tcp(db:3306)/shop"),
+    (["app", "-dsn", "app:S3cr3t29k@unix(/run/mysqld/mysqld.sock)/shop"], "S3cr3t29k", "app:"),
+    (["tailscaled", "--auth-key", "tskey-S3cr3t29l"], "tskey-S3cr3t29l", "--auth-key"),
+    (["tailscale", "up", "--auth-key=tskey-S3cr3t29m"], "tskey-S3cr3t29m", "--auth-key="),
+]
+
+
+@pytest.mark.parametrize("argv,secret,kept", ISSUE_29)
+def test_issue_29_secrets_are_redacted(argv, secret, kept):
+    out = " ".join(redact_args(argv))
+    assert secret not in out and MASK in out
+    assert kept in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["sh", "-c", "exec java -Xmx2g -jar /srv/app.jar --port 8080"],
+    ["bash", "-c", "echo user@tcp-host; ls -l /tmp"],
+    ["app", "--log=host:8080@tcp"],
+    ["curl", "-u", "bob", "https://x"],
+])
+def test_issue_29_shapes_without_secrets_stay(argv):
+    assert redact_args(argv) == argv

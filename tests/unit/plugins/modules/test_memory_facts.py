@@ -115,6 +115,22 @@ def test_one_subset_returns_only_its_keys(host, capsys):
     assert mysqld["cmdline"] == "/usr/sbin/mysqld --password=********"
 
 
+def test_cmdline_heap_only_returns_a_jvms_flags_and_nothing_else(host, capsys):
+    """Issue 29: diagnose asks only for what it uses, so that a secret the redaction misses stays on the host."""
+    add_process(host, 700, "java", 3 * 1024 * 1024, cgroup="0::/system.slice/app.service\n",
+                cmdline=["/usr/bin/java", "-Xmx2g", "-Dapp.key=N0tRedacted1", "-XX:MaxRAMPercentage=50", "-jar",
+                         "app.jar", "--auth-key", "N0tRedacted2"])
+    facts = run(capsys, {"gather_subset": ["processes"], "top": 2, "cmdline": True,
+                         "cmdline_heap_only": True})["ansible_facts"]["headroom"]
+    java, mysqld = facts["processes"]
+    assert java["cmdline"] == "/usr/bin/java -Xmx2g -XX:MaxRAMPercentage=50"
+    assert mysqld["cmdline"] is None
+    assert "N0tRedacted" not in json.dumps(facts) and "hunter2" not in json.dumps(facts)
+    # without the option the same JVM's whole (redacted) command line is returned
+    whole = run(capsys, {"gather_subset": ["processes"], "top": 1, "cmdline": True})["ansible_facts"]["headroom"]
+    assert "app.jar" in whole["processes"][0]["cmdline"]
+
+
 def test_pss_only_when_asked_and_only_for_groups(capsys):
     plain = run(capsys, {"gather_subset": ["processes"], "top": 0})["ansible_facts"]["headroom"]
     assert all("pss_max_mb" not in g for g in plain["process_groups"])

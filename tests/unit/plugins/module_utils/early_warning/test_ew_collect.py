@@ -43,6 +43,14 @@ def samples(text, name):
     return out
 
 
+def by_unit(text, name):
+    """{unit label as written: [values]} of a unit family (one value per cgroup of that unit name)."""
+    out = {}
+    for labels, value in samples(text, name).items():
+        out.setdefault(re.search(r'unit="((?:[^"\\]|\\.)*)"', labels).group(1), []).append(value)
+    return out
+
+
 def test_memory_families_from_real_proc_files():
     with open(os.path.join(HOST, "meminfo")) as f:
         meminfo = parse_meminfo(f.read())
@@ -75,9 +83,10 @@ def test_units_capped_closest_to_limit_first():
     limited.append({"cgroup": "/docker/abc", "unit": None, "limit_mb": 50, "usage_mb": None})
     text = render(C.unit_families(limited, 2))
     cur = samples(text, "headroom_unit_memory_current_bytes")
-    assert cur == {'unit="u5.service"': 50 * MIB, 'unit="u4.service"': 40 * MIB,
-                   'unit="%s"' % OTHER: (10 + 20 + 30) * MIB}
-    assert samples(text, "headroom_unit_memory_max_bytes")['unit="%s"' % OTHER] == 350 * MIB
+    assert cur == {'cgroup="/system.slice/u5.service",unit="u5.service"': 50 * MIB,
+                   'cgroup="/system.slice/u4.service",unit="u4.service"': 40 * MIB,
+                   'cgroup="{0}",unit="{0}"'.format(OTHER): (10 + 20 + 30) * MIB}
+    assert samples(text, "headroom_unit_memory_max_bytes")['cgroup="{0}",unit="{0}"'.format(OTHER)] == 350 * MIB
     assert samples(text, "headroom_unit_memory_limited_units")[""] == 6
 
 
@@ -216,9 +225,9 @@ def test_whole_run_over_real_logs(tmp_path, promtool):
     assert kills and all('killer="kernel"' in k for k in kills)
     assert any('comm="my hog (x)"' in k for k in kills)
     assert any('comm="runc:[2:INIT]"' in k for k in kills)
-    assert samples(text, "headroom_unit_memory_max_bytes")['unit="db.service"'] == 512 * MIB
-    assert 'unit="web.service"' not in samples(text, "headroom_unit_memory_max_bytes")
-    assert samples(text, "headroom_unit_memory_current_bytes")['unit="we\\"ird\\\\x2dname.service"'] == 8 * MIB
+    assert by_unit(text, "headroom_unit_memory_max_bytes")['db.service'] == [512 * MIB]
+    assert 'web.service' not in by_unit(text, "headroom_unit_memory_max_bytes")
+    assert by_unit(text, "headroom_unit_memory_current_bytes")['we\\"ird\\\\x2dname.service'] == [8 * MIB]
     assert samples(text, "headroom_oom_source_readable")
     # the same logs again: nothing new, every counter stays
     again = run_main(tmp_path, proc, root, logs)
@@ -306,8 +315,8 @@ def test_the_installed_collector_is_one_file_that_runs_alone(tmp_path):
 
 def test_the_installed_collector_reports_a_broken_reader_by_its_name(tmp_path):
     """A traceback from an embedded reader names the module it came from, as the copied tree did."""
-    text = render_collector().replace("def collect(args, now=None):",
-                                      "def collect(args, now=None):\\n    raise RuntimeError('planted')", 1)
+    text = render_collector().replace("def collect(args, now=None, problems=None):",
+                                      "def collect(args, now=None, problems=None):\\n    raise RuntimeError('planted')", 1)
     script = tmp_path / "collect.py"
     script.write_text(text, encoding="utf-8")
     run = subprocess.run([sys.executable, "-I", str(script), "--output", str(tmp_path / "x.prom"),
