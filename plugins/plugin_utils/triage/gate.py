@@ -22,6 +22,7 @@ __metaclass__ = type
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     fmt_mb, unit_ceiling_mb, unit_limits, unit_use_mb)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
 MARGIN_PCT = 10  # a MemoryMax leaves the unit this much above what it holds now ...
 MARGIN_MIN_MB = 16  # ... and at least this much
@@ -97,11 +98,21 @@ class _Unit(object):
         return None
 
 
-def _proposals(findings):
-    """{(variable, item key value or None): {setting: [(value, finding id)]}} and the item keys' names."""
+def _proposals(findings, withheld):
+    """{(variable, item key value or None): {setting: [(value, finding id)]}} and the item keys' names. A
+    variable remediate would refuse (remedy_vars.remedy_errors: not one diagnose may propose, or not in its
+    shape) is withheld whole, with the reasons."""
     found = {}
     for f in findings:
         for variable, value in sorted(((f.get("remedy") or {}).get("vars") or {}).items()):
+            errors = remedy_errors(variable, value)
+            for index, setting, reason in errors:
+                item = value[index] if index is not None else None
+                withheld.append(_withheld([f.get("id", "?")], variable,
+                                          item.get(ITEM_KEYS.get(variable)) if isinstance(item, dict) else None,
+                                          setting, None, "not offered to remediate: %s" % reason))
+            if errors:
+                continue
             key = ITEM_KEYS.get(variable)
             if key is None:
                 found.setdefault((variable, None), {}).setdefault(None, []).append((value, f.get("id", "?")))
@@ -209,7 +220,7 @@ def gate(facts, findings):
     withheld = []
     merged, chosen_max = {}, {}
     # service_limits first: a heap must fit under the MemoryMax offered with it
-    order = sorted(_proposals(findings).items(),
+    order = sorted(_proposals(findings, withheld).items(),
                    key=lambda kv: (kv[0][0] != "service_limits_units", kv[0][0], str(kv[0][1])))
     for (variable, ident), settings in order:
         key = ITEM_KEYS.get(variable)
