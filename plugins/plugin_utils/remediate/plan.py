@@ -22,6 +22,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import MIB
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import report_text
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     fmt_mb, memory_view, merge_thresholds, own_events)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import recheck
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
 # The order remedies are applied in, and why: swap first gives the host room for what follows (a restart
@@ -54,10 +55,17 @@ def _shown(value):
     return report_text(repr(value)[:80], "text")
 
 
-def roles_for(doc, name="remedy-vars"):
+def _withheld_text(w):
+    return "%s %s %s %s: %s" % (w["variable"], report_text(str(w["item"])[:80], "text"), w["setting"], _shown(w["value"]),
+                                w["reason"])
+
+
+def roles_for(doc, name="remedy-vars", facts=None, host=None):
     """``[{role, vars}]`` in ROLES order for one host's remedy-vars document (None or {} gives []). Only what
     diagnose proposes passes (triage.remedy_vars: the variables, each item's keys and the shape of each
-    value); anything else is refused, naming the file, the key and the value."""
+    value); anything else is refused, naming the file, the key and the value. With ``facts`` (the host's
+    headroom facts read now) the remedy gate's bounds are applied again (triage.gate.recheck): a size the
+    gate would withhold on the host as it is now is refused, naming ``host``, the variable and the value."""
     if doc is None:
         return []
     if not isinstance(doc, dict):
@@ -80,6 +88,11 @@ def roles_for(doc, name="remedy-vars"):
         if problems:
             raise RemediateError("%s: %s: refused. Nothing was changed." % (name, "; ".join(problems)))
         by_role.setdefault(role, {})[variable] = doc[variable]
+    withheld = recheck(facts, doc) if facts is not None else []
+    if withheld:
+        raise RemediateError("%s: %s: the remedy gate withholds it on the host as it is now: %s. Nothing was changed; "
+                             "diagnose again" % (name, "this host" if host is None else report_text(str(host)[:80], "text"),
+                                                 "; ".join(_withheld_text(w) for w in withheld)))
     return [{"role": role, "vars": by_role[role]} for role in ROLES if role in by_role]
 
 

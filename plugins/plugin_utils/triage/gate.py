@@ -280,3 +280,41 @@ def apply_to_findings(findings, withheld):
         if not role_vars:
             remedy["role"] = None
     return findings
+
+
+def recheck(facts, role_vars):
+    """What the gate would withhold of ``role_vars`` (one host's remedy-vars document) against ``facts`` read
+    now: [{variable, item, setting, value, reason}], [] when every size still passes. The same bounds as
+    ``gate`` (``_Unit``: MemoryMax, MemoryHigh, heap), service_limits first so that a heap fits under the
+    MemoryMax offered with it; without the findings' floors, which a remedy-vars file does not carry.
+
+    One difference: a MemoryHigh the unit has outgrown since the report (a leak keeps growing between diagnose
+    and remediate) passes when the same unit's MemoryMax passes, which leaves the margin above what it holds
+    now: the throttle then slows a unit that is still bounded, it does not kill it."""
+    problems = []
+    chosen_max = {}
+    for variable in ("service_limits_units", "heap_services"):
+        for item in (role_vars or {}).get(variable) or []:
+            if not isinstance(item, dict) or not item.get("unit"):
+                continue
+            unit = item["unit"]
+            bounds = _Unit(facts, unit, [])
+            if variable == "service_limits_units":
+                checks = [("memory_max", bounds.check_max),
+                          ("memory_high", lambda mb, u=unit, b=bounds: b.check_high(mb, chosen_max.get(u)))]
+            else:
+                checks = [("max", lambda mb, u=unit, b=bounds: b.check_heap(mb, chosen_max.get(u)))]
+            for setting, check in checks:
+                if setting not in item:
+                    continue
+                mb = _mb(item[setting])
+                reason = "%r is not a size" % (item[setting],) if mb is None else check(mb)
+                if (reason and setting == "memory_high" and unit in chosen_max and bounds.use is not None
+                        and mb < bounds.use):
+                    reason = None  # outgrown since the report, under a MemoryMax that passes (above)
+                if reason:
+                    problems.append({"variable": variable, "item": unit, "setting": setting, "value": item[setting],
+                                     "reason": reason})
+                elif setting == "memory_max":
+                    chosen_max[unit] = mb
+    return problems

@@ -10,9 +10,10 @@ import pytest
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import RemediateError, roles_for
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import triage_fleet
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import gate
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import gate, margin_mb, recheck
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import REMEDY_VARS, remedy_errors
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage import sick
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_gate import host
 
 FILE = "remedy-vars/web1.yml"
 
@@ -149,3 +150,53 @@ def test_every_list_variable_names_its_required_key_and_plain_variables_take_a_v
             assert remedy_errors(variable, []) == []
         else:
             assert remedy_errors(variable, GOOD[variable]) == []
+
+
+# --- the remedy gate again, against the host as remediate reads it now (#31 finding 4) -------------------------
+
+def limits(**item):
+    return {"service_limits_units": [dict(item, unit="app.service")]}
+
+
+def test_a_size_the_gate_would_withhold_now_is_refused_naming_host_variable_and_value():
+    facts = host(unit_use=600)
+    low = "%dM" % (600 + margin_mb(600) - 1)
+    with pytest.raises(RemediateError) as exc:
+        roles_for(limits(memory_max=low), FILE, facts, "web1")
+    text = str(exc.value)
+    assert text.startswith(FILE + ": web1: the remedy gate withholds it on the host as it is now: ")
+    assert "service_limits_units app.service memory_max '%s': MemoryMax %s MiB is below what app.service holds now" % (
+        low, low[:-1]) in text
+    assert text.endswith("Nothing was changed; diagnose again")
+
+
+@pytest.mark.parametrize("doc, setting", [
+    (limits(memory_max="2G"), "memory_max"),  # above the 1 GiB container: could never fire
+    (limits(memory_high="500M"), "memory_high"),  # below the 600 MiB it holds, no MemoryMax
+    (limits(memory_high="900M", memory_max="800M"), "memory_high"),  # above the MemoryMax offered
+    ({"heap_services": [{"unit": "app.service", "runtime": "java", "max": "900M"}]}, "max"),  # > 75 % of 1 GiB
+    (dict(limits(memory_max="800M"), heap_services=[{"unit": "app.service", "max": "700M"}]), "max"),  # > 75 % of 800M
+])
+def test_remediate_refuses_what_the_gate_itself_withholds(doc, setting):
+    facts = host(unit_use=600)
+    findings = [{"id": "f", "remedy": {"vars": doc}}]
+    assert [w["setting"] for w in gate(facts, findings)["withheld"]] == [setting]
+    assert [w["setting"] for w in recheck(facts, doc)] == [setting]
+    with pytest.raises(RemediateError, match="withholds it on the host as it is now"):
+        roles_for(doc, FILE, facts, "web1")
+
+
+def test_sizes_that_still_pass_are_applied_and_no_facts_means_no_recheck():
+    facts = host(unit_use=600)
+    doc = dict(limits(memory_high="640M", memory_max="800M"), heap_services=[{"unit": "app.service", "max": "512M"}])
+    assert recheck(facts, doc) == []
+    assert [r["role"] for r in roles_for(doc, FILE, facts, "web1")] == ["service_limits", "heap"]
+    assert roles_for(limits(memory_max="2G"), FILE)  # the allow-list alone: the shape is fine
+
+
+def test_a_memory_high_a_leak_outgrew_since_the_report_passes_under_a_memory_max_that_still_passes():
+    facts = host(unit_use=600)
+    assert recheck(facts, limits(memory_high="580M", memory_max="800M")) == []
+    assert [w["setting"] for w in recheck(facts, limits(memory_high="580M"))] == ["memory_high"]
+    assert [w["setting"] for w in recheck(facts, limits(memory_high="500M", memory_max="610M"))] == [
+        "memory_max", "memory_high"]
