@@ -20,11 +20,11 @@ __metaclass__ = type
 import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.database.sizing import ENGINES
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import KINDS
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import _PHP_PATH_RE as PHP_POOL_FILE
 
-_UNIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9@_.:-]{0,200}\.service\Z")
 _NAME = re.compile(r"^[A-Za-z0-9_.@:-]{1,64}\Z")
 _CLUSTER = re.compile(r"^\d{2}/[A-Za-z0-9_.-]{1,63}\Z")
 _PATH = re.compile(r"^/[A-Za-z0-9_./@+-]{1,255}\Z")
@@ -78,6 +78,12 @@ def _matches(regex, what):
     return check
 
 
+def _service(value, _item):
+    if isinstance(value, str) and value.endswith(".service") and unit_name_error(value) is None:
+        return None
+    return "is not a systemd service name"
+
+
 def _swap_path(value, _item):
     if isinstance(value, str) and _SWAP_PATH.match(value) and value not in ("/swap", "/swap."):
         return None
@@ -102,15 +108,15 @@ REMEDY_VARS = {
     "swap_files": {"path": _swap_path, "size": _size},
     "swap_swappiness": _ints(0, 100),
     # oom_score_adjust -1000 (unkillable) needs service_limits_allow_unkillable: never from a report
-    "service_limits_units": {"unit": _matches(_UNIT, "a systemd service name"), "memory_high": _size,
+    "service_limits_units": {"unit": _service, "memory_high": _size,
                              "memory_max": _size, "memory_swap_max": _size_or_zero,
                              "oom_score_adjust": _ints(-999, 1000), "restart": _one_of("on-failure")},
-    "heap_services": {"unit": _matches(_UNIT, "a systemd service name"), "runtime": _one_of("java"), "max": _size},
+    "heap_services": {"unit": _service, "runtime": _one_of("java"), "max": _size},
     "database_instances": {"engine": _one_of(*ENGINES), "name": _matches(_NAME, "letters, digits and _.@:- (at most 64)"),
                            "cluster": _matches(_CLUSTER, "a Debian cluster VERSION/NAME such as 15/main"),
                            "memory": _size, "connections": _ints(1, 100000), "config_file": _database_config},
     "workers_pools": {"kind": _one_of(*KINDS), "config": _php_pool_file,
-                      "unit": _matches(_UNIT, "a systemd service name"), "per_worker": _ints(1, 1024 * 1024)},
+                      "unit": _service, "per_worker": _ints(1, 1024 * 1024)},
 }
 REQUIRED = {"swap_files": "path", "service_limits_units": "unit", "heap_services": "unit",
             "database_instances": "engine", "workers_pools": "kind"}

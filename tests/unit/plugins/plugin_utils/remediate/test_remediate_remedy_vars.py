@@ -200,3 +200,10 @@ def test_a_memory_high_a_leak_outgrew_since_the_report_passes_under_a_memory_max
     assert [w["setting"] for w in recheck(facts, limits(memory_high="580M"))] == ["memory_high"]
     assert [w["setting"] for w in recheck(facts, limits(memory_high="500M", memory_max="610M"))] == [
         "memory_max", "memory_high"]
+
+
+def test_unit_names_are_checked_by_the_one_systemd_rule():
+    escaped = "systemd-fsck@dev-disk-by\\x2duuid-1.service"
+    assert remedy_errors("service_limits_units", [{"unit": escaped, "memory_max": "1G"}]) == []
+    assert remedy_errors("heap_services", [{"unit": "app.scope", "max": "1G"}]) == [(0, "unit", "is not a systemd service name")]
+    assert remedy_errors("heap_services", [{"unit": "a b.service", "max": "1G"}]) == [(0, "unit", "is not a systemd service name")]
