@@ -10,14 +10,26 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
     RemediateError, health_problems, outcome, outcome_lines, plan_lines, plan_rows, report_problems, role_changes, roles_for)
+from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.remedy_file import read_remedy
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import remedy_path
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import ThresholdError
 
 
-def remediate_roles(doc, name="remedy-vars"):
-    """[{role, vars}] in the order remediate applies them."""
+def remediate_roles(doc, name="remedy-vars", facts=None, host=None):
+    """[{role, vars}] in the order remediate applies them; only what diagnose proposes, and with ``facts``
+    only sizes the remedy gate still passes on the host."""
     try:
-        return roles_for(doc, name)
+        return roles_for(doc, name, facts, host)
+    except RemediateError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def remediate_remedy_read(report_dir, host, report, allow_edited=False):
+    """The host's remedy-vars document: the regular file inside the report directory, as diagnose wrote it."""
+    if not isinstance(allow_edited, bool):
+        raise AnsibleFilterError("remediate_remedy_read: allow_edited must be true or false, got %r" % (allow_edited,))
+    try:
+        return read_remedy(report_dir, host, report, allow_edited)
     except RemediateError as exc:
         raise AnsibleFilterError(str(exc))
 
@@ -76,5 +88,6 @@ class FilterModule(object):
             "remediate_table": remediate_table,
             "remediate_changes": remediate_changes,
             "remediate_remedy_path": remediate_remedy_path,
+            "remediate_remedy_read": remediate_remedy_read,
             "remediate_plan_rows": remediate_plan_rows,
         }

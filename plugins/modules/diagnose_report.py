@@ -20,6 +20,9 @@ description:
     variables of every host that was read. A host name of lower-case letters, digits, C(_), C(.) and C(-) is the
     file name as it is; any other name becomes a slug (other characters as C(_)) plus C(-) and 10 hex digits of
     its SHA-256, so that no two inventory hosts (C(a:b), C(a_b), C(a/b), C(A_B)) share a file.
+  - C(report.json)'s entry of each host that was read records the SHA-256 of its remedy-vars file
+    (C(remedy_vars_sha256)); C(headroom.memory.remediate) refuses a file that no longer matches it unless told the
+    edit was intended.
   - Every text of the data (host, process, unit and log names, messages) is escaped for its file (HTML, Markdown),
     with control characters replaced, so that nothing in the data becomes markup or reaches a terminal raw.
   - Each file is written atomically (a temporary file in the same directory renamed over it), mode C(0644);

@@ -3,7 +3,8 @@
 """remediate: from a diagnose report to the roles to apply, and the proof afterwards.
 
 - ``roles_for(doc)``: a host's remedy-vars document split by role, in the order they are applied; any
-  variable that belongs to no remedy role is refused (a report file must never set ``ansible_*``);
+  variable, item key or value diagnose does not propose is refused (a report file never sets ``ansible_*``
+  nor a role's safety opt-out, and names no file outside its engine's layout);
 - ``report_problems(report, host, facts, now, max_age_s)``: why a report may not drive this host (too old,
   host not in it, its RAM changed);
 - ``health_problems(before, after, running_before, services_after, thresholds, check_mode)``: the health gate
@@ -22,6 +23,8 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import MIB
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import report_text
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     fmt_mb, memory_view, merge_thresholds, own_events)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import recheck
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
 # The order remedies are applied in, and why: swap first gives the host room for what follows (a restart
 # briefly holds the old and the new process); limits before anything restarts, so that a restarted service
@@ -48,20 +51,49 @@ def role_of(variable):
     return None
 
 
-def roles_for(doc, name="remedy-vars"):
-    """``[{role, vars}]`` in ROLES order for one host's remedy-vars document (None or {} gives [])."""
+def _shown(value):
+    """A value for an error message: repr, cut to 80 characters, control characters replaced."""
+    return report_text(repr(value)[:80], "text")
+
+
+def _withheld_text(w):
+    return "%s %s %s %s: %s" % (w["variable"], report_text(str(w["item"])[:80], "text"), w["setting"], _shown(w["value"]),
+                                w["reason"])
+
+
+def roles_for(doc, name="remedy-vars", facts=None, host=None):
+    """``[{role, vars}]`` in ROLES order for one host's remedy-vars document (None or {} gives []). Only what
+    diagnose proposes passes (triage.remedy_vars: the variables, each item's keys and the shape of each
+    value); anything else is refused, naming the file, the key and the value. With ``facts`` (the host's
+    headroom facts read now) the remedy gate's bounds are applied again (triage.gate.recheck): a size the
+    gate would withhold on the host as it is now is refused, naming ``host``, the variable and the value."""
     if doc is None:
         return []
     if not isinstance(doc, dict):
         raise RemediateError("%s: expected a mapping of role variables, got %s" % (name, type(doc).__name__))
     by_role = {}
-    for variable in sorted(doc):
+    for variable in sorted(doc, key=str):
         role = role_of(str(variable)) if _NAME.match(str(variable)) else None
         if role is None:
             raise RemediateError("%s: %s is not a variable of %s: refused (a report may only set the remedy roles' "
-                                 "variables)" % (name, report_text(repr(variable)[:80], "text"),
+                                 "variables)" % (name, _shown(variable),
                                                  ", ".join("headroom.memory." + r for r in ROLES)))
+        problems = []
+        for index, key, reason in remedy_errors(variable, doc[variable]):
+            where = variable + ("[%d]" % index if index is not None else "")
+            if key is not None:
+                value = doc[variable][index][key]
+                problems.append("%s.%s %s %s" % (where, report_text(str(key)[:80], "text"), _shown(value), reason))
+            else:
+                problems.append("%s %s" % (where, reason))
+        if problems:
+            raise RemediateError("%s: %s: refused. Nothing was changed." % (name, "; ".join(problems)))
         by_role.setdefault(role, {})[variable] = doc[variable]
+    withheld = recheck(facts, doc) if facts is not None else []
+    if withheld:
+        raise RemediateError("%s: %s: the remedy gate withholds it on the host as it is now: %s. Nothing was changed; "
+                             "diagnose again" % (name, "this host" if host is None else report_text(str(host)[:80], "text"),
+                                                 "; ".join(_withheld_text(w) for w in withheld)))
     return [{"role": role, "vars": by_role[role]} for role in ROLES if role in by_role]
 
 

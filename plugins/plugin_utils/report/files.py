@@ -38,22 +38,35 @@ def remedy_path(host):
     return "remedy-vars/%s-%s.yml" % (slug, digest)
 
 
+def remedy_digest(text):
+    """The SHA-256 (hex) of a remedy-vars file's text as written (UTF-8): report.json records it per host
+    (``remedy_vars_sha256``) so that remediate can tell the file it reads is the one diagnose wrote."""
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(text).hexdigest()
+
+
 def report_files(report):
     """``{relative path: text}`` for a triage_fleet report: index.html, report.md, report.json and
-    remedy-vars/<host>.yml for every host that was read."""
+    remedy-vars/<host>.yml for every host that was read; report.json's entry of each such host records the
+    SHA-256 of its remedy-vars file (``remedy_vars_sha256``)."""
     if not isinstance(report, dict) or "hosts" not in report or "totals" not in report:
         raise ValueError("expected the output of headroom.memory.triage_fleet")
     files = {
         "index.html": render_html(report),
         "report.md": render_markdown(report),
-        "report.json": json.dumps(report, indent=2, sort_keys=True, separators=(",", ": ")) + "\n",
     }
+    recorded = []
     for host in report["hosts"]:
         if host.get("status") == "ok":
             path = remedy_path(host["host"])
             if path in files:
                 raise ValueError("two hosts named %r share %s" % (host["host"], path))
             files[path] = remedy_document(host)
+            host = dict(host, remedy_vars_sha256=remedy_digest(files[path]))
+        recorded.append(host)
+    files["report.json"] = json.dumps(dict(report, hosts=recorded), indent=2, sort_keys=True,
+                                      separators=(",", ": ")) + "\n"
     return files
 
 

@@ -8,27 +8,48 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import re
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_./@][A-Za-z0-9_./@ :-]*$")
+import yaml
+
+# A plain scalar only in the shapes no YAML version reads as anything but this string: a name or path that
+# starts with a letter, ``_`` or ``/`` and holds no indicator (no ``:`` - 12:30 is 750 in YAML 1.1 - no ``#``,
+# no space), or a size such as 512M or 1.5G. Everything else is double-quoted (0x1F, .inf, 2026-01-01, @x, ...).
+_PLAIN = re.compile(r"^(?:[A-Za-z_/][A-Za-z0-9_./@-]*|[0-9]+(?:\.[0-9]+)?[KMGTP](?:i?B)?)\Z")
 _FIRST = ("unit", "path")  # the key that names a list item goes first, as people write host_vars
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")  # as report_svg's
 _RESERVED = ("true", "false", "yes", "no", "on", "off", "null", "~", "y", "n")
 
 
+def _float(value):
+    """A float as YAML reads it back: .inf/.nan, and always with a '.' (YAML 1.1 reads 1e+20 as a string)."""
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    if "." not in text and "e" in text:
+        mantissa, exponent = text.split("e")
+        text = "%s.0e%s" % (mantissa, exponent if exponent[0] in "+-" else "+" + exponent)
+    return text
+
+
 def scalar(value):
-    """A YAML scalar: numbers and booleans as such, strings plain when safe, else double-quoted."""
+    """A YAML scalar: numbers and booleans as such, strings plain when strictly safe (``_PLAIN``, not a
+    reserved word, and read back as the same string), else double-quoted."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return repr(value)
+    if isinstance(value, float):
+        return _float(value)
     text = str(value)
-    if (not _PLAIN.match(text) or text.lower() in _RESERVED or ": " in text or text.endswith(":")
-            or re.match(r"^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$", text)):
-        return json.dumps(text)
-    return text
+    if _PLAIN.match(text) and text.lower() not in _RESERVED and yaml.safe_load(text) == text:
+        return text
+    return json.dumps(text)
 
 
 def _lines(value, indent):

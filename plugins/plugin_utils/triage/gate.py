@@ -26,6 +26,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeE
 from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, proposal_margin
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     fmt_mb, unit_ceiling_mb, unit_limits, unit_use_mb)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
 HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
 
@@ -110,11 +111,21 @@ class _Unit(object):
         return None
 
 
-def _proposals(findings):
-    """{(variable, item key value or None): {setting: [(value, finding id)]}} and the item keys' names."""
+def _proposals(findings, withheld):
+    """{(variable, item key value or None): {setting: [(value, finding id)]}} and the item keys' names. A
+    variable remediate would refuse (remedy_vars.remedy_errors: not one diagnose may propose, or not in its
+    shape) is withheld whole, with the reasons."""
     found = {}
     for f in findings:
         for variable, value in sorted(((f.get("remedy") or {}).get("vars") or {}).items()):
+            errors = remedy_errors(variable, value)
+            for index, setting, reason in errors:
+                item = value[index] if index is not None else None
+                withheld.append(_withheld([f.get("id", "?")], variable,
+                                          item.get(ITEM_KEYS.get(variable)) if isinstance(item, dict) else None,
+                                          setting, None, "not offered to remediate: %s" % reason))
+            if errors:
+                continue
             key = ITEM_KEYS.get(variable)
             if key is None:
                 found.setdefault((variable, None), {}).setdefault(None, []).append((value, f.get("id", "?")))
@@ -222,7 +233,7 @@ def gate(facts, findings):
     withheld = []
     merged, chosen_max = {}, {}
     # service_limits first: a heap must fit under the MemoryMax offered with it
-    order = sorted(_proposals(findings).items(),
+    order = sorted(_proposals(findings, withheld).items(),
                    key=lambda kv: (kv[0][0] != "service_limits_units", kv[0][0], str(kv[0][1])))
     for (variable, ident), settings in order:
         key = ITEM_KEYS.get(variable)
@@ -282,3 +293,41 @@ def apply_to_findings(findings, withheld):
         if not role_vars:
             remedy["role"] = None
     return findings
+
+
+def recheck(facts, role_vars):
+    """What the gate would withhold of ``role_vars`` (one host's remedy-vars document) against ``facts`` read
+    now: [{variable, item, setting, value, reason}], [] when every size still passes. The same bounds as
+    ``gate`` (``_Unit``: MemoryMax, MemoryHigh, heap), service_limits first so that a heap fits under the
+    MemoryMax offered with it; without the findings' floors, which a remedy-vars file does not carry.
+
+    One difference: a MemoryHigh the unit has outgrown since the report (a leak keeps growing between diagnose
+    and remediate) passes when the same unit's MemoryMax passes, which leaves the margin above what it holds
+    now: the throttle then slows a unit that is still bounded, it does not kill it."""
+    problems = []
+    chosen_max = {}
+    for variable in ("service_limits_units", "heap_services"):
+        for item in (role_vars or {}).get(variable) or []:
+            if not isinstance(item, dict) or not item.get("unit"):
+                continue
+            unit = item["unit"]
+            bounds = _Unit(facts, unit, [])
+            if variable == "service_limits_units":
+                checks = [("memory_max", bounds.check_max),
+                          ("memory_high", lambda mb, u=unit, b=bounds: b.check_high(mb, chosen_max.get(u)))]
+            else:
+                checks = [("max", lambda mb, u=unit, b=bounds: b.check_heap(mb, chosen_max.get(u)))]
+            for setting, check in checks:
+                if setting not in item:
+                    continue
+                mb = _mb(item[setting])
+                reason = "%r is not a size" % (item[setting],) if mb is None else check(mb)
+                if (reason and setting == "memory_high" and unit in chosen_max and bounds.use is not None
+                        and mb < bounds.use):
+                    reason = None  # outgrown since the report, under a MemoryMax that passes (above)
+                if reason:
+                    problems.append({"variable": variable, "item": unit, "setting": setting, "value": item[setting],
+                                     "reason": reason})
+                elif setting == "memory_max":
+                    chosen_max[unit] = mb
+    return problems

@@ -17,7 +17,8 @@ from ansible_collections.headroom.memory.plugins.filter.remediate import (
 def test_every_filter_is_registered():
     assert sorted(FilterModule().filters()) == [
         "remediate_changes", "remediate_health", "remediate_outcome", "remediate_plan_rows",
-        "remediate_remedy_path", "remediate_report_problems", "remediate_roles", "remediate_table"]
+        "remediate_remedy_path", "remediate_remedy_read", "remediate_report_problems", "remediate_roles",
+        "remediate_table"]
 
 
 def test_a_foreign_variable_is_a_filter_error_naming_the_file():

@@ -27,7 +27,11 @@ def test_report_files_names_every_file_and_remedy_vars_only_for_hosts_read():
     files = report_files(fleet())
     assert sorted(files) == ["index.html", "remedy-vars/db1.yml", "remedy-vars/web_1_-%s.yml" % WEB1_HASH,
                              "report.json", "report.md"]
-    assert json.loads(files["report.json"]) == json.loads(json.dumps(fleet()))
+    recorded = json.loads(files["report.json"])
+    digests = dict((h["host"], h.pop("remedy_vars_sha256", None)) for h in recorded["hosts"])
+    assert recorded == json.loads(json.dumps(fleet()))
+    assert digests == {"web<1>": hashlib.sha256(files["remedy-vars/web_1_-%s.yml" % WEB1_HASH].encode()).hexdigest(),
+                       "db1": hashlib.sha256(files["remedy-vars/db1.yml"].encode()).hexdigest(), "gone": None}
     assert files["report.json"].endswith("}\n")
     assert files["index.html"].lstrip().lower().startswith("<!doctype html>")
     assert "web&lt;1&gt;" in files["report.md"]  # a name is text, never markup

@@ -5,6 +5,7 @@ import json
 import re
 from html.parser import HTMLParser
 
+import pytest
 import yaml
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.html_page import render_html
@@ -136,3 +137,34 @@ def test_table_says_what_a_host_could_not_read():
 def test_yaml_writer_puts_the_naming_key_of_an_item_first():
     text = to_yaml({"service_limits_units": [{"memory_max": "224M", "unit": "w.service"}]})
     assert text == "---\nservice_limits_units:\n  - unit: w.service\n    memory_max: 224M\n"
+
+
+TRICKY = ["12:30", "0x1F", "0o17", "0b101", ".inf", "-.inf", ".nan", ".NaN", "2026-12-07", "2026-12-07T10:00:00Z",
+          "@x", "`x", "!x", "&x", "*x", "%x", "|", ">", "?", "-", "- x", "~", "null", "Null", "NULL", "", " ", " x",
+          "x ", "yes", "No", "ON", "y", "Y", "1_000", "+1", "-1", "1e3", "1.5", "0777", "=", "<<", "x #y", "#x",
+          "a: b", "a:", "[x]", "{x}", "x,y", "'x'", '"x"', "a\nb", "\t", "\u2028", "512M", "1.5G", "2GiB", "/swapfile",
+          "php8.2-fpm.service", "user@1000.service", "x" * 300]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_yaml_writer_round_trips_tricky_strings_as_strings(value):
+    for doc in ({"k": value}, [value], {value: 1}):
+        assert yaml.safe_load(to_yaml(doc)) == doc
+    back = yaml.safe_load(to_yaml({"k": value}))["k"]
+    assert isinstance(back, str) and back == value
+
+
+@pytest.mark.parametrize("value", [0, -900, 2 ** 63, 1.5, -0.25, 1e20, 1e-05, float("inf"), float("-inf"), True, False, None])
+def test_yaml_writer_round_trips_numbers_booleans_and_null_with_their_type(value):
+    back = yaml.safe_load(to_yaml({"k": value}))["k"]
+    assert back == value and type(back) is type(value)
+
+
+def test_yaml_writer_nan_reads_back_as_nan():
+    back = yaml.safe_load(to_yaml({"k": float("nan")}))["k"]
+    assert isinstance(back, float) and back != back
+
+
+def test_yaml_writer_keeps_the_safe_shapes_plain():
+    assert to_yaml({"a": "12:30", "b": "512M", "c": "/swapfile", "d": "0x1F", "e": "@x", "f": 1e20}) == (
+        '---\na: "12:30"\nb: 512M\nc: /swapfile\nd: "0x1F"\ne: "@x"\nf: 1.0e+20\n')
