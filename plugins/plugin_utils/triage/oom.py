@@ -83,6 +83,9 @@ def oom_kills_recent(facts, thresholds, ctx):
     severity = "critical" if (len(events) >= thresholds["oom_kills_crit"]
                               or any(f["kind"] == "host" for f in fired)) else "warning"
     evidence = ["%d kill(s) since %s: %s" % (len(events), short_time(since) or "the start of the logs", _listing(by_comm))]
+    if (facts.get("oom") or {}).get("kills_implausible"):
+        # memory_facts found more kernel kills in the logs than the kernel counted: some lines were forged
+        evidence.append("not all of these are real: %s" % facts["oom"].get("kills_notice"))
     if by_unit:
         evidence.append("by unit: %s" % _listing(by_unit))
     evidence.append("scope: %s" % _listing(scopes))

@@ -87,3 +87,15 @@ def test_protection_missing_quiet_for_memcg_kills_and_protected_services():
     facts["processes"] = [p for p in facts["processes"] if p["comm"] != "sshd"]
     facts["processes"].append(proc("sshd", 9, unit="ssh.service", adj=-900))
     assert run(oom_protection_missing, facts) == []
+
+
+def test_kills_the_kernel_did_not_count_are_called_out():
+    facts = healthy()
+    facts["oom"]["events"] = [kill()]
+    [f] = run(oom_kills_recent, facts)
+    assert not any("not all of these are real" in line for line in f["evidence"])
+    facts["oom"].update(kills_since_boot=0, kernel_kills_logged_since_boot=1, kills_implausible=True,
+                        kills_notice="the logs hold 1 kernel OOM kills since boot but the kernel counted 0")
+    [f] = run(oom_kills_recent, facts)
+    assert f["evidence"][1] == ("not all of these are real: the logs hold 1 kernel OOM kills since boot but the "
+                                "kernel counted 0")
