@@ -89,6 +89,12 @@ def test_line_ident_rules():
     assert line_ident('earlyoom', 77) == 'earlyoom' and line_ident('sshd', 5) == 'sshd'
 
 
+def test_a_notice_naming_an_invalid_unit_is_no_notice_even_from_pid1():
+    line = 'Dec  7 10:00:00 host systemd[1]: %s: A process of this unit has been killed by the OOM killer.' % IMG_UNIT
+    assert history([line]) == []
+    assert history([line.replace(IMG_UNIT, 'X.service')])[0]['unit'] == 'X.service'
+
+
 # --- journal entries ---
 
 @pytest.mark.parametrize('uid', ['0', '1000'])
