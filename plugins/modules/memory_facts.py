@@ -898,7 +898,8 @@ ansible_facts:
                   order); kill text inside another message (a file name, an audit record) is never a kill.
                 - Each line counts only from its own writer - the kernel's from /dev/kmsg, the journal's kernel transport
                   or a C(kernel:) syslog tag with no pid; systemd's notices from PID 1 as root; systemd-oomd's and
-                  earlyoom's from their own unit and program under a system uid (journal) or their own tag (syslog).
+                  earlyoom's from their own unit and program under a system uid (journal) or, when the journal cannot
+                  be read, their own tag in the syslog files (which cannot prove a program's writer).
                   A program's C(logger -t kernel) or C(logger -t systemd) line is never a kill.
                 - A systemd C(A process of this unit has been killed by the OOM killer) / C(Failed with result 'oom-kill')
                   notice is not an event of its own; it gives the kill its C(unit). When no source holds the kill

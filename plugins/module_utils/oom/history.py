@@ -12,7 +12,8 @@ Arguments:
                ``files``. ``auto`` reads every source that exists: the ring buffer (/dev/kmsg, or
                ``dmesg`` when /dev/kmsg is missing), the journal, and the syslog files
                (``<log_dir>/kern.log*``, ``messages*``, ``syslog*``; rotated ones, ``.gz`` too, only when
-               written after the cutoff). ``files`` alone reads only ``files``.
+               written after the cutoff). ``files`` alone reads only ``files``. When the journal was read, only
+               the kernel's lines of the syslog files count (user-space lines there cannot prove their writer).
   files        the ``oom_files`` option: paths or globs of more logs (plain, gzip, bzip2, xz), always read
                when given. ``sources: [files]`` without files is an error.
   since        the ``oom_since`` option (see oom.since.parse_since): ``30d``, ``24h``, ISO-8601, ``boot``,
@@ -145,12 +146,15 @@ def read_oom_history(kinds, cutoff, boot_time, files=(), run_command=None, kmsg_
             states.append(state)
             per_source.append((state['name'], records))
 
+    journal_read = False
     if 'journal' in kinds:
         state, records = read_journal(runner, cutoff, timeout=timeout)
         states.append(state)
         per_source.append((state['name'], records))
+        journal_read = state['status'] == 'read'
 
     paths = []
+    found = []
     if 'syslog' in kinds:
         found = syslog_files(log_dir, cutoff)
         if not found:
@@ -163,6 +167,11 @@ def read_oom_history(kinds, cutoff, boot_time, files=(), run_command=None, kmsg_
             paths.append(path)
     for path in paths:
         state, records = read_log_file(path)
+        if journal_read and path in found:
+            # journald forwards a program's syslog text as it was written: in the syslog files a user's
+            # `logger -t systemd-oomd` or `logger -t systemd --id=1` looks like the daemon; the journal, read,
+            # holds the daemons' own lines with proof of their writer
+            records = [r for r in records if r[2] == 'kernel']
         states.append(state)
         per_source.append((state['name'], records))
     for pattern in missing:

@@ -15,7 +15,8 @@ import json
 import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history
-from ansible_collections.headroom.memory.plugins.module_utils.oom.history import check_kill_count
+from ansible_collections.headroom.memory.plugins.module_utils.oom import sources as oom_sources
+from ansible_collections.headroom.memory.plugins.module_utils.oom.history import check_kill_count, collect_oom_history
 from ansible_collections.headroom.memory.plugins.module_utils.oom.lines import (
     journal_ident, line_ident, split_json, split_line)
 from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc
@@ -93,6 +94,26 @@ def test_a_notice_naming_an_invalid_unit_is_no_notice_even_from_pid1():
     line = 'Dec  7 10:00:00 host systemd[1]: %s: A process of this unit has been killed by the OOM killer.' % IMG_UNIT
     assert history([line]) == []
     assert history([line.replace(IMG_UNIT, 'X.service')])[0]['unit'] == 'X.service'
+
+
+def test_user_space_lines_of_the_syslog_files_count_only_when_the_journal_cannot_be_read(tmp_path, monkeypatch):
+    # what `logger -t systemd-oomd ...` and `logger -t systemd --id=1 ...` leave in /var/log/syslog
+    (tmp_path / 'syslog').write_text(
+        'Dec  7 10:00:00 host systemd-oomd[4242]: %s\n' % CLAIMS['systemd-oomd']
+        + 'Dec  7 10:00:00 host systemd[1]: X.service: A process of this unit has been killed by the OOM killer.\n'
+        + 'Dec  7 10:00:01 host kernel: %s\n' % KILL)
+    monkeypatch.setattr(oom_sources, 'which', lambda prog: '/usr/bin/' + prog)
+    monkeypatch.setattr(oom_sources, 'system_journal_visible', lambda: True)
+
+    def collect(journal_answer):
+        result = collect_oom_history(sources=['journal', 'syslog'], since='all', now=REAL, boot_time=REAL - 86400 * 30,
+                                     run_command=lambda args, **kw: journal_answer, log_dir=str(tmp_path))
+        return sorted((e['killer'], e['unit'] or '') for e in result['events'])
+
+    # journal read (it holds the daemons' own lines, here none): only the kernel's line of the file counts
+    assert collect((0, '', '')) == [('kernel', '')]
+    # no journal: the file is all there is
+    assert collect((1, '', 'Permission denied')) == [('kernel', 'X.service'), ('systemd-oomd', JINJA_UNIT)]
 
 
 # --- journal entries ---
