@@ -241,7 +241,8 @@ def line_ident(ident, pid):
 
     The kernel logs with no pid (``kernel:``; ``kernel[4242]:`` is a program's ``logger -t kernel``), systemd's
     notices come from PID 1 (``systemd[1]:``). Anything else claiming those names is marked UNTRUSTED. A text file
-    cannot prove more: a root ``logger --id=1`` line looks like PID 1's (the remedy gate checks the unit exists).
+    cannot prove more: any user's ``logger -t systemd --id=1`` line reads like PID 1's (so oom.history takes only
+    kernel lines from the syslog files when the journal was read, and the remedy gate checks the unit exists).
     """
     if ident == 'kernel' and pid is not None:
         return UNTRUSTED + ident
