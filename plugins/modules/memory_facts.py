@@ -880,6 +880,24 @@ ansible_facts:
               type: int
               returned: always
               sample: 3
+            kernel_kills_logged_since_boot:
+              description: Kernel OOM kills in RV(ansible_facts.headroom.oom.events) since the host booted; V(null) when the boot time is unknown.
+              type: int
+              returned: always
+              sample: 3
+            kills_implausible:
+              description:
+                - V(true) when the logs hold more kernel kills since boot than the kernel counted
+                  (RV(ansible_facts.headroom.oom.kernel_kills_logged_since_boot) above
+                  RV(ansible_facts.headroom.oom.kills_since_boot)) - some of those lines were not written by the kernel.
+              type: bool
+              returned: always
+              sample: false
+            kills_notice:
+              description: The sentence that says why RV(ansible_facts.headroom.oom.kills_implausible) is V(true), else V(null).
+              type: str
+              returned: always
+              sample: null
             events:
               description:
                 - One entry per OOM kill, oldest first; events with no wall-clock time come last, ordered by kernel time.
@@ -890,6 +908,11 @@ ansible_facts:
                   V(null)), C(complete=false) when the victim is unknown.
                 - Only the kernel's own report lines count (at the start of a kernel message, fields in the kernel's
                   order); kill text inside another message (a file name, an audit record) is never a kill.
+                - Each line counts only from its own writer - the kernel's from /dev/kmsg, the journal's kernel transport
+                  or a C(kernel:) syslog tag with no pid; systemd's notices from PID 1 as root; systemd-oomd's and
+                  earlyoom's from their own unit and program under a system uid (journal) or, when the journal cannot
+                  be read, their own tag in the syslog files (which cannot prove a program's writer).
+                  A program's C(logger -t kernel) or C(logger -t systemd) line is never a kill.
                 - A systemd C(A process of this unit has been killed by the OOM killer) / C(Failed with result 'oom-kill')
                   notice is not an event of its own; it gives the kill its C(unit). When no source holds the kill
                   itself, a unit's notice is kept as one event with C(complete=false) and only C(time), C(killer)
@@ -1139,9 +1162,9 @@ def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
         facts["settings"] = {"databases": read_databases(proc, rootfs, entries),
                              "workers": read_workers(proc, rootfs, entries)}
     if "oom" in subsets and oom_collector is not None:
+        from ansible_collections.headroom.memory.plugins.module_utils.oom.history import check_kill_count
         oom = oom_collector(params)
-        oom["kills_since_boot"] = vmstat.get("oom_kill") if vmstat else None
-        facts["oom"] = oom
+        facts["oom"] = check_kill_count(oom, vmstat.get("oom_kill") if vmstat else None, read_boot_time(proc))
     return facts
 
 

@@ -12,7 +12,8 @@ Arguments:
                ``files``. ``auto`` reads every source that exists: the ring buffer (/dev/kmsg, or
                ``dmesg`` when /dev/kmsg is missing), the journal, and the syslog files
                (``<log_dir>/kern.log*``, ``messages*``, ``syslog*``; rotated ones, ``.gz`` too, only when
-               written after the cutoff). ``files`` alone reads only ``files``.
+               written after the cutoff). ``files`` alone reads only ``files``. When the journal was read, only
+               the kernel's lines of the syslog files count (user-space lines there cannot prove their writer).
   files        the ``oom_files`` option: paths or globs of more logs (plain, gzip, bzip2, xz), always read
                when given. ``sources: [files]`` without files is an error.
   since        the ``oom_since`` option (see oom.since.parse_since): ``30d``, ``24h``, ISO-8601, ``boot``,
@@ -37,7 +38,8 @@ Returns:
    'counts': {'by_comm': {comm: n}, 'by_unit': {unit: n}, 'by_killer': {killer: n}},
    'sources': [{'name', 'status', 'lines', 'msg'}, ...]}
 Events are oldest first; events whose wall-clock time is unknown (a raw dmesg file) come last, by uptime,
-and are never dropped by ``since``. The module adds ``kills_since_boot`` (from /proc/vmstat) itself.
+and are never dropped by ``since``. The module adds ``kills_since_boot`` (from /proc/vmstat) and the check of
+the logged kernel kills against it (``check_kill_count``) itself.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -49,7 +51,7 @@ import time
 
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_boot_time
 from ansible_collections.headroom.memory.plugins.module_utils.oom.options import resolve_sources
-from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, parse_since
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, parse_iso, parse_since
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import (
     COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
 
@@ -78,6 +80,34 @@ def may_hold_events(per_source):
                     if phrase in msg:
                         return True
     return False
+
+
+BOOT_SKEW = 2.0  # seconds a kill's computed wall time may lie before the boot time (/proc/stat's btime is whole seconds)
+
+
+def check_kill_count(oom, counted, boot_time):
+    """Add the kernel's own count to the history ``oom`` and flag logs that claim more kernel kills than it made.
+
+    Sets ``kills_since_boot`` (``counted``: /proc/vmstat ``oom_kill``, None when unknown),
+    ``kernel_kills_logged_since_boot`` (kernel events whose time is at or after ``boot_time``; None when the
+    boot time is unknown), ``kills_implausible`` (True when the logs hold more than the kernel counted: some
+    kill lines were not the kernel's) and ``kills_notice`` (the sentence saying so, or None). Returns ``oom``.
+    """
+    logged = None
+    if boot_time is not None:
+        logged = 0
+        for event in oom.get('events') or ():
+            when = parse_iso(event['time']) if event.get('killer') == 'kernel' and event.get('time') else None
+            if when is not None and when >= boot_time - BOOT_SKEW:
+                logged += 1
+    implausible = counted is not None and logged is not None and logged > counted
+    oom['kills_since_boot'] = counted
+    oom['kernel_kills_logged_since_boot'] = logged
+    oom['kills_implausible'] = implausible
+    oom['kills_notice'] = (
+        'the logs hold %d kernel OOM kills since boot but the kernel counted %d (oom_kill in /proc/vmstat): '
+        'some of those lines were not written by the kernel' % (logged, counted)) if implausible else None
+    return oom
 
 
 def _no_runner(args, **kwargs):  # pylint: disable=unused-argument
@@ -116,12 +146,15 @@ def read_oom_history(kinds, cutoff, boot_time, files=(), run_command=None, kmsg_
             states.append(state)
             per_source.append((state['name'], records))
 
+    journal_read = False
     if 'journal' in kinds:
         state, records = read_journal(runner, cutoff, timeout=timeout)
         states.append(state)
         per_source.append((state['name'], records))
+        journal_read = state['status'] == 'read'
 
     paths = []
+    found = []
     if 'syslog' in kinds:
         found = syslog_files(log_dir, cutoff)
         if not found:
@@ -134,6 +167,11 @@ def read_oom_history(kinds, cutoff, boot_time, files=(), run_command=None, kmsg_
             paths.append(path)
     for path in paths:
         state, records = read_log_file(path)
+        if journal_read and path in found:
+            # journald forwards a program's syslog text as it was written: in the syslog files a user's
+            # `logger -t systemd-oomd` or `logger -t systemd --id=1` looks like the daemon; the journal, read,
+            # holds the daemons' own lines with proof of their writer
+            records = [r for r in records if r[2] == 'kernel']
         states.append(state)
         per_source.append((state['name'], records))
     for pattern in missing:

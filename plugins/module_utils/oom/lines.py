@@ -9,7 +9,9 @@ reports from, and returns a record ``(wall, uptime, ident, pid, msg)``:
 - ``uptime``: the kernel's own time stamp in seconds (``[ 123.456]``, /dev/kmsg, the journal's
   ``_SOURCE_MONOTONIC_TIMESTAMP``) or None,
 - ``ident``: the syslog identifier (``kernel``, ``systemd-oomd``, ``earlyoom``, ``systemd``...) or None
-  when the line has no syslog header (raw ``dmesg`` output, earlyoom's stdout),
+  when the line has no syslog header (raw ``dmesg`` output, earlyoom's stdout); a claim of ``kernel``,
+  ``systemd`` or a killer daemon that its source does not prove is ``untrusted:<ident>`` (``line_ident``,
+  ``journal_ident``), which no parser reads,
 - ``pid``: the pid in ``ident[pid]:`` (int) or None,
 - ``msg``: the message, without any prefix.
 
@@ -203,14 +205,75 @@ def split_line(line, ref=None):
         if m:
             up = float(m.group('up'))
     if m:
-        ident = m.group('ident')
         pid = int(m.group('pid')) if m.group('pid') else None
+        ident = line_ident(m.group('ident'), pid)
         msg = m.group('msg')
     if ident is None or ident == 'kernel':
         kup, msg = split_kernel_prefix(msg)
         if kup is not None:
             up = kup
     return wall, up, ident, pid, msg
+
+
+# Provenance (issue #31): only the kernel writes kernel records, only a killer daemon writes that daemon's lines.
+# An identifier claimed without proof becomes UNTRUSTED + the claim, which no parser reads.
+UNTRUSTED = 'untrusted:'
+WATCHED_IDENTS = ('kernel', 'systemd-oomd', 'earlyoom', 'systemd')
+# the unit each user-space killer runs as (journald's _SYSTEMD_UNIT, from the sender's cgroup: only root moves a
+# process there); systemd itself is PID 1
+DAEMON_UNITS = {'systemd-oomd': 'systemd-oomd.service', 'earlyoom': 'earlyoom.service'}
+# uids a daemon may run as: root, system users (systemd-oomd runs as systemd-oom) and systemd's DynamicUser range
+# (earlyoom.service sets DynamicUser=true); a login user's uid never passes
+SYSTEM_UID_MAX = 999
+DYNAMIC_UIDS = (61184, 65519)
+
+
+def _system_uid(value):
+    try:
+        uid = int(value)
+    except (TypeError, ValueError):
+        return False
+    return 0 <= uid <= SYSTEM_UID_MAX or DYNAMIC_UIDS[0] <= uid <= DYNAMIC_UIDS[1]
+
+
+def line_ident(ident, pid):
+    """The identifier a text log line's ``ident[pid]:`` header may be believed for.
+
+    The kernel logs with no pid (``kernel:``; ``kernel[4242]:`` is a program's ``logger -t kernel``), systemd's
+    notices come from PID 1 (``systemd[1]:``). Anything else claiming those names is marked UNTRUSTED. A text file
+    cannot prove more: any user's ``logger -t systemd --id=1`` line reads like PID 1's (so oom.history takes only
+    kernel lines from the syslog files when the journal was read, and the remedy gate checks the unit exists).
+    """
+    if ident == 'kernel' and pid is not None:
+        return UNTRUSTED + ident
+    if ident == 'systemd' and pid != 1:
+        return UNTRUSTED + ident
+    return ident
+
+
+def journal_ident(entry):
+    """The identifier a journal entry (dict of ``journalctl -o json``) may be believed for.
+
+    ``kernel`` only for ``_TRANSPORT=kernel``; ``systemd`` only from PID 1 as root (``_PID``, ``_UID``, ``_COMM``
+    are journald's own trusted fields); ``systemd-oomd``/``earlyoom`` only from their own unit (``_SYSTEMD_UNIT``),
+    program (``_COMM``) and a system uid. Another entry claiming one of those names, or naming no program at
+    all (so the message text alone would decide), is UNTRUSTED.
+    """
+    if entry.get('_TRANSPORT') == 'kernel':
+        return 'kernel'
+    ident = _text(entry.get('SYSLOG_IDENTIFIER')) or _text(entry.get('_COMM'))
+    if not ident:
+        return UNTRUSTED
+    comm = _text(entry.get('_COMM'))
+    if ident in WATCHED_IDENTS or comm in WATCHED_IDENTS:
+        uid = _text(entry.get('_UID'))
+        if ident == 'systemd' and comm == 'systemd' and _text(entry.get('_PID')) == '1' and uid == '0':
+            return ident
+        if ident in DAEMON_UNITS and comm == ident and _text(entry.get('_SYSTEMD_UNIT')) == DAEMON_UNITS[ident] \
+                and _system_uid(uid):
+            return ident
+        return UNTRUSTED + ident
+    return ident
 
 
 def split_kmsg(record):
@@ -271,9 +334,7 @@ def split_json(line):
     msg = _text(entry.get('MESSAGE'))
     if msg is None:
         return []
-    ident = _text(entry.get('SYSLOG_IDENTIFIER')) or _text(entry.get('_COMM'))
-    if entry.get('_TRANSPORT') == 'kernel':
-        ident = 'kernel'
+    ident = journal_ident(entry)
     pid = _usec(_text(entry.get('_PID')) or _text(entry.get('SYSLOG_PID')))
     real = _usec(entry.get('__REALTIME_TIMESTAMP'))
     mono = _usec(entry.get('__MONOTONIC_TIMESTAMP'))

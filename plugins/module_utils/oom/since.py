@@ -25,7 +25,8 @@ _UNIT_SECONDS = {'m': 60, 'h': 3600, 'd': 86400, 'w': 7 * 86400}
 _ACCEPTED = "use a duration such as 90m, 24h, 7d or 2w, an ISO-8601 date or date and time, 'boot' or 'all'"
 
 
-def _parse_iso(text):
+def parse_iso(text):
+    """Epoch seconds of an ISO-8601 date or date and time (UTC when it names no offset), or None."""
     value = text.strip()
     if value.endswith(('Z', 'z')):
         value = value[:-1] + '+00:00'
@@ -66,7 +67,7 @@ def parse_since(value, now, boot_time=None, name='oom_since'):
         return float(now) - int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
     if re.match(r'^-\s*\d', text):
         raise ValueError('%s %r: a duration cannot be negative; %s' % (name, value, _ACCEPTED))
-    cutoff = _parse_iso(str(value))
+    cutoff = parse_iso(str(value))
     if cutoff is None:
         raise ValueError('%s %r is not understood: %s' % (name, value, _ACCEPTED))
     if cutoff > float(now) + 60:

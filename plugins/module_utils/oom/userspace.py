@@ -21,7 +21,8 @@
   by the OOM killer.`` (killer ``kernel``), ``x.scope: systemd-oomd killed 12 process(es) in this unit.``
   (``systemd-oomd``), ``x.service: Failed with result 'oom-kill'.`` (killer None: systemd gives a unit that
   result after the kernel's kills and after systemd-oomd's alike) -> unit, killer. A notice is not a kill of
-  its own: it names the unit of a kill the kernel or systemd-oomd made.
+  its own: it names the unit of a kill the kernel or systemd-oomd made. A notice naming an invalid unit
+  (``<img/src=x>.service``) is no notice: systemd never writes one.
 
 ``ident`` is the syslog identifier (None when the line had no header: then the text alone decides).
 """
@@ -31,6 +32,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.lazy_re import LazyPattern
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name_error
 
 _OOMD_RE = LazyPattern(
     r'^(?:Killed|Marked) (?P<cgroup>/.*?) (?:for killing )?due to (?P<reason>memory pressure|swap used|memory used)')
@@ -77,7 +79,8 @@ def parse_userspace(ident, msg):
                                     'signal': 'SIGKILL'}
     if ident in (None, 'systemd'):
         m = _NOTICE_RE.match(msg)
-        if m:
+        # systemd names only valid units: a notice naming another was not written by systemd
+        if m and unit_name_error(m.group('unit')) is None:
             if m.group('oomd'):
                 killer = 'systemd-oomd'
             elif m.group('result'):

@@ -13,6 +13,8 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
   most the MemoryMax offered (or what the unit can get);
 - a JVM heap fits under the unit's limit with room for the memory outside the heap;
 - a worker count (``remedy.settings`` items with ``per_worker_mb`` and ``room_mb``) fits the room;
+- a unit item is withheld whole when the unit's name is not a valid systemd unit name or the unit is not
+  among those memory_facts saw on the host (its cgroups and processes): a name read only in log text;
 - several findings proposing the same setting get one value that passes every bound (the largest that
   passes: every proposal is a need, and the bounds are the host's limits), or none, with the reasons.
 
@@ -23,9 +25,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, proposal_margin
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    fmt_mb, unit_ceiling_mb, unit_limits, unit_use_mb)
+    fmt_mb, processes, unit_ceiling_mb, unit_cgroups, unit_limits, unit_use_mb)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
 HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
@@ -173,9 +176,33 @@ def _pick_plain(setting, proposals):
     return None, "findings propose different values (%s): none is offered" % ", ".join(values)
 
 
+def host_units(facts):
+    """The units memory_facts saw on the host: those of the cgroups it read and of the processes it listed."""
+    units = set(unit_cgroups(facts))
+    units.update(p["unit"] for p in processes(facts) if p.get("unit"))
+    return units
+
+
+def unit_refusal(facts, unit):
+    """Why no remedy may name ``unit``, or None: its name is not a valid systemd unit name, or the unit is
+    not on the host (a name that came only from log text; the sizes would then be a guess)."""
+    error = unit_name_error(unit)
+    if error:
+        return error
+    if unit not in host_units(facts):
+        return ("unit %r is not among the units memory_facts saw on the host (its cgroups and processes): "
+                "no remedy for a unit named only in log text" % unit)
+    return None
+
+
 def _unit_item(facts, variable, unit, settings, floors, withheld, chosen_max):
     """The gated item for one unit of service_limits_units / heap_services; ``chosen_max`` ({unit: MiB})
-    gets the MemoryMax offered, which a heap must then fit under."""
+    gets the MemoryMax offered, which a heap must then fit under. An invalid or absent unit gets none."""
+    refusal = unit_refusal(facts, unit)
+    if refusal:
+        fids = [f for proposals in settings.values() for _v, f in proposals]
+        withheld.append(_withheld(fids, variable, unit, None, None, refusal))
+        return None
     bounds = _Unit(facts, unit, floors.get(unit) or [])
     item = {"unit": unit}
     memory_max = None
@@ -278,6 +305,9 @@ def apply_to_findings(findings, withheld):
             key = ITEM_KEYS.get(w["variable"])
             if key is None:
                 role_vars.pop(w["variable"], None)
+                continue
+            if w["setting"] is None:  # the whole item (its unit is invalid or absent)
+                role_vars[w["variable"]] = [i for i in role_vars.get(w["variable"]) or [] if i.get(key) != w["item"]]
                 continue
             for item in role_vars.get(w["variable"]) or []:
                 if item.get(key) == w["item"] and (w["value"] is None or str(item.get(w["setting"])) == str(w["value"])):

@@ -83,6 +83,10 @@ def oom_kills_recent(facts, thresholds, ctx):
     severity = "critical" if (len(events) >= thresholds["oom_kills_crit"]
                               or any(f["kind"] == "host" for f in fired)) else "warning"
     evidence = ["%d kill(s) since %s: %s" % (len(events), short_time(since) or "the start of the logs", _listing(by_comm))]
+    forged = bool((facts.get("oom") or {}).get("kills_implausible"))
+    if forged:
+        # memory_facts found more kernel kills in the logs than the kernel counted: some lines were forged
+        evidence.append("not all of these are real: %s" % facts["oom"].get("kills_notice"))
     if by_unit:
         evidence.append("by unit: %s" % _listing(by_unit))
     evidence.append("scope: %s" % _listing(scopes))
@@ -109,6 +113,10 @@ def oom_kills_recent(facts, thresholds, ctx):
         if entry and who not in [e["unit"] for e in entries]:
             entries.append(entry)
     text = " ".join(_KIND_TEXT[k] for k in KINDS if k in kinds)
+    if forged and entries:
+        # no limit is sized from kills that may be a local user's log lines
+        entries = []
+        text += " No limit is proposed from these kills: the logs hold kills the kernel did not make."
     return [finding("oom_kills_recent", severity,
                     "%d OOM kill(s) in the window, most often %s" % (len(events), by_comm[0][0]),
                     evidence, text, SERVICE_LIMITS if entries else None,

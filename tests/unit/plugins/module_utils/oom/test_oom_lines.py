@@ -176,7 +176,8 @@ def test_json_message_with_newline_is_split():
 def test_synthetic_json_byte_array_message_and_userspace_ident():
     # SYNTHETIC: journald exports non-UTF-8 MESSAGE as an array of bytes
     msg = list(b'sending SIGTERM to process 7 uid 0 "b\xffd": oom_score 9, VmRSS 1 MiB\nsecond line')
-    line = json.dumps({'MESSAGE': msg, 'SYSLOG_IDENTIFIER': 'earlyoom', '_PID': '55',
+    line = json.dumps({'MESSAGE': msg, 'SYSLOG_IDENTIFIER': 'earlyoom', '_PID': '55', '_COMM': 'earlyoom', '_UID': '61200',
+                       '_SYSTEMD_UNIT': 'earlyoom.service', '_TRANSPORT': 'stdout',
                        '__REALTIME_TIMESTAMP': '1795633865725584', '__MONOTONIC_TIMESTAMP': '203877829'})
     records = split_json(line)
     assert [r[4] for r in records] == ['sending SIGTERM to process 7 uid 0 "b\ufffdd": oom_score 9, VmRSS 1 MiB',
@@ -232,6 +233,7 @@ def test_a_syslog_time_exactly_at_the_skew_is_this_year():
 
 def test_journal_entry_of_a_program_takes_its_own_time_and_the_comm_and_syslog_pid():
     entry = {'MESSAGE': 'low memory', '_COMM': 'earlyoom', 'SYSLOG_PID': '12', '__REALTIME_TIMESTAMP': '9000000',
+             '_UID': '0', '_SYSTEMD_UNIT': 'earlyoom.service',
              '__MONOTONIC_TIMESTAMP': '100', '_SOURCE_REALTIME_TIMESTAMP': '1500000', '_SOURCE_MONOTONIC_TIMESTAMP': '5'}
     assert split_json(json.dumps(entry)) == [(1.5, None, 'earlyoom', 12, 'low memory')]
     del entry['_SOURCE_REALTIME_TIMESTAMP']

@@ -183,12 +183,19 @@ def test_collect_auto_reads_every_source_and_falls_back_to_dmesg(tmp_path):
     comms = result['counts']['by_comm']
     assert comms == {'httpd': 1, 'main': 1, 'python3': 1, 'Web Content': 1, 'my hog (test)': 1, 'my hog (x)': 1,
                      'runc:[2:INIT]': 1, '(resolved)': 1}
-    assert result['counts']['by_killer'] == {'kernel': 8, 'systemd-oomd': 1}
+    # the journal was read: the syslog files' user-space lines (039's systemd-oomd kill) cannot prove their writer
+    assert result['counts']['by_killer'] == {'kernel': 8}
     dmesg_events = [e for e in result['events'] if e['sources'] == ['dmesg']]
     assert len(dmesg_events) == 3
     assert dmesg_events[0]['time'] == '2026-11-25T21:06:45.224173Z'  # boot_time 19:07:41 + kernel time 7144.224173
     for call_args, env in run.calls:
         assert isinstance(call_args, list) and env['LC_ALL'] == 'C'
+    # without the journal they are all there is: the systemd-oomd kill counts
+    run = FakeRun({'dmesg': (0, text('201'), ''), 'journalctl': (1, '', 'Failed to open journal: Permission denied')})
+    result = collect_oom_history(sources=['auto'], since='all', now=time.time(), boot_time=1795633661.0,
+                                 run_command=run, kmsg_path=str(tmp_path / 'no-kmsg'), log_dir=str(log))
+    assert dict((s['name'], s['status']) for s in result['sources'])['journal'] == 'denied'
+    assert result['counts']['by_killer'] == {'kernel': 5, 'systemd-oomd': 1}
 
 
 def test_collect_files_only_reads_only_oom_files(tmp_path):

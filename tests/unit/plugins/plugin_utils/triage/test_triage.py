@@ -65,8 +65,10 @@ def test_remedy_vars_merge_items_by_unit_and_path_whatever_the_order():
                                  {"unit": "b.service", "memory_high": "64M"}],
         "swap_files": [{"path": "/swapfile", "size": "1G"}],
         "swap_swappiness": 10}
-    assert merge_remedy_vars(findings, healthy()) == expected
-    assert merge_remedy_vars(list(reversed(findings)), healthy()) == expected
+    facts = healthy()  # both units run on the host (the gate withholds a remedy for a unit it does not see)
+    facts["cgroup"]["units"] = [{"cgroup": "/system.slice/" + u, "unit": u} for u in ("a.service", "b.service")]
+    assert merge_remedy_vars(findings, facts) == expected
+    assert merge_remedy_vars(list(reversed(findings)), facts) == expected
 
 
 def test_fleet_lists_unreachable_and_failed_hosts_and_sorts_worst_first():

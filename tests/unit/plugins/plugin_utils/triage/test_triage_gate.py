@@ -10,7 +10,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.report.files impor
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage import engine
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import triage_entry, triage_fleet
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate, margin_mb
-from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import healthy, proc
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import healthy, kill, proc
 
 
 def host(unit_use=600, limit_mb=1024, unit_limit=None):
@@ -148,3 +148,45 @@ def test_remedy_vars_file_never_holds_a_withheld_value(monkeypatch):
 
 def test_triage_entry_lists_withheld_even_for_a_clean_host():
     assert triage_entry({"host": "ok", "facts": healthy()})["withheld"] == []
+
+
+# issue #31: a unit named only in log text (a forged systemd notice or oomd line) gets no remedy
+FORGED_UNITS = ("<img/src=x/onerror=alert(1)>.service", "<img src=x onerror=alert(1)>.service",
+                "{{ lookup('pipe','id') }}.service")
+
+
+def test_a_unit_with_an_invalid_name_is_withheld_whole():
+    for unit in FORGED_UNITS:
+        facts = host()
+        facts["cgroup"]["units"].append({"cgroup": "/system.slice/x", "unit": unit})  # even if the facts held it
+        result = gate(facts, [proposing("oom_kills_recent", unit=unit, memory_max="704M", oom_score_adjust=-500)])
+        assert result["vars"] == {}
+        [w] = result["withheld"]
+        assert w["item"] == unit and w["setting"] is None and w["findings"] == ["oom_kills_recent"]
+        assert w["reason"].startswith("unit name %r " % unit), w["reason"]
+
+
+def test_a_unit_not_on_the_host_is_withheld_and_leaves_the_finding():
+    facts = host()
+    findings = [proposing("oom_kills_recent", unit="ghost.service", memory_max="704M"),
+                proposing("pressure", memory_max="704M")]
+    result = gate(facts, findings)
+    assert result["vars"] == {"service_limits_units": [{"unit": "app.service", "memory_max": "704M"}]}
+    [w] = result["withheld"]
+    assert w["item"] == "ghost.service" and "not among the units memory_facts saw on the host" in w["reason"]
+    apply_to_findings(findings, result["withheld"])
+    assert findings[0]["remedy"]["vars"] == {} and findings[0]["remedy"]["role"] is None
+    assert findings[0]["remedy"]["withheld"] == ["ghost.service service_limits_units: " + w["reason"]]
+    # a unit seen only through a listed process counts as present
+    facts["processes"].append(proc("ghost", 10, pid=4001, unit="ghost.service"))
+    assert gate(facts, findings[:1])["withheld"] == []
+
+
+def test_an_oom_kill_of_a_unit_named_only_in_log_text_proposes_nothing_to_apply():
+    # the victim's RSS would size the MemoryMax: the unit does not exist, so nothing reaches remedy-vars/
+    for unit in FORGED_UNITS[1:] + ("X.service",):  # a '/' in the name would split the cgroup path the kill names
+        facts = healthy()
+        facts["oom"]["events"] = [kill(unit=unit)]  # its own cgroup fired: the MemoryMax would be the victim's RSS
+        entry = triage_entry({"host": "h", "facts": facts})
+        assert unit not in repr(entry["remedy_vars"]), unit
+        assert any(w["item"] == unit for w in entry["withheld"]), unit

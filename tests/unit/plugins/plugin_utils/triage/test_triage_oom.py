@@ -87,3 +87,19 @@ def test_protection_missing_quiet_for_memcg_kills_and_protected_services():
     facts["processes"] = [p for p in facts["processes"] if p["comm"] != "sshd"]
     facts["processes"].append(proc("sshd", 9, unit="ssh.service", adj=-900))
     assert run(oom_protection_missing, facts) == []
+
+
+def test_kills_the_kernel_did_not_count_are_called_out_and_size_no_limit():
+    facts = healthy()
+    facts["cgroup"]["limited"] = [{"cgroup": "/system.slice/hog.service", "unit": "hog.service", "limit_mb": 64, "usage_mb": 60}]
+    facts["oom"]["events"] = [kill()]
+    [f] = run(oom_kills_recent, facts)
+    assert not any("not all of these are real" in line for line in f["evidence"])
+    assert f["remedy"]["vars"] == {"service_limits_units": [{"unit": "hog.service", "memory_high": "64M", "memory_max": "96M"}]}
+    facts["oom"].update(kills_since_boot=0, kernel_kills_logged_since_boot=1, kills_implausible=True,
+                        kills_notice="the logs hold 1 kernel OOM kills since boot but the kernel counted 0")
+    [f] = run(oom_kills_recent, facts)
+    assert f["evidence"][1] == ("not all of these are real: the logs hold 1 kernel OOM kills since boot but the "
+                                "kernel counted 0")
+    assert f["remedy"]["role"] is None and not f["remedy"]["vars"]
+    assert f["remedy"]["text"].endswith("No limit is proposed from these kills: the logs hold kills the kernel did not make.")
