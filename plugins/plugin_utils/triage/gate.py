@@ -176,10 +176,20 @@ def _pick_plain(setting, proposals):
     return None, "findings propose different values (%s): none is offered" % ", ".join(values)
 
 
+# the sources whose records memory_facts takes from the kernel itself (kmsg, dmesg, the journal's kernel
+# transport) or from systemd as PID 1 in the journal: a name in them is no user's text
+_TRUSTED_SOURCES = frozenset(("kmsg", "dmesg", "journal"))
+
+
 def host_units(facts):
-    """The units memory_facts saw on the host: those of the cgroups it read and of the processes it listed."""
+    """The units memory_facts saw on the host: those of the cgroups it read, of the processes it listed, and
+    of the kills the kernel (or PID 1) reported through its own transport. The last keeps a unit that the
+    kernel killed and systemd then gave up restarting (failed: no cgroup, no process), the unit a remedy is
+    most often for; a kill read only from a syslog file, whose lines any local user can write, does not."""
     units = set(unit_cgroups(facts))
     units.update(p["unit"] for p in processes(facts) if p.get("unit"))
+    units.update(e["unit"] for e in ((facts.get("oom") or {}).get("events") or [])
+                 if isinstance(e, dict) and e.get("unit") and _TRUSTED_SOURCES.intersection(e.get("sources") or ()))
     return units
 
 
@@ -190,8 +200,8 @@ def unit_refusal(facts, unit):
     if error:
         return error
     if unit not in host_units(facts):
-        return ("unit %r is not among the units memory_facts saw on the host (its cgroups and processes): "
-                "no remedy for a unit named only in log text" % unit)
+        return ("unit %r is not among the units memory_facts saw on the host (its cgroups, its processes, the "
+                "kernel's own kill records): no remedy for a unit named only in log text" % unit)
     return None
 
 

@@ -92,7 +92,9 @@ def test_what_the_gate_lets_through_the_role_accepts_on_an_unchanged_or_slightly
 
 
 def test_the_gate_withholds_a_limit_under_the_floor_even_for_a_unit_it_has_no_reading_of():
-    result = gate(host(), [proposing("a", unit="other.service", memory_max="16M", memory_high="8M")])
+    facts = host()  # other.service: killed by the kernel and stopped, so no cgroup and no reading
+    facts.setdefault("oom", {})["events"] = [{"unit": "other.service", "sources": ["kmsg"], "killer": "kernel"}]
+    result = gate(facts, [proposing("a", unit="other.service", memory_max="16M", memory_high="8M")])
     assert result["vars"] == {}
     assert sorted(w["reason"] for w in result["withheld"]) == [
         "MemoryHigh 8 MiB is below the floor of 32 MiB that service_limits enforces: no service runs under it",

@@ -9,7 +9,7 @@ import yaml
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import report_files
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage import engine
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import triage_entry, triage_fleet
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate, margin_mb
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate, margin_mb, unit_refusal
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import healthy, kill, proc
 
 
@@ -162,8 +162,11 @@ def test_a_unit_with_an_invalid_name_is_withheld_whole():
         result = gate(facts, [proposing("oom_kills_recent", unit=unit, memory_max="704M", oom_score_adjust=-500)])
         assert result["vars"] == {}
         [w] = result["withheld"]
-        assert w["item"] == unit and w["setting"] is None and w["findings"] == ["oom_kills_recent"]
-        assert w["reason"].startswith("unit name %r " % unit), w["reason"]
+        # remedy_vars' allow-list sees the bad name first (the item's unit key is not a service name) ...
+        assert w["item"] == unit and w["setting"] == "unit" and w["findings"] == ["oom_kills_recent"]
+        assert w["reason"] == "not offered to remediate: is not a systemd service name", w["reason"]
+        # ... and the unit check behind it refuses the name too, whatever the facts hold
+        assert unit_refusal(facts, unit).startswith("unit name %r " % unit)
 
 
 def test_a_unit_not_on_the_host_is_withheld_and_leaves_the_finding():
@@ -186,7 +189,22 @@ def test_an_oom_kill_of_a_unit_named_only_in_log_text_proposes_nothing_to_apply(
     # the victim's RSS would size the MemoryMax: the unit does not exist, so nothing reaches remedy-vars/
     for unit in FORGED_UNITS[1:] + ("X.service",):  # a '/' in the name would split the cgroup path the kill names
         facts = healthy()
-        facts["oom"]["events"] = [kill(unit=unit)]  # its own cgroup fired: the MemoryMax would be the victim's RSS
+        # its own cgroup fired, read from a syslog file: the MemoryMax would be the victim's RSS
+        facts["oom"]["events"] = [dict(kill(unit=unit), sources=["/var/log/kern.log"])]
         entry = triage_entry({"host": "h", "facts": facts})
         assert unit not in repr(entry["remedy_vars"]), unit
         assert any(w["item"] == unit for w in entry["withheld"]), unit
+
+
+def test_a_unit_the_kernel_itself_reported_killed_is_on_the_host_without_a_cgroup():
+    # killed by its own MemoryMax, then given up by systemd: no cgroup and no process left, the usual case
+    for source in ("kmsg", "dmesg", "journal"):
+        facts = healthy()
+        facts["oom"]["events"] = [dict(kill(unit="X.service"), sources=[source, "/var/log/kern.log"])]
+        entry = triage_entry({"host": "h", "facts": facts})
+        assert not any(w["item"] == "X.service" for w in entry["withheld"]), (source, entry["withheld"])
+        assert [u["unit"] for u in entry["remedy_vars"]["service_limits_units"]] == ["X.service"], source
+    # an invalid name stays refused whoever reported it
+    facts = healthy()
+    facts["oom"]["events"] = [dict(kill(unit=FORGED_UNITS[1]), sources=["kmsg"])]
+    assert any(w["item"] == FORGED_UNITS[1] for w in triage_entry({"host": "h", "facts": facts})["withheld"])
