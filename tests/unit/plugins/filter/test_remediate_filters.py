@@ -17,7 +17,7 @@ from ansible_collections.headroom.memory.plugins.filter.remediate import (
 def test_every_filter_is_registered():
     assert sorted(FilterModule().filters()) == [
         "remediate_changes", "remediate_health", "remediate_outcome", "remediate_plan_rows",
-        "remediate_remedy_path", "remediate_report_problems", "remediate_roles", "remediate_table"]
+        "remediate_remedy_path", "remediate_report_problems", "remediate_roles", "remediate_stopped", "remediate_table"]
 
 
 def test_a_foreign_variable_is_a_filter_error_naming_the_file():
@@ -28,7 +28,7 @@ def test_a_foreign_variable_is_a_filter_error_naming_the_file():
 def test_bad_thresholds_and_a_bad_table_kind_are_filter_errors():
     with pytest.raises(AnsibleFilterError, match="unknown key"):
         remediate_health({}, {}, [], [], {"nope": 1})
-    with pytest.raises(AnsibleFilterError, match="kind must be outcome or plan"):
+    with pytest.raises(AnsibleFilterError, match="kind must be outcome, plan or stopped"):
         remediate_table({}, "html")
 
 
