@@ -183,7 +183,8 @@ size_bytes:
   type: int
   sample: 2147483648
 active:
-  description: Whether the file is an active swap area after the run (predicted in check mode).
+  description: Whether the file here is an active swap area after the run (predicted in check mode); another container's
+    file of the same path in C(/proc/swaps) does not count. After a failure, what the host shows.
   returned: always
   type: bool
   sample: true
@@ -193,7 +194,8 @@ priority:
   type: int
   sample: 10
 created:
-  description: Whether the file was (or in check mode would be) created, including a forced replacement.
+  description: Whether the file was (or in check mode would be) created, including a forced replacement. After a failure,
+    true only when the new file is there as an active swap area (a file that failed C(mkswap) or C(swapon) is deleted).
   returned: always
   type: bool
 resized:
@@ -685,13 +687,12 @@ def observe(sw, cur, result, want, fstab_text, fstab_written):
     entry = sw.own_active(path)
     kind, st = sw.kind(path)
     size = st.st_size if st is not None and kind == "file" else 0
-    is_swap = kind == "file" and sw.is_swap(path)
     before = (cur["file_size"] or 0, bool(cur["active"]), cur["active"]["priority"] if cur["active"] else None)
     after = (size, entry is not None, entry["priority"] if entry else None)
     result.update(
         size_bytes=size, active=after[1], priority=after[2], method=sw.method_used,
-        created=result["created"] and is_swap and entry is not None,
-        resized=result["resized"] and is_swap and size == want["size_bytes"] and entry is not None,
+        created=result["created"] and entry is not None,  # own_active: the file here, a swap area, active
+        resized=result["resized"] and entry is not None and size == want["size_bytes"],
         removed=result["removed"] and kind == "missing",
         fstab_line=(fstab_lib.find_lines(fstab_text, path) or [None])[0],
         changed=fstab_written or after != before or (cur["kind"] == "missing") != (kind == "missing"),
