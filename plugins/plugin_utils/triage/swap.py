@@ -28,12 +28,12 @@ def swap_missing(facts, thresholds, ctx):
     ram = ctx["view"]["total_mb"]
     if swap_total != 0 or not ram or ram > thresholds["swap_missing_max_ram_mb"]:
         return []
-    evidence = ["no active swap; RAM %s%s (line %s)" % (
+    runtime = shared_kernel(facts)
+    evidence = ["no active swap%s; RAM %s%s (line %s)" % (
+        " on the host this %s container shares its kernel with" % runtime if runtime else "",
         fmt_mb(ram), " (cgroup limit)" if ctx["view"]["scope"] == "cgroup" else "",
         fmt_mb(thresholds["swap_missing_max_ram_mb"]))]
-    runtime = shared_kernel(facts)
     if runtime:
-        evidence[0] = "no active swap on the host this %s container shares its kernel with; %s" % (runtime, evidence[0])
         return [finding("swap_missing", "info", "No swap on the host of a %s container" % fmt_mb(ram), evidence,
                         host_levers(facts, runtime, "swap (and vm.swappiness)"))]
     size = size_str(swap_size_mb(ram), 512)

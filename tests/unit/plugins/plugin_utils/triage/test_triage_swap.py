@@ -138,7 +138,8 @@ def test_no_swap_proposes_a_swap_file_on_a_machine_but_only_the_levers_in_a_cont
         return
     assert f["severity"] == "info" and f["remedy"]["role"] is None
     assert f["remedy"]["vars"] == {} and f["remedy"]["settings"] == []
-    assert f["evidence"][0].startswith("no active swap on the host this podman container shares its kernel with")
+    assert f["evidence"] == ["no active swap on the host this podman container shares its kernel with; RAM %s (cgroup limit) "
+                             "(line %s)" % (fmt_mb(1024), fmt_mb(8192))]
     text = f["remedy"]["text"]
     assert text.startswith("This host is a podman container: it shares its host's kernel, so swap (and vm.swappiness) "
                            "belongs to the host")
