@@ -9,7 +9,8 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
-    RemediateError, health_problems, outcome, outcome_lines, plan_lines, plan_rows, report_problems, role_changes, roles_for)
+    RemediateError, health_problems, outcome, outcome_lines, plan_lines, plan_rows, report_problems, role_changes, roles_for,
+    stopped_lines, stopped_record)
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.remedy_file import read_remedy
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import remedy_path
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import ThresholdError
@@ -53,12 +54,14 @@ def remediate_outcome(before, after, applied=None):
 
 
 def remediate_table(data, kind="outcome"):
-    """The outcome (kind=outcome) or plan (kind=plan) as console lines."""
+    """The outcome (kind=outcome), plan (kind=plan) or a stopped run's record (kind=stopped) as console lines."""
     if kind == "plan":
         return plan_lines(data)
+    if kind == "stopped":
+        return stopped_lines(data)
     if kind == "outcome":
         return outcome_lines(data)
-    raise AnsibleFilterError("remediate_table: kind must be outcome or plan, got %r" % (kind,))
+    raise AnsibleFilterError("remediate_table: kind must be outcome, plan or stopped, got %r" % (kind,))
 
 
 def remediate_changes(facts, role):
@@ -69,6 +72,12 @@ def remediate_changes(facts, role):
 def remediate_plan_rows(hosts, hostvars):
     """[{host, roles: [{role, vars, changes}]}] for the plan table."""
     return plan_rows(hosts, hostvars)
+
+
+def remediate_stopped(hosts, hostvars):
+    """The record of a run that stopped during the apply: per host ok, failed (why) or stopped, and what
+    each role changed."""
+    return stopped_record(hosts, hostvars)
 
 
 def remediate_remedy_path(host):
@@ -90,4 +99,5 @@ class FilterModule(object):
             "remediate_remedy_path": remediate_remedy_path,
             "remediate_remedy_read": remediate_remedy_read,
             "remediate_plan_rows": remediate_plan_rows,
+            "remediate_stopped": remediate_stopped,
         }

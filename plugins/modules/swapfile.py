@@ -36,6 +36,14 @@ description:
     symbolic link) is never overwritten nor deleted; O(force=true) allows replacing or deleting a regular file only.
   - Where swap cannot be turned on or off (a process without CAP_SYS_ADMIN, such as an unprivileged container) the
     module fails with a message that says so.
+  - B(Another container's swap file.) C(/proc/swaps) is the kernel's, so in a container that shares its host's kernel it
+    also lists the host's and the other containers' swap files by their own paths. When it lists an active swap file
+    at O(path) but the file here is missing or not a swap area, the module refuses before anything changes (C(mkswap)
+    would fail with "is mounted"), and O(state=absent) with no file here changes nothing.
+  - B(Failures.) Every command's exit code is checked. A failed C(mkswap) or C(swapon) fails the module with the
+    command's output and deletes the file the run made (it never leaves a file that is not swap). A failed run's
+    result describes the host as it is after the failure, not the plan - RV(created), RV(resized), RV(removed),
+    RV(active) and RV(changed) are true only when that is so.
 author:
   - headroom.memory maintainers (@headroom)
 attributes:
@@ -175,7 +183,8 @@ size_bytes:
   type: int
   sample: 2147483648
 active:
-  description: Whether the file is an active swap area after the run (predicted in check mode).
+  description: Whether the file here is an active swap area after the run (predicted in check mode); another container's
+    file of the same path in C(/proc/swaps) does not count. After a failure, what the host shows.
   returned: always
   type: bool
   sample: true
@@ -185,7 +194,8 @@ priority:
   type: int
   sample: 10
 created:
-  description: Whether the file was (or in check mode would be) created, including a forced replacement.
+  description: Whether the file was (or in check mode would be) created, including a forced replacement. After a failure,
+    true only when the new file is there as an active swap area (a file that failed C(mkswap) or C(swapon) is deleted).
   returned: always
   type: bool
 resized:
@@ -249,6 +259,7 @@ class Swap(object):
         head, tail = os.path.split(self.path)
         self.tmp = os.path.join(head, "." + tail + ".headroom-resize")
         self.method_used = None
+        self.made = None
 
     # ---- reading the host ----------------------------------------------------------------------------
     def run(self, args, check=True):
@@ -294,6 +305,14 @@ class Swap(object):
         headroom, where = swap_proc.cgroup_headroom()
         return (None if avail is None else avail * 1024), headroom, where, info.get("MemTotal")
 
+    def own_active(self, path, swaps=None):
+        """The /proc/swaps entry of ``path`` when it is this host's swap file: the kernel's list also holds the
+        swap files of the host and of other containers sharing this kernel, by their own paths."""
+        entry = self.active(path, swaps)
+        if entry is None or self.kind(path)[0] != "file" or not self.is_swap(path):
+            return None
+        return entry
+
     def other_free(self, swaps, exclude):
         return sum(max(s["size_bytes"] - s["used_bytes"], 0) for s in swaps if s["path"] not in exclude)
 
@@ -315,13 +334,16 @@ class Swap(object):
         if ok and fstype not in swap_fs.SUPPORTED:
             self.module.warn("%s is on a %s filesystem, not one known to hold swap files; swapon will decide" % (self.path, fstype))
         caps = swap_proc.has_cap_sys_admin(swap_proc.read_text("/proc/self/status"))
+        is_swap = kind == "file" and self.is_swap(self.path)
+        entry = self.active(self.path, swaps)
         cur = {
             "kind": kind,
             "file_size": st.st_size if st is not None and kind == "file" else None,
             "mode": stat.S_IMODE(st.st_mode) if st is not None else None,
             "uid": st.st_uid if st is not None else None,
-            "is_swap": kind == "file" and self.is_swap(self.path),
-            "active": self.active(self.path, swaps),
+            "is_swap": is_swap,
+            "active": entry if is_swap else None,
+            "foreign": None if is_swap else entry,
             "tmp_active": self.active(self.tmp, swaps),
             "fstype": fstype,
             "mount_point": mnt.get("mount_point"),
@@ -351,18 +373,18 @@ class Swap(object):
         if method == "btrfs":
             btrfs = self.module.get_bin_path("btrfs")
             if btrfs:
+                if not os.path.lexists(target):
+                    self.made = target  # what mkswapfile leaves there, even when it fails, is ours
                 rc, out, err = self.run([btrfs, "filesystem", "mkswapfile", "--size", str(size), target], check=False)
                 if rc == 0:
                     os.chmod(target, 0o600)
                     os.chown(target, 0, 0)
                     return "btrfs"
-            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            os.close(fd)
+            self.create_empty(target)
             self.run([self.module.get_bin_path("chattr", required=True), "+C", target])
             method_then = "fallocate"
         else:
-            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            os.close(fd)
+            self.create_empty(target)
             method_then = method
         os.chown(target, 0, 0)
         os.chmod(target, 0o600)
@@ -373,6 +395,12 @@ class Swap(object):
             self.module.warn("fallocate failed on %s (%s); using dd" % (target, err.strip()))
         self.dd(target, size)
         return "btrfs" if method == "btrfs" else "dd"
+
+    def create_empty(self, target):
+        """An empty file at ``target`` (which must not exist), mode 0600; remembered as made by this run."""
+        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        self.made = target
 
     def dd(self, target, size):
         self.run([self.module.get_bin_path("dd", required=True), "if=/dev/zero", "of=%s" % target, "bs=1M",
@@ -385,28 +413,41 @@ class Swap(object):
         return self.run(args + [target], check=False)
 
     def make_active(self, target, size, method):
-        """Allocate, mkswap and swapon ``target``; on any failure the half-made file is deleted again."""
+        """Allocate, mkswap and swapon ``target``; on any failure the file this call made is deleted again
+        (it never leaves a file that is not swap). Whether it made the file is what decides, not /proc/swaps:
+        that can list another container's file of the same path."""
+        self.made = None
         try:
             return self._make_active(target, size, method)
         except Exception:
-            if os.path.lexists(target) and self.active(target) is None:
+            if self.made == target and os.path.lexists(target):
                 os.unlink(target)
             raise
+
+    def mkswap(self, target):
+        rc, out, err = self.run([self.module.get_bin_path("mkswap", required=True), target], check=False)
+        if rc == 0:
+            return
+        hint = "the new file was deleted again"
+        if "is mounted" in (err or out or ""):
+            hint = ("the kernel's swap list already has a swap area at %s: in a container sharing its host's kernel "
+                    "that is the host's or another container's swap file of the same path, which this container "
+                    "cannot see. Swap is the host's: manage it there, or use a path unique to this host; %s" % (target, hint))
+        raise CommandError(["mkswap", target], rc, out, err, hint=hint)
 
     def _make_active(self, target, size, method):
         """Allocate, mkswap and swapon ``target``; retry with dd when swapon rejects a preallocated file."""
         used = self.allocate(target, size, method)
-        self.run([self.module.get_bin_path("mkswap", required=True), target])
+        self.mkswap(target)
         rc, out, err = self.swapon(target)
         if rc != 0 and used == "fallocate" and ("hole" in err or "Invalid argument" in err):
             self.module.warn("swapon rejected the fallocate'd %s (%s); made again with dd" % (target, err.strip()))
             os.unlink(target)
-            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            os.close(fd)
+            self.create_empty(target)
             os.chown(target, 0, 0)
             self.dd(target, size)
             used = "dd"
-            self.run([self.module.get_bin_path("mkswap", required=True), target])
+            self.mkswap(target)
             rc, out, err = self.swapon(target)
         if rc != 0:
             if "Operation not permitted" in err:
@@ -617,21 +658,45 @@ def main():
     if module.check_mode or not result["changed"]:
         module.exit_json(**result)
 
+    fstab_written = False
     try:
         apply(module, sw, cur, pl, size, method)
         if fstab[2]:
             write_fstab(module, fstab[1], result)
+            fstab_written = True
     except Refusal as e:
+        observe(sw, cur, result, want, fstab[1] if fstab_written else fstab[0], fstab_written)
         module.fail_json(msg=e.message, numbers=e.numbers, **dict((k, v) for k, v in result.items() if k != "numbers"))
     except (CommandError, OSError) as e:
+        observe(sw, cur, result, want, fstab[1] if fstab_written else fstab[0], fstab_written)
         module.fail_json(msg="%s: %s" % (action, e), **result)
 
-    entry = sw.active(path)
+    entry = sw.own_active(path)
     kind, st = sw.kind(path)
     result.update(size_bytes=st.st_size if st is not None and kind == "file" else 0,
                   active=entry is not None, priority=entry["priority"] if entry else None,
                   method=sw.method_used or result["method"])
     module.exit_json(**result)
+
+
+def observe(sw, cur, result, want, fstab_text, fstab_written):
+    """After a failure, put what is really there into ``result`` instead of the prediction: a failed run
+    says created, resized, removed or active only when the host shows it, and changed only when the file,
+    its activity or /etc/fstab differ from before the run."""
+    path = sw.path
+    entry = sw.own_active(path)
+    kind, st = sw.kind(path)
+    size = st.st_size if st is not None and kind == "file" else 0
+    before = (cur["file_size"] or 0, bool(cur["active"]), cur["active"]["priority"] if cur["active"] else None)
+    after = (size, entry is not None, entry["priority"] if entry else None)
+    result.update(
+        size_bytes=size, active=after[1], priority=after[2], method=sw.method_used,
+        created=result["created"] and entry is not None,  # own_active: the file here, a swap area, active
+        resized=result["resized"] and entry is not None and size == want["size_bytes"],
+        removed=result["removed"] and kind == "missing",
+        fstab_line=(fstab_lib.find_lines(fstab_text, path) or [None])[0],
+        changed=fstab_written or after != before or (cur["kind"] == "missing") != (kind == "missing"),
+    )
 
 
 if __name__ == "__main__":

@@ -249,6 +249,20 @@ def test_a_calm_host_next_to_a_thrashing_one_gets_no_warning_and_no_remedy():
     assert yaml.safe_load((THRASH_REPORT / "remedy-vars" / "diagnose-clean.yml").read_text()) in (None, {})
 
 
+def test_containers_get_no_swap_file_and_no_vm_sysctl(report):
+    """Every host here is a container sharing this machine's kernel: swap and vm.* sysctls are the machine's, so no
+    finding proposes the swap role or a vm.* setting, and swap_missing names the levers instead (issue 32)."""
+    for h in report["hosts"]:
+        for f in h["findings"]:
+            assert f["remedy"]["role"] != "headroom.memory.swap", (h["host"], f["id"])
+            assert [s for s in f["remedy"]["settings"] if str(s.get("setting")).startswith("vm.")] == [], (h["host"], f["id"])
+        path = REPORT / "remedy-vars" / ("%s.yml" % h["host"])
+        if path.exists():
+            assert [k for k in yaml.safe_load(path.read_text()) or {} if k.startswith("swap_")] == [], h["host"]
+    [swap] = [f for f in entry(report, "diagnose-noswap")["findings"] if f["id"] == "swap_missing"]
+    assert "The levers are the host's swap and sysctls" in swap["remedy"]["text"]
+
+
 def test_noswap_host_ram_is_its_cgroup_limit(report):
     summary = entry(report, "diagnose-noswap")["summary"]
     assert summary["ram_mb"] == 1024 and summary["scope"] == "cgroup" and summary["swap_total_mb"] == 0

@@ -104,13 +104,34 @@ def _check_swapon(path, cur, doing):
             "that is not privileged. Swap is a host-wide setting: manage it on the host (or skip it here)." % (doing, path))
 
 
+def _check_foreign(path, cur, state):
+    """Refuse when /proc/swaps lists an active swap file at ``path`` that is not the file here.
+
+    /proc/swaps is the kernel's, so in a container that shares its host's kernel it also lists the swap files
+    of the host and of other containers, by their path in their own filesystem. An entry at ``path`` while
+    there is no swap file at ``path`` here is one of theirs: mkswap would fail ("is mounted"), and swapoff or
+    a resize would act on a file this host cannot see."""
+    foreign = cur.get("foreign")
+    if not foreign or (state == "absent" and cur.get("kind", "missing") == "missing"):
+        return
+    here = "there is no file at that path here" if cur.get("kind", "missing") == "missing" else \
+        "the file at that path here is not a swap area"
+    raise Refusal(
+        "refusing to %s %s: the kernel's swap list (/proc/swaps) has an active swap file at %s (%s), but %s. "
+        "Another container sharing this kernel, or the host, has its own swap file at the same path, which this one "
+        "cannot see; mkswap would fail ('is mounted'). Nothing was changed. Swap is the host's: manage it on the "
+        "host, or use a path unique to this host (such as /swapfile-<hostname>)."
+        % ("remove" if state == "absent" else "create", path, path, format_bytes(foreign.get("size_bytes") or 0), here))
+
+
 def plan(want, cur):
     """Return a dict {action, active, fix_mode, numbers} or raise Refusal.
 
     want: path, state (present/absent), size_bytes, priority (None = any), force, min_free_bytes (None = default)
     cur: kind (missing/file/dir/block/other), file_size, is_swap, mode, uid, active (a /proc/swaps entry or
       None), fstype, mount_point, fs_refusal (message or None), fs_free_bytes, fs_total_bytes, mem_available,
-      cgroup_headroom, other_swap_free, can_swapon, tmp_active (a /proc/swaps entry for the resize file or None)
+      cgroup_headroom, other_swap_free, can_swapon, tmp_active (a /proc/swaps entry for the resize file or None),
+      foreign (a /proc/swaps entry at ``path`` that is not the file here, or None; ``active`` is then None)
 
     Actions: none, create, recreate (force over a regular file), activate, resize, reprioritize, remove.
     """
@@ -126,6 +147,7 @@ def plan(want, cur):
         what = {"dir": "a directory", "block": "a block device", "other": "not a regular file"}[kind]
         raise Refusal("refusing to touch %s: it is %s, not a swap file; it is never overwritten or deleted "
                       "(force only ever replaces a regular file). Choose another path." % (path, what))
+    _check_foreign(path, cur, want["state"])
 
     if want["state"] == "absent":
         if kind == "missing":

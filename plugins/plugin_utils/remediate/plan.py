@@ -10,7 +10,9 @@
 - ``health_problems(before, after, running_before, services_after, thresholds, check_mode)``: the health gate
   after a batch;
 - ``outcome(before, after, applied)``: which findings were fixed, which remain and why;
-- ``outcome_lines(result)``: that as a console table."""
+- ``outcome_lines(result)``: that as a console table;
+- ``stopped_record(hosts, hostvars)`` and ``stopped_lines``: the record of a run that stopped during the apply
+  (a failed host), written before Ansible ends the playbook: what each host changed, and why it stopped."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -406,3 +408,51 @@ def plan_rows(hosts, hostvars):
         changes = hv.get("__remediate_changes") or {}
         rows.append({"host": host, "roles": [dict(r, changes=changes.get(r["role"])) for r in hv.get("__remediate_roles") or []]})
     return rows
+
+
+STOPPED_NOT_REACHED = "not reached: the run stopped before this host's batch"
+STOPPED_NOT_LOADED = "not applied: the first play loaded no remedies for it (its checks failed or it was unreachable)"
+
+
+def stopped_record(hosts, hostvars):
+    """The record of a run that stopped during the apply, from ``hostvars`` of ``hosts`` (the play's): per host
+    ``{host, status, msg, roles, changed: {role: [sentences]}}`` where status is ``ok`` (applied, health gate
+    passed), ``failed`` (its apply or health gate failed: ``msg`` says where and why) or ``stopped`` (not
+    reached); ``changed`` is what each role it ran reported it changed (``role_changes``). Top level:
+    ``stopped: true``, ``failed`` (the failed hosts) and ``changed_hosts`` (those that changed anything)."""
+    rows = []
+    for host in hosts or []:
+        hv = hostvars.get(host) or {}
+        applied = hv.get("__remediate_applied")
+        if not applied:
+            why = STOPPED_NOT_REACHED if "__remediate_roles" in hv else STOPPED_NOT_LOADED
+            rows.append({"host": host, "status": "stopped", "msg": why, "roles": [], "changed": {}})
+            continue
+        roles = [str(r) for r in applied.get("roles") or []]
+        changed = {}
+        for role in roles:
+            sentences = role_changes(role, hv)
+            if sentences:
+                changed[role] = [str(x) for x in sentences]
+        status = "ok" if applied.get("status") == "ok" else "failed"
+        rows.append({"host": host, "status": status, "msg": str(applied.get("msg") or ""), "roles": roles, "changed": changed})
+    return {"stopped": True, "hosts": rows, "failed": [r["host"] for r in rows if r["status"] == "failed"],
+            "changed_hosts": [r["host"] for r in rows if r["changed"]]}
+
+
+def stopped_lines(record):
+    """The record of a stopped run as console lines: one line per role change, per failure and per host not
+    reached."""
+    lines = ["remediate stopped during the apply: %s failed; the findings were not checked again"
+             % (", ".join(_t(h) for h in record.get("failed") or []) or "a host"),
+             "%-24s  %-8s  %-15s  %s" % ("HOST", "STATUS", "ROLE", "CHANGED / WHY")]
+    for h in record.get("hosts") or []:
+        for role in sorted(h.get("changed") or {}):
+            for sentence in h["changed"][role]:
+                lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], _t(role), _t(sentence)))
+        if h["status"] != "ok" or not h.get("changed"):
+            why = h.get("msg") or ("changed nothing" if h["status"] == "ok" else "")
+            lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], "-", _t(why)))
+    lines.append("%d host(s) changed something: %s" % (
+        len(record.get("changed_hosts") or []), ", ".join(_t(h) for h in record.get("changed_hosts") or []) or "none"))
+    return lines

@@ -171,6 +171,32 @@ def memory_view(facts):
     return {"total_mb": total, "available_mb": available, "available_pct": pct(available, total), "scope": scope}
 
 
+_RUNTIME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+
+
+def shared_kernel(facts):
+    """The container runtime (``podman``, ``docker``, ``lxc``...) when the host is a container sharing its
+    host's kernel (memory_facts' ``cgroup.container``), else None. Swap and every ``vm.*`` sysctl are then the
+    host's: a swap file or a sysctl set from the container changes them for the host and all its containers.
+    A runtime name that is not a short plain word (it is read from a file in the container) is ``container``."""
+    runtime = (facts.get("cgroup") or {}).get("container")
+    if not runtime:
+        return None
+    return runtime if isinstance(runtime, str) and _RUNTIME_RE.match(runtime) else "container"
+
+
+def host_levers(facts, runtime, what):
+    """The remedy text of a rule about ``what`` (swap, a vm.* sysctl) inside a container sharing its host's
+    kernel: what can be done there, in plain words, and no change to make from inside the container."""
+    limit = (facts.get("cgroup") or {}).get("limit_mb")
+    limit_text = ("memory limit (now %s: raise it if the container needs more)" % fmt_mb(limit) if limit is not None
+                  else "memory limit (it has none: set one with podman/docker --memory)")
+    return ("This host is a %s container: it shares its host's kernel, so %s belongs to the host and changing it "
+            "from here would change it for the host and every container on it. Nothing is proposed here. The levers "
+            "are the host's swap and sysctls (manage them on the host) and this container's %s."
+            % (runtime, what, limit_text))
+
+
 def _event_paths(event):
     return [p for p in (event.get("oom_memcg"), event.get("task_memcg"), event.get("cgroup")) if p]
 

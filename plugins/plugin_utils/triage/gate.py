@@ -16,7 +16,9 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
 - a unit item is withheld whole when the unit's name is not a valid systemd unit name or the unit is not
   among those memory_facts saw on the host (its cgroups and processes): a name read only in log text;
 - several findings proposing the same setting get one value that passes every bound (the largest that
-  passes: every proposal is a need, and the bounds are the host's limits), or none, with the reasons.
+  passes: every proposal is a need, and the bounds are the host's limits), or none, with the reasons;
+- in a container sharing its host's kernel nothing host-wide passes: no variable of the swap role (swap
+  files, vm.* sysctls) and no ``vm.*`` setting, whichever finding proposes it.
 
 The result does not depend on the order of the findings."""
 
@@ -28,7 +30,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeE
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, proposal_margin
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    fmt_mb, processes, unit_ceiling_mb, unit_cgroups, unit_limits, unit_use_mb)
+    fmt_mb, processes, shared_kernel, unit_ceiling_mb, unit_cgroups, unit_limits, unit_use_mb)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
 HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
@@ -39,6 +41,11 @@ _SIZE_KEYS = {("service_limits_units", "memory_max"), ("service_limits_units", "
               ("heap_services", "max")}
 
 _MIB = 1024 * 1024
+
+# host-wide in a container sharing its host's kernel: the swap role's variables (swap files and vm.* sysctls;
+# role variables carry the role's name) and kernel vm.* settings
+HOST_WIDE_VARIABLE_PREFIX = "swap_"
+HOST_WIDE_SETTING_PREFIX = "vm."
 
 
 def _mb(value):
@@ -246,12 +253,22 @@ def _unit_item(facts, variable, unit, settings, floors, withheld, chosen_max):
     return item if len(item) > 1 else None
 
 
-def _gated_settings(findings, withheld):
-    """The service settings (``remedy.settings``) that pass: a worker count must fit its room."""
+def _host_wide_reason(runtime):
+    return ("this host is a %s container sharing its host's kernel: swap and vm.* sysctls are the host's; "
+            "change them on the host" % runtime)
+
+
+def _gated_settings(findings, withheld, runtime=None):
+    """The service settings (``remedy.settings``) that pass: a worker count must fit its room, and no vm.*
+    sysctl passes in a container sharing its host's kernel (``runtime``)."""
     kept = []
     for f in findings:
         for st in (f.get("remedy") or {}).get("settings") or []:
             per, room, value = st.get("per_worker_mb"), st.get("room_mb"), st.get("value")
+            if runtime and str(st.get("setting") or "").startswith(HOST_WIDE_SETTING_PREFIX):
+                withheld.append(_withheld([f.get("id", "?")], "settings", st.get("service"), st.get("setting"), value,
+                                          _host_wide_reason(runtime)))
+                continue
             if per and room is not None and isinstance(value, int) and value * per > room:
                 withheld.append(_withheld([f.get("id", "?")], "settings", st.get("service"), st.get("setting"), value,
                                           "%d workers \u00d7 %s = %s do not fit in the room (%s)"
@@ -272,7 +289,13 @@ def gate(facts, findings):
     # service_limits first: a heap must fit under the MemoryMax offered with it
     order = sorted(_proposals(findings, withheld).items(),
                    key=lambda kv: (kv[0][0] != "service_limits_units", kv[0][0], str(kv[0][1])))
+    runtime = shared_kernel(facts)
     for (variable, ident), settings in order:
+        if runtime and variable.startswith(HOST_WIDE_VARIABLE_PREFIX):
+            for setting in sorted(settings, key=str):
+                withheld.append(_withheld([f for _v, f in settings[setting]], variable, ident, setting, None,
+                                          _host_wide_reason(runtime)))
+            continue
         key = ITEM_KEYS.get(variable)
         if key is None:
             value, reason = _pick_plain(variable, settings[None])
@@ -293,7 +316,7 @@ def gate(facts, findings):
                     item[setting] = value
         if item:
             merged.setdefault(variable, []).append(item)
-    return {"vars": merged, "settings": _gated_settings(findings, withheld), "withheld": withheld}
+    return {"vars": merged, "settings": _gated_settings(findings, withheld, runtime), "withheld": withheld}
 
 
 def apply_to_findings(findings, withheld):

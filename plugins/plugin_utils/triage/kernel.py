@@ -2,14 +2,15 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Triage rule overcommit_risky: vm.overcommit_memory and Committed_AS that promise more memory than
 the host can give. Overcommit is host-wide, so this reads the host's RAM, not a cgroup limit. No role of
-this collection manages vm.overcommit_*: the remedy names the sysctl."""
+this collection manages vm.overcommit_*: the remedy names the sysctl. In a container sharing its host's
+kernel the sysctl is the host's: the finding names no setting to change from the container."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    databases, finding, fmt_mb, pct)
+    databases, finding, fmt_mb, host_levers, pct, shared_kernel)
 
 
 def overcommit_risky(facts, thresholds, ctx):
@@ -37,8 +38,12 @@ def overcommit_risky(facts, thresholds, ctx):
                             "than exists" % (fmt_mb(committed), used, fmt_mb(ram + swap)))
     if not evidence:
         return []
+    proposed = ", ".join("%s = %s" % (s["setting"], s["value"]) for s in settings)
+    runtime = shared_kernel(facts)
+    if runtime:  # the sysctls are the host's: say so, propose no setting
+        return [finding("overcommit_risky", "warning", "Memory overcommit of the host is risky", evidence,
+                        host_levers(facts, runtime, "vm.overcommit_*" + (" (on the host: %s)" % proposed if proposed else "")))]
     text = ("No role of this collection manages vm.overcommit_*: set it in /etc/sysctl.d/ (%s), or reduce "
-            "what the services reserve (see the other findings)." % (
-                ", ".join("%s = %s" % (s["setting"], s["value"]) for s in settings) or "keep the mode"))
+            "what the services reserve (see the other findings)." % (proposed or "keep the mode"))
     return [finding("overcommit_risky", "warning", "Memory overcommit is risky", evidence, text,
                     settings=settings)]

@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    finding, fmt_mb, is_service, limits_entry, processes, unit_cgroups)
+    finding, fmt_mb, is_service, limits_entry, processes, shared_kernel, unit_cgroups)
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
 
@@ -24,7 +24,7 @@ def psi_source(facts, view=None):
     cgroup = facts.get("cgroup") or {}
     if cgroup.get("pressure"):
         return cgroup["pressure"], "cgroup"
-    shared = bool(cgroup.get("container")) or (view or {}).get("scope") == "cgroup"
+    shared = bool(shared_kernel(facts)) or (view or {}).get("scope") == "cgroup"
     return facts.get("pressure"), "machine" if shared else "host"
 
 

@@ -18,7 +18,7 @@ def test_every_filter_is_registered():
     assert sorted(FilterModule().filters()) == [
         "remediate_changes", "remediate_health", "remediate_outcome", "remediate_plan_rows",
         "remediate_remedy_path", "remediate_remedy_read", "remediate_report_problems", "remediate_roles",
-        "remediate_table"]
+        "remediate_stopped", "remediate_table"]
 
 
 def test_a_foreign_variable_is_a_filter_error_naming_the_file():
@@ -31,7 +31,7 @@ def test_bad_thresholds_and_a_bad_table_kind_are_filter_errors():
         remediate_health({}, {}, [], {}, {"nope": 1})
     with pytest.raises(AnsibleFilterError, match="service_facts' services"):
         remediate_health({}, {}, [], ["a.service"])
-    with pytest.raises(AnsibleFilterError, match="kind must be outcome or plan"):
+    with pytest.raises(AnsibleFilterError, match="kind must be outcome, plan or stopped"):
         remediate_table({}, "html")
 
 

@@ -192,3 +192,59 @@ def test_a_wrong_mode_is_fixed_without_touching_the_swap(host, capsys):
     out = create(host, capsys)
     assert out["changed"] is True and out["action"] == "none" and host.commands == []
     assert stat.S_IMODE(os.stat(host.path).st_mode) == 0o600
+
+
+def test_a_failed_mkswap_fails_with_its_stderr_deletes_the_file_and_claims_nothing(host, capsys):
+    host.fail["mkswap"] = (1, "mkswap: error: swap area needs to be at least 40 KiB")
+    code, out = run(capsys, {"path": host.path, "size": "16M", "priority": 5, "method": "fallocate"})
+    assert code == 1 and "mkswap" in out["msg"] and "needs to be at least 40 KiB" in out["msg"]
+    assert "deleted again" in out["msg"]
+    assert host.names() == ["fallocate", "mkswap"]  # no swapon of a file that is not swap
+    assert not os.path.lexists(host.path) and fstab(host) == FSTAB_TEXT and host.swaps == []
+    assert out["created"] is False and out["active"] is False and out["priority"] is None
+    assert out["size_bytes"] == 0 and out["changed"] is False and out["fstab_line"] is None
+
+
+def test_mkswap_is_mounted_names_the_other_containers_file_and_deletes_ours(host, capsys):
+    # /proc/swaps changed between the plan and mkswap: another container turned on its own file of this path
+    host.fail["mkswap"] = (1, "mkswap: %s is mounted; will not make swapspace" % host.path)
+    code, out = run(capsys, {"path": host.path, "size": "16M", "method": "fallocate"})
+    assert code == 1 and "is mounted; will not make swapspace" in out["msg"]
+    assert "another container's swap file of the same path" in out["msg"] and "deleted again" in out["msg"]
+    assert not os.path.lexists(host.path) and out["created"] is False and out["active"] is False
+
+
+def foreign(host):
+    """Another container's active swap file at the same path: the kernel lists it, this container has no file."""
+    host.swaps.append({"path": host.path, "type": "file", "size_bytes": GIB - PAGE, "used_bytes": 0, "priority": -2})
+
+
+def test_another_containers_swap_file_at_the_same_path_is_refused_before_anything(host, capsys):
+    foreign(host)
+    code, out = run(capsys, {"path": host.path, "size": "16M", "method": "fallocate"})
+    assert code == 1 and out["changed"] is False
+    assert out["msg"].startswith("refusing to create %s: the kernel's swap list (/proc/swaps) has an active swap file at %s ("
+                                 % (host.path, host.path))
+    assert "Another container sharing this kernel" in out["msg"] and "there is no file at that path here" in out["msg"]
+    assert host.commands == [] and not os.path.lexists(host.path) and fstab(host) == FSTAB_TEXT
+
+
+def test_another_containers_swap_file_is_not_reported_as_ours_when_absent(host, capsys):
+    foreign(host)
+    code, out = run(capsys, {"path": host.path, "state": "absent"})
+    assert code == 0 and out["changed"] is False and out["action"] == "none"
+    assert out["active"] is False and out["priority"] is None and host.commands == []
+    assert len(host.swaps) == 1  # the other container's swap is left alone
+
+
+def test_a_failed_resize_reports_the_file_as_it_still_is(host, capsys):
+    create(host, capsys)
+    host.commands = []
+    host.fail["mkswap"] = (1, "mkswap: cannot open transition file")
+    code, out = run(capsys, {"path": host.path, "size": "32M", "priority": 5, "method": "fallocate"})
+    tmp = os.path.join(host.dir, ".swapfile.headroom-resize")
+    assert code == 1 and "cannot open transition file" in out["msg"]
+    assert not os.path.lexists(tmp) and os.path.getsize(host.path) == 16 * MIB
+    assert out["resized"] is False and out["active"] is True and out["priority"] == 5
+    assert out["size_bytes"] == 16 * MIB and out["changed"] is False
+    assert [s["path"] for s in host.swaps] == [host.path]

@@ -406,3 +406,26 @@ def test_every_disk_check_honours_min_free_disk(w, c, needed):
 
 def test_default_min_free_is_whole_bytes():
     assert default_min_free(1000 * MIB + 5) == 100 * MIB and isinstance(default_min_free(1000 * MIB + 5), int)
+
+
+OTHERS = {"path": "/swapfile", "type": "file", "size_bytes": GIB - 4096, "used_bytes": 0, "priority": -2}
+
+
+@pytest.mark.parametrize("state, kind, here", [
+    ("present", "missing", "there is no file at that path here"),
+    ("present", "file", "the file at that path here is not a swap area"),
+    ("absent", "file", "the file at that path here is not a swap area"),
+])
+def test_another_containers_swap_file_at_the_path_is_refused(state, kind, here):
+    c = cur(kind=kind, file_size=99 if kind == "file" else None, foreign=OTHERS)
+    with pytest.raises(Refusal) as e:
+        plan(want(state=state, force=True), c)
+    verb = "remove" if state == "absent" else "create"
+    assert e.value.message.startswith("refusing to %s /swapfile: the kernel's swap list (/proc/swaps) has an active swap "
+                                      "file at /swapfile (1023 MiB), but %s." % (verb, here))
+    assert "Another container sharing this kernel" in e.value.message and "Nothing was changed" in e.value.message
+
+
+def test_another_containers_swap_file_is_nothing_to_remove_here():
+    p = plan(want(state="absent"), cur(foreign=OTHERS))
+    assert p["action"] == "none" and p["active"] is False

@@ -25,6 +25,13 @@ def host(unit_use=600, limit_mb=1024, unit_limit=None):
     return facts
 
 
+def machine(**kw):
+    """The same limits on a VM of its own (a slice's 1 GiB): swap and vm.* sysctls are its own to change."""
+    facts = host(**kw)
+    facts["cgroup"]["container"] = None
+    return facts
+
+
 def proposing(fid, **item):
     item.setdefault("unit", "app.service")
     return {"id": fid, "remedy": {"text": "", "role": "headroom.memory.service_limits",
@@ -95,7 +102,7 @@ def test_one_value_per_setting_whatever_the_order():
                 proposing("oom_protection_missing", oom_score_adjust=-900),
                 {"id": "swappiness_high", "remedy": {"vars": {"swap_swappiness": 10}}},
                 {"id": "other", "remedy": {"vars": {"swap_swappiness": 30}}}]
-    results = [gate(host(), list(order)) for order in itertools.permutations(findings)]
+    results = [gate(machine(), list(order)) for order in itertools.permutations(findings)]
     assert all(r == results[0] for r in results)
     first = results[0]
     # 512M is below what the unit holds: withheld; of 704M and 960M, both pass: the larger serves both needs
@@ -118,7 +125,7 @@ def test_withheld_proposals_leave_the_finding_and_remedy_vars_and_are_reported()
 
 
 def test_remedy_vars_file_never_holds_a_withheld_value(monkeypatch):
-    facts = host(unit_use=700)
+    facts = machine(unit_use=700)
     facts["processes"] = [proc("redis-server", 700, pid=77, unit="app.service")]
     facts["process_groups"] = [{"comm": "redis-server", "count": 1, "rss_mb": 700, "rss_mb_avg": 700, "rss_mb_max": 700}]
 
@@ -208,3 +215,23 @@ def test_a_unit_the_kernel_itself_reported_killed_is_on_the_host_without_a_cgrou
     facts = healthy()
     facts["oom"]["events"] = [dict(kill(unit=FORGED_UNITS[1]), sources=["kmsg"])]
     assert any(w["item"] == FORGED_UNITS[1] for w in triage_entry({"host": "h", "facts": facts})["withheld"])
+
+
+def test_in_a_container_no_swap_variable_nor_vm_sysctl_passes_whichever_finding_proposes_it():
+    findings = [{"id": "swap_missing", "remedy": {"vars": {"swap_files": [{"path": "/swapfile", "size": "2G"}],
+                                                           "swap_swappiness": 10}}},
+                {"id": "overcommit_risky", "remedy": {"vars": {}, "settings": [
+                    {"service": "kernel", "setting": "vm.overcommit_memory", "value": 0, "file": "/etc/sysctl.d/"}]}},
+                proposing("oom_kills_recent", memory_max="960M")]
+    result = gate(host(), findings)
+    assert result["vars"] == {"service_limits_units": [{"unit": "app.service", "memory_max": "960M"}]}
+    assert result["settings"] == []
+    host_wide = [(w["variable"], w["item"], w["setting"]) for w in result["withheld"]]
+    assert sorted(host_wide) == [("settings", "kernel", "vm.overcommit_memory"), ("swap_files", "/swapfile", "size"),
+                                 ("swap_swappiness", None, None)]
+    assert all(w["reason"].startswith("this host is a podman container sharing its host's kernel") for w in result["withheld"])
+    apply_to_findings(findings, result["withheld"])
+    assert findings[0]["remedy"]["vars"] == {} and findings[0]["remedy"]["role"] is None
+    assert findings[1]["remedy"]["settings"] == []
+    on_a_vm = gate(machine(), [{"id": "swap_missing", "remedy": {"vars": {"swap_swappiness": 10}}}])
+    assert on_a_vm["vars"] == {"swap_swappiness": 10} and on_a_vm["withheld"] == []
