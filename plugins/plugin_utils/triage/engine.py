@@ -16,7 +16,7 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    SEVERITY_RANK, memory_view, merge_thresholds, own_events, pct, unit_cgroups, victim_name, victim_rss_mb)
+    SEVERITY_RANK, ThresholdError, memory_view, merge_thresholds, own_events, pct, unit_cgroups, victim_name, victim_rss_mb)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import (
     oom_kills_recent, oom_protection_missing)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect
@@ -29,6 +29,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.swap import swap_missing, swappiness_high
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.kernel import overcommit_risky
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.facts_shape import facts_problems
 
 RULES = (
     oom_kills_recent,
@@ -51,6 +52,23 @@ RULE_IDS = tuple(r.__name__ for r in RULES)
 
 class TriageError(ValueError):
     """Facts that are not memory_facts output."""
+
+
+class RuleError(TriageError):
+    """A rule that failed on one host's facts (a bug, or facts the shape check let through)."""
+
+    def __init__(self, rule, exc):
+        self.rule = rule
+        super(RuleError, self).__init__("rule %s failed on these facts: %s: %s" % (rule, type(exc).__name__, str(exc)[:300]))
+
+
+def check_facts(facts, sample2=None):
+    """Raise TriageError naming the malformed fields (facts_shape.facts_problems) of one host's facts."""
+    problems = facts_problems(facts, sample2)
+    if problems:
+        more = len(problems) - 3
+        raise TriageError("malformed headroom facts: %s%s" % ("; ".join(problems[:3]),
+                                                              " (and %d more)" % more if more > 0 else ""))
 
 
 def elapsed_s(facts, sample2_uptime_s=None, interval_s=None):
@@ -78,11 +96,15 @@ def triage_host(facts, thresholds=None, sample2=None, interval_s=None, sample2_u
     if not isinstance(facts, dict):
         raise TriageError("triage expects the headroom facts (a dict from headroom.memory.memory_facts), got %s"
                           % type(facts).__name__)
+    check_facts(facts, sample2)
     merged = merge_thresholds(thresholds)
     ctx = context(facts, merged, sample2, interval_s, sample2_uptime_s)
     findings = []
     for rule in RULES:
-        findings.extend(rule(facts, merged, ctx))
+        try:
+            findings.extend(rule(facts, merged, ctx))
+        except Exception as exc:  # pylint: disable=broad-except
+            raise RuleError(rule.__name__, exc)
     findings.sort(key=lambda f: -SEVERITY_RANK[f["severity"]])
     return findings
 
@@ -157,17 +179,34 @@ def _public_process(proc):
     return dict((k, v) for k, v in proc.items() if k != "cmdline")
 
 
+def _not_triaged(host, status, message):
+    return {"host": host, "status": status, "message": str(message)[:500], "findings": [], "summary": None,
+            "events": [], "processes": [], "units": [], "unread": [], "remedy_vars": {}, "withheld": []}
+
+
 def triage_entry(entry, interval_s=None):
     """One host of the fleet. ``entry`` is ``{host, facts, result, sample2, thresholds}`` where ``result`` is
-    the registered memory_facts result (for unreachable or failed hosts) and ``facts`` the headroom facts."""
+    the registered memory_facts result (for unreachable or failed hosts) and ``facts`` the headroom facts.
+    Malformed facts, or a rule that fails on them, make the host ``failed`` with a message naming the field
+    (or the rule and the exception): one host never takes down the others' report."""
     host = entry.get("host")
     facts = entry.get("facts")
-    result = entry.get("result") or {}
+    result = entry.get("result") if isinstance(entry.get("result"), dict) else {}
     if not isinstance(facts, dict):
         status = "unreachable" if result.get("unreachable") else ("failed" if result else "skipped")
         message = result.get("msg") or ("not reached: the play never ran memory_facts here" if not result else "")
-        return {"host": host, "status": status, "message": str(message)[:500], "findings": [], "summary": None,
-                "events": [], "processes": [], "units": [], "unread": [], "remedy_vars": {}, "withheld": []}
+        return _not_triaged(host, status, message)
+    try:
+        return _triaged(host, facts, entry, interval_s)
+    except ThresholdError:
+        raise  # the operator's diagnose_thresholds, not the host's facts: the whole run stops with its message
+    except TriageError as exc:
+        return _not_triaged(host, "failed", exc)
+    except Exception as exc:  # pylint: disable=broad-except
+        return _not_triaged(host, "failed", "triage failed on these facts: %s: %s" % (type(exc).__name__, str(exc)[:300]))
+
+
+def _triaged(host, facts, entry, interval_s):
     thresholds = merge_thresholds(entry.get("thresholds"))
     findings = triage_host(facts, entry.get("thresholds"), entry.get("sample2"), interval_s,
                            entry.get("sample2_uptime_s"))
@@ -190,6 +229,10 @@ def triage_entry(entry, interval_s=None):
 
 def triage_fleet(entries, since=None, interval_s=None, generated=None):
     """The whole report: ``{generated, since, hosts: [...], totals: {...}}``, hosts sorted worst first."""
+    for index, entry in enumerate(entries or []):
+        if not isinstance(entry, dict):
+            raise TriageError("triage_fleet: entry %d is not a {host, facts, result} mapping but %s"
+                              % (index, type(entry).__name__))
     hosts = [triage_entry(e, interval_s) for e in entries or []]
 
     def rank(h):
