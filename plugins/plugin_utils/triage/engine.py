@@ -192,6 +192,8 @@ def triage_entry(entry, interval_s=None):
     host = entry.get("host")
     facts = entry.get("facts")
     result = entry.get("result") if isinstance(entry.get("result"), dict) else {}
+    if facts is not None and not isinstance(facts, dict):
+        return _not_triaged(host, "failed", "malformed headroom facts: %s" % facts_problems(facts)[0])
     if not isinstance(facts, dict):
         status = "unreachable" if result.get("unreachable") else ("failed" if result else "skipped")
         message = result.get("msg") or ("not reached: the play never ran memory_facts here" if not result else "")

@@ -177,3 +177,13 @@ def test_a_malformed_second_sample_fails_the_host_naming_it():
     report = triage_fleet([{"host": "bad", "facts": busy(), "sample2": [{"pid": "77"}]}], generated=GENERATED)
     assert report["hosts"][0]["status"] == "failed"
     assert "sample2[0].pid: expected a number, got str" in report["hosts"][0]["message"]
+
+
+@pytest.mark.parametrize("facts", ["str", 7, [1, "x"], 1e308])
+def test_facts_that_are_not_a_mapping_fail_their_host(facts):
+    report = triage_fleet([{"host": "bad", "facts": facts, "result": {"failed": False, "msg": ""}},
+                           {"host": "good", "facts": busy()}], generated=GENERATED)
+    bad, good = report["hosts"]
+    assert bad["host"] == "bad" and bad["status"] == "failed"
+    assert bad["message"].startswith("malformed headroom facts: facts: expected a mapping")
+    assert good == GOOD_ALONE
