@@ -42,6 +42,11 @@ def items(item):
     return ("list", item)
 
 
+def either(what, *shapes):
+    """One of ``shapes`` (``what`` says which in a problem: "a string or a list of strings")."""
+    return ("either", what, shapes)
+
+
 _PRESSURE = mapping({"some": mapping(rest=SIZE), "full": mapping(rest=SIZE)})
 _CGROUP_ENTRY = mapping({"cgroup": TEXT, "unit": TEXT, "limit_mb": SIZE, "usage_mb": SIZE, "working_set_mb": SIZE,
                          "pressure": _PRESSURE, "high_mb": SIZE, "swap_limit_mb": SIZE, "oom_kill": SIZE,
@@ -67,7 +72,7 @@ SHAPE = mapping({
                        "unlimited_containers": items(mapping({"cgroup": TEXT, "runtime": TEXT}))}),
     "processes": items(mapping({"pid": SIZE, "comm": TEXT, "user": TEXT, "rss_mb": SIZE, "swap_mb": SIZE,
                                 "oom_score": SIZE, "oom_score_adj": NUMBER, "unit": TEXT, "cgroup": TEXT,
-                                "cmdline": TEXT})),
+                                "cmdline": either("a string or a list of strings", TEXT, items(TEXT))})),
     "processes_uptime_s": SIZE,
     "process_groups": items(mapping({"comm": TEXT, "parent": mapping(rest=SIZE)}, rest=SIZE)),
     "settings": mapping({"databases": items(mapping({"engine": TEXT, "pid": SIZE, "unit": TEXT, "cluster": TEXT,
@@ -131,10 +136,20 @@ def _walk(value, shape, path, depth, found, nullable=True):
             found.append("%s: expected a mapping, got %s" % (path or "facts", _kind(value)))
             return
         for key, sub in value.items():
-            if not isinstance(key, str):
-                found.append("%s: key %r is not a string" % (path or "facts", key))
+            if not isinstance(key, str) or len(key) > MAX_TEXT:
+                found.append("%s: key %s is not a string of at most %d characters"
+                             % (path or "facts", repr(key)[:80], MAX_TEXT))
                 continue
             _walk(sub, shape[1].get(key, shape[2]), "%s.%s" % (path, key) if path else key, depth + 1, found)
+        return
+    if isinstance(shape, tuple) and shape[0] == "either":
+        for choice in shape[2]:
+            tried = []
+            _walk(value, choice, path, depth, tried, nullable)
+            if not tried:
+                return
+        found.append("%s: expected %s, got %s" % (path, shape[1], _kind(value) if not isinstance(value, str)
+                                                  else "a text of %d characters" % len(value)))
         return
     if isinstance(shape, tuple) and shape[0] == "list":
         if not isinstance(value, list):

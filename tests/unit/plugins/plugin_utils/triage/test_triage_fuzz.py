@@ -116,7 +116,8 @@ def test_a_malformed_field_fails_only_its_host_and_names_the_field(path, which):
     (("processes",), {"k": "v"}, "processes: expected a list, got dict"),
     (("processes", 0), "java", "processes[0]: expected a mapping, got str"),
     (("processes", 0, "comm"), 7, "processes[0].comm: expected a string, got int"),
-    (("processes", 0, "cmdline"), HUGE, "processes[0].cmdline: a text of 1000000 characters (at most 65536)"),
+    (("processes", 0, "cmdline"), HUGE, "processes[0].cmdline: expected a string or a list of strings, got a text of 1000000"),
+    (("processes", 0, "cmdline"), ["java", 7], "processes[0].cmdline: expected a string or a list of strings, got list"),
     (("oom", "events", 0, "victim"), [1, "x"], "oom.events[0].victim: expected a mapping, got list"),
     (("oom", "events", 0, "complete"), "yes", "oom.events[0].complete: expected true or false, got str"),
     (("sysctl", "vm.swappiness"), "60", "sysctl.vm.swappiness: expected a number, got str"),
@@ -136,7 +137,8 @@ def test_the_failed_host_renders_in_every_report_with_its_message(path, value, m
 
 
 def test_harmless_values_are_triaged_normally():
-    for path, value in ((("processes", 0, "cmdline"), None), (("oom", "events", 0, "trigger"), None),
+    for path, value in ((("processes", 0, "cmdline"), None), (("processes", 0, "cmdline"), ["java", "-Xmx1g"]),
+                        (("oom", "events", 0, "trigger"), None),
                         (("sysctl", "vm.swappiness"), 7), (("memory", "slab_mb"), 0)):
         host = fleet(replaced(busy(), path, value))["hosts"]
         assert [h["status"] for h in host] == ["ok", "ok"]
@@ -187,3 +189,12 @@ def test_facts_that_are_not_a_mapping_fail_their_host(facts):
     assert bad["host"] == "bad" and bad["status"] == "failed"
     assert bad["message"].startswith("malformed headroom facts: facts: expected a mapping")
     assert good == GOOD_ALONE
+
+
+def test_keys_that_are_not_short_strings_are_named():
+    facts = busy()
+    facts["oom"]["counts"]["by_comm"][HUGE] = 1
+    facts["sysctl"][7] = 1
+    problems = facts_problems(facts)
+    assert "sysctl: key 7 is not a string of at most 65536 characters" in problems
+    assert any(p.startswith("oom.counts.by_comm: key 'xxxx") for p in problems)
