@@ -16,7 +16,8 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    SEVERITY_RANK, ThresholdError, memory_view, merge_thresholds, own_events, pct, unit_cgroups, victim_name, victim_rss_mb)
+    SEVERITY_RANK, ThresholdError, memory_view, merge_thresholds, pct, unit_cgroups, victim_name, victim_rss_mb,
+    window_kills)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import (
     oom_kills_recent, oom_protection_missing)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect
@@ -83,9 +84,10 @@ def elapsed_s(facts, sample2_uptime_s=None, interval_s=None):
 
 
 def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=None):
-    """What the rules share, computed once."""
+    """What the rules share, computed once: ``events`` are the newest listed kills, ``kills`` all of them."""
     elapsed, how = elapsed_s(facts, sample2_uptime_s, interval_s)
-    return {"events": own_events(facts, thresholds), "view": memory_view(facts),
+    events, kills = window_kills(facts, thresholds)
+    return {"events": events, "kills": kills, "view": memory_view(facts),
             "sample2": sample2, "interval_s": interval_s, "elapsed_s": elapsed, "elapsed_how": how}
 
 
@@ -120,7 +122,7 @@ def worst(findings):
     return findings[0] if findings else None
 
 
-def _summary(facts, events):
+def _summary(facts, kills):
     mem, swap = facts.get("memory") or {}, facts.get("swap") or {}
     view = memory_view(facts)
     pressure, psi_scope = psi_source(facts, view)
@@ -131,7 +133,7 @@ def _summary(facts, events):
         "free_mb": mem.get("free_mb"), "buffers_mb": mem.get("buffers_mb"), "cached_mb": mem.get("cached_mb"),
         "shmem_mb": mem.get("shmem_mb"), "slab_mb": mem.get("slab_mb"), "used_mb": mem.get("used_mb"),
         "swap_total_mb": swap.get("total_mb"), "swap_used_mb": swap.get("used_mb"),
-        "kills": len(events), "kills_since_boot": (facts.get("oom") or {}).get("kills_since_boot"),
+        "kills": kills, "kills_since_boot": (facts.get("oom") or {}).get("kills_since_boot"),
         "psi_some_avg60": (pressure.get("some") or {}).get("avg60"),
         "psi_full_avg60": (pressure.get("full") or {}).get("avg60"),
         "psi_scope": psi_scope,
@@ -214,11 +216,11 @@ def _triaged(host, facts, entry, interval_s):
                            entry.get("sample2_uptime_s"))
     gated = gate(facts, findings)
     apply_to_findings(findings, gated["withheld"])
-    events = own_events(facts, thresholds)
+    events, kills = window_kills(facts, thresholds)
     return {
         "host": host, "status": "ok", "message": "",
         "findings": findings,
-        "summary": _summary(facts, events),
+        "summary": _summary(facts, kills),
         "events": [_timeline_event(e) for e in events],
         "processes": [_public_process(p) for p in (facts.get("processes") or [])],
         "units": _top_units(facts),
@@ -247,7 +249,7 @@ def triage_fleet(entries, since=None, interval_s=None, generated=None):
     for status in ("ok", "unreachable", "failed", "skipped"):
         totals[status] = sum(1 for h in hosts if h["status"] == status)
     for h in hosts:
-        totals["kills"] += len(h["events"])
+        totals["kills"] += h["summary"]["kills"] if h["summary"] else 0
         for f in h["findings"]:
             totals[f["severity"]] += 1
     if generated is None:
