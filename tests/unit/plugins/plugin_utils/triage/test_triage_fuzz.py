@@ -5,11 +5,14 @@ when the value is harmless), the good host beside it is reported as if alone, an
 
 import copy
 import json
+import os
 import re
+import shutil
 
 import pytest
 
 from ansible_collections.headroom.memory.plugins.filter.triage import triage as triage_filter
+from ansible_collections.headroom.memory.plugins.modules import memory_facts
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.console_table import table_lines
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.html_page import render_html
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.markdown_page import render_markdown
@@ -18,6 +21,10 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine impo
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.facts_shape import facts_problems
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import (
     group, healthy, kill, proc)
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import run_module
+# host: memory_facts' fixture /proc tree, as a pytest fixture
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.test_memory_facts import (  # noqa: F401
+    FIXTURES, host)  # pylint: disable=unused-import
 
 GENERATED = "2026-11-25T12:00:00Z"
 HUGE = "x" * 1000000
@@ -198,3 +205,15 @@ def test_keys_that_are_not_short_strings_are_named():
     problems = facts_problems(facts)
     assert "sysctl: key 7 is not a string of at most 65536 characters" in problems
     assert any(p.startswith("oom.counts.by_comm: key 'xxxx") for p in problems)
+
+
+def test_real_memory_facts_output_has_the_shape(host, capsys, tmp_path):  # noqa: F811 pylint: disable=redefined-outer-name,unused-argument
+    """What memory_facts returns from the fixture /proc tree with a MariaDB config, and on this machine."""
+    shutil.copytree(os.path.join(FIXTURES, "..", "database", "root"), str(tmp_path / "root"))
+    args = {"gather_subset": ["all", "!oom"], "cmdline": True, "pss": True}
+    facts = run_module(capsys, memory_facts.main, args)[1]["ansible_facts"]["headroom"]
+    assert facts["settings"]["databases"] and facts["processes"]
+    assert facts_problems(facts) == []
+    this_machine = memory_facts.gather({"memory", "swap", "sysctl", "pressure", "cgroup", "processes"},
+                                           {"top": 10, "cmdline": True}, proc="/proc")
+    assert facts_problems(this_machine) == []
