@@ -88,7 +88,7 @@ def oom_kills_recent(facts, thresholds, ctx):
     if unlisted:
         evidence[0] = "%d kill(s) since %s; the newest %d listed: %s" % (
             count, short_time(since) or "the start of the logs", len(ctx["events"]), _listing(by_comm))
-        by_comm_all = sorted(((facts.get("oom") or {}).get("counts") or {}).get("by_comm", {}).items(),
+        by_comm_all = sorted((((facts.get("oom") or {}).get("counts") or {}).get("by_comm") or {}).items(),
                              key=lambda kv: (-kv[1], kv[0]))
         if by_comm_all:
             evidence.append("every kill of the window by process: %s" % _listing(by_comm_all[:10]))

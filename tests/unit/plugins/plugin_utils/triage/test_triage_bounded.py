@@ -64,3 +64,11 @@ def test_fifty_thousand_listed_events_are_cut_to_the_newest_and_stay_fast():
     assert f["title"] == "50000 OOM kill(s) in the window, most often hog"
     assert len(page) < 1000000  # the page was 10 MB
     assert took < 30  # the diagnose took 97 s
+
+
+def test_unlisted_kills_without_counts_still_count():
+    facts = killing(5, 20)
+    facts["oom"]["counts"] = {"by_comm": None}
+    [f] = [f for f in triage_host(facts) if f["id"] == "oom_kills_recent"]
+    assert f["title"] == "25 OOM kill(s) in the window, most often hog"
+    assert not any(e.startswith("every kill of the window") for e in f["evidence"])
