@@ -106,6 +106,14 @@ options:
     type: list
     elements: path
     default: []
+  oom_max_events:
+    description:
+      - List only the newest this many OOM events in RV(ansible_facts.headroom.oom.events), from 1 to 100000.
+        The older ones are still counted in RV(ansible_facts.headroom.oom.total), RV(ansible_facts.headroom.oom.dropped)
+        and RV(ansible_facts.headroom.oom.counts), so that a host killing in a loop (a restart loop, a fork bomb) returns
+        facts of a bounded size and the diagnose report stays readable.
+    type: int
+    default: 200
   cmdline:
     description:
       - Add each listed process's command line (RV(ansible_facts.headroom.processes[].cmdline)), with
@@ -881,7 +889,7 @@ ansible_facts:
               returned: always
               sample: 3
             kernel_kills_logged_since_boot:
-              description: Kernel OOM kills in RV(ansible_facts.headroom.oom.events) since the host booted; V(null) when the boot time is unknown.
+              description: Kernel OOM kills since the host booted among every event of the window (listed in RV(ansible_facts.headroom.oom.events) or not); V(null) when the boot time is unknown.
               type: int
               returned: always
               sample: 3
@@ -898,9 +906,20 @@ ansible_facts:
               type: str
               returned: always
               sample: null
+            total:
+              description: OOM events in the window, listed in RV(ansible_facts.headroom.oom.events) or not.
+              type: int
+              returned: always
+              sample: 3
+            dropped:
+              description: The oldest events of the window left out of RV(ansible_facts.headroom.oom.events), beyond O(oom_max_events).
+              type: int
+              returned: always
+              sample: 0
             events:
               description:
                 - One entry per OOM kill, oldest first; events with no wall-clock time come last, ordered by kernel time.
+                - Only the newest O(oom_max_events) events of the window (the last ones of this order) are listed.
                 - One C(Killed process) line of the kernel, one systemd-oomd kill, or one earlyoom victim (earlyoom signalling
                   the same pid again within 60 seconds is the same event).
                 - A kernel report cut off before its C(Killed process) line is listed too, with C(complete=true) when its
@@ -1051,7 +1070,7 @@ ansible_facts:
                   elements: str
                   sample: [kmsg, journal, 'file:/var/log/kern.log']
             counts:
-              description: The listed events counted.
+              description: Every event of the window counted (RV(ansible_facts.headroom.oom.total)), listed or not.
               type: dict
               returned: always
               contains:
@@ -1109,7 +1128,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
 from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import CMDLINE_HEAP, read_processes, scan
 from ansible_collections.headroom.memory.plugins.module_utils.facts.settings import read_databases, read_workers
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import resolve_subsets
-from ansible_collections.headroom.memory.plugins.module_utils.oom.options import SOURCE_CHOICES
+from ansible_collections.headroom.memory.plugins.module_utils.oom.options import MAX_EVENTS_DEFAULT, SOURCE_CHOICES
 
 # where the facts are read from (unit tests point these at a fixture tree)
 PROC = "/proc"
@@ -1176,6 +1195,7 @@ def main():
             oom_since=dict(type="str", default="30d"),
             oom_sources=dict(type="list", elements="str", default=["auto"], choices=list(SOURCE_CHOICES)),
             oom_files=dict(type="list", elements="path", default=[]),
+            oom_max_events=dict(type="int", default=MAX_EVENTS_DEFAULT),
             cmdline=dict(type="bool", default=False),
             cmdline_heap_only=dict(type="bool", default=False),
             pss=dict(type="bool", default=False),
@@ -1203,16 +1223,19 @@ def _oom_collector(module):
     The OOM code is imported here, not at the top: a run without the oom subset does not pay for it.
     """
     from ansible_collections.headroom.memory.plugins.module_utils.oom.history import oom_window, read_oom_history
+    from ansible_collections.headroom.memory.plugins.module_utils.oom.options import check_max_events
 
     params = module.params
     try:
+        check_max_events(params["oom_max_events"])
         kinds, cutoff, boot = oom_window(params["oom_sources"], params["oom_files"], params["oom_since"],
                                          time.time(), read_boot_time(PROC))
     except ValueError as e:
         module.fail_json(msg=str(e))
 
     def collect(params):
-        return read_oom_history(kinds, cutoff, boot, files=params["oom_files"], run_command=module.run_command)
+        return read_oom_history(kinds, cutoff, boot, files=params["oom_files"], run_command=module.run_command,
+                                max_events=params["oom_max_events"])
     return collect
 
 

@@ -15,7 +15,8 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.headroom.memory.plugins.module_utils.oom.options import SOURCE_CHOICES
+from ansible_collections.headroom.memory.plugins.module_utils.oom.options import (
+    MAX_EVENTS_DEFAULT, MAX_EVENTS_LIMIT, SOURCE_CHOICES)
 from ansible_collections.headroom.memory.plugins.module_utils.swap.size import POLICIES
 from ansible_collections.headroom.memory.plugins.modules import memory_facts, swapfile
 from ansible_collections.headroom.memory.plugins.plugin_utils.heap.plan import RUNTIMES, VIAS
@@ -50,6 +51,12 @@ def role_option(role, *path):
         "service_limits restart", "heap runtime", "heap via"])
 def test_choices_match_the_python_constant(documented, constant):
     assert list(documented()) == list(constant)
+
+
+def test_memory_facts_documents_the_oom_max_events_default_and_limit():
+    option = yaml.safe_load(memory_facts.DOCUMENTATION)["options"]["oom_max_events"]
+    assert option["default"] == MAX_EVENTS_DEFAULT
+    assert "from 1 to %d" % MAX_EVENTS_LIMIT in " ".join(option["description"])
 
 
 def test_node_takes_a_subset_of_the_java_vias():

@@ -5,7 +5,7 @@ read_oom_history to read; collect_oom_history does both).
 
 collect_oom_history(sources=('auto',), files=(), since='30d', now=None, boot_time=None,
                     run_command=None, kmsg_path='/dev/kmsg', log_dir='/var/log',
-                    timeout=60) -> dict
+                    timeout=60, max_events=200) -> dict
 
 Arguments:
   sources      the ``oom_sources`` option: a list of ``auto``, ``kmsg``, ``journal``, ``syslog``,
@@ -25,8 +25,10 @@ Arguments:
                ``module.run_command``. Without it, journalctl and dmesg are not run (status ``error``).
   kmsg_path, log_dir  where to read from (tests point them at fixtures).
   timeout      seconds each command may take.
+  max_events   the ``oom_max_events`` option: only the newest this many events are listed (200 by default,
+               oom.options.MAX_EVENTS_DEFAULT); ``total``, ``dropped`` and ``counts`` still count every one.
 
-Bad ``sources`` or ``since`` raise ValueError before anything is read.
+Bad ``sources``, ``since`` or ``max_events`` raise ValueError before anything is read.
 
 Returns:
   {'since': '2026-10-26T22:00:00Z' or None (for 'all'),
@@ -35,11 +37,15 @@ Returns:
                           'shmem_rss_kb', 'pgtables_kb', 'oom_score_adj'},
                'trigger': {'pid', 'comm', 'gfp_mask', 'order', 'oom_score_adj'} or None,
                'oom_memcg', 'task_memcg', 'cgroup', 'unit', 'complete', 'sources': [...]}, ...],
+   'total': n, 'dropped': n,
    'counts': {'by_comm': {comm: n}, 'by_unit': {unit: n}, 'by_killer': {killer: n}},
    'sources': [{'name', 'status', 'lines', 'msg'}, ...]}
-Events are oldest first; events whose wall-clock time is unknown (a raw dmesg file) come last, by uptime,
-and are never dropped by ``since``. The module adds ``kills_since_boot`` (from /proc/vmstat) and the check of
-the logged kernel kills against it (``check_kill_count``) itself.
+``total`` is the number of events in the window, ``dropped`` how many of the oldest were left out of
+``events`` (beyond ``max_events``); ``counts`` are over all ``total`` of them, and so is
+``kernel_kills_logged_since_boot`` (kernel events at or after the boot). Events are oldest first; events whose
+wall-clock time is unknown (a raw dmesg file) come last, by uptime, and are never dropped by ``since``. The
+module adds ``kills_since_boot`` (from /proc/vmstat) and the check of the logged kernel kills against it
+(``check_kill_count``) itself.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -50,7 +56,8 @@ import os
 import time
 
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_boot_time
-from ansible_collections.headroom.memory.plugins.module_utils.oom.options import resolve_sources
+from ansible_collections.headroom.memory.plugins.module_utils.oom.options import (
+    MAX_EVENTS_DEFAULT, check_max_events, resolve_sources)
 from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, parse_iso, parse_since
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import (
     COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
@@ -85,21 +92,30 @@ def may_hold_events(per_source):
 BOOT_SKEW = 2.0  # seconds a kill's computed wall time may lie before the boot time (/proc/stat's btime is whole seconds)
 
 
+def logged_kernel_kills(events, boot_time):
+    """How many of ``events`` the kernel made at or after ``boot_time`` (None when the boot time is unknown)."""
+    if boot_time is None:
+        return None
+    logged = 0
+    for event in events or ():
+        when = parse_iso(event['time']) if event.get('killer') == 'kernel' and event.get('time') else None
+        if when is not None and when >= boot_time - BOOT_SKEW:
+            logged += 1
+    return logged
+
+
 def check_kill_count(oom, counted, boot_time):
     """Add the kernel's own count to the history ``oom`` and flag logs that claim more kernel kills than it made.
 
     Sets ``kills_since_boot`` (``counted``: /proc/vmstat ``oom_kill``, None when unknown),
-    ``kernel_kills_logged_since_boot`` (kernel events whose time is at or after ``boot_time``; None when the
-    boot time is unknown), ``kills_implausible`` (True when the logs hold more than the kernel counted: some
-    kill lines were not the kernel's) and ``kills_notice`` (the sentence saying so, or None). Returns ``oom``.
+    ``kernel_kills_logged_since_boot`` (kernel events whose time is at or after ``boot_time``, over every
+    event of the window where read_oom_history counted them before cutting the list; None when the boot time
+    is unknown), ``kills_implausible`` (True when the logs hold more than the kernel counted: some kill lines
+    were not the kernel's) and ``kills_notice`` (the sentence saying so, or None). Returns ``oom``.
     """
-    logged = None
-    if boot_time is not None:
-        logged = 0
-        for event in oom.get('events') or ():
-            when = parse_iso(event['time']) if event.get('killer') == 'kernel' and event.get('time') else None
-            if when is not None and when >= boot_time - BOOT_SKEW:
-                logged += 1
+    logged = oom.get('kernel_kills_logged_since_boot') if 'kernel_kills_logged_since_boot' in oom else None
+    if logged is None:
+        logged = logged_kernel_kills(oom.get('events'), boot_time)
     implausible = counted is not None and logged is not None and logged > counted
     oom['kills_since_boot'] = counted
     oom['kernel_kills_logged_since_boot'] = logged
@@ -124,15 +140,19 @@ def oom_window(sources=('auto',), files=(), since='30d', now=None, boot_time=Non
 
 
 def collect_oom_history(sources=('auto',), files=(), since='30d', now=None, boot_time=None, run_command=None,
-                        kmsg_path='/dev/kmsg', log_dir='/var/log', timeout=COMMAND_TIMEOUT):
+                        kmsg_path='/dev/kmsg', log_dir='/var/log', timeout=COMMAND_TIMEOUT,
+                        max_events=MAX_EVENTS_DEFAULT):
     """Read every chosen source and return the OOM-kill history (shape in the module docstring)."""
+    check_max_events(max_events)
     kinds, cutoff, boot_time = oom_window(sources, files, since, now, boot_time)
-    return read_oom_history(kinds, cutoff, boot_time, files, run_command, kmsg_path, log_dir, timeout)
+    return read_oom_history(kinds, cutoff, boot_time, files, run_command, kmsg_path, log_dir, timeout, max_events)
 
 
 def read_oom_history(kinds, cutoff, boot_time, files=(), run_command=None, kmsg_path='/dev/kmsg',
-                     log_dir='/var/log', timeout=COMMAND_TIMEOUT):
-    """Read the source ``kinds`` (from oom_window) back to ``cutoff`` and return the history."""
+                     log_dir='/var/log', timeout=COMMAND_TIMEOUT, max_events=MAX_EVENTS_DEFAULT):
+    """Read the source ``kinds`` (from oom_window) back to ``cutoff`` and return the history, its event
+    list cut to the newest ``max_events``."""
+    max_events = check_max_events(max_events)
     runner = run_command or _no_runner
     per_source = []
     states = []
@@ -183,9 +203,14 @@ def read_oom_history(kinds, cutoff, boot_time, files=(), run_command=None, kmsg_
         events, counts = build_history(per_source, cutoff)
     else:
         events, counts = [], dict((key, {}) for key in NO_COUNTS)
+    total = len(events)
     return {
         'since': iso_utc(cutoff) if cutoff is not None else None,
-        'events': events,
+        'events': events[-max_events:],  # the newest: oldest first, unknown times (a raw dmesg file) last
+        'total': total,
+        'dropped': max(total - max_events, 0),
+        # counted before the cut: check_kill_count compares every logged kernel kill with the kernel's count
+        'kernel_kills_logged_since_boot': logged_kernel_kills(events, boot_time),
         'counts': counts,
         'sources': states,
     }

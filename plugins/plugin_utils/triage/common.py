@@ -19,6 +19,7 @@ import re
 # the triage rules and the report renderers format sizes with these (defined once, in sizes)
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import (  # noqa: F401 pylint: disable=unused-import
     format_mb as fmt_mb, size_string_mb as size_str)
+from ansible_collections.headroom.memory.plugins.module_utils.oom.options import MAX_EVENTS_DEFAULT
 
 SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
 
@@ -211,6 +212,18 @@ def own_events(facts, thresholds):
     prefix = prefix.rstrip("/")
     return [e for e in events
             if any(p == prefix or p.startswith(prefix + "/") for p in _event_paths(e))]
+
+
+def window_kills(facts, thresholds):
+    """(events, total): this host's own OOM events (own_events), only the newest MAX_EVENTS_DEFAULT of them
+    (what memory_facts lists by default: facts listing more are cut here), and how many kills it had in the
+    window. The kills memory_facts left out of its list (``oom.dropped``, beyond its oom_max_events) count too,
+    except with ``oom_cgroup_prefix``: those cannot be attributed to the host."""
+    events = own_events(facts, thresholds)
+    total = len(events)
+    if not thresholds.get("oom_cgroup_prefix"):
+        total += int((facts.get("oom") or {}).get("dropped") or 0)
+    return events[-MAX_EVENTS_DEFAULT:], total
 
 
 def victim_name(event):

@@ -16,7 +16,8 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    SEVERITY_RANK, memory_view, merge_thresholds, own_events, pct, unit_cgroups, victim_name, victim_rss_mb)
+    SEVERITY_RANK, ThresholdError, memory_view, merge_thresholds, pct, unit_cgroups, victim_name, victim_rss_mb,
+    window_kills)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import (
     oom_kills_recent, oom_protection_missing)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect
@@ -29,6 +30,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.swap import swap_missing, swappiness_high
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.kernel import overcommit_risky
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.facts_shape import facts_problems
 
 RULES = (
     oom_kills_recent,
@@ -53,6 +55,23 @@ class TriageError(ValueError):
     """Facts that are not memory_facts output."""
 
 
+class RuleError(TriageError):
+    """A rule that failed on one host's facts (a bug, or facts the shape check let through)."""
+
+    def __init__(self, rule, exc):
+        self.rule = rule
+        super(RuleError, self).__init__("rule %s failed on these facts: %s: %s" % (rule, type(exc).__name__, str(exc)[:300]))
+
+
+def check_facts(facts, sample2=None):
+    """Raise TriageError naming the malformed fields (facts_shape.facts_problems) of one host's facts."""
+    problems = facts_problems(facts, sample2)
+    if problems:
+        more = len(problems) - 3
+        raise TriageError("malformed headroom facts: %s%s" % ("; ".join(problems[:3]),
+                                                              " (and %d more)" % more if more > 0 else ""))
+
+
 def elapsed_s(facts, sample2_uptime_s=None, interval_s=None):
     """(seconds, how) between the two process samples: measured from the kernel's uptime at each sample
     when both are known (the wait plus the time the modules took), else the configured interval."""
@@ -65,9 +84,10 @@ def elapsed_s(facts, sample2_uptime_s=None, interval_s=None):
 
 
 def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=None):
-    """What the rules share, computed once."""
+    """What the rules share, computed once: ``events`` are the newest listed kills, ``kills`` all of them."""
     elapsed, how = elapsed_s(facts, sample2_uptime_s, interval_s)
-    return {"events": own_events(facts, thresholds), "view": memory_view(facts),
+    events, kills = window_kills(facts, thresholds)
+    return {"events": events, "kills": kills, "view": memory_view(facts),
             "sample2": sample2, "interval_s": interval_s, "elapsed_s": elapsed, "elapsed_how": how}
 
 
@@ -78,11 +98,15 @@ def triage_host(facts, thresholds=None, sample2=None, interval_s=None, sample2_u
     if not isinstance(facts, dict):
         raise TriageError("triage expects the headroom facts (a dict from headroom.memory.memory_facts), got %s"
                           % type(facts).__name__)
+    check_facts(facts, sample2)
     merged = merge_thresholds(thresholds)
     ctx = context(facts, merged, sample2, interval_s, sample2_uptime_s)
     findings = []
     for rule in RULES:
-        findings.extend(rule(facts, merged, ctx))
+        try:
+            findings.extend(rule(facts, merged, ctx))
+        except Exception as exc:  # pylint: disable=broad-except
+            raise RuleError(rule.__name__, exc)
     findings.sort(key=lambda f: -SEVERITY_RANK[f["severity"]])
     return findings
 
@@ -98,7 +122,7 @@ def worst(findings):
     return findings[0] if findings else None
 
 
-def _summary(facts, events):
+def _summary(facts, kills):
     mem, swap = facts.get("memory") or {}, facts.get("swap") or {}
     view = memory_view(facts)
     pressure, psi_scope = psi_source(facts, view)
@@ -109,7 +133,7 @@ def _summary(facts, events):
         "free_mb": mem.get("free_mb"), "buffers_mb": mem.get("buffers_mb"), "cached_mb": mem.get("cached_mb"),
         "shmem_mb": mem.get("shmem_mb"), "slab_mb": mem.get("slab_mb"), "used_mb": mem.get("used_mb"),
         "swap_total_mb": swap.get("total_mb"), "swap_used_mb": swap.get("used_mb"),
-        "kills": len(events), "kills_since_boot": (facts.get("oom") or {}).get("kills_since_boot"),
+        "kills": kills, "kills_since_boot": (facts.get("oom") or {}).get("kills_since_boot"),
         "psi_some_avg60": (pressure.get("some") or {}).get("avg60"),
         "psi_full_avg60": (pressure.get("full") or {}).get("avg60"),
         "psi_scope": psi_scope,
@@ -157,27 +181,46 @@ def _public_process(proc):
     return dict((k, v) for k, v in proc.items() if k != "cmdline")
 
 
+def _not_triaged(host, status, message):
+    return {"host": host, "status": status, "message": str(message)[:500], "findings": [], "summary": None,
+            "events": [], "processes": [], "units": [], "unread": [], "remedy_vars": {}, "withheld": []}
+
+
 def triage_entry(entry, interval_s=None):
     """One host of the fleet. ``entry`` is ``{host, facts, result, sample2, thresholds}`` where ``result`` is
-    the registered memory_facts result (for unreachable or failed hosts) and ``facts`` the headroom facts."""
+    the registered memory_facts result (for unreachable or failed hosts) and ``facts`` the headroom facts.
+    Malformed facts, or a rule that fails on them, make the host ``failed`` with a message naming the field
+    (or the rule and the exception): one host never takes down the others' report."""
     host = entry.get("host")
     facts = entry.get("facts")
-    result = entry.get("result") or {}
+    result = entry.get("result") if isinstance(entry.get("result"), dict) else {}
+    if facts is not None and not isinstance(facts, dict):
+        return _not_triaged(host, "failed", "malformed headroom facts: %s" % facts_problems(facts)[0])
     if not isinstance(facts, dict):
         status = "unreachable" if result.get("unreachable") else ("failed" if result else "skipped")
         message = result.get("msg") or ("not reached: the play never ran memory_facts here" if not result else "")
-        return {"host": host, "status": status, "message": str(message)[:500], "findings": [], "summary": None,
-                "events": [], "processes": [], "units": [], "unread": [], "remedy_vars": {}, "withheld": []}
+        return _not_triaged(host, status, message)
+    try:
+        return _triaged(host, facts, entry, interval_s)
+    except ThresholdError:
+        raise  # the operator's diagnose_thresholds, not the host's facts: the whole run stops with its message
+    except TriageError as exc:
+        return _not_triaged(host, "failed", exc)
+    except Exception as exc:  # pylint: disable=broad-except
+        return _not_triaged(host, "failed", "triage failed on these facts: %s: %s" % (type(exc).__name__, str(exc)[:300]))
+
+
+def _triaged(host, facts, entry, interval_s):
     thresholds = merge_thresholds(entry.get("thresholds"))
     findings = triage_host(facts, entry.get("thresholds"), entry.get("sample2"), interval_s,
                            entry.get("sample2_uptime_s"))
     gated = gate(facts, findings)
     apply_to_findings(findings, gated["withheld"])
-    events = own_events(facts, thresholds)
+    events, kills = window_kills(facts, thresholds)
     return {
         "host": host, "status": "ok", "message": "",
         "findings": findings,
-        "summary": _summary(facts, events),
+        "summary": _summary(facts, kills),
         "events": [_timeline_event(e) for e in events],
         "processes": [_public_process(p) for p in (facts.get("processes") or [])],
         "units": _top_units(facts),
@@ -190,6 +233,10 @@ def triage_entry(entry, interval_s=None):
 
 def triage_fleet(entries, since=None, interval_s=None, generated=None):
     """The whole report: ``{generated, since, hosts: [...], totals: {...}}``, hosts sorted worst first."""
+    for index, entry in enumerate(entries or []):
+        if not isinstance(entry, dict):
+            raise TriageError("triage_fleet: entry %d is not a {host, facts, result} mapping but %s"
+                              % (index, type(entry).__name__))
     hosts = [triage_entry(e, interval_s) for e in entries or []]
 
     def rank(h):
@@ -202,7 +249,7 @@ def triage_fleet(entries, since=None, interval_s=None, generated=None):
     for status in ("ok", "unreachable", "failed", "skipped"):
         totals[status] = sum(1 for h in hosts if h["status"] == status)
     for h in hosts:
-        totals["kills"] += len(h["events"])
+        totals["kills"] += h["summary"]["kills"] if h["summary"] else 0
         for f in h["findings"]:
             totals[f["severity"]] += 1
     if generated is None:

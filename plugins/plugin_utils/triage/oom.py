@@ -74,15 +74,24 @@ def oom_kills_recent(facts, thresholds, ctx):
     events = [e for e in ctx["events"] if e.get("complete", True)]
     if not events:
         return []
+    unlisted = ctx.get("kills", len(ctx["events"])) - len(ctx["events"])  # older kills memory_facts only counted
+    count = len(events) + unlisted
     limits = unit_limits(facts)
     fired = [kill_limit(e, limits) for e in events]
     since = (facts.get("oom") or {}).get("since")
     by_comm = _counted(victim_name(e) for e in events)
     by_unit = _counted(e.get("unit") for e in events if e.get("unit"))
     scopes = _counted(e.get("scope") or e.get("killer") or "?" for e in events)
-    severity = "critical" if (len(events) >= thresholds["oom_kills_crit"]
+    severity = "critical" if (count >= thresholds["oom_kills_crit"]
                               or any(f["kind"] == "host" for f in fired)) else "warning"
-    evidence = ["%d kill(s) since %s: %s" % (len(events), short_time(since) or "the start of the logs", _listing(by_comm))]
+    evidence = ["%d kill(s) since %s: %s" % (count, short_time(since) or "the start of the logs", _listing(by_comm))]
+    if unlisted:
+        evidence[0] = "%d kill(s) since %s; the newest %d listed: %s" % (
+            count, short_time(since) or "the start of the logs", len(ctx["events"]), _listing(by_comm))
+        by_comm_all = sorted((((facts.get("oom") or {}).get("counts") or {}).get("by_comm") or {}).items(),
+                             key=lambda kv: (-kv[1], kv[0]))
+        if by_comm_all:
+            evidence.append("every kill of the window by process: %s" % _listing(by_comm_all[:10]))
     forged = bool((facts.get("oom") or {}).get("kills_implausible"))
     if forged:
         # memory_facts found more kernel kills in the logs than the kernel counted: some lines were forged
@@ -118,7 +127,7 @@ def oom_kills_recent(facts, thresholds, ctx):
         entries = []
         text += " No limit is proposed from these kills: the logs hold kills the kernel did not make."
     return [finding("oom_kills_recent", severity,
-                    "%d OOM kill(s) in the window, most often %s" % (len(events), by_comm[0][0]),
+                    "%d OOM kill(s) in the window, most often %s" % (count, by_comm[0][0]),
                     evidence, text, SERVICE_LIMITS if entries else None,
                     {"service_limits_units": entries} if entries else None)]
 
