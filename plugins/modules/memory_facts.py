@@ -889,7 +889,9 @@ ansible_facts:
               returned: always
               sample: 3
             kernel_kills_logged_since_boot:
-              description: Kernel OOM kills since the host booted among every event of the window (listed in RV(ansible_facts.headroom.oom.events) or not); V(null) when the boot time is unknown.
+              description:
+                - Kernel OOM kills since the host booted among every event of the window, listed in
+                  RV(ansible_facts.headroom.oom.events) or not; V(null) when the boot time is unknown.
               type: int
               returned: always
               sample: 3
