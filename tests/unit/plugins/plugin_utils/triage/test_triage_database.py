@@ -53,7 +53,8 @@ def server(engine, settings, **extra):
 def planted_postgres(limit_mb=1024):
     """The issue's PostgreSQL: shared_buffers at 75% of a 1 GiB container, 300 connections x 64MB work_mem."""
     facts = container(limit_mb)
-    facts["process_groups"].append(group("postgres", 8, 20, 40))
+    # an agent of 128 MiB beside it keeps the share at 1024 - 158 - 128 reserve (1/8) = 738 MiB
+    facts["process_groups"] += [group("fluent-bit", 1, 128), group("postgres", 8, 20, 40)]
     facts["settings"] = {"databases": [server("postgresql", {
         "shared_buffers": 768 * 1024, "max_connections": 300, "work_mem": 64 * 1024}, version=15, cluster="15/main")]}
     return facts
@@ -73,7 +74,7 @@ def test_postgres_configured_for_a_bigger_host_names_each_setting_and_the_amount
     assert f["id"] == "database_oversized" and f["severity"] == "critical"
     assert f["title"] == "postgresql 15/main is configured for more memory than it can get"
     evidence = "\n".join(f["evidence"])
-    # 1024 MiB container - 30 MiB others - 256 MiB reserve = 738 MiB share
+    # 1024 MiB container - 158 MiB others - 128 MiB reserve = 738 MiB share
     assert "shared_buffers 768 MiB alone is 30 MiB over its share of 738 MiB (75.0% of 1.0 GiB)" in evidence
     assert "300 connections x work_mem 64 MiB x 2" in evidence and "(the container limit)" in evidence
     assert "work_mem 64 MiB is 60 MiB over the 4 MiB the database role sets" in evidence
@@ -127,7 +128,7 @@ def test_only_the_worst_case_over_the_share_is_a_warning():
 
 
 def test_no_share_for_postgres_means_no_remedy_but_the_numbers():
-    facts = planted_postgres(limit_mb=300)  # 300 - 30 - 256 = 14 MiB: below PostgreSQL's minimum
+    facts = planted_postgres(limit_mb=300)  # 300 - 158 - 64 = 78 MiB: below PostgreSQL's minimum
     [f] = run(facts)
     assert f["severity"] == "critical" and f["remedy"]["role"] is None and f["remedy"]["vars"] == {}
     assert "cannot hold postgresql" in f["remedy"]["text"]
