@@ -93,9 +93,9 @@ def test_a_pool_needing_exactly_the_memory_there_is_is_a_warning():
     assert [f["severity"] for f in run(facts)] == ["warning"]
 
 
-def gunicorn_master(unit, workers):
+def gunicorn_master(unit, workers, source="GUNICORN_CMD_ARGS"):
     return {"kind": "gunicorn", "comm": "gunicorn", "pid": 30, "unit": unit, "files_read": 0, "problems": [],
-            "settings": {"workers": workers, "source": "command line"}}
+            "settings": {"workers": workers, "source": source}}
 
 
 def test_a_master_that_cannot_be_judged_or_is_kept_does_not_stop_the_others():

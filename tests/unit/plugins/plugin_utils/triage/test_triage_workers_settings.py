@@ -116,7 +116,7 @@ def test_apache_is_judged_on_prefork_only_and_gunicorn_within_its_units_limit():
          "settings": {"mpm": "event", "max_request_workers": 400, "server_limit": 16, "threads_per_child": 25,
                       "processes": 16}},
         {"kind": "gunicorn", "comm": "gunicorn", "pid": 30, "unit": "app.service", "files_read": 0, "problems": [],
-         "settings": {"workers": 12, "source": "command line"}}]
+         "settings": {"workers": 12, "source": "WEB_CONCURRENCY"}}]
     facts["process_groups"] = [g for g in facts["process_groups"] if g["comm"] != PHP] + [
         group("apache2", 5, 40), group("gunicorn", 13, 50, peak=60)]
     facts["cgroup"]["limited"].append({"cgroup": "/system.slice/app.service", "unit": "app.service",
