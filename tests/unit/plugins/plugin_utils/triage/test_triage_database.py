@@ -308,3 +308,15 @@ def test_facts_without_settings_or_processes_give_nothing():
     facts = copy.deepcopy(planted_postgres())
     facts["process_groups"] = None  # budget cannot give a share: no judgement by settings, no crash
     assert run(facts) == [] and run(facts, database_defaults) == []
+
+
+def test_redis_left_on_defaults_whose_data_does_not_fit_gets_the_decision():
+    # 900 MiB held = 44 % of the 2 GiB container (below the oversized line); its share 2048 - 630 others - 256 =
+    # 1162 MiB, offered 1045: 900 + 90 > 0.8 x 1045 = 836, so no maxmemory is offered, the decision is
+    facts = fleet_redis({"persistence": True}, rss=900, limit=2048)
+    facts["process_groups"].append(group("java", 1, 450))
+    assert run(facts) == []
+    [f] = run(facts, database_defaults)
+    assert f["id"] == "database_defaults" and f["remedy"]["role"] is None and f["remedy"]["vars"] == {}
+    assert "it holds 900 MiB of data" in f["remedy"]["text"] and "policy allkeys-lru" in f["remedy"]["text"]
+    assert not any("would set maxmemory" in e for e in f["evidence"])
