@@ -9,7 +9,9 @@ plugin_utils.budget): one worker costs the larger of the role's measured cost (l
 largest RSS) and the largest anon-rss of a killed worker of the pool; the pool may use its share of the memory
 it can really get (its unit's limit, the container's or the host's, minus every other process and the OS
 reserve). A pool fires when its configured count needs more than the share plus the role's keep tolerance (a
-count the role would keep is no finding, so one the role sets clears it); the remedy is the count that fits.
+count the role would keep is no finding, so one the role sets clears it); the remedy is the count that fits. A
+gunicorn's finding names where its count is set (memory_facts' ``source``); one set on its unit's command line,
+which wins over the GUNICORN_CMD_ARGS the role writes, gets the exact ExecStart change instead of the role.
 
 Other worker groups (uwsgi, puma, celery, ...) and pools whose settings were not read are judged by count x
 average RSS: a pool whose listed processes run in a unit with a memory limit against that limit (the pool's
