@@ -143,11 +143,12 @@ def gunicorn_command_line(exec_start):
 def gunicorn_cli_change(unit, arg, count=None):
     """The exact change that lets a worker count take effect when ``unit``'s ExecStart sets ``arg`` (--workers 9):
     gunicorn takes its command line over GUNICORN_CMD_ARGS, WEB_CONCURRENCY and any config file."""
-    to = ("--workers %d" % count) if count else "nothing (then headroom.memory.workers sets the count)"
+    edit = ("change `%s` to `--workers %d`" % (arg, count)) if count else \
+        "remove `%s` (then headroom.memory.workers sets the count)" % arg
     return ("%s sets `%s` on gunicorn's command line (ExecStart), which wins over GUNICORN_CMD_ARGS, WEB_CONCURRENCY "
-            "and the config file, so headroom.memory.workers cannot set the count there: change `%s` to %s in its "
-            "ExecStart (`systemctl edit %s`: an empty `ExecStart=`, then the same command line with that change; "
-            "then `systemctl daemon-reload` and restart it)" % (unit, arg, arg, to, unit))
+            "and the config file, so headroom.memory.workers cannot set the count there: %s in its ExecStart "
+            "(`systemctl edit %s`: an empty `ExecStart=`, then the same command line with that change; then "
+            "`systemctl daemon-reload` and restart it)" % (unit, arg, edit, unit))
 
 
 def gunicorn_cli_refusal(unit, exec_start):

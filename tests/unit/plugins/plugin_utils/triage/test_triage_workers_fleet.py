@@ -37,7 +37,7 @@ def test_a_384_mib_container_gets_a_worker_count_and_the_execstart_change():
     text = f["remedy"]["text"]
     assert "5 fit (floor((315 MiB share - 25 MiB shared) / 55 MiB per worker) = 5)" in text
     assert "app.service sets `--workers 9` on gunicorn's command line (ExecStart)" in text
-    assert "change `--workers 9` to --workers 5 in its ExecStart (`systemctl edit app.service`" in text
+    assert "change `--workers 9` to `--workers 5` in its ExecStart (`systemctl edit app.service`" in text
     assert f["remedy"]["settings"][0]["value"] == 5
 
 

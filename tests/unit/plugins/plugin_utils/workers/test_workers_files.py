@@ -78,5 +78,5 @@ def test_gunicorn_cli_workers_arg(line, arg):
 def test_gunicorn_cli_change_is_the_exact_edit():
     text = files.gunicorn_cli_change("app.service", "--workers 9", 5)
     assert "app.service sets `--workers 9` on gunicorn's command line (ExecStart)" in text
-    assert "change `--workers 9` to --workers 5 in its ExecStart (`systemctl edit app.service`: an empty " \
+    assert "change `--workers 9` to `--workers 5` in its ExecStart (`systemctl edit app.service`: an empty " \
            "`ExecStart=`, then the same command line with that change" in text

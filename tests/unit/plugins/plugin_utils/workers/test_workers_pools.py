@@ -84,7 +84,7 @@ def test_plan_refusals_carry_the_numbers():
     units = {"app.service": {"LoadState": "loaded", "ExecStart": "{ path=/usr/bin/gunicorn ; argv[]=/usr/bin/gunicorn -w 9 app:app ; }"}}
     (p,) = pools.plan_all(g, FACTS, 2, {}, units, share_of(1000)[0])
     assert p["error"].startswith("gunicorn pool app: app.service sets `-w 9` on gunicorn's command line (ExecStart)")
-    assert "change `-w 9` to nothing" in p["error"] and "`systemctl edit app.service`" in p["error"]
+    assert "remove `-w 9` (then headroom.memory.workers sets the count) in its ExecStart" in p["error"] and "`systemctl edit app.service`" in p["error"]
     assert p["error"].endswith("Nothing was changed.") and p["content"] is None
     (p,) = pools.plan_all(g, FACTS, 2, {}, {"app.service": {"LoadState": "not-found"}}, share_of(1000)[0])
     assert "is not-found" in p["error"]
