@@ -51,7 +51,7 @@ def database_plan(share, live):
     """The sizing plan of one instance from its share (database_shares entry) and what the server runs now.
 
     ``live`` per engine - postgresql {version, max_connections, cpus}; mariadb/mysql {variables (SHOW VARIABLES
-    as a dict)}; redis {save, appendonly}; mongodb {}.
+    as a dict)}; redis {save, appendonly, info (INFO memory as a dict: used_memory)}; mongodb {}.
     """
     inst = share["instance"]
     engine = inst["engine"]
@@ -73,7 +73,8 @@ def database_plan(share, live):
         elif engine == "redis":
             persistent = inst["persistence"] if isinstance(inst["persistence"], bool) else \
                 sizing.redis_persistent(live.get("save"), live.get("appendonly"))
-            plan = sizing.redis_plan(share_mb, persistent, inst.get("workload"), inst.get("policy"))
+            plan = sizing.redis_plan(share_mb, persistent, inst.get("workload"), inst.get("policy"),
+                                     parse.redis_used_mb(live.get("info")))
             plan["persistent"] = persistent
         else:
             plan = sizing.mongodb_plan(share_mb)

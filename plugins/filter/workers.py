@@ -11,7 +11,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import WorkersError, pool_errors
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import (
-    TOLERANCE_PCT, complete, detect, plan_all, unit_properties, with_pool_files)
+    TOLERANCE_PCT, cli_refusals, complete, detect, plan_all, unit_properties, with_pool_files)
 
 
 def workers_pool_errors(pools, default_memory="auto"):
@@ -35,6 +35,11 @@ def workers_with_pool_files(detected, file_lists):
 def workers_unit_properties(lines):
     """``systemctl show`` output lines as a dict."""
     return unit_properties(lines)
+
+
+def workers_cli_refusals(results):
+    """Refusals of gunicorn pools whose unit's ExecStart sets --workers/-w (from a registered systemctl show loop)."""
+    return cli_refusals(results)
 
 
 def workers_complete(pools, defaults):
@@ -64,5 +69,6 @@ class FilterModule(object):
             "workers_complete": workers_complete,
             "workers_with_pool_files": workers_with_pool_files,
             "workers_unit_properties": workers_unit_properties,
+            "workers_cli_refusals": workers_cli_refusals,
             "workers_plan": workers_plan,
         }

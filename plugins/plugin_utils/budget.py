@@ -6,7 +6,7 @@ Every sizing role (database, workers) starts from here, so the rule is written o
 
     total     = the smallest of MemTotal, the container's (cgroup) limit and the unit's MemoryMax
     others    = the measured RSS of every process group that is not the service's own
-    reserve   = an OS reserve (page cache, kernel, agents): max(256 MiB, 5 % of total) unless given
+    reserve   = an OS reserve (page cache, kernel, agents) that scales with total (default_reserve_mb) unless given
     available = total - others - reserve
 
 and the share of one instance is
@@ -27,8 +27,10 @@ __metaclass__ = type
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 
 MIB = 1024 * 1024
-RESERVE_MIN_MB = 256
-RESERVE_PCT = 5
+RESERVE_MIN_MB = 256   # the reserve of a server (2 GiB and more) never goes below this ...
+RESERVE_PCT = 5        # ... and grows with 5 % of its memory above 5 GiB
+RESERVE_SMALL_PCT = 12.5  # a small host or container reserves 1/8 of its memory (up to the 256 MiB at 2 GiB) ...
+RESERVE_FLOOR_MB = 64  # ... but never less than this
 
 
 class BudgetError(ValueError):
@@ -36,8 +38,31 @@ class BudgetError(ValueError):
 
 
 def default_reserve_mb(total_mb):
-    """The OS reserve for a host (or container) of ``total_mb`` MiB: max(256 MiB, 5 % of it)."""
-    return max(RESERVE_MIN_MB, total_mb * RESERVE_PCT // 100)
+    """The OS reserve of a host (or container) of ``total_mb`` MiB: max(64, min(total / 8, max(256, 5 % of total))).
+
+    What the reserve is for: the page cache the services' own code and files need, the kernel's slab and page
+    tables, and the watermarks the kernel keeps free; every process (agents, sshd, journald) is measured
+    separately as "others". All of these grow with the memory there is, so a fixed 256 MiB, right for a server,
+    takes two thirds of a 384 MiB container (whose kernel is not even inside it) and leaves a gunicorn pool
+    there no room for two workers. The rule, in three parts:
+
+    - servers (>= 2 GiB) keep the collection's earlier rule, max(256 MiB, 5 %): the sizing notes' "5-10 % of RAM
+      for the OS and agents" (sizing-rules.md section 9), agents being counted apart here;
+    - below 2 GiB the reserve is 1/8 (12.5 %) of the memory, so it meets the 256 MiB at 2 GiB with no step;
+    - never below 64 MiB: the page cache a small service's code and libraries need to run without thrashing.
+
+    ====================  ===================================  =======
+    total                  rule                                 reserve
+    ====================  ===================================  =======
+    384 MiB container      1/8 = 48 MiB, raised to the floor     64 MiB
+    1 GiB                  1/8                                  128 MiB
+    2 GiB                  1/8 = 256 MiB                        256 MiB
+    8 GiB                  5 % (above 256 MiB)                  409 MiB
+    64 GiB                 5 %                                 3276 MiB
+    ====================  ===================================  =======
+    """
+    return max(RESERVE_FLOOR_MB, min(int(total_mb * RESERVE_SMALL_PCT // 100),
+                                     max(RESERVE_MIN_MB, total_mb * RESERVE_PCT // 100)))
 
 
 def usable_total(facts, unit_limit_mb=None):

@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the database clients print, as dicts: psql -A -t -F<TAB> rows of pg_settings, mariadb -N -B rows of
-SHOW VARIABLES, redis-cli CONFIG GET name/value line pairs."""
+SHOW VARIABLES, redis-cli CONFIG GET name/value line pairs, redis-cli INFO name:value lines."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-KINDS = ("pg_settings", "mysql_vars", "redis_config")
+KINDS = ("pg_settings", "mysql_vars", "redis_config", "redis_info")
 
 
 def pg_settings(text):
@@ -42,10 +42,28 @@ def redis_config(text):
     return out
 
 
+def redis_info(text):
+    """INFO output, '# Section' headers and 'name:value' lines (CRLF or LF) -> {name: value}."""
+    out = {}
+    for line in (text or "").splitlines():
+        line = line.strip()
+        name, sep, value = line.partition(":")
+        if sep and name and not line.startswith("#"):
+            out[name] = value
+    return out
+
+
+def redis_used_mb(info):
+    """MiB of data a Redis holds (INFO's used_memory, rounded up), from redis_info's dict; None when absent."""
+    value = str((info or {}).get("used_memory") or "")
+    return -(-int(value) // (1024 * 1024)) if value.isdigit() else None
+
+
 def parse(text, kind):
     if kind not in KINDS:
         raise ValueError("kind %r is not one of %s" % (kind, ", ".join(KINDS)))
-    return {"pg_settings": pg_settings, "mysql_vars": mysql_vars, "redis_config": redis_config}[kind](text)
+    return {"pg_settings": pg_settings, "mysql_vars": mysql_vars, "redis_config": redis_config,
+            "redis_info": redis_info}[kind](text)
 
 
 def compare(settings, live, engine):

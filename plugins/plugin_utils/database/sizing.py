@@ -36,6 +36,10 @@ PG_RESTART_SETTINGS = ("shared_buffers", "huge_pages", "wal_buffers", "max_conne
 
 REDIS_FRACTION_PERSISTENT = 0.5   # BGSAVE / AOF rewrite fork: copy-on-write may duplicate every page
 REDIS_FRACTION_VOLATILE = 0.8     # fragmentation, client and replica output buffers are outside maxmemory
+# maxmemory never goes below what Redis holds now plus this margin (room to keep writing) without saying so; a
+# raise to fit the data may take the share up to REDIS_FRACTION_VOLATILE, eating into the fork's room
+REDIS_DATA_MARGIN_PCT = 10
+REDIS_EVICTING = ("allkeys-lru", "allkeys-lfu", "allkeys-random")  # policies that make room from any key
 REDIS_POLICIES = ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
                   "volatile-random", "volatile-ttl")
 
@@ -295,14 +299,19 @@ def redis_persistent(save, appendonly):
     return bool(str(save or "").strip()) or str(appendonly or "").strip().lower() == "yes"
 
 
-def redis_plan(share_mb, persistent, workload=None, policy=None):
+def redis_plan(share_mb, persistent, workload=None, policy=None, data_mb=None):
     """maxmemory (bytes, whole MiB) and maxmemory-policy: half the share with persistence (fork room),
-    80 % without; allkeys-lru for a cache, noeviction for a store (workload, else persistence decides)."""
+    80 % without; allkeys-lru for a cache, noeviction for a store (workload, else persistence decides).
+
+    ``data_mb`` is what Redis holds now (used_memory, or its RSS): a maxmemory below it + REDIS_DATA_MARGIN_PCT
+    would refuse every write at once (noeviction) or evict at once, so redis_fit_data decides (see there).
+    """
     check_share("redis", share_mb)
     fraction = REDIS_FRACTION_PERSISTENT if persistent else REDIS_FRACTION_VOLATILE
     maxmemory_mb = int(share_mb * fraction)
     if workload not in (None, "cache", "store"):
         raise SizingError("redis: workload %r is not cache or store" % (workload,))
+    chosen = policy is not None or workload is not None  # the user decided eviction, not persistence's guess
     if policy is None:
         kind = workload or ("store" if persistent else "cache")
         policy = "noeviction" if kind == "store" else "allkeys-lru"
@@ -312,8 +321,59 @@ def redis_plan(share_mb, persistent, workload=None, policy=None):
         fraction, share_mb, maxmemory_mb,
         "RDB/AOF persistence on: the fork's copy-on-write may double it" if persistent
         else "no persistence: room for fragmentation and output buffers")
+    data = redis_fit_data(share_mb, maxmemory_mb, data_mb, policy, chosen, persistent)
+    if data["note"]:
+        arithmetic += "; " + data["note"]
+    maxmemory_mb = data["maxmemory_mb"]
     return {"settings": {"maxmemory": maxmemory_mb * MIB, "maxmemory-policy": policy},
-            "maxmemory_mb": maxmemory_mb, "arithmetic": arithmetic}
+            "maxmemory_mb": maxmemory_mb, "arithmetic": arithmetic, "data_mb": data_mb}
+
+
+def redis_fit_data(share_mb, maxmemory_mb, data_mb, policy, chosen, persistent=False):
+    """{maxmemory_mb, note}: the planned maxmemory checked against the ``data_mb`` Redis holds now.
+
+    - unknown data, or maxmemory >= data + REDIS_DATA_MARGIN_PCT: kept;
+    - else, when data + margin fits in REDIS_FRACTION_VOLATILE of the share: raised to it (the note says that
+      with persistence the fork's copy-on-write room is then less than the usual half);
+    - else, when the data still fits below maxmemory (only the margin does not): kept, the note says so;
+    - else, when the user chose an allkeys-* policy (policy, or workload cache): kept, the note says how much
+      data is evicted at once;
+    - else SizingError: the data does not fit. It never proposes a maxmemory below the data with noeviction
+      (every write refused) nor evicts data nobody decided to lose; the message states the decision: a share of
+      at least (data + margin) / 0.8 (more memory), or accept eviction with policy allkeys-lru.
+    """
+    if data_mb is None:
+        return {"maxmemory_mb": maxmemory_mb, "note": ""}
+    if isinstance(data_mb, bool) or not isinstance(data_mb, int) or data_mb < 0:
+        raise SizingError("redis: the data it holds %r is not a whole number of MiB" % (data_mb,))
+    needed = data_mb + -(-data_mb * REDIS_DATA_MARGIN_PCT // 100)
+    if maxmemory_mb >= needed:
+        return {"maxmemory_mb": maxmemory_mb, "note": ""}
+    ceiling = int(share_mb * REDIS_FRACTION_VOLATILE)
+    if needed <= ceiling:
+        return {"maxmemory_mb": needed, "note": (
+            "raised to the %d MiB it holds + %d%% = %d MiB (at most %s x share = %d MiB), so that its data fits%s"
+            % (data_mb, REDIS_DATA_MARGIN_PCT, needed, REDIS_FRACTION_VOLATILE, ceiling,
+               "; less room is left for the persistence fork's copy-on-write" if persistent else ""))}
+    if maxmemory_mb >= data_mb:
+        return {"maxmemory_mb": maxmemory_mb, "note": (
+            "it holds %d MiB: only %d MiB left for new data, less than the %d%% margin (the share allows no more)"
+            % (data_mb, maxmemory_mb - data_mb, REDIS_DATA_MARGIN_PCT))}
+    if chosen and policy in REDIS_EVICTING:
+        return {"maxmemory_mb": maxmemory_mb, "note": (
+            "it holds %d MiB: maxmemory-policy %s evicts about %d MiB of keys at once, as chosen"
+            % (data_mb, policy, data_mb - maxmemory_mb))}
+    least = -(-needed * 10 // int(REDIS_FRACTION_VOLATILE * 10))
+    raise SizingError(
+        "redis: it holds %d MiB of data, more than the %d MiB maxmemory its %d MiB share allows (%d MiB with a %d%% "
+        "margin would need a share of at least %d MiB); with maxmemory-policy %s it would %s. Decide: give it more "
+        "memory (a share of %d MiB or more), or accept eviction explicitly with policy allkeys-lru (about %d MiB of "
+        "keys evicted at once)" % (
+            data_mb, maxmemory_mb, share_mb, needed, REDIS_DATA_MARGIN_PCT, least, policy,
+            "refuse every write at once" if policy not in REDIS_EVICTING and not policy.startswith("volatile")
+            else "evict keys at once (a choice nobody made)" if policy in REDIS_EVICTING
+            else "evict only keys with a TTL and refuse writes when none is left",
+            least, data_mb - maxmemory_mb))
 
 
 def redis_config_lines(text, settings):

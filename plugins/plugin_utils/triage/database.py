@@ -214,13 +214,38 @@ def judge_mysql(server, share, limit_mb, limit_where):
     return severity, evidence, instance, settings
 
 
-def judge_redis(server, share, limit_mb, limit_where):
+def redis_held(facts, found):
+    """(MiB, source) that the one Redis server among ``found`` holds now: its unit's working set where memory_facts
+    read it, else its RSS (an upper bound of used_memory: fragmentation included); None when no redis-server
+    runs or several servers share the figure."""
+    if len([s for s in found if s["engine"] == "redis"]) != 1:
+        return None
+    for db in databases(facts):
+        if db["engine"] == "redis" and isinstance(db.get("rss_mb"), int) and not isinstance(db["rss_mb"], bool):
+            return db["rss_mb"], db.get("source") or "RSS"
+    return None
+
+
+def judge_redis(server, share, limit_mb, limit_where, held=None):
+    """The maxmemory finding; the remedy's maxmemory never goes below what Redis holds now (``held``, from
+    redis_held) without a decision: when its data does not fit the share, no remedy is offered and
+    ``share['decision']`` says what to decide (more memory, or eviction accepted with allkeys-lru)."""
     maxmemory = server["settings"].get("maxmemory") or 0
     share_mb = share["share_mb"]
     offer = share_mb * OFFER_PCT // 100
-    plan = sizing.redis_plan(offer, bool(server["settings"].get("persistence", True))) \
-        if offer >= sizing.MIN_SHARE_MB["redis"] else None
+    data_mb, source = held or (None, None)
+    policy = server["settings"].get("maxmemory_policy")
+    policy = policy if policy in sizing.REDIS_EVICTING else None  # eviction someone already chose is kept
+    plan = None
+    if offer >= sizing.MIN_SHARE_MB["redis"]:
+        try:
+            plan = sizing.redis_plan(offer, bool(server["settings"].get("persistence", True)), policy=policy,
+                                     data_mb=data_mb)
+        except sizing.SizingError as exc:
+            share["decision"] = "%s (it holds %s now, by its %s)." % (exc, fmt_mb(data_mb), source)
     instance = dict(_instance(server), memory="%dM" % offer) if plan else None
+    if instance and policy:
+        instance["policy"] = policy
     settings = [{"service": "redis", "setting": "maxmemory", "value": "%dmb" % plan["maxmemory_mb"],
                  "file": "redis.conf"}] if plan else []
     if not maxmemory:
@@ -232,6 +257,8 @@ def judge_redis(server, share, limit_mb, limit_where):
     if plan and mb > plan["maxmemory_mb"]:
         evidence.append("maxmemory %s is %s over the %s the database role sets for a %s share" % (
             fmt_mb(mb), fmt_mb(mb - plan["maxmemory_mb"]), fmt_mb(plan["maxmemory_mb"]), fmt_mb(offer)))
+    if "decision" in share:
+        evidence.append("it holds %s now (%s): more than the maxmemory its share allows" % (fmt_mb(data_mb), source))
     return severity, evidence, instance, settings
 
 
@@ -251,7 +278,10 @@ def judged(facts):
         if share is None:
             continue
         limit_mb, where = _limit(facts, server)
-        severity, evidence, instance, settings = JUDGES[server["engine"]](server, share, limit_mb, where)
+        if server["engine"] == "redis":
+            severity, evidence, instance, settings = judge_redis(server, share, limit_mb, where, redis_held(facts, found))
+        else:
+            severity, evidence, instance, settings = JUDGES[server["engine"]](server, share, limit_mb, where)
         # the cache size the role would set, in MiB, for database_defaults; not part of the finding
         share = dict(share, cache_mb=next((st.pop("mb") for st in settings if "mb" in st), None))
         out.append((server, severity, evidence, instance, settings, share))
@@ -272,6 +302,8 @@ def _remedy(instance):
 
 
 def _text(engine, instance, share):
+    if share.get("decision"):
+        return "Its data does not fit the maxmemory its share allows, so no maxmemory is offered: %s" % share["decision"]
     if not instance:
         return ("Its share (%s MiB) cannot hold %s as the database role sizes it: give it more memory (a larger "
                 "container or host) or move it." % (share["share_mb"], engine))
@@ -338,10 +370,29 @@ def _use_based(facts, thresholds, ctx, judged_engines):
         text = ("The database holds as much as if it owned the host. Size it to its share (%d%% of %s) with "
                 "headroom.memory.database (the remedy's database_instances)." % (
                     thresholds["database_target_pct"], fmt_mb(ram)))
+        held = next((db["rss_mb"] for db in databases(facts) if db["engine"] == engine), None)
+        decision = _redis_data_decision(target, held) if engine == "redis" else None
+        if decision:
+            found.append(finding("database_oversized", severity, "%s holds %.0f%% of memory" % (engine, share),
+                                 evidence, "Its data does not fit the maxmemory a %s share allows, so no maxmemory is "
+                                 "offered: %s" % (fmt_mb(target), decision)))
+            continue
         found.append(finding("database_oversized", severity, "%s holds %.0f%% of memory" % (engine, share),
                              evidence + _planned(_use_settings(engine, target)), text, DATABASE_ROLE,
                              {"database_instances": [instance]}))
     return found
+
+
+def _redis_data_decision(target_mb, held_mb):
+    """The decision a Redis (persistence assumed, as _use_settings does) needs when a ``target_mb`` share cannot
+    hold the ``held_mb`` it holds now; None when it can (or nothing is known)."""
+    if not isinstance(held_mb, int) or isinstance(held_mb, bool):
+        return None
+    try:
+        sizing.redis_plan(target_mb, True, data_mb=held_mb)
+    except sizing.SizingError as exc:
+        return "%s (it holds %s now)." % (exc, fmt_mb(held_mb))
+    return None
 
 
 def _unbounded(server):
@@ -398,8 +449,8 @@ def database_defaults(facts, thresholds, ctx):
     for server, severity, _evidence, instance, settings, share in results:
         if _unbounded(server) and _holding(facts, thresholds, ctx, "redis")[0] is not None:
             continue  # database_oversized reports it, with the same remedy
-        if severity is not None or instance is None:
-            continue  # oversized says more; without a remedy there is nothing to offer
+        if severity is not None or (instance is None and not share.get("decision")):
+            continue  # oversized says more; without a remedy or a decision there is nothing to offer
         verdict = _defaults(server)
         if verdict is None:
             continue
@@ -412,6 +463,6 @@ def database_defaults(facts, thresholds, ctx):
         if server.get("unit"):
             evidence.append("unit %s" % server["unit"])
         found.append(finding("database_defaults", level, "%s left on its memory defaults" % server["engine"],
-                             evidence + _planned(settings), _text(server["engine"], instance, share), DATABASE_ROLE,
-                             _remedy(instance)))
+                             evidence + _planned(settings), _text(server["engine"], instance, share),
+                             DATABASE_ROLE if instance else None, _remedy(instance)))
     return found

@@ -9,7 +9,9 @@ plugin_utils.budget): one worker costs the larger of the role's measured cost (l
 largest RSS) and the largest anon-rss of a killed worker of the pool; the pool may use its share of the memory
 it can really get (its unit's limit, the container's or the host's, minus every other process and the OS
 reserve). A pool fires when its configured count needs more than the share plus the role's keep tolerance (a
-count the role would keep is no finding, so one the role sets clears it); the remedy is the count that fits.
+count the role would keep is no finding, so one the role sets clears it); the remedy is the count that fits. A
+gunicorn's finding names where its count is set (memory_facts' ``source``); one set on its unit's command line,
+which wins over the GUNICORN_CMD_ARGS the role writes, gets the exact ExecStart change instead of the role.
 
 Other worker groups (uwsgi, puma, celery, ...) and pools whose settings were not read are judged by count x
 average RSS: a pool whose listed processes run in a unit with a memory limit against that limit (the pool's
@@ -26,6 +28,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common impo
     victim_name)
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import (
     DEFAULT_MAX, ROLE_MIN, WorkersError, worker_cost, worker_count)
+from ansible_collections.headroom.memory.plugins.plugin_utils.workers.files import gunicorn_cli_change
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import TOLERANCE_PCT
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
@@ -175,6 +178,10 @@ def _configured_finding(master, count, per_worker, measured, fixed, basis, share
         "the pool's share (the workers role's arithmetic): %s: %s" % (fmt_mb(share["share_mb"]), share["arithmetic"])]
     if peak is not None:
         evidence.append("a %s worker was OOM-killed holding %s of its own (anon-rss)" % (comm, fmt_mb(peak)))
+    source = (master.get("settings") or {}).get("source") if kind == "gunicorn" else None
+    if source:
+        evidence.append("gunicorn's worker count is set by: %s%s" % (source, " (%s's ExecStart)" % unit if (
+            source == "command line" and unit) else ""))
     try:
         # no CPU cap here (memory_facts does not count CPUs): the role also caps gunicorn at 2 x cores + 1; no
         # fewer than the role's own minimum, which it would refuse to go under
@@ -193,7 +200,11 @@ def _configured_finding(master, count, per_worker, measured, fixed, basis, share
                  "room_mb": share["share_mb"] - fixed}]
     pool = _pool_entry(master, unit)
     role, role_vars = None, None
-    if pool is not None:
+    if source == "command line":
+        # gunicorn takes its command line over the GUNICORN_CMD_ARGS the workers role writes: say the exact change
+        text = ("Configured for more workers than memory allows: %s fit (%s). %s." % (
+            fits, sized["arithmetic"], gunicorn_cli_change(unit or "the service's unit", "--workers %d" % count, fits)))
+    elif pool is not None:
         if per_worker > measured:
             pool["per_worker"] = per_worker
         role, role_vars = WORKERS, {"workers_pools": [pool]}

@@ -117,9 +117,43 @@ def gunicorn_dropin(settings, arithmetic):
     ])
 
 
-_WORKERS_ARG_RE = re.compile(r"(^|\s)(-w|--workers)(=|\s|$)")
+_WORKERS_ARG_RE = re.compile(r"(?:^|\s)(-w\s*[^\s;]+|--workers(?:=|\s+)[^\s;]+|-w$|--workers$)")
+_ARGV_RE = re.compile(r"\bargv\[\]=(.*?)\s;\s")
+
+
+def gunicorn_cli_workers_arg(exec_start):
+    """The --workers/-w argument gunicorn's command line sets itself (``--workers 9``, ``-w9``), or None.
+
+    ``exec_start`` is ExecStart= as written or as ``systemctl show`` prints it ({ path=... ; argv[]=... ; ... })."""
+    m = _WORKERS_ARG_RE.search(exec_start or "")
+    return m.group(1) if m else None
 
 
 def gunicorn_cli_workers(exec_start):
     """True when gunicorn's command line sets --workers/-w itself (it wins over GUNICORN_CMD_ARGS)."""
-    return bool(_WORKERS_ARG_RE.search(exec_start or ""))
+    return gunicorn_cli_workers_arg(exec_start) is not None
+
+
+def gunicorn_command_line(exec_start):
+    """The command line of ExecStart (the argv[] of ``systemctl show``'s form, else the text itself)."""
+    m = _ARGV_RE.search(exec_start or "")
+    return (m.group(1) if m else exec_start or "").strip()
+
+
+def gunicorn_cli_change(unit, arg, count=None):
+    """The exact change that lets a worker count take effect when ``unit``'s ExecStart sets ``arg`` (--workers 9):
+    gunicorn takes its command line over GUNICORN_CMD_ARGS, WEB_CONCURRENCY and any config file."""
+    edit = ("change `%s` to `--workers %d`" % (arg, count)) if count else \
+        "remove `%s` (then headroom.memory.workers sets the count)" % arg
+    return ("%s sets `%s` on gunicorn's command line (ExecStart), which wins over GUNICORN_CMD_ARGS, WEB_CONCURRENCY "
+            "and the config file, so headroom.memory.workers cannot set the count there: %s in its ExecStart "
+            "(`systemctl edit %s`: an empty `ExecStart=`, then the same command line with that change; then "
+            "`systemctl daemon-reload` and restart it)" % (unit, arg, edit, unit))
+
+
+def gunicorn_cli_refusal(unit, exec_start):
+    """The workers role's refusal of a gunicorn ``unit`` whose ExecStart sets the count, or '' (none set there)."""
+    arg = gunicorn_cli_workers_arg(gunicorn_command_line(exec_start))
+    if arg is None:
+        return ""
+    return "%s. Nothing was changed." % gunicorn_cli_change(unit, arg)

@@ -76,6 +76,18 @@ def unit_properties(lines):
     return props
 
 
+def cli_refusals(results):
+    """The refusals of gunicorn pools whose unit's ExecStart sets --workers, from the results of a loop of
+    ``systemctl show --property=ExecStart <unit>`` over pools (each with ``item.unit`` and ``stdout_lines``)."""
+    out = []
+    for r in results or []:
+        unit = ((r or {}).get("item") or {}).get("unit")
+        refusal = files.gunicorn_cli_refusal(unit, unit_properties(r.get("stdout_lines")).get("ExecStart"))
+        if unit and refusal:
+            out.append(refusal)
+    return out
+
+
 def complete(pools, defaults):
     """Each pool with every key the plan needs: name, comm, unit, dest, binary, memory, min, max, reload, restart.
 
@@ -187,10 +199,8 @@ def _plan_one(pool, entry, facts, cores, texts, units, share_fn, own, auto, grou
     info = units.get(pool["unit"]) or {}
     if info.get("LoadState", "loaded") != "loaded":
         raise WorkersError("%s: the unit %s is %s. Nothing was changed." % (label, pool["unit"], info.get("LoadState")))
-    if pool["kind"] == "gunicorn" and files.gunicorn_cli_workers(info.get("ExecStart")):
-        raise WorkersError("%s: %s sets --workers on gunicorn's command line, which wins over GUNICORN_CMD_ARGS; "
-                           "remove it from ExecStart (or use a config file) so the count can be set. Nothing was "
-                           "changed." % (label, pool["unit"]))
+    if pool["kind"] == "gunicorn" and files.gunicorn_cli_refusal(pool["unit"], info.get("ExecStart")):
+        raise WorkersError("%s: %s" % (label, files.gunicorn_cli_refusal(pool["unit"], info.get("ExecStart"))))
     if pool["kind"] == "php_fpm":
         if not text:
             raise WorkersError("%s: the pool file %s is missing or empty" % (label, pool["dest"]))

@@ -110,6 +110,28 @@ def test_plan_redis_persistence_from_live_and_refusal_names_instance():
     assert "redis (redis)" in str(err.value) and "nothing was changed" in str(err.value)
 
 
+INFO_368 = "# Memory\r\nused_memory:385875968\r\nused_memory_human:368.00M\r\nmaxmemory_policy:noeviction\r\n"
+
+
+def test_plan_redis_never_below_the_data_it_holds():
+    info = F["database_parse"](INFO_368, "redis_info")
+    assert info["used_memory"] == "385875968" and info["maxmemory_policy"] == "noeviction" and "# Memory" not in info
+    # the fleet's Redis: 368 MiB held, a 190 MiB share: refused with the decision, before anything changes
+    with pytest.raises(AnsibleFilterError) as err:
+        F["database_plan"](share({"engine": "redis"}, 190), {"save": "3600 1", "info": info})
+    msg = str(err.value)
+    assert msg.startswith("redis (redis): redis: it holds 368 MiB of data") and "nothing was changed" in msg
+    assert "accept eviction explicitly with policy allkeys-lru" in msg
+    plan = F["database_plan"](share({"engine": "redis", "policy": "allkeys-lru"}, 190), {"save": "3600 1", "info": info})
+    assert plan["settings"] == {"maxmemory": 95 * MIB, "maxmemory-policy": "allkeys-lru"}
+    plan = F["database_plan"](share({"engine": "redis"}, 600), {"save": "3600 1", "info": info})
+    assert plan["settings"]["maxmemory"] == 405 * MIB  # raised to 368 + 10 %
+    # no INFO (or no used_memory in it): planned as before
+    assert F["database_plan"](share({"engine": "redis"}, 190), {"save": "3600 1"})["maxmemory_mb"] == 95
+    assert F["database_plan"](share({"engine": "redis"}, 190), {"save": "", "info": {"used_memory": "x"}})[
+        "maxmemory_mb"] == 152
+
+
 def test_mongodb_conf_filter():
     out = F["database_mongodb_conf"](None, 0.25)
     assert out == {"storage": {"wiredTiger": {"engineConfig": {"cacheSizeGB": 0.25}}}}

@@ -24,11 +24,33 @@ def facts(total=4096, limit=None, groups=None):
     }
 
 
-def test_reserve_is_256_mib_or_5_percent():
-    assert default_reserve_mb(1024) == 256
-    assert default_reserve_mb(5120) == 256
+def test_reserve_scales_with_the_host():
+    # the docstring's table: a 384 MiB container is not a 64 GiB server
+    assert default_reserve_mb(384) == 64          # 1/8 = 48, raised to the 64 MiB floor
+    assert default_reserve_mb(256) == 64
+    assert default_reserve_mb(600) == 75          # 1/8
+    assert default_reserve_mb(1024) == 128        # 1/8
+    assert default_reserve_mb(2048) == 256        # 1/8 meets the server rule: no step
+    assert default_reserve_mb(2040) == 255
+    assert default_reserve_mb(5120) == 256        # server rule: max(256, 5 %)
     assert default_reserve_mb(5140) == 257
+    assert default_reserve_mb(8192) == 409
     assert default_reserve_mb(65536) == 3276
+
+
+def test_reserve_never_falls_as_the_host_grows():
+    last = 0
+    for total in range(128, 70000, 7):
+        reserve = default_reserve_mb(total)
+        assert reserve >= last and reserve < total
+        last = reserve
+
+
+def test_a_384_mib_container_leaves_room_for_its_service():
+    # a gunicorn container of 384 MiB: the old fixed 256 MiB reserve left 128 MiB, now 384 - 20 - 64 = 300
+    g = [{"comm": "gunicorn", "count": 6, "rss_mb": 260}, {"comm": "tini", "count": 1, "rss_mb": 20}]
+    r = memory_share("auto", facts(total=65536, limit=384, groups=g), own_comms=["gunicorn"])
+    assert (r["total_mb"], r["total_source"], r["reserve_mb"], r["share_mb"]) == (384, "cgroup", 64, 300)
 
 
 def test_auto_is_total_minus_others_minus_reserve():
@@ -57,9 +79,9 @@ def test_own_processes_of_other_instances_are_not_others():
 
 def test_container_limit_and_unit_limit_cap_the_total():
     r = memory_share("auto", facts(limit=1024, groups=[]))
-    assert (r["total_mb"], r["total_source"], r["share_mb"]) == (1024, "cgroup", 768)
+    assert (r["total_mb"], r["total_source"], r["share_mb"]) == (1024, "cgroup", 1024 - 128)
     r = memory_share("auto", facts(limit=1024, groups=[]), unit_limit_mb=600)
-    assert (r["total_mb"], r["total_source"], r["share_mb"]) == (600, "unit", 344)
+    assert (r["total_mb"], r["total_source"], r["share_mb"]) == (600, "unit", 600 - 75)
     # a limit above MemTotal does not raise the total
     r = memory_share("auto", facts(total=2048, limit=8192, groups=[]))
     assert (r["total_mb"], r["total_source"]) == (2048, "MemTotal")

@@ -269,3 +269,49 @@ def test_mariadb_caches_in_whole_mib():
     """876 MiB: 2 % = 17.52 MiB; MariaDB would round 18371051 down to 4 KiB blocks, so 17 MiB is written."""
     plan = sizing.mariadb_plan(876, "mariadb", "11.8.9-MariaDB", dict(DEFAULTS, innodb_buffer_pool_chunk_size=0))
     assert plan["settings"]["key_buffer_size"] == plan["settings"]["aria_pagecache_buffer_size"] == 17 * MIB
+
+
+# --- Redis against the data it holds (issue #32) -----------------------------------------------------
+
+def test_redis_plan_keeps_maxmemory_above_the_data():
+    plan = sizing.redis_plan(400, persistent=True, data_mb=150)  # 150 + 15 <= 200
+    assert plan["maxmemory_mb"] == 200 and "raised" not in plan["arithmetic"]
+
+
+def test_redis_plan_raises_maxmemory_to_the_data_when_the_share_allows():
+    plan = sizing.redis_plan(600, persistent=True, data_mb=368)  # 368 + 37 = 405 > 300, <= 0.8 x 600 = 480
+    assert plan["settings"] == {"maxmemory": 405 * MIB, "maxmemory-policy": "noeviction"}
+    assert "raised to the 368 MiB it holds + 10% = 405 MiB (at most 0.8 x share = 480 MiB)" in plan["arithmetic"]
+    assert "persistence fork" in plan["arithmetic"]
+    plan = sizing.redis_plan(600, persistent=False, data_mb=400)  # 440 <= 480
+    assert plan["maxmemory_mb"] == 480 and "raised" not in plan["arithmetic"]
+    plan = sizing.redis_plan(600, persistent=False, data_mb=450)  # 495 > 480 and > 480: data fits, margin not
+    assert plan["maxmemory_mb"] == 480 and "only 30 MiB left for new data, less than the 10% margin" in plan["arithmetic"]
+    plan = sizing.redis_plan(700, persistent=False, data_mb=520)  # 572 > 560 ceiling; 520 < 560 kept
+    assert plan["maxmemory_mb"] == 560
+    plan = sizing.redis_plan(800, persistent=False, data_mb=560)  # 640 >= 616: without persistence the plan already is the ceiling
+    assert plan["maxmemory_mb"] == 640 and "persistence fork" not in plan["arithmetic"]
+
+
+def test_redis_plan_never_sets_noeviction_below_the_data():
+    # the fleet's Redis: 368 MiB of data, a share of ~190 MiB gave maxmemory 89-97 MB
+    with pytest.raises(sizing.SizingError) as e:
+        sizing.redis_plan(190, persistent=True, data_mb=368)
+    msg = str(e.value)
+    assert "it holds 368 MiB of data, more than the 95 MiB maxmemory its 190 MiB share allows" in msg
+    assert "a share of at least 507 MiB" in msg and "refuse every write at once" in msg
+    assert "accept eviction explicitly with policy allkeys-lru (about 273 MiB of keys evicted at once)" in msg
+    # nor evict on a guess: no persistence defaults to allkeys-lru, but nobody chose it
+    with pytest.raises(sizing.SizingError, match="a choice nobody made"):
+        sizing.redis_plan(190, persistent=False, data_mb=368)
+    with pytest.raises(sizing.SizingError, match="evict only keys with a TTL"):
+        sizing.redis_plan(190, persistent=False, data_mb=368, policy="volatile-lru")
+
+
+def test_redis_plan_evicts_only_when_chosen():
+    plan = sizing.redis_plan(190, persistent=True, policy="allkeys-lru", data_mb=368)
+    assert plan["settings"] == {"maxmemory": 95 * MIB, "maxmemory-policy": "allkeys-lru"}
+    assert "evicts about 273 MiB of keys at once, as chosen" in plan["arithmetic"]
+    assert sizing.redis_plan(190, persistent=True, workload="cache", data_mb=368)["maxmemory_mb"] == 95
+    with pytest.raises(sizing.SizingError, match="not a whole number"):
+        sizing.redis_plan(190, persistent=True, data_mb="368")

@@ -53,7 +53,8 @@ def server(engine, settings, **extra):
 def planted_postgres(limit_mb=1024):
     """The issue's PostgreSQL: shared_buffers at 75% of a 1 GiB container, 300 connections x 64MB work_mem."""
     facts = container(limit_mb)
-    facts["process_groups"].append(group("postgres", 8, 20, 40))
+    # an agent of 128 MiB beside it keeps the share at 1024 - 158 - 128 reserve (1/8) = 738 MiB
+    facts["process_groups"] += [group("fluent-bit", 1, 128), group("postgres", 8, 20, 40)]
     facts["settings"] = {"databases": [server("postgresql", {
         "shared_buffers": 768 * 1024, "max_connections": 300, "work_mem": 64 * 1024}, version=15, cluster="15/main")]}
     return facts
@@ -73,7 +74,7 @@ def test_postgres_configured_for_a_bigger_host_names_each_setting_and_the_amount
     assert f["id"] == "database_oversized" and f["severity"] == "critical"
     assert f["title"] == "postgresql 15/main is configured for more memory than it can get"
     evidence = "\n".join(f["evidence"])
-    # 1024 MiB container - 30 MiB others - 256 MiB reserve = 738 MiB share
+    # 1024 MiB container - 158 MiB others - 128 MiB reserve = 738 MiB share
     assert "shared_buffers 768 MiB alone is 30 MiB over its share of 738 MiB (75.0% of 1.0 GiB)" in evidence
     assert "300 connections x work_mem 64 MiB x 2" in evidence and "(the container limit)" in evidence
     assert "work_mem 64 MiB is 60 MiB over the 4 MiB the database role sets" in evidence
@@ -127,7 +128,7 @@ def test_only_the_worst_case_over_the_share_is_a_warning():
 
 
 def test_no_share_for_postgres_means_no_remedy_but_the_numbers():
-    facts = planted_postgres(limit_mb=300)  # 300 - 30 - 256 = 14 MiB: below PostgreSQL's minimum
+    facts = planted_postgres(limit_mb=300)  # 300 - 158 - 64 = 78 MiB: below PostgreSQL's minimum
     [f] = run(facts)
     assert f["severity"] == "critical" and f["remedy"]["role"] is None and f["remedy"]["vars"] == {}
     assert "cannot hold postgresql" in f["remedy"]["text"]
@@ -232,8 +233,67 @@ def test_settings_unread_falls_back_to_what_it_holds():
     ("redis-server", "maxmemory"), ("postgres", "shared_buffers"),
 ])
 def test_each_engine_held_most_of_ram_gets_its_setting_from_the_roles_plan(comm, setting):
-    [f] = run(with_db(comm, 14000, "x.service", peak=14000))
+    held = 3000 if comm == "redis-server" else 14000  # Redis: data that fits the maxmemory of the share
+    [f] = run(with_db(comm, held, "x.service", peak=held), database_warn_pct=15)
     assert "the database role would set %s = " % setting in f["evidence"][-1]
+
+
+def test_redis_unread_holding_more_than_its_share_allows_gets_a_decision_not_a_maxmemory():
+    [f] = run(with_db("redis-server", 14000, "x.service", peak=14000))
+    assert f["remedy"]["role"] is None and f["remedy"]["vars"] == {}
+    assert not any("would set maxmemory" in e for e in f["evidence"])
+    assert "it holds 14000 MiB of data" in f["remedy"]["text"]
+    assert "accept eviction explicitly with policy allkeys-lru" in f["remedy"]["text"]
+
+
+def fleet_redis(settings, rss=368, limit=512):
+    """The fleet's Redis: 368 MiB of data in a 512 MiB container beside a 150 MiB app: its share is
+    512 - 180 others (systemd 20, sshd 10, node 150) - 64 reserve (1/8, floor) = 268 MiB, offered 241 MiB (90 %),
+    so maxmemory would be 120 MiB with persistence: about the fleet's 89-97 MB."""
+    facts = container(limit)
+    facts["process_groups"] += [group("node", 1, 150), group("redis-server", 1, rss)]
+    facts["processes"].insert(0, proc("redis-server", rss, pid=300, unit="redis-server.service"))
+    facts["settings"] = {"databases": [server("redis", settings)]}
+    return facts
+
+
+def test_fleet_redis_too_big_for_its_share_gets_the_decision_and_no_maxmemory():
+    facts = fleet_redis({"maxmemory": 2048 * MIB, "persistence": True})
+    [f] = run(facts)
+    assert f["severity"] == "critical"
+    assert f["remedy"]["role"] is None and f["remedy"]["vars"] == {}
+    text = f["remedy"]["text"]
+    assert text.startswith("Its data does not fit the maxmemory its share allows, so no maxmemory is offered: ")
+    assert "it holds 368 MiB of data, more than the 120 MiB maxmemory its 241 MiB share allows" in text
+    assert "refuse every write at once" in text and "a share of 507 MiB or more" in text
+    assert "accept eviction explicitly with policy allkeys-lru (about 248 MiB of keys evicted at once)" in text
+    assert "it holds 368 MiB now (RSS): more than the maxmemory its share allows" in f["evidence"]
+    assert not any("would set maxmemory" in e for e in f["evidence"])
+
+
+def test_fleet_redis_without_maxmemory_gets_the_decision_too():
+    facts = fleet_redis({"persistence": True})
+    found = run(facts) + run(facts, database_defaults)
+    assert len(found) == 1 and found[0]["remedy"]["role"] is None
+    assert "refuse every write at once" in found[0]["remedy"]["text"]
+
+
+def test_fleet_redis_with_eviction_chosen_keeps_it_and_says_what_is_evicted():
+    facts = fleet_redis({"maxmemory": 2048 * MIB, "persistence": True, "maxmemory_policy": "allkeys-lru"})
+    [f] = run(facts)
+    [instance] = f["remedy"]["vars"]["database_instances"]
+    assert instance == {"engine": "redis", "name": "redis", "memory": "241M", "policy": "allkeys-lru"}
+    assert f["evidence"][-1] == "the database role would set maxmemory = 120mb (in redis.conf)"
+    share = role_share(facts, instance)
+    plan = sizing.redis_plan(share["share_mb"], True, policy=instance["policy"], data_mb=368)
+    assert plan["maxmemory_mb"] == 120 and "evicts about 248 MiB of keys at once, as chosen" in plan["arithmetic"]
+
+
+def test_fleet_redis_whose_data_fits_when_raised_gets_the_raised_maxmemory():
+    facts = fleet_redis({"maxmemory": 2048 * MIB, "persistence": True}, rss=200, limit=600)
+    [f] = run(facts)  # share 600 - 180 - 75 = 345, offered 310: 0.5 x 310 = 155 < 200 + 20 <= 0.8 x 310 = 248
+    assert f["remedy"]["role"] == "headroom.memory.database"
+    assert f["evidence"][-1] == "the database role would set maxmemory = 220mb (in redis.conf)"
 
 
 def test_a_modest_database_is_fine():
@@ -248,3 +308,15 @@ def test_facts_without_settings_or_processes_give_nothing():
     facts = copy.deepcopy(planted_postgres())
     facts["process_groups"] = None  # budget cannot give a share: no judgement by settings, no crash
     assert run(facts) == [] and run(facts, database_defaults) == []
+
+
+def test_redis_left_on_defaults_whose_data_does_not_fit_gets_the_decision():
+    # 900 MiB held = 44 % of the 2 GiB container (below the oversized line); its share 2048 - 630 others - 256 =
+    # 1162 MiB, offered 1045: 900 + 90 > 0.8 x 1045 = 836, so no maxmemory is offered, the decision is
+    facts = fleet_redis({"persistence": True}, rss=900, limit=2048)
+    facts["process_groups"].append(group("java", 1, 450))
+    assert run(facts) == []
+    [f] = run(facts, database_defaults)
+    assert f["id"] == "database_defaults" and f["remedy"]["role"] is None and f["remedy"]["vars"] == {}
+    assert "it holds 900 MiB of data" in f["remedy"]["text"] and "policy allkeys-lru" in f["remedy"]["text"]
+    assert not any("would set maxmemory" in e for e in f["evidence"])

@@ -13,8 +13,8 @@ from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.
     PHP, UNIT, php_host)
 
 WWW = {"kind": "php_fpm", "config": "/etc/php/8.2/fpm/pool.d/www.conf"}
-SHARE = ("the pool's share (the workers role's arithmetic): 639 MiB: auto: 1024 MiB (cgroup) - 129 MiB other "
-         "processes - 256 MiB reserve = 639 MiB, / 1 instance = 639 MiB")
+SHARE = ("the pool's share (the workers role's arithmetic): 639 MiB: auto: 877 MiB (cgroup) - 129 MiB other "
+         "processes - 109 MiB reserve = 639 MiB, / 1 instance = 639 MiB")
 BASIS = "per worker: max(largest PSS 30, average USS 25) MiB over 5 workers"
 BACKSTOP = "headroom.memory.service_limits keeps a MemoryHigh/MemoryMax backstop on the unit."
 
@@ -78,12 +78,12 @@ def test_not_one_worker_fits_word_for_word():
 
 
 def test_the_roles_tolerance_at_equality_is_kept():
-    # a 835 MiB container: share 835 - 129 - 256 = 450 MiB; 15 + 16 x 30 = 495 = 450 x 1.1 is kept, 17 is not
+    # a 661 MiB container: share 661 - 129 - 82 (1/8) = 450 MiB; 15 + 16 x 30 = 495 = 450 x 1.1 is kept, 17 is not
     facts = php_host(max_children=16)
-    facts["cgroup"]["limit_mb"] = 835
+    facts["cgroup"]["limit_mb"] = 661
     assert run(facts) == []
     facts = php_host(max_children=17)
-    facts["cgroup"]["limit_mb"] = 835
+    facts["cgroup"]["limit_mb"] = 661
     assert [f["title"] for f in run(facts)] == ["php-fpm pm.max_children = 17 does not fit in 450 MiB (14 fit)"]
 
 
@@ -93,9 +93,9 @@ def test_a_pool_needing_exactly_the_memory_there_is_is_a_warning():
     assert [f["severity"] for f in run(facts)] == ["warning"]
 
 
-def gunicorn_master(unit, workers):
+def gunicorn_master(unit, workers, source="GUNICORN_CMD_ARGS"):
     return {"kind": "gunicorn", "comm": "gunicorn", "pid": 30, "unit": unit, "files_read": 0, "problems": [],
-            "settings": {"workers": workers, "source": "command line"}}
+            "settings": {"workers": workers, "source": source}}
 
 
 def test_a_master_that_cannot_be_judged_or_is_kept_does_not_stop_the_others():

@@ -14,10 +14,10 @@ UNIT = "php8.2-fpm.service"
 
 
 def php_host(max_children=40, pools=("www",), live=6, kills=()):
-    """A 1 GiB container: nginx 120 + sshd 9 MiB besides a php-fpm pool measured with PSS (30 MiB per worker,
-    10 shared + a 5 MiB master). The pool's share: 1024 - 129 - 256 reserve = 639 MiB."""
+    """An 877 MiB container: nginx 120 + sshd 9 MiB besides a php-fpm pool measured with PSS (30 MiB per worker,
+    10 shared + a 5 MiB master). The pool's share: 877 - 129 - 109 reserve (1/8) = 639 MiB."""
     facts = healthy()
-    facts["cgroup"]["limit_mb"] = 1024
+    facts["cgroup"]["limit_mb"] = 877
     facts["memory"]["available_mb"] = 700
     facts["processes"] = [p for p in facts["processes"] if p["comm"] != "app"]
     php = dict(group(PHP, live, 35), pss_max_mb=30, uss_avg_mb=25, shared_max_mb=10, measured=live - 1,
@@ -33,14 +33,14 @@ def php_host(max_children=40, pools=("www",), live=6, kills=()):
 
 def test_configured_children_that_do_not_fit_get_the_roles_count():
     [f] = run(php_host())
-    assert f["severity"] == "critical"  # 15 + 40 x 30 = 1215 MiB > 1024 - 129 MiB the others hold
+    assert f["severity"] == "critical"  # 15 + 40 x 30 = 1215 MiB > 877 - 129 MiB the others hold
     assert f["title"] == "php-fpm pm.max_children = 40 does not fit in 639 MiB (20 fit)"
     assert f["remedy"]["settings"] == [{"service": "php-fpm", "setting": "pm.max_children", "value": 20,
                                         "per_worker_mb": 30, "room_mb": 624}]
     assert worker_count(639, 15, 30, 1, 64)["count"] == 20  # the role's own arithmetic
     assert f["remedy"]["vars"] == {"workers_pools": [{"kind": "php_fpm", "config": "/etc/php/8.2/fpm/pool.d/www.conf"}]}
     assert pool_errors(f["remedy"]["vars"]["workers_pools"]) == []
-    assert "1024 MiB" in f["evidence"][2] and "256 MiB reserve" in f["evidence"][2]
+    assert "877 MiB" in f["evidence"][2] and "109 MiB reserve" in f["evidence"][2]
 
 
 def test_it_fires_on_an_idle_pool_the_live_count_would_pass():
@@ -116,16 +116,16 @@ def test_apache_is_judged_on_prefork_only_and_gunicorn_within_its_units_limit():
          "settings": {"mpm": "event", "max_request_workers": 400, "server_limit": 16, "threads_per_child": 25,
                       "processes": 16}},
         {"kind": "gunicorn", "comm": "gunicorn", "pid": 30, "unit": "app.service", "files_read": 0, "problems": [],
-         "settings": {"workers": 12, "source": "command line"}}]
+         "settings": {"workers": 12, "source": "WEB_CONCURRENCY"}}]
     facts["process_groups"] = [g for g in facts["process_groups"] if g["comm"] != PHP] + [
         group("apache2", 5, 40), group("gunicorn", 13, 50, peak=60)]
     facts["cgroup"]["limited"].append({"cgroup": "/system.slice/app.service", "unit": "app.service",
-                                       "limit_mb": 900, "usage_mb": 300})
+                                       "limit_mb": 736, "usage_mb": 300})
     found, judged = configured_pools(facts, facts["oom"]["events"])
     assert judged == {"gunicorn"}  # Apache event is left to the live rule
     [f] = found
-    # the unit's 900 MiB is below the container's 1024 MiB, so the share is 900 - (nginx 120 + sshd 9 +
-    # apache 200) - 256 reserve = 315 MiB; without PSS a worker costs its largest RSS, 60 MiB
+    # the unit's 736 MiB is below the container's 877 MiB, so the share is 736 - (nginx 120 + sshd 9 +
+    # apache 200) - 92 reserve (1/8) = 315 MiB; without PSS a worker costs its largest RSS, 60 MiB
     st = f["remedy"]["settings"][0]
     assert (st["setting"].split()[0], st["value"], st["per_worker_mb"], st["room_mb"]) == ("workers", 5, 60, 315)
     assert f["remedy"]["vars"] == {"workers_pools": [{"kind": "gunicorn", "unit": "app.service"}]}
@@ -137,8 +137,8 @@ def test_a_count_the_role_would_keep_is_no_finding_and_one_above_is():
     assert TOLERANCE_PCT == 10
     assert run(php_host(max_children=22)) == []
     [f] = run(php_host(max_children=23))  # 705 MiB > 702.9
-    assert f["severity"] == "warning" and f["remedy"]["settings"][0]["value"] == 20  # 705 <= 1024 - 129
-    [f] = run(php_host(max_children=29))  # 15 + 29 x 30 = 885 <= 895: still a warning
+    assert f["severity"] == "warning" and f["remedy"]["settings"][0]["value"] == 20  # 705 <= 877 - 129
+    [f] = run(php_host(max_children=24))  # 15 + 24 x 30 = 735 <= 748: still a warning
     assert f["severity"] == "warning"
-    [f] = run(php_host(max_children=30))  # 915 > 895: the container runs out at full load
+    [f] = run(php_host(max_children=25))  # 765 > 748: the container runs out at full load
     assert f["severity"] == "critical"

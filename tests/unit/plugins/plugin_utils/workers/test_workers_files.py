@@ -62,3 +62,21 @@ def test_gunicorn_cli_workers():
     assert files.gunicorn_cli_workers("/usr/bin/gunicorn --workers=9 app:app")
     assert not files.gunicorn_cli_workers("/usr/bin/gunicorn --config /etc/app.py app:app")
     assert not files.gunicorn_cli_workers(None)
+
+
+@pytest.mark.parametrize("line, arg", [
+    ("/usr/bin/gunicorn -w 9 app:app", "-w 9"), ("/usr/bin/gunicorn -w9 app:app", "-w9"),
+    ("/usr/bin/gunicorn --workers=9 app:app", "--workers=9"), ("gunicorn --bind :80 --workers  4", "--workers  4"),
+    ("/usr/bin/gunicorn --worker-class gevent --worker-connections 100 app:app", None),
+    ("/usr/bin/gunicorn --config /etc/app.py app:app", None),
+    ("{ path=/usr/bin/gunicorn ; argv[]=/usr/bin/gunicorn -w 5 app:app ; ignore_errors=no }", "-w 5"),
+])
+def test_gunicorn_cli_workers_arg(line, arg):
+    assert files.gunicorn_cli_workers_arg(files.gunicorn_command_line(line)) == arg
+
+
+def test_gunicorn_cli_change_is_the_exact_edit():
+    text = files.gunicorn_cli_change("app.service", "--workers 9", 5)
+    assert "app.service sets `--workers 9` on gunicorn's command line (ExecStart)" in text
+    assert "change `--workers 9` to `--workers 5` in its ExecStart (`systemctl edit app.service`: an empty " \
+           "`ExecStart=`, then the same command line with that change" in text

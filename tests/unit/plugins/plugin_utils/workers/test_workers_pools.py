@@ -83,9 +83,24 @@ def test_plan_refusals_carry_the_numbers():
     g = pools.complete([{"kind": "gunicorn", "unit": "app.service"}], DEFAULTS)
     units = {"app.service": {"LoadState": "loaded", "ExecStart": "{ path=/usr/bin/gunicorn ; argv[]=/usr/bin/gunicorn -w 9 app:app ; }"}}
     (p,) = pools.plan_all(g, FACTS, 2, {}, units, share_of(1000)[0])
-    assert "--workers on gunicorn's command line" in p["error"]
+    assert p["error"].startswith("gunicorn pool app: app.service sets `-w 9` on gunicorn's command line (ExecStart)")
+    assert "remove `-w 9` (then headroom.memory.workers sets the count) in its ExecStart" in p["error"] and "`systemctl edit app.service`" in p["error"]
+    assert p["error"].endswith("Nothing was changed.") and p["content"] is None
     (p,) = pools.plan_all(g, FACTS, 2, {}, {"app.service": {"LoadState": "not-found"}}, share_of(1000)[0])
     assert "is not-found" in p["error"]
+
+
+def test_cli_refusals_from_the_preflight_loop():
+    shown = [{"item": {"kind": "gunicorn", "unit": "app.service"},
+              "stdout_lines": ["ExecStart={ path=/usr/bin/gunicorn ; argv[]=/usr/bin/gunicorn --workers 9 --bind :8000 "
+                               "app:app ; ignore_errors=no ; start_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }"]},
+             {"item": {"kind": "gunicorn", "unit": "api.service"},
+              "stdout_lines": ["ExecStart={ path=/usr/bin/gunicorn ; argv[]=/usr/bin/gunicorn -c /etc/api.py api:app ; }"]},
+             {"item": {"kind": "gunicorn", "unit": "x.service"}, "stdout_lines": []}]
+    [refusal] = pools.cli_refusals(shown)
+    assert refusal.startswith("app.service sets `--workers 9` on gunicorn's command line (ExecStart)")
+    assert refusal.endswith("Nothing was changed.")
+    assert pools.cli_refusals([]) == [] and pools.cli_refusals(None) == []
 
 
 def test_plan_auto_split_cpu_cap_and_unit_limit():
