@@ -28,6 +28,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.jvm import 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import container_without_limit
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.swap import swap_missing, swappiness_high
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.kernel import overcommit_risky
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.sizing import ram_insufficient, ram_needed_mb, ram_tight
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate
 
 RULES = (
@@ -44,6 +45,8 @@ RULES = (
     swappiness_high,
     overcommit_risky,
     oom_protection_missing,
+    ram_insufficient,
+    ram_tight,
 )
 
 RULE_IDS = tuple(r.__name__ for r in RULES)
@@ -177,7 +180,8 @@ def triage_entry(entry, interval_s=None):
     return {
         "host": host, "status": "ok", "message": "",
         "findings": findings,
-        "summary": _summary(facts, events),
+        "summary": dict(_summary(facts, events), ram_needed_mb=ram_needed_mb(
+            facts, thresholds, context(facts, thresholds, entry.get("sample2"), interval_s, entry.get("sample2_uptime_s")))),
         "events": [_timeline_event(e) for e in events],
         "processes": [_public_process(p) for p in (facts.get("processes") or [])],
         "units": _top_units(facts),
