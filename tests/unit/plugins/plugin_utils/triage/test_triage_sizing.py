@@ -195,3 +195,18 @@ def test_fleet_summary_and_table_show_ram_needed_so_the_owner_sees_which_host_to
     html = render_html(report)
     assert "<th style=\"text-align:right\">RAM needed</th>" in html
     assert 'title="more than the host has"' in html
+
+
+def test_small_container_with_a_php_pool_and_mariadb_fits_once_the_database_is_tuned():
+    from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_workers_settings import (
+        php_host)
+    facts = php_host(live=6)  # 1 GiB container: nginx 120 + sshd 9, php-fpm 6 x 35 MiB (PSS 30, 10 shared + 5 master)
+    facts["processes"].append(proc("mariadbd", 700, pid=30, unit="mariadb.service"))
+    facts["process_groups"].append(group("mariadbd", 1, 700))
+    result = verdict(facts, merge_thresholds(), context(facts, merge_thresholds()))
+    assert "php-fpm8.2 pool: at least 75 MiB = 2 workers x 30 MiB + 15 MiB shared (per worker: max(largest PSS 30, " \
+           "average USS 25) MiB over 5 workers) (6 workers hold 210 MiB RSS now)" in result["lines"]
+    assert result["needed_mb"] == 75 + 366 + 120 + 9 + default_reserve_mb(1024)
+    [f] = run(ram_tight, facts)
+    assert f["evidence"][1] == "tuning gets there: mariadb: 700 MiB -> 366 MiB frees 334 MiB (the remedy of database_oversized)"
+    assert run(ram_insufficient, facts) == []
