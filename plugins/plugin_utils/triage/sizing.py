@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The sizing verdict: can this host's services fit in its memory at all, however they are tuned?
 
-    needed = the steady working set of every other process group (RSS; a leak's growth left out)
+    needed = the steady working set of every other process group (RSS, PSS where memory_facts read it; a
+             leak's growth left out)
            + the minimum sensible memory of each database (PostgreSQL: the default shared_buffers 128 MiB +
              a few connections x work_mem; MariaDB/MySQL: MySQLTuner's peak of one 128 MiB buffer-pool chunk,
              the small caches and a few connections; Redis: its live dataset, what it holds; MongoDB: the
@@ -60,6 +61,15 @@ def _mb(value):
 def _name(value):
     """A process name for the arithmetic lines (the renderers escape it; this keeps it short)."""
     return str(value if value is not None else "?")[:64]
+
+
+def steady_mb(group):
+    """What a process group holds: its RSS, or count x average PSS when memory_facts read it (less, since the
+    pages its processes share are then counted once)."""
+    rss = _mb(group.get("rss_mb"))
+    if group.get("pss_avg_mb") is None:
+        return rss
+    return min(rss, _mb(group.get("pss_avg_mb")) * _mb(group.get("count")))
 
 
 def database_floor_mb(engine, holds_mb):
@@ -138,7 +148,7 @@ def verdict(facts, thresholds, ctx):
     components, others, lines = [], [], []
     for group in groups:
         comm = group.get("comm")
-        holds = _mb(group.get("rss_mb"))
+        holds = steady_mb(group)
         if comm in dbs:
             engine = dbs[comm]["engine"]
             now = _mb(dbs[comm]["rss_mb"])
@@ -153,14 +163,14 @@ def verdict(facts, thresholds, ctx):
                 continue
             least = min(least, holds)
             components.append({"name": "%s pool" % _name(comm), "kind": "pool", "now_mb": holds, "min_mb": least})
-            lines.append("%s pool: at least %s = %s (%d workers hold %s RSS now)" % (
+            lines.append("%s pool: at least %s = %s (%d workers hold %s now)" % (
                 _name(comm), fmt_mb(least), how, group.get("count") or 0, fmt_mb(holds)))
         else:
             others.append((comm, max(holds - left_out.get(comm, 0), 0)))
     others.sort(key=lambda o: (-o[1], str(o[0])))
     others_mb = sum(mb for _comm, mb in others)
     named = ", ".join("%s %s" % (_name(c), fmt_mb(mb)) for c, mb in others[:NAMED_OTHERS])
-    lines.append("other processes: %s steady (RSS of %d group(s)%s%s)" % (
+    lines.append("other processes: %s steady (RSS, or PSS where read, of %d group(s)%s%s)" % (
         fmt_mb(others_mb), len(others), ": " if named else "", named + (", ..." if len(others) > NAMED_OTHERS else "")))
     lines += leak_lines
     lines.append("OS reserve: %s (the budget's reserve for %s)" % (fmt_mb(reserve), fmt_mb(total)))

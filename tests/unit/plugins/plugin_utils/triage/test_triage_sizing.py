@@ -90,7 +90,7 @@ def test_small_container_that_cannot_hold_app_and_database_says_how_much_it_need
     assert first.startswith("needs at least") and "the container's limit" in first
     assert "the services at their minimum 908 MiB + OS reserve %d MiB = " % reserve in first
     assert any(e.startswith("postgresql (postgres): at least 208 MiB = shared_buffers 128 MiB") for e in f["evidence"])
-    assert any(e.startswith("other processes: 700 MiB steady (RSS of 1 group(s): gunicorn 700 MiB)") for e in f["evidence"])
+    assert any(e.startswith("other processes: 700 MiB steady (RSS, or PSS where read, of 1 group(s): gunicorn 700 MiB)") for e in f["evidence"])
     # no remedy pretends that tuning gets there
     assert f["remedy"]["role"] is None and f["remedy"]["vars"] == {} and f["remedy"]["settings"] == []
     assert "No tuning makes these services fit" in f["remedy"]["text"]
@@ -205,8 +205,14 @@ def test_small_container_with_a_php_pool_and_mariadb_fits_once_the_database_is_t
     facts["process_groups"].append(group("mariadbd", 1, 700))
     result = verdict(facts, merge_thresholds(), context(facts, merge_thresholds()))
     assert "php-fpm8.2 pool: at least 75 MiB = 2 workers x 30 MiB + 15 MiB shared (per worker: max(largest PSS 30, " \
-           "average USS 25) MiB over 5 workers) (6 workers hold 210 MiB RSS now)" in result["lines"]
+           "average USS 25) MiB over 5 workers) (6 workers hold 210 MiB now)" in result["lines"]
     assert result["needed_mb"] == 75 + 366 + 120 + 9 + default_reserve_mb(1024)
     [f] = run(ram_tight, facts)
     assert f["evidence"][1] == "tuning gets there: mariadb: 700 MiB -> 366 MiB frees 334 MiB (the remedy of database_oversized)"
     assert run(ram_insufficient, facts) == []
+
+
+def test_a_group_whose_pss_was_read_counts_its_shared_pages_once():
+    facts = small_container(100, postgres=False)
+    facts["process_groups"].append(dict(group("chrome", 10, 80), pss_avg_mb=30))  # 800 MiB RSS, 300 MiB PSS
+    assert needed(facts) == 100 + 300 + default_reserve_mb(1024)
