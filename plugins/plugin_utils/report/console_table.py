@@ -38,10 +38,10 @@ def _row(host):
 
 def ram_needed(summary):
     """The "RAM needed" cell: the sizing verdict's figure, with ``!`` when the host has less; ``-`` unknown."""
-    needed = summary.get("ram_needed_mb")
-    if needed is None:
+    needed, ram = summary.get("ram_needed_mb"), summary.get("ram_mb")
+    if not isinstance(needed, int) or isinstance(needed, bool):
         return "-"
-    return fmt_mb(needed) + ("!" if summary.get("ram_mb") is not None and needed > summary["ram_mb"] else "")
+    return fmt_mb(needed) + ("!" if isinstance(ram, int) and not isinstance(ram, bool) and needed > ram else "")
 
 
 def table_lines(report):

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import (
     esc, hbars, human_time, parse_time, stacked_bar, timeline)
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.console_table import ram_needed
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.yaml_writer import to_yaml
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import fmt_mb
 
@@ -93,9 +94,9 @@ def _avail_colour(pct_value):
 
 def _needed(s):
     """The "RAM needed" cell: the sizing verdict's figure, red and bold when the host has less."""
-    if s.get("ram_needed_mb") is None:
+    if ram_needed(s) == "-":
         return '<span class="muted">?</span>'
-    if s.get("ram_mb") is not None and s["ram_needed_mb"] > s["ram_mb"]:
+    if ram_needed(s).endswith("!"):
         return '<b style="color:%s" title="more than the host has">%s</b>' % (
             SEVERITY_COLOUR["critical"], esc(fmt_mb(s["ram_needed_mb"])))
     return esc(fmt_mb(s["ram_needed_mb"]))

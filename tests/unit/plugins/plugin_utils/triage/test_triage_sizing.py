@@ -216,3 +216,12 @@ def test_a_group_whose_pss_was_read_counts_its_shared_pages_once():
     facts = small_container(100, postgres=False)
     facts["process_groups"].append(dict(group("chrome", 10, 80), pss_avg_mb=30))  # 800 MiB RSS, 300 MiB PSS
     assert needed(facts) == 100 + 300 + default_reserve_mb(1024)
+
+
+def test_the_ram_needed_cell_says_unknown_for_what_is_not_a_number():
+    from ansible_collections.headroom.memory.plugins.plugin_utils.report.console_table import ram_needed
+    assert ram_needed({"ram_needed_mb": None, "ram_mb": 1024}) == "-"
+    assert ram_needed({"ram_needed_mb": "<b>", "ram_mb": 1024}) == "-"
+    assert ram_needed({"ram_needed_mb": 2048, "ram_mb": 1024}) == "2.0 GiB!"
+    assert ram_needed({"ram_needed_mb": 512, "ram_mb": 1024}) == "512 MiB"
+    assert ram_needed({"ram_needed_mb": 2048, "ram_mb": None}) == "2.0 GiB"
