@@ -80,17 +80,17 @@ def test_redis_floor_is_its_live_dataset_and_mongodb_the_roles_smallest_share():
 
 
 def test_small_container_that_cannot_hold_app_and_database_says_how_much_it_needs():
-    facts = small_container(700)
+    facts = small_container(800)
     reserve = default_reserve_mb(1024)
     [f] = run(ram_insufficient, facts)
-    total = 700 + 208 + reserve
+    total = 800 + 208 + reserve
     assert f["id"] == "ram_insufficient" and f["severity"] == "warning"  # the services alone fit, not with the reserve
-    assert f["title"] == "RAM insufficient: needs at least %.1f GiB (has 1.0 GiB)" % (total / 1024.0)
+    assert f["title"] == "RAM insufficient: needs at least %s (has 1.0 GiB)" % fmt_mb(total)
     first = f["evidence"][0]
     assert first.startswith("needs at least") and "the container's limit" in first
-    assert "the services at their minimum 908 MiB + OS reserve %d MiB = " % reserve in first
+    assert "the services at their minimum 1008 MiB + OS reserve %d MiB = " % reserve in first
     assert any(e.startswith("postgresql (postgres): at least 208 MiB = shared_buffers 128 MiB") for e in f["evidence"])
-    assert any(e.startswith("other processes: 700 MiB steady (RSS, or PSS where read, of 1 group(s): gunicorn 700 MiB)") for e in f["evidence"])
+    assert any(e.startswith("other processes: 800 MiB steady (RSS, or PSS where read, of 1 group(s): gunicorn 800 MiB)") for e in f["evidence"])
     # no remedy pretends that tuning gets there
     assert f["remedy"]["role"] is None and f["remedy"]["vars"] == {} and f["remedy"]["settings"] == []
     assert "No tuning makes these services fit" in f["remedy"]["text"]
@@ -179,7 +179,7 @@ def test_garbage_sizes_in_the_facts_count_as_nothing():
 
 def test_fleet_summary_and_table_show_ram_needed_so_the_owner_sees_which_host_to_upgrade():
     report = triage_fleet([
-        {"host": "tiny-db", "facts": small_container(700)},
+        {"host": "tiny-db", "facts": small_container(800)},
         {"host": "tiny-ok", "facts": small_container(300, postgres=False)},
         {"host": "big", "facts": big_server_with_a_hog(20000)},
     ], generated="2026-11-25T12:00:00Z")
