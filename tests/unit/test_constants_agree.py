@@ -92,3 +92,18 @@ def test_triage_offers_no_fewer_workers_than_the_role_sets():
     """a count triage offers is one the role accepts with its default workers_min."""
     from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import ROLE_MIN
     assert load("roles", "workers", "defaults", "main.yml")["workers_min"] == ROLE_MIN
+
+
+def test_triage_filter_documents_every_rule_and_the_sizing_verdicts_minimums():
+    """every rule id is named in the triage filter's docs, and the sizing verdict's minimums are the code's."""
+    from ansible_collections.headroom.memory.plugins.plugin_utils.database.sizing import MIN_SHARE_MB, WORK_MEM_FACTOR
+    from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import RULE_IDS
+    from ansible_collections.headroom.memory.plugins.plugin_utils.triage.sizing import FEW_CONNECTIONS, database_floor_mb
+    from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import ROLE_MIN
+    text = " ".join(load("plugins", "filter", "triage.yml")["DOCUMENTATION"]["description"])
+    assert set(RULE_IDS) <= set(re.findall(r"C\((\w+)\)", text))
+    assert "PostgreSQL shared_buffers 128 MiB + %d connections x work_mem 4 MiB x %d;" % (
+        FEW_CONNECTIONS, WORK_MEM_FACTOR) in text
+    assert database_floor_mb("postgresql", 0)[0] == 128 + FEW_CONNECTIONS * 4 * WORK_MEM_FACTOR
+    assert "and %d connections;" % FEW_CONNECTIONS in text and "MongoDB %d MiB)" % MIN_SHARE_MB["mongodb"] in text
+    assert "(%d workers, the workers role's minimum," % ROLE_MIN in text

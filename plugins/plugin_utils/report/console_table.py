@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The console table of a triage report: host, RAM, available, swap, kills in window, worst finding.
+"""The console table of a triage report: host, RAM, RAM needed (the sizing verdict's least the services need;
+``!`` when that is more than the host has), available, swap, kills in window, worst finding.
 Text from the data goes through report_svg.report_text (control characters replaced: nothing reaches the
 terminal as an escape sequence)."""
 
@@ -11,7 +12,7 @@ __metaclass__ = type
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import human_time, report_text
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import fmt_mb
 
-HEADER = ("HOST", "RAM", "AVAILABLE", "SWAP", "KILLS", "WORST FINDING")
+HEADER = ("HOST", "RAM", "RAM NEEDED", "AVAILABLE", "SWAP", "KILLS", "WORST FINDING")
 
 
 def _text(value):
@@ -22,7 +23,7 @@ def _row(host):
     s = host.get("summary")
     if not s:
         status = "%s: %s" % (_text(host["status"]).upper(), _text((host.get("message") or "")[:60]))
-        return (_text(host["host"]), "-", "-", "-", "-", status)
+        return (_text(host["host"]), "-", "-", "-", "-", "-", status)
     avail = fmt_mb(s["available_mb"])
     if s.get("available_pct") is not None:
         avail += " (%d%%)" % round(s["available_pct"])
@@ -32,7 +33,15 @@ def _row(host):
     if len(findings) > 1:
         worst += " (+%d)" % (len(findings) - 1)
     ram = fmt_mb(s["ram_mb"]) + ("*" if s.get("scope") == "cgroup" else "")
-    return (_text(host["host"]), ram, avail, swap, str(s["kills"]), worst)
+    return (_text(host["host"]), ram, ram_needed(s), avail, swap, str(s["kills"]), worst)
+
+
+def ram_needed(summary):
+    """The "RAM needed" cell: the sizing verdict's figure, with ``!`` when the host has less; ``-`` unknown."""
+    needed, ram = summary.get("ram_needed_mb"), summary.get("ram_mb")
+    if not isinstance(needed, int) or isinstance(needed, bool):
+        return "-"
+    return fmt_mb(needed) + ("!" if isinstance(ram, int) and not isinstance(ram, bool) and needed > ram else "")
 
 
 def table_lines(report):
@@ -51,7 +60,9 @@ def table_lines(report):
                      t.get("critical", 0), t.get("warning", 0), t.get("info", 0), t.get("kills", 0),
                      human_time(report.get("since")),
                      "; * RAM is the cgroup limit" if any((h.get("summary") or {}).get("scope") == "cgroup"
-                                                          for h in report.get("hosts") or []) else ""))
+                                                          for h in report.get("hosts") or []) else "")
+                 + ("; ! the services need more than the host has (ram_insufficient)" if any(
+                     ram_needed(h.get("summary") or {}).endswith("!") for h in report.get("hosts") or []) else ""))
     for host in report.get("hosts") or []:
         if host.get("unread"):
             lines.append("%s: could not read %s (the OOM history may be incomplete; become: true reads it)" % (

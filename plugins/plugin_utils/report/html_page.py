@@ -8,6 +8,7 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import (
     esc, hbars, human_time, parse_time, stacked_bar, timeline)
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.console_table import ram_needed
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.yaml_writer import to_yaml
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import fmt_mb
 
@@ -91,13 +92,23 @@ def _avail_colour(pct_value):
     return "#d64545" if pct_value < 10 else ("#e5892b" if pct_value < 15 else "#2f9e6a")
 
 
+def _needed(s):
+    """The "RAM needed" cell: the sizing verdict's figure, red and bold when the host has less."""
+    if ram_needed(s) == "-":
+        return '<span class="muted">?</span>'
+    if ram_needed(s).endswith("!"):
+        return '<b style="color:%s" title="more than the host has">%s</b>' % (
+            SEVERITY_COLOUR["critical"], esc(fmt_mb(s["ram_needed_mb"])))
+    return esc(fmt_mb(s["ram_needed_mb"]))
+
+
 def _fleet_table(report):
     rows = []
     for h in report["hosts"]:
         s = h.get("summary")
         anchor = '<a href="#host-%s">%s</a>' % (esc(h["host"]), esc(h["host"]))
         if not s:
-            rows.append('<tr><td>%s</td><td colspan="4" class="muted">%s</td><td>%s</td></tr>'
+            rows.append('<tr><td>%s</td><td colspan="5" class="muted">%s</td><td>%s</td></tr>'
                         % (anchor, esc(h.get("message")), _badge("critical", h["status"])))
             continue
         worst = h["findings"][0] if h["findings"] else None
@@ -107,12 +118,15 @@ def _fleet_table(report):
         ap = s.get("available_pct")
         swap = "none" if s["swap_total_mb"] == 0 else "%s / %s" % (fmt_mb(s["swap_used_mb"]), fmt_mb(s["swap_total_mb"]))
         rows.append(
-            '<tr><td>%s</td><td class="num">%s%s</td><td>%s%s%s</td><td>%s</td><td class="num">%s</td><td>%s</td></tr>'
+            '<tr><td>%s</td><td class="num">%s%s</td><td class="num">%s</td><td>%s%s%s</td><td>%s</td><td class="num">%s</td>'
+            '<td>%s</td></tr>'
             % (anchor, esc(fmt_mb(s["ram_mb"])), ' <span class="muted" title="cgroup limit">cg</span>' if s["scope"] == "cgroup" else "",
+               _needed(s),
                _mini(ap, _avail_colour(ap)), esc(fmt_mb(s["available_mb"])),
                "" if ap is None else ' <span class="muted">%.0f%%</span>' % ap,
                esc(swap), s["kills"] if s["kills"] else '<span class="muted">0</span>', worst_html))
-    return ('<table><thead><tr><th>Host</th><th style="text-align:right">RAM</th><th>Available</th><th>Swap</th>'
+    return ('<table><thead><tr><th>Host</th><th style="text-align:right">RAM</th><th style="text-align:right">RAM needed</th>'
+            '<th>Available</th><th>Swap</th>'
             '<th style="text-align:right">Kills</th><th>Worst finding</th></tr></thead><tbody>%s</tbody></table>'
             % "".join(rows))
 

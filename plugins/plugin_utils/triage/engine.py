@@ -29,6 +29,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.jvm import 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import container_without_limit
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.swap import swap_missing, swappiness_high
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.kernel import overcommit_risky
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.sizing import ram_insufficient, ram_needed_mb, ram_tight
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import apply_to_findings, gate
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.facts_shape import facts_problems
 
@@ -46,6 +47,8 @@ RULES = (
     swappiness_high,
     overcommit_risky,
     oom_protection_missing,
+    ram_insufficient,
+    ram_tight,
 )
 
 RULE_IDS = tuple(r.__name__ for r in RULES)
@@ -100,7 +103,11 @@ def triage_host(facts, thresholds=None, sample2=None, interval_s=None, sample2_u
                           % type(facts).__name__)
     check_facts(facts, sample2)
     merged = merge_thresholds(thresholds)
-    ctx = context(facts, merged, sample2, interval_s, sample2_uptime_s)
+    return _run_rules(facts, merged, context(facts, merged, sample2, interval_s, sample2_uptime_s))
+
+
+def _run_rules(facts, merged, ctx):
+    """Every rule's findings on checked facts, worst first."""
     findings = []
     for rule in RULES:
         try:
@@ -211,16 +218,18 @@ def triage_entry(entry, interval_s=None):
 
 
 def _triaged(host, facts, entry, interval_s):
+    check_facts(facts, entry.get("sample2"))
     thresholds = merge_thresholds(entry.get("thresholds"))
-    findings = triage_host(facts, entry.get("thresholds"), entry.get("sample2"), interval_s,
-                           entry.get("sample2_uptime_s"))
+    # one context for the rules, the summary and the sizing verdict
+    ctx = context(facts, thresholds, entry.get("sample2"), interval_s, entry.get("sample2_uptime_s"))
+    findings = _run_rules(facts, thresholds, ctx)
     gated = gate(facts, findings)
     apply_to_findings(findings, gated["withheld"])
-    events, kills = window_kills(facts, thresholds)
+    events, kills = ctx["events"], ctx["kills"]
     return {
         "host": host, "status": "ok", "message": "",
         "findings": findings,
-        "summary": _summary(facts, kills),
+        "summary": dict(_summary(facts, kills), ram_needed_mb=ram_needed_mb(facts, thresholds, ctx)),
         "events": [_timeline_event(e) for e in events],
         "processes": [_public_process(p) for p in (facts.get("processes") or [])],
         "units": _top_units(facts),

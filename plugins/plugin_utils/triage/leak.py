@@ -75,7 +75,8 @@ def _from_samples(first, second, elapsed_s, how, thresholds):
         if grew >= thresholds["leak_sample_growth_mb"] and grew >= rss0 * thresholds["leak_sample_growth_pct"] / 100.0:
             rate = " (%.1f MiB/min%s)" % (grew * 60.0 / elapsed_s, "" if how != "configured" else
                                           "; from the configured wait: the samples' times are unknown") if elapsed_s else ""
-            found.append({"unit": proc.get("unit"), "comm": proc.get("comm"), "peak_mb": rss1,
+            found.append({"unit": proc.get("unit"), "comm": proc.get("comm"), "peak_mb": rss1, "start_mb": rss0,
+                          "pid": proc.get("pid"),
                           "rate_mb_min": round(grew * 60.0 / elapsed_s, 1) if elapsed_s else None,
                           "evidence": "%s (pid %s%s) grew from %s to %s%s in %ss%s" % (
                               proc.get("comm"), proc.get("pid"), ", %s" % proc["unit"] if proc.get("unit") else "",
@@ -84,11 +85,18 @@ def _from_samples(first, second, elapsed_s, how, thresholds):
     return found
 
 
-def leak_suspect(facts, thresholds, ctx):
+def suspects_of(facts, thresholds, ctx):
+    """The leak suspects: [{unit, comm, peak_mb, evidence}] from the kills, and from the two samples (those also
+    carry ``pid`` and ``start_mb``, the first sample's RSS + swap); the sizing verdict leaves their growth out."""
     suspects = _from_kills(ctx["events"], thresholds)
     if ctx.get("sample2") is not None:
         suspects += _from_samples(facts.get("processes"), ctx["sample2"], ctx.get("elapsed_s"), ctx.get("elapsed_how"),
                                   thresholds)
+    return suspects
+
+
+def leak_suspect(facts, thresholds, ctx):
+    suspects = suspects_of(facts, thresholds, ctx)
     if not suspects:
         return []
     entries, units, contained = [], set(), []

@@ -51,9 +51,10 @@ class Collector(HTMLParser):
 
 def test_table_has_a_row_per_host_and_a_totals_line():
     lines = table_lines(report())
-    assert lines[0].split() == ["HOST", "RAM", "AVAILABLE", "SWAP", "KILLS", "WORST", "FINDING"]
+    assert lines[0].split() == ["HOST", "RAM", "RAM", "NEEDED", "AVAILABLE", "SWAP", "KILLS", "WORST", "FINDING"]
     assert lines[2].startswith("gone") and "UNREACHABLE: Failed to connect" in lines[2]
-    assert re.match(r"^web<1>\s+2.0 GiB\s+150 MiB \(8%\)\s+none\s+3\s+CRITICAL oom_kills_recent \(\+\d\)$", lines[3])
+    # RAM needed: 1029 MiB of processes + the budget's reserve for its 2000 MiB (250 MiB) = 1279 MiB
+    assert re.match(r"^web<1>\s+2.0 GiB\s+1\.2 GiB\s+150 MiB \(8%\)\s+none\s+3\s+CRITICAL oom_kills_recent \(\+\d\)$", lines[3])
     assert re.match(r"^db1\s+15\.6 GiB .* ok$", lines[4])
     assert lines[-1].startswith("3 host(s): 2 ok, 1 unreachable, 0 failed")
     col = lines[0].index("SWAP")

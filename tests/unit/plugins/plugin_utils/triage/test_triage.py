@@ -19,11 +19,11 @@ def sick():
     return facts
 
 
-def test_there_are_the_twelve_rules_the_issue_asks_for_and_database_defaults():
+def test_there_are_the_twelve_rules_the_issue_asks_for_database_defaults_and_the_sizing_verdict():
     assert set(RULE_IDS) == {
         "oom_kills_recent", "memory_available_low", "memory_pressure_high", "leak_suspect", "database_oversized",
         "database_defaults", "workers_oversubscribed", "jvm_heap_unbounded", "container_without_limit", "swap_missing",
-        "swappiness_high", "overcommit_risky", "oom_protection_missing"}
+        "swappiness_high", "overcommit_risky", "oom_protection_missing", "ram_insufficient", "ram_tight"}
 
 
 def test_a_healthy_host_has_no_finding():
