@@ -43,7 +43,7 @@ description:
   - B(Failures.) Every command's exit code is checked. A failed C(mkswap) or C(swapon) fails the module with the
     command's output and deletes the file the run made (it never leaves a file that is not swap). A failed run's
     result describes the host as it is after the failure, not the plan - RV(created), RV(resized), RV(removed),
-    RV(active) and RV(changed) are true only when that is so.
+    RV(active) and C(changed) are true only when that is so.
 author:
   - headroom.memory maintainers (@headroom)
 attributes:
