@@ -26,6 +26,19 @@ MAX_LINE = 4096
 _DIR_ENTRY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,250}$")
 
 
+def read_fd_bounded(fd, limit):
+    """The bytes of an open file descriptor, read up to just past ``limit``: a result longer than ``limit``
+    means the file holds (or grew to) more, and the caller refuses it."""
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 class Reader(object):
     """Reads each regular file once, bounded; ``problems`` says what was skipped and why (paths are not
     reported: they may be a local user's text)."""
@@ -63,17 +76,11 @@ class Reader(object):
                 self.problem("a configuration file is larger than %d bytes: skipped" % MAX_FILE_BYTES)
                 return None
             self.files += 1
-            chunks, total = [], 0
-            while total <= MAX_FILE_BYTES:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                total += len(chunk)
-            if total > MAX_FILE_BYTES:
+            data = read_fd_bounded(fd, MAX_FILE_BYTES)
+            if len(data) > MAX_FILE_BYTES:
                 self.problem("a configuration file grew beyond %d bytes while read: skipped" % MAX_FILE_BYTES)
                 return None
-            return b"".join(chunks).decode("utf-8", "replace")
+            return data.decode("utf-8", "replace")
         except OSError:
             self.problem("a configuration file could not be read")
             return None

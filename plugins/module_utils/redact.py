@@ -175,7 +175,7 @@ def redact_args(args):
     args = list(args)
     program = _program(args)
     out = []
-    mask_next = False
+    mask_next = mask_next_key = False
     login_next = False
     htpasswd_last = _htpasswd_password_index(args) if program == "htpasswd" else None
     for index, arg in enumerate(args):

@@ -82,7 +82,7 @@ def roles_for(doc, name="remedy-vars", facts=None, host=None):
                                                  ", ".join("headroom.memory." + r for r in ROLES)))
         problems = []
         for index, key, reason in remedy_errors(variable, doc[variable]):
-            where = variable + ("[%d]" % index if index is not None else "")
+            where = variable if index is None else "%s[%s]" % (variable, index)
             if key is not None:
                 value = doc[variable][index][key]
                 problems.append("%s.%s %s %s" % (where, report_text(str(key)[:80], "text"), _shown(value), reason))

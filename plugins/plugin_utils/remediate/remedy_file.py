@@ -23,6 +23,7 @@ import stat
 
 import yaml
 
+from ansible_collections.headroom.memory.plugins.module_utils.config_files import read_fd_bounded
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import RemediateError, report_host
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import remedy_digest, remedy_path
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import report_text
@@ -86,14 +87,7 @@ def read_bytes(report_dir, host):
         if st.st_size > MAX_BYTES:
             raise RemediateError("%s holds %d bytes, more than the %d a remedy-vars file may: refused. Nothing was "
                                  "changed." % (shown, st.st_size, MAX_BYTES))
-        chunks, size = [], 0
-        while size <= MAX_BYTES:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        data = b"".join(chunks)
+        data = read_fd_bounded(fd, MAX_BYTES)
         if len(data) > MAX_BYTES:
             raise RemediateError("%s grew past %d bytes while it was read: refused. Nothing was changed." % (shown, MAX_BYTES))
         return data, shown

@@ -10,7 +10,6 @@ __metaclass__ = type
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tracemalloc
@@ -19,20 +18,12 @@ from ansible_collections.headroom.memory.plugins.module_utils.early_warning impo
 from ansible_collections.headroom.memory.plugins.module_utils.early_warning.textfile import (
     MAX_LABEL_LEN, family, render)
 from ansible_collections.headroom.memory.plugins.module_utils.oom import events as E
+from ansible_collections.headroom.memory.tests.unit.plugins.module_utils.early_warning.test_ew_collect import samples
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
 JOURNAL = os.path.join(FIXTURES, "oom", "111-genuine-6.18-journalctl-k-json.log")
 MIB = 1024 * 1024
 CG = "sys/fs/cgroup"
-
-
-def samples(text, name):
-    out = {}
-    for line in text.splitlines():
-        m = re.match(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$', line)
-        if m and m.group(1) == name:
-            out[m.group(2) or ""] = float(m.group(3))
-    return out
 
 
 def promtool_ok(promtool, text):

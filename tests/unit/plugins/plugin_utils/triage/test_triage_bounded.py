@@ -19,8 +19,8 @@ def killing(listed, dropped):
     """A host whose hog.service was killed ``listed + dropped`` times, the newest ``listed`` listed."""
     facts = healthy()
     start = dropped
-    facts["oom"]["events"] = [kill(pid=n, time="2026-11-%02dT%02d:%02d:%02dZ" % (2 + n // 86400, n // 3600 % 24,
-                                                                                n // 60 % 60, n % 60))
+    stamp = "2026-11-%02dT%02d:%02d:%02dZ"
+    facts["oom"]["events"] = [kill(pid=n, time=stamp % (2 + n // 86400, n // 3600 % 24, n // 60 % 60, n % 60))
                               for n in range(start, start + listed)]
     facts["oom"]["total"], facts["oom"]["dropped"] = listed + dropped, dropped
     facts["oom"]["counts"] = {"by_comm": {"hog": listed + dropped}, "by_unit": {"hog.service": listed + dropped},

@@ -23,8 +23,8 @@ from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.
     group, healthy, kill, proc)
 from ansible_collections.headroom.memory.tests.unit.plugins.modules.module_args import run_module
 # host: memory_facts' fixture /proc tree, as a pytest fixture
-from ansible_collections.headroom.memory.tests.unit.plugins.modules.test_memory_facts import (  # noqa: F401
-    FIXTURES, host)  # pylint: disable=unused-import
+from ansible_collections.headroom.memory.tests.unit.plugins.modules.test_memory_facts import (  # noqa: F401 pylint: disable=unused-import
+    FIXTURES, host)
 
 GENERATED = "2026-11-25T12:00:00Z"
 HUGE = "x" * 1000000
@@ -215,5 +215,5 @@ def test_real_memory_facts_output_has_the_shape(host, capsys, tmp_path):  # noqa
     assert facts["settings"]["databases"] and facts["processes"]
     assert facts_problems(facts) == []
     this_machine = memory_facts.gather({"memory", "swap", "sysctl", "pressure", "cgroup", "processes"},
-                                           {"top": 10, "cmdline": True}, proc="/proc")
+                                       {"top": 10, "cmdline": True}, proc="/proc")
     assert facts_problems(this_machine) == []
