@@ -12,19 +12,7 @@ __metaclass__ = type
 import posixpath
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.database.instances import PATH_RE
-
-_KINDS = (("isreg", "regular file"), ("islnk", "symbolic link"), ("isdir", "directory"), ("isfifo", "FIFO (named pipe)"),
-          ("issock", "socket"), ("ischr", "character device"), ("isblk", "block device"))
-
-
-def kind(stat):
-    """What ansible.builtin.stat (follow: false) saw: 'regular file', 'FIFO (named pipe)', 'missing', ..."""
-    if not isinstance(stat, dict) or not stat.get("exists"):
-        return "missing"
-    for key, name in _KINDS:
-        if stat.get(key):
-            return name
-    return "file of unknown type"
+from ansible_collections.headroom.memory.plugins.plugin_utils.file_kind import article, kind
 
 
 def _keep(path, link, stat):
@@ -51,8 +39,7 @@ def config_files(seen, targets=None):
             files[name] = _keep(path, None, stat)
             continue
         if what != "symbolic link":
-            errors.append("%s is %s, not a regular file (refused before reading it)" % (
-                where, "missing" if what == "missing" else "a " + what))
+            errors.append("%s is %s, not a regular file (refused before reading it)" % (where, article(what)))
             continue
         target, top = stat.get("lnk_source"), posixpath.dirname(path) + "/"
         if not (isinstance(target, str) and PATH_RE.match(target) and ".." not in target and target.startswith(top)):
@@ -62,7 +49,7 @@ def config_files(seen, targets=None):
         target_kind = kind(of_link.get(name))
         if target_kind != "regular file":
             errors.append("%s is a symbolic link to %s, which is %s, not a regular file (refused before reading it)" % (
-                where, target, "missing" if target_kind == "missing" else "a " + target_kind))
+                where, target, article(target_kind)))
             continue
         files[name] = _keep(target, path, of_link[name])
     return {"files": files, "errors": errors}
