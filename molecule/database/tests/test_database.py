@@ -191,6 +191,7 @@ def test_a_fifo_config_file_was_refused_naming_it(host):
     assert "Nothing was changed" in said
     assert host.file("/etc/redis/fifo.conf").is_pipe
 
+
 def test_broken_configuration_was_refused_and_the_servers_serve(host):
     # side_effect broke PostgreSQL where it runs, else MariaDB
     pg = _runs(host, "postgresql")
