@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.database import instances, parse, pgtune, sizing
+from ansible_collections.headroom.memory.plugins.plugin_utils.database import files, instances, parse, pgtune, sizing
 
 MIB = 1024 * 1024
 
@@ -114,6 +114,14 @@ def database_mongodb_conf(config, cache_gb):
         raise AnsibleFilterError(str(e))
 
 
+def database_config_files(seen, targets=None):
+    """The config files to edit, from stat (follow: false) of each and of the links' targets: {files, errors}."""
+    try:
+        return files.config_files(seen, targets)
+    except (KeyError, TypeError, AttributeError) as e:
+        raise AnsibleFilterError("database_config_files: not a list of stat results: %s" % e)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -126,4 +134,5 @@ class FilterModule(object):
             "database_compare": database_compare,
             "database_redis_conf": database_redis_conf,
             "database_mongodb_conf": database_mongodb_conf,
+            "database_config_files": database_config_files,
         }

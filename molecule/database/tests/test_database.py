@@ -159,6 +159,39 @@ def test_redis_runs_with_what_the_role_reported(host):
     assert redis["backup_file"] and host.file(redis["backup_file"]).exists
 
 
+REDIS_LINK = "/etc/redis/redis.conf"
+REDIS_REAL = "/etc/redis/real/redis.conf"
+
+
+def test_redis_config_kept_its_link_mode_and_owner_and_the_server_restarts_on_it(host):
+    # issue 31 finding 6: prepare made Redis's config a link to a root:root 0644 file (mode: preserve wrote 0600)
+    if not _runs(host, "redis"):
+        pytest.skip("Redis runs on the trixie host only")
+    link, real = host.file(REDIS_LINK), host.file(REDIS_REAL)
+    assert link.is_symlink and link.linked_to == REDIS_REAL
+    assert real.is_file and not real.is_symlink
+    assert (real.user, real.group, real.mode) == ("root", "root", 0o644)
+    redis = _instance(host, "redis")
+    assert redis["file"] == REDIS_REAL
+    assert "maxmemory %dmb" % (redis["settings"]["maxmemory"] // (1024 * 1024)) in real.content_string.splitlines()
+    # side_effect restarted redis-server after the run: the redis user read the root-owned file and runs with its limit
+    started = host.check_output("systemctl show -p ActiveEnterTimestamp --timestamp=unix redis-server.service")
+    assert started.startswith("ActiveEnterTimestamp=@"), started
+    assert int(started.split("@", 1)[1]) > host.file(RESULT).mtime.timestamp()
+    assert host.service("redis-server").is_running
+    assert _redis(host, "CONFIG", "GET", "maxmemory") == ["maxmemory", str(redis["settings"]["maxmemory"])]
+
+
+def test_a_fifo_config_file_was_refused_naming_it(host):
+    # side_effect gave the role /etc/redis/fifo.conf, a FIFO: refused in preflight, before a read could block
+    if not _runs(host, "redis"):
+        pytest.skip("Redis runs on the trixie host only")
+    said = host.file("/var/tmp/headroom-database-fifo-refusal.txt").content_string
+    assert "database_instances fifo: config_file /etc/redis/fifo.conf is a FIFO (named pipe), not a regular file" in said
+    assert "Nothing was changed" in said
+    assert host.file("/etc/redis/fifo.conf").is_pipe
+
+
 def test_broken_configuration_was_refused_and_the_servers_serve(host):
     # side_effect broke PostgreSQL where it runs, else MariaDB
     pg = _runs(host, "postgresql")

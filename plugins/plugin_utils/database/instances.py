@@ -32,7 +32,7 @@ _MEMORY_RE = re.compile(r"^\s*(auto|\d+(\.\d+)?\s*%|\d+(\.\d+)?\s*([KMGT](i?B)?|
 _CLUSTER_RE = re.compile(r"^\d{2}/[A-Za-z0-9_.-]{1,63}$")
 _UNIT_RE = re.compile(r"^[A-Za-z0-9@_.:-]{1,200}\.service$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.@:-]{1,64}$")
-_PATH_RE = re.compile(r"^/[A-Za-z0-9_./@+-]{1,255}$")
+PATH_RE = re.compile(r"^/[A-Za-z0-9_./@+-]{1,255}$")
 
 DEFAULT_CONFIG = {"redis": "/etc/redis/redis.conf", "mongodb": "/etc/mongod.conf"}
 DEFAULT_UNIT = {"redis": "redis-server.service", "mongodb": "mongod.service", "mariadb": "mariadb.service",
@@ -82,7 +82,7 @@ def instance_errors(instance, index):
     for key, regex, what in (("cluster", _CLUSTER_RE, "a Debian cluster VERSION/NAME such as 15/main"),
                              ("unit", _UNIT_RE, "a systemd service name such as redis-server.service"),
                              ("name", _NAME_RE, "letters, digits and _.@:- (at most 64)"),
-                             ("config_file", _PATH_RE, "an absolute path of plain characters")):
+                             ("config_file", PATH_RE, "an absolute path of plain characters")):
         value = instance.get(key)
         if value is not None and not (isinstance(value, str) and regex.match(value) and ".." not in value):
             errors.append("%s: %s %r is not %s" % (where, key, value, what))
