@@ -21,8 +21,9 @@ from ansible_collections.headroom.memory.plugins.module_utils.swap.size import P
 from ansible_collections.headroom.memory.plugins.modules import memory_facts, swapfile
 from ansible_collections.headroom.memory.plugins.plugin_utils.heap.plan import RUNTIMES, VIAS
 from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import (
-    OOM_POLICIES, RESTART_POLICIES)
+    OOM_POLICIES, RESTART_EVERY_MAX_S, RESTART_EVERY_MIN_S, RESTART_EVERY_SPREAD_PCT, RESTART_POLICIES, RESTARTS_ON_TIMEOUT)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import DEFAULT_THRESHOLDS
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import SCHEDULED_RESTART_PERIOD
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
@@ -107,3 +108,12 @@ def test_triage_filter_documents_every_rule_and_the_sizing_verdicts_minimums():
     assert database_floor_mb("postgresql", 0)[0] == 128 + FEW_CONNECTIONS * 4 * WORK_MEM_FACTOR
     assert "and %d connections;" % FEW_CONNECTIONS in text and "MongoDB %d MiB)" % MIN_SHARE_MB["mongodb"] in text
     assert "(%d workers, the workers role's minimum," % ROLE_MIN in text
+
+
+def test_restart_every_documents_its_range_spread_restart_policies_and_diagnose_period():
+    text = " ".join(role_option("service_limits", "service_limits_units", "restart_every")["description"])
+    assert "from %d seconds to %d days" % (RESTART_EVERY_MIN_S, RESTART_EVERY_MAX_S // 86400) in text
+    assert "%d %% of the period" % RESTART_EVERY_SPREAD_PCT in text
+    assert "C(%s), C(%s) or C(%s)" % RESTARTS_ON_TIMEOUT in text
+    diagnose = " ".join(role_option("diagnose", "diagnose_scheduled_restart_units")["description"])
+    assert "C(restart_every) C(%s)" % SCHEDULED_RESTART_PERIOD in diagnose

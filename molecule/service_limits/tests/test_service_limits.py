@@ -158,3 +158,17 @@ def test_refusals_changed_nothing(host):
     # the refusals ran after converge: the drop-in still holds converge's values
     assert "MemoryMax=96M" in host.file(DROPIN.format("headroom-svc.service")).content_string
     assert not host.file(DROPIN.format("headroom-nosuch.service")).exists
+
+
+def test_scheduled_restart_came_on_time_and_the_service_keeps_running(host):
+    text = host.file(DROPIN.format("headroom-recycled.service")).content_string.splitlines()
+    # the unit had Restart=no: restart_every added the Restart= that starts it again after the timeout
+    for line in ("RuntimeMaxSec=15s", "RuntimeRandomizedExtraSec=1s", "Restart=on-failure"):
+        assert line in text
+    props = show(host, "headroom-recycled.service", "RuntimeMaxUSec", "ActiveState", "NRestarts", "Restart")
+    assert props["RuntimeMaxUSec"] == "15s" and props["Restart"] == "on-failure"
+    assert props["ActiveState"] == "active" and int(props["NRestarts"]) >= 1
+    starts = json.loads(host.file("/var/tmp/service_limits_recycled.json").content_string)
+    period = (int(starts["second_start_us"]) - int(starts["first_start_us"])) / 1e6
+    # start to start: 15 s plus up to 1 s at random, plus the stop and RestartSec's 100 ms (slack for a busy host)
+    assert 15 <= period <= 25, period

@@ -36,7 +36,7 @@ SHOW_PROPERTIES = (
     "Id", "LoadState", "ActiveState", "SubState", "MainPID", "ControlGroup", "MemoryCurrent",
     "MemoryMax", "MemoryHigh", "MemorySwapMax", "MemoryLow", "MemoryLimit", "OOMScoreAdjust",
     "OOMPolicy", "Restart", "RestartUSec", "NRestarts", "Result", "FragmentPath", "DropInPaths",
-    "ExecMainStartTimestampMonotonic",
+    "ExecMainStartTimestampMonotonic", "Type",
 )
 
 _SECTION_RE = re.compile(r"^\s*\[(.+)\]\s*$")

@@ -34,9 +34,10 @@ FIELDS = (
     ("oom_policy", "OOMPolicy"),
     ("restart", "Restart"),
     ("restart_sec", "RestartSec"),
+    ("restart_every", "RuntimeMaxSec"),
 )
 SIZE_FIELDS = ("memory_max", "memory_high", "memory_swap_max", "memory_low")
-SERVICE_ONLY = ("oom_score_adjust", "oom_policy", "restart", "restart_sec")
+SERVICE_ONLY = ("oom_score_adjust", "oom_policy", "restart", "restart_sec", "restart_every")
 OOM_POLICIES = ("continue", "stop", "kill")
 RESTART_POLICIES = ("no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always")
 ITEM_KEYS = ("unit", "state", "force") + tuple(f for f, _k in FIELDS)
@@ -47,7 +48,58 @@ NOT_ON_V1 = ("MemoryHigh", "MemorySwapMax", "MemoryLow")
 # systemd learnt MemoryMax= (and its v1 translation to memory.limit_in_bytes) in v231
 MEMORY_MAX_SINCE = 231
 
+# restart_every: systemd's own scheduled restart, a stop-gap while a leak is found. RuntimeMaxSec= stops the
+# service after that long (result "timeout"), and a Restart= that covers timeouts starts it again; systemd >= 250
+# adds up to RuntimeRandomizedExtraSec= at random, so that hosts given the same period do not restart together.
+RESTART_EVERY_MIN_S = 10  # small values are for tests; a real period is hours or days
+RESTART_EVERY_MAX_S = 366 * 86400
+RESTART_EVERY_SPREAD_PCT = 10
+RANDOMIZED_EXTRA_SINCE = 250
+RESTARTS_ON_TIMEOUT = ("on-failure", "on-abnormal", "always")
+_SPAN_UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "minute": 60, "minutes": 60,
+               "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400,
+               "w": 604800, "week": 604800, "weeks": 604800}
+_SPAN_RE = re.compile(r"^(?:\d{1,9}\s*[a-z]+\s*)+\Z")
+_SPAN_PART_RE = re.compile(r"(\d+)\s*([a-z]+)")
 _TIMESPAN_RE = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|sec|m|min|h|hr)?(\s+\d+(\.\d+)?\s*(us|ms|s|sec|m|min|h|hr)?)*$")
+
+
+def span_seconds(value):
+    """Whole seconds of a time span in systemd's syntax without fractions (an int of seconds, ``"3600"``, ``"1d"``,
+    ``"12h"``, ``"1h 30min"``), or None when ``value`` is not one (or not above zero)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    text = value.strip().lower()
+    if text.isdigit() and len(text) <= 9:
+        return int(text) or None
+    if not _SPAN_RE.match(text):
+        return None
+    total = 0
+    for number, unit in _SPAN_PART_RE.findall(text):
+        if unit not in _SPAN_UNITS:
+            return None
+        total += int(number) * _SPAN_UNITS[unit]
+    return total or None
+
+
+def restart_every_error(value):
+    """Why ``value`` is not a restart_every period (a reason without the unit), or None."""
+    seconds = span_seconds(value)
+    if seconds is None:
+        return "restart_every %r is not a time span such as 1d, 12h or 1h 30min" % (value,)
+    if not RESTART_EVERY_MIN_S <= seconds <= RESTART_EVERY_MAX_S:
+        return "restart_every %r (%d s) is not from %d s to %d days" % (value, seconds, RESTART_EVERY_MIN_S,
+                                                                        RESTART_EVERY_MAX_S // 86400)
+    return None
+
+
+def restart_spread(seconds):
+    """RuntimeRandomizedExtraSec= for a period: RESTART_EVERY_SPREAD_PCT of it, at least one second."""
+    return max(1, seconds * RESTART_EVERY_SPREAD_PCT // 100)
 
 
 def dropin_path(unit):
@@ -133,6 +185,17 @@ def resolve_item(item, mem_total, swap_total=None):
                 errors.append("%s: restart_sec %r is not a time span such as 5, 5s, 500ms or 1min" % (unit, value))
                 continue
             settings[key] = {"field": field, "value": text, "text": text, "origin": str(value)}
+        elif field == "restart_every":
+            reason = restart_every_error(value)
+            if reason:
+                errors.append("%s: %s" % (unit, reason))
+                continue
+            seconds = span_seconds(value)
+            settings[key] = {"field": field, "value": seconds, "text": "%ds" % seconds, "origin": str(value)}
+    policy = settings.get("Restart", {}).get("value")
+    if "RuntimeMaxSec" in settings and policy is not None and policy not in RESTARTS_ON_TIMEOUT:
+        errors.append("%s: restart %r does not start the unit again after restart_every stops it (systemd counts "
+                      "that stop as a timeout): use %s, or leave restart out" % (unit, policy, ", ".join(RESTARTS_ON_TIMEOUT)))
     return unit, state, settings, errors
 
 
@@ -149,6 +212,10 @@ def refusals_for(unit, settings, info, options):
     if oom and oom["value"] == -1000 and not options.get("allow_unkillable"):
         out.append("%s: oom_score_adjust -1000 makes the service unkillable by the OOM killer, which then kills "
                    "everything else first: set service_limits_allow_unkillable: true if that is meant" % unit)
+    unit_type = (info.get("props") or {}).get("Type")
+    if "RuntimeMaxSec" in settings and unit_type == "oneshot":
+        out.append("%s: restart_every does nothing on a Type=oneshot service (systemd ignores RuntimeMaxSec= there): "
+                   "leave it out, or bound the run with TimeoutStartSec=" % unit)
     high, mmax = settings.get("MemoryHigh"), settings.get("MemoryMax")
     if high and mmax and high["value"] != INFINITY and mmax["value"] != INFINITY and high["value"] > mmax["value"]:
         out.append("%s: memory_high %s (%d bytes) is above memory_max %s (%d bytes): the throttle would never act"
@@ -181,14 +248,32 @@ def render_body(unit, settings, layout, version):
             continue
         written = max_key(layout, version) if key == "MemoryMax" else key
         lines.append("%s=%s" % (written, settings[key]["text"]))
+        if key == "RuntimeMaxSec" and version is not None and version >= RANDOMIZED_EXTRA_SINCE:
+            lines.append("RuntimeRandomizedExtraSec=%ds" % restart_spread(settings[key]["value"]))
     return "\n".join(lines) + "\n"
+
+
+def restart_notes(settings, version):
+    """What restart_every does on this host, said plainly."""
+    if "RuntimeMaxSec" not in settings:
+        return []
+    seconds = settings["RuntimeMaxSec"]["value"]
+    spread = ("plus up to %ds at random (RuntimeRandomizedExtraSec=)" % restart_spread(seconds)
+              if version is not None and version >= RANDOMIZED_EXTRA_SINCE else
+              "exactly: systemd %s has no RuntimeRandomizedExtraSec= (since %d)" % (version or "(unknown)",
+                                                                                    RANDOMIZED_EXTRA_SINCE))
+    return ["restart_every %s: systemd stops the service after %ds of running (RuntimeMaxSec=), %s, and Restart=%s "
+            "starts it again; a stop-gap while the leak is found. The reload applies it to the running service, "
+            "counted from its last start: one running longer than that is restarted at once"
+            % (settings["RuntimeMaxSec"]["origin"], seconds, spread,
+               settings.get("Restart", {}).get("value", "(the unit's own)"))]
 
 
 def notes_for(settings, layout, version, live=None):
     """What this host does with the settings, said plainly, and the keys it does not enforce.
 
     ``live``: the unit's live cgroup limits from unit_memory_info (a key whose v2 file is missing is None)."""
-    notes, not_enforced = [], []
+    notes, not_enforced = restart_notes(settings, version), []
     if layout == "v1":
         if "MemoryMax" in settings:
             if max_key(layout, version) == "MemoryLimit":
@@ -270,6 +355,12 @@ def plan(items, infos, host, options):
             continue
         seen.add(unit)
         info = (infos or {}).get(unit)
+        own_restart = ((info or {}).get("props") or {}).get("Restart")
+        if "RuntimeMaxSec" in settings and "Restart" not in settings and own_restart not in ("always", "on-abnormal"):
+            # Restart=no (the default) would leave the unit stopped after RuntimeMaxSec=. Read after our own drop-in
+            # this is on-failure, so the second run writes the same file.
+            settings["Restart"] = {"field": "restart_every", "value": "on-failure", "text": "on-failure",
+                                   "origin": "restart_every"}
         if state == "present" and not errors:
             item_options = dict(options, force=bool(item.get("force")))
             refusals.extend(refusals_for(unit, settings, info, item_options))

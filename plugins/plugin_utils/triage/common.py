@@ -82,7 +82,8 @@ DATABASE_COMMS = {
 
 
 class ThresholdError(ValueError):
-    """A ``diagnose_thresholds`` entry that is unknown or of the wrong type."""
+    """A ``diagnose_thresholds`` entry that is unknown or of the wrong type, or a malformed
+    ``diagnose_scheduled_restart_units``: the operator's input, which stops the whole run."""
 
 
 def merge_thresholds(overrides=None):

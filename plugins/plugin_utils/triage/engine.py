@@ -20,7 +20,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common impo
     window_kills)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import (
     oom_kills_recent, oom_protection_missing)
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect, scheduled_restart_units
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.pressure import (
     memory_available_low, memory_pressure_high, psi_source)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.database import database_defaults, database_oversized
@@ -86,12 +86,15 @@ def elapsed_s(facts, sample2_uptime_s=None, interval_s=None):
     return None, None
 
 
-def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=None):
-    """What the rules share, computed once: ``events`` are the newest listed kills, ``kills`` all of them."""
+def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=None, restart_units=None):
+    """What the rules share, computed once: ``events`` are the newest listed kills, ``kills`` all of them;
+    ``scheduled_restart_units`` the services the operator lets diagnose propose a scheduled restart for
+    (``diagnose_scheduled_restart_units``: ThresholdError when malformed)."""
     elapsed, how = elapsed_s(facts, sample2_uptime_s, interval_s)
     events, kills = window_kills(facts, thresholds)
     return {"events": events, "kills": kills, "view": memory_view(facts),
-            "sample2": sample2, "interval_s": interval_s, "elapsed_s": elapsed, "elapsed_how": how}
+            "sample2": sample2, "interval_s": interval_s, "elapsed_s": elapsed, "elapsed_how": how,
+            "scheduled_restart_units": scheduled_restart_units(restart_units)}
 
 
 def triage_host(facts, thresholds=None, sample2=None, interval_s=None, sample2_uptime_s=None):
@@ -194,7 +197,7 @@ def _not_triaged(host, status, message):
 
 
 def triage_entry(entry, interval_s=None):
-    """One host of the fleet. ``entry`` is ``{host, facts, result, sample2, thresholds}`` where ``result`` is
+    """One host of the fleet. ``entry`` is ``{host, facts, result, sample2, thresholds, scheduled_restart_units}`` where ``result`` is
     the registered memory_facts result (for unreachable or failed hosts) and ``facts`` the headroom facts.
     Malformed facts, or a rule that fails on them, make the host ``failed`` with a message naming the field
     (or the rule and the exception): one host never takes down the others' report."""
@@ -221,7 +224,8 @@ def _triaged(host, facts, entry, interval_s):
     check_facts(facts, entry.get("sample2"))
     thresholds = merge_thresholds(entry.get("thresholds"))
     # one context for the rules, the summary and the sizing verdict
-    ctx = context(facts, thresholds, entry.get("sample2"), interval_s, entry.get("sample2_uptime_s"))
+    ctx = context(facts, thresholds, entry.get("sample2"), interval_s, entry.get("sample2_uptime_s"),
+                  entry.get("scheduled_restart_units"))
     findings = _run_rules(facts, thresholds, ctx)
     gated = gate(facts, findings)
     apply_to_findings(findings, gated["withheld"])

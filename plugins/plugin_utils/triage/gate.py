@@ -15,6 +15,8 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
 - a worker count (``remedy.settings`` items with ``per_worker_mb`` and ``room_mb``) fits the room;
 - a unit item is withheld whole when the unit's name is not a valid systemd unit name or the unit is not
   among those memory_facts saw on the host (its cgroups and processes): a name read only in log text;
+- a scheduled restart (``restart_every``, which only leak_suspect proposes, and only for a unit the operator
+  listed in ``diagnose_scheduled_restart_units``) passes as a plain setting of a unit on the host;
 - several findings proposing the same setting get one value that passes every bound (the largest that
   passes: every proposal is a need, and the bounds are the host's limits), or none, with the reasons;
 - in a container sharing its host's kernel nothing host-wide passes: no variable of the swap role (swap

@@ -5,16 +5,45 @@ process whose memory (resident and swapped: a leak under reclaim grows in swap) 
 A leak in a unit with a memory limit of its own is contained: no limit is proposed for it (one sized from
 what the leak reached would follow the leak up, run after run). The rate uses the time measured between
 the samples (``ctx['elapsed_s']``, from the kernel's uptime at each), not the configured wait, which leaves out the
-time the modules themselves took."""
+time the modules themselves took.
+
+A scheduled restart (service_limits' ``restart_every``, systemd's RuntimeMaxSec=) is a stop-gap while the leak is
+found: proposed only here, beside the leak finding, and only for a unit the operator listed in
+``diagnose_scheduled_restart_units`` (``ctx['scheduled_restart_units']``) as one that may be restarted on a
+schedule; never for another."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name, unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    finding, fmt_mb, is_service, limits_entry, unit_limits, unit_use_mb, victim_name)
+    ThresholdError, finding, fmt_mb, is_service, limits_entry, unit_limits, unit_use_mb, victim_name)
 
 SERVICE_LIMITS = "headroom.memory.service_limits"
+# the period diagnose proposes for a unit whose scheduled restart the operator accepted: once a day (systemd adds up
+# to a tenth at random), a restart short enough to stay ahead of most leaks and rare enough to be noticed
+SCHEDULED_RESTART_PERIOD = "1d"
+
+
+def scheduled_restart_units(value):
+    """``diagnose_scheduled_restart_units`` as a set of service names (``api`` -> ``api.service``); raises
+    ThresholdError naming the value when it is not a list of service names (the operator's input: the whole
+    run stops)."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, (list, tuple)):
+        raise ThresholdError("diagnose_scheduled_restart_units must be a list of service names, got %s %r"
+                             % (type(value).__name__, value))
+    units = set()
+    for name in value:
+        unit = unit_name(name) if isinstance(name, str) and name.strip() else None
+        error = unit_name_error(unit) if unit else "is empty or not a string"
+        if error or not is_service(unit):
+            raise ThresholdError("diagnose_scheduled_restart_units: %r is not a service name (%s)"
+                                 % (name, error or "a scheduled restart applies to .service units only"))
+        units.add(unit)
+    return frozenset(units)
 
 
 def _kill_series(events):
@@ -99,8 +128,9 @@ def leak_suspect(facts, thresholds, ctx):
     suspects = suspects_of(facts, thresholds, ctx)
     if not suspects:
         return []
-    entries, units, contained = [], set(), []
+    entries, units, contained, recycled = [], set(), [], []
     limits = unit_limits(facts)
+    accepted = ctx.get("scheduled_restart_units") or frozenset()
     evidence = [s["evidence"] for s in suspects]
     for s in suspects:
         if not is_service(s["unit"]) or s["unit"] in units:
@@ -111,8 +141,14 @@ def leak_suspect(facts, thresholds, ctx):
             contained.append(s["unit"])
             evidence.append("%s is contained by its own memory limit (%s): no larger limit is proposed"
                             % (s["unit"], fmt_mb(limits[s["unit"]])))
-            continue
-        entries.append(_contain(facts, s["unit"], max(x["peak_mb"] for x in suspects if x["unit"] == s["unit"])))
+            entry = {"unit": s["unit"]}
+        else:
+            entry = _contain(facts, s["unit"], max(x["peak_mb"] for x in suspects if x["unit"] == s["unit"]))
+        if s["unit"] in accepted:
+            entry["restart_every"] = SCHEDULED_RESTART_PERIOD
+            recycled.append(s["unit"])
+        if len(entry) > 1:
+            entries.append(entry)
     names = sorted(set(s["comm"] for s in suspects))
     text = ("A process that grows until it is killed is leaking: fix or recycle it (max_requests, "
             "pm.max_requests, a timer restart)")
@@ -122,6 +158,11 @@ def leak_suspect(facts, thresholds, ctx):
                  "(MemorySwapMax=0), where it would go on growing.")
     else:
         text += "; its unit's memory limit already keeps it from taking the host with it." if contained else "."
+    if recycled:
+        text += (" As a stop-gap while the leak is found, %s restarted every %s (service_limits' restart_every: "
+                 "systemd's RuntimeMaxSec=, plus up to a tenth at random), as diagnose_scheduled_restart_units "
+                 "allows: not a fix." % (", ".join(sorted(recycled)) + (" is" if len(recycled) == 1 else " are"),
+                                         SCHEDULED_RESTART_PERIOD))
     return [finding("leak_suspect", "warning", "Memory leak suspected: %s" % ", ".join(names),
                     evidence, text, SERVICE_LIMITS if entries else None,
                     {"service_limits_units": entries} if entries else None)]

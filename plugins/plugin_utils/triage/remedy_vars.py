@@ -22,6 +22,7 @@ import re
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.database.sizing import ENGINES
+from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import restart_every_error, span_seconds
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import KINDS
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import _PHP_PATH_RE as PHP_POOL_FILE
 
@@ -84,6 +85,19 @@ def _service(value, _item):
     return "is not a systemd service name"
 
 
+# a report proposes a scheduled restart of hours or days (diagnose: once a day); a shorter one, such as the seconds a
+# test uses, stays the operator's, in inventory
+RESTART_EVERY_MIN_FROM_REPORT_S = 3600
+
+
+def _restart_every(value, _item):
+    if not isinstance(value, str) or restart_every_error(value):
+        return "is not a time span such as 1d or 12h"
+    if span_seconds(value) < RESTART_EVERY_MIN_FROM_REPORT_S:
+        return "is under an hour: a report may not restart a service that often; set it in inventory"
+    return None
+
+
 def _swap_path(value, _item):
     if isinstance(value, str) and _SWAP_PATH.match(value) and value not in ("/swap", "/swap."):
         return None
@@ -110,7 +124,9 @@ REMEDY_VARS = {
     # oom_score_adjust -1000 (unkillable) needs service_limits_allow_unkillable: never from a report
     "service_limits_units": {"unit": _service, "memory_high": _size,
                              "memory_max": _size, "memory_swap_max": _size_or_zero,
-                             "oom_score_adjust": _ints(-999, 1000), "restart": _one_of("on-failure")},
+                             "oom_score_adjust": _ints(-999, 1000), "restart": _one_of("on-failure"),
+                             # a scheduled restart: leak_suspect proposes it only for diagnose_scheduled_restart_units
+                             "restart_every": _restart_every},
     "heap_services": {"unit": _service, "runtime": _one_of("java"), "max": _size},
     "database_instances": {"engine": _one_of(*ENGINES), "name": _matches(_NAME, "letters, digits and _.@:- (at most 64)"),
                            "cluster": _matches(_CLUSTER, "a Debian cluster VERSION/NAME such as 15/main"),

@@ -21,7 +21,7 @@ GOOD = {
     "swap_files": [{"path": "/swapfile", "size": "2G"}],
     "swap_swappiness": 10,
     "service_limits_units": [{"unit": "app.service", "memory_high": "900M", "memory_max": "1G", "memory_swap_max": "0",
-                              "oom_score_adjust": -900, "restart": "on-failure"}],
+                              "oom_score_adjust": -900, "restart": "on-failure", "restart_every": "1d"}],
     "heap_services": [{"unit": "app.service", "runtime": "java", "max": "512M"}],
     "database_instances": [{"engine": "redis", "name": "redis", "memory": "256M", "config_file": "/etc/redis/redis.conf"},
                            {"engine": "postgresql", "name": "postgresql-15-main", "cluster": "15/main", "memory": "1024M",
@@ -75,6 +75,11 @@ def test_a_safety_opt_out_or_any_other_role_variable_is_refused(variable, value)
     ("service_limits_units", {"unit": "a.service", "memory_max": "lots"}, "memory_max", "'lots'"),
     ("service_limits_units", {"unit": "a.service", "memory_max": True}, "memory_max", "True"),
     ("service_limits_units", {"unit": "a.service", "restart": "always"}, "restart", "'always'"),
+    ("service_limits_units", {"unit": "a.service", "restart_every": "15s"}, "restart_every", "'15s'"),
+    ("service_limits_units", {"unit": "a.service", "restart_every": 86400}, "restart_every", "86400"),
+    ("service_limits_units", {"unit": "a.service", "restart_every": "1d\nExecStart=/x"}, "restart_every",
+     "'1d\\nExecStart=/x'"),
+    ("service_limits_units", {"unit": "a.service", "restart_every": "400d"}, "restart_every", "'400d'"),
     ("service_limits_units", {"unit": "../x.service"}, "unit", "'../x.service'"),
     ("service_limits_units", {"unit": "a.service\n"}, "unit", "'a.service\\n'"),
     ("heap_services", {"unit": "a.service", "max": "1G", "path": "/etc/default/a"}, "path", "'/etc/default/a'"),
@@ -207,3 +212,9 @@ def test_unit_names_are_checked_by_the_one_systemd_rule():
     assert remedy_errors("service_limits_units", [{"unit": escaped, "memory_max": "1G"}]) == []
     assert remedy_errors("heap_services", [{"unit": "app.scope", "max": "1G"}]) == [(0, "unit", "is not a systemd service name")]
     assert remedy_errors("heap_services", [{"unit": "a b.service", "max": "1G"}]) == [(0, "unit", "is not a systemd service name")]
+
+
+def test_restart_every_from_a_report_is_hours_or_days_never_seconds():
+    assert remedy_errors("service_limits_units", [{"unit": "a.service", "restart_every": "12h"}]) == []
+    [(index, key, reason)] = remedy_errors("service_limits_units", [{"unit": "a.service", "restart_every": "30min"}])
+    assert (index, key) == (0, "restart_every") and "under an hour" in reason

@@ -7,8 +7,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import (
-    dropin_path, live_changes, max_key, notes_for, plan, refusals_for, render_body, report, resolve_item,
-    restart_needed)
+    dropin_path, live_changes, max_key, notes_for, plan, preflight, refusals_for, render_body, report,
+    resolve_item, restart_needed, span_seconds)
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import INFINITY
 
 MIB = 1024 * 1024
@@ -288,3 +288,83 @@ def test_report_merges_live_and_restart():
     assert rep[0]["restart_required"] is True
     assert "body" not in rep[0] and "remove_overrides" not in rep[0]
     assert rep[0]["settings"] == {"MemoryMax": 96 * MIB, "OOMScoreAdjust": 5}
+
+
+# restart_every: systemd's own scheduled restart (RuntimeMaxSec=), a stop-gap while a leak is found
+
+@pytest.mark.parametrize("value,seconds", [
+    ("1d", 86400), ("12h", 43200), ("1h 30min", 5400), ("15s", 15), (15, 15), ("3600", 3600), ("2 weeks", 1209600),
+    (" 1H ", 3600),
+])
+def test_span_seconds(value, seconds):
+    assert span_seconds(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "soon", "1.5h", "-1h", "1d;rm", "1 fortnight", 0, -5, True, None, ["1d"],
+                                   "1d\n[Service]", "9" * 10, "1 " * 40 + "s"])
+def test_span_seconds_refuses(value):
+    assert span_seconds(value) is None
+
+
+def test_restart_every_writes_runtime_max_with_spread_and_restart():
+    the_plan = plan([{"unit": "leaky", "restart_every": "1d"}], {"leaky.service": running()}, HOST_V2, OPTS)
+    assert the_plan["refusals"] == []
+    unit = the_plan["units"][0]
+    assert unit["body"] == ("[Service]\nRestart=on-failure\nRuntimeMaxSec=86400s\n"
+                            "RuntimeRandomizedExtraSec=8640s\n")
+    assert unit["settings"]["RuntimeMaxSec"] == 86400
+    assert any("stop-gap" in n and "restarted at once" in n for n in unit["notes"])
+
+
+def test_restart_every_second_run_writes_the_same_file():
+    # read back after our drop-in: the unit now says Restart=on-failure, and the file must not change
+    first = plan([{"unit": "leaky", "restart_every": "15s"}], {"leaky.service": running()}, HOST_V2, OPTS)
+    after = running(props={"MemoryMax": "infinity", "OOMScoreAdjust": "0", "Restart": "on-failure"})
+    second = plan([{"unit": "leaky", "restart_every": "15s"}], {"leaky.service": after}, HOST_V2, OPTS)
+    assert first["units"][0]["body"] == second["units"][0]["body"]
+    assert "RuntimeMaxSec=15s\nRuntimeRandomizedExtraSec=1s" in first["units"][0]["body"]
+
+
+@pytest.mark.parametrize("own", ["always", "on-abnormal"])
+def test_restart_every_keeps_a_restart_that_covers_timeouts(own):
+    info = running(props={"MemoryMax": "infinity", "OOMScoreAdjust": "0", "Restart": own})
+    unit = plan([{"unit": "leaky", "restart_every": "1d"}], {"leaky.service": info}, HOST_V2, OPTS)["units"][0]
+    assert "Restart=" not in unit["body"] and "RuntimeMaxSec=86400s" in unit["body"]
+
+
+def test_restart_every_explicit_restart_is_kept():
+    unit = plan([{"unit": "leaky", "restart_every": "1d", "restart": "always"}], {"leaky.service": running()},
+                HOST_V2, OPTS)["units"][0]
+    assert "Restart=always\n" in unit["body"]
+
+
+def test_restart_every_without_randomized_extra_before_250():
+    host = dict(HOST_V2, systemd_version=247)
+    unit = plan([{"unit": "leaky", "restart_every": "1d"}], {"leaky.service": running()}, host, OPTS)["units"][0]
+    assert "RuntimeMaxSec=86400s\n" in unit["body"] and "RuntimeRandomized" not in unit["body"]
+    assert any("no RuntimeRandomizedExtraSec= (since 250)" in n for n in unit["notes"])
+
+
+@pytest.mark.parametrize("item,message", [
+    ({"unit": "app", "restart_every": "5s"}, "restart_every '5s' (5 s) is not from 10 s to 366 days"),
+    ({"unit": "app", "restart_every": "400d"}, "is not from 10 s"),
+    ({"unit": "app", "restart_every": "daily"}, "restart_every 'daily' is not a time span"),
+    ({"unit": "app", "restart_every": "1d\nExecStart=/bin/sh"}, "is not a time span"),
+    ({"unit": "app", "restart_every": "1d", "restart": "no"}, "restart 'no' does not start the unit again"),
+    ({"unit": "app", "restart_every": "1d", "restart": "on-success"}, "use on-failure, on-abnormal, always"),
+    ({"unit": "app.slice", "restart_every": "1d"}, "restart_every applies to .service units only"),
+])
+def test_restart_every_preflight_refusals(item, message):
+    errors = preflight([item])
+    assert any(message in e for e in errors), errors
+
+
+def test_restart_every_refused_on_oneshot():
+    info = running(props={"MemoryMax": "infinity", "OOMScoreAdjust": "0", "Restart": "no", "Type": "oneshot"})
+    the_plan = plan([{"unit": "job", "restart_every": "1h"}], {"job.service": info}, HOST_V2, OPTS)
+    assert any("Type=oneshot" in r for r in the_plan["refusals"])
+
+
+def test_restart_every_needs_no_restart_of_the_running_unit():
+    the_plan = plan([{"unit": "leaky", "restart_every": "1d"}], {"leaky.service": running()}, HOST_V2, OPTS)
+    assert restart_needed(the_plan, {"leaky.service": running()}) == []

@@ -235,3 +235,14 @@ def test_in_a_container_no_swap_variable_nor_vm_sysctl_passes_whichever_finding_
     assert findings[1]["remedy"]["settings"] == []
     on_a_vm = gate(machine(), [{"id": "swap_missing", "remedy": {"vars": {"swap_swappiness": 10}}}])
     assert on_a_vm["vars"] == {"swap_swappiness": 10} and on_a_vm["withheld"] == []
+
+
+def test_a_scheduled_restart_passes_for_a_unit_on_the_host_alone_and_never_for_a_ghost():
+    facts = host()
+    ok = gate(facts, [proposing("leak_suspect", restart_every="1d")])
+    assert ok["vars"] == {"service_limits_units": [{"unit": "app.service", "restart_every": "1d"}]} and not ok["withheld"]
+    ghost = gate(facts, [proposing("leak_suspect", unit="ghost.service", restart_every="1d")])
+    assert ghost["vars"] == {} and ghost["withheld"][0]["item"] == "ghost.service"
+    # two findings disagreeing on the period: none is offered
+    split = gate(facts, [proposing("a", restart_every="1d"), proposing("b", restart_every="12h")])
+    assert split["vars"] == {} and "findings propose different values" in split["withheld"][0]["reason"]

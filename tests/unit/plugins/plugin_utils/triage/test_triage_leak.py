@@ -1,9 +1,12 @@
 # -*- coding: utf-8 -*-
 """leak_suspect: growing anon-rss kill after kill, or RSS growth between two samples."""
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import context
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import merge_thresholds
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect
+import pytest
+
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import context, triage_entry
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import ThresholdError, merge_thresholds
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import (
+    SCHEDULED_RESTART_PERIOD, leak_suspect, scheduled_restart_units)
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import (
     healthy, kill, proc)
 
@@ -115,3 +118,64 @@ def test_a_leak_already_contained_by_its_units_limit_gets_no_larger_limit():
     facts["cgroup"]["limited"] = []
     [f] = run(facts, later, 60)
     assert f["remedy"]["vars"]["service_limits_units"][0]["unit"] == "app.service"
+
+
+def _leaking_app():
+    facts = healthy()
+    later = [dict(p) for p in facts["processes"]]
+    later[0]["rss_mb"] = 1100
+    return facts, later
+
+
+def run_accepting(facts, later, units):
+    thresholds = merge_thresholds()
+    return leak_suspect(facts, thresholds, context(facts, thresholds, later, 60, restart_units=units))
+
+
+def test_a_scheduled_restart_is_proposed_only_for_a_unit_the_operator_listed():
+    facts, later = _leaking_app()
+    [f] = run_accepting(facts, later, ["app"])  # "app" is app.service
+    [item] = f["remedy"]["vars"]["service_limits_units"]
+    assert item["unit"] == "app.service" and item["restart_every"] == SCHEDULED_RESTART_PERIOD == "1d"
+    assert item["memory_max"] and item["restart"] == "on-failure"
+    assert "stop-gap" in f["remedy"]["text"] and "app.service is restarted every 1d" in f["remedy"]["text"]
+    for units in (None, [], ["other.service"]):
+        [f] = run_accepting(facts, later, units)
+        assert "restart_every" not in f["remedy"]["vars"]["service_limits_units"][0]
+        assert "stop-gap" not in f["remedy"]["text"]
+
+
+def test_a_contained_leak_listed_for_a_scheduled_restart_gets_the_restart_alone():
+    facts, later = _leaking_app()
+    facts["cgroup"]["limited"].append({"cgroup": "/system.slice/app.service", "unit": "app.service", "limit_mb": 1200,
+                                       "usage_mb": 1100})
+    [f] = run_accepting(facts, later, ["app.service"])
+    assert f["remedy"]["role"] == "headroom.memory.service_limits"
+    assert f["remedy"]["vars"] == {"service_limits_units": [{"unit": "app.service", "restart_every": "1d"}]}
+
+
+def test_no_leak_no_scheduled_restart():
+    facts = healthy()
+    assert run_accepting(facts, [dict(p) for p in facts["processes"]], ["app.service"]) == []
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("app.service", "must be a list of service names, got str 'app.service'"),
+    (["../etc/passwd"], "'../etc/passwd' is not a service name"),
+    (["app.slice"], "'app.slice' is not a service name (a scheduled restart applies to .service units only)"),
+    ([""], "'' is not a service name"),
+    ([None], "None is not a service name"),
+])
+def test_a_malformed_list_of_accepted_units_stops_the_run_naming_the_value(value, shown):
+    with pytest.raises(ThresholdError) as exc:
+        scheduled_restart_units(value)
+    assert "diagnose_scheduled_restart_units" in str(exc.value) and shown in str(exc.value)
+
+
+def test_the_fleet_report_carries_the_scheduled_restart_through_the_gate():
+    facts, later = _leaking_app()
+    entry = {"host": "h", "facts": facts, "result": {}, "sample2": later, "scheduled_restart_units": ["app.service"]}
+    host = triage_entry(entry, 60)
+    assert host["remedy_vars"]["service_limits_units"][0]["restart_every"] == "1d"
+    with pytest.raises(ThresholdError):
+        triage_entry(dict(entry, scheduled_restart_units=["bad/name"]), 60)
