@@ -137,6 +137,6 @@ def test_the_stopped_run_recorded_what_the_canary_changed_and_why_it_stopped():
     assert record["stopped"] is True and record["failed"] == ["remediate-fragile"]
     fragile = hosts["remediate-fragile"]
     assert fragile["status"] == "failed" and fragile["changed"].get("service_limits")
-    assert "health gate: unit(s) running before and not now: remediate-fragile.service" in fragile["msg"]
+    assert "health gate: unit(s) running before and failed now: remediate-fragile.service" in fragile["msg"]
     assert hosts["remediate-later"]["status"] == "stopped" and hosts["remediate-later"]["changed"] == {}
     assert (report / "remediate.txt").read_text().startswith("remediate stopped during the apply: remediate-fragile failed")
