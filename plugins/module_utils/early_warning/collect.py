@@ -36,7 +36,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
     parse_meminfo, parse_pressure, parse_vmstat, read_boot_time, read_text)
 from ansible_collections.headroom.memory.plugins.module_utils.oom.history import collect_oom_history
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import (
-    C_ENV, journal_args, status, system_journal_visible, which)
+    C_ENV, grep_unsupported, journal_args, status, system_journal_visible, timeout_args, which)
 
 MIB = 1024 * 1024
 SOURCES = ("kmsg", "journal", "syslog")
@@ -365,13 +365,12 @@ def journal_source(state, boot_id, max_series, boot_time, journalctl=None, timeo
         return state, status("journal", "denied", 0, "not root nor in a group that sees the system journal")
     state = same_boot_state(state, boot_id)
     cursor = valid_cursor(state.get("cursor"))
-    limit = which("timeout")
 
     def run(grep, cursor):
         args = journal_args(prog, since=None if cursor else boot_time, grep=grep)
         if cursor:
             args.insert(1, "--after-cursor=" + cursor)
-        return stream_command(([limit, str(int(timeout))] if limit else []) + args,
+        return stream_command(timeout_args(args, timeout),
                               lambda out: count_journal(out, state, boot_id, max_series, boot_time),
                               environ_update=dict(C_ENV))
 
@@ -383,7 +382,7 @@ def journal_source(state, boot_id, max_series, boot_time, journalctl=None, timeo
             cursor = None
             state = dict(state, cursor=None)
             rc, (new, entries), err = run(grep, cursor)
-        if rc not in (0, 1, 124) and not entries and ("grep" in err.lower() or "unrecognized" in err.lower()):
+        if rc not in (0, 1, 124) and not entries and grep_unsupported(err):
             grep = False
             rc, (new, entries), err = run(grep, cursor)
     except OSError as exc:

@@ -92,7 +92,8 @@ def read_kmsg(path='/dev/kmsg', boot_time=None, name='kmsg'):
     return state, records
 
 
-def _timeout_args(args, seconds):
+def timeout_args(args, seconds):
+    """``args`` run under coreutils' ``timeout`` of ``seconds`` where it exists (it exits 124 then)."""
     prog = which('timeout')
     if prog:
         return [prog, str(int(seconds))] + list(args)
@@ -109,7 +110,7 @@ def read_dmesg(run_command, boot_time=None, name='dmesg', timeout=COMMAND_TIMEOU
     prog = which('dmesg')
     if not prog:
         return status(name, 'absent', 0, 'dmesg not found'), []
-    rc, out, err = run_command(_timeout_args([prog], timeout), environ_update=dict(C_ENV))
+    rc, out, err = run_command(timeout_args([prog], timeout), environ_update=dict(C_ENV))
     if rc != 0:
         text = _first_line(err) or 'rc=%s' % rc
         state = 'denied' if ('not permitted' in text or 'denied' in text) else 'error'
@@ -135,7 +136,8 @@ def journal_args(prog, since=None, grep=True):
     return args + list(JOURNAL_MATCHES)
 
 
-def _grep_unsupported(err):
+def grep_unsupported(err):
+    """Whether journalctl's error says it has no ``--grep`` (built without PCRE2, or too old)."""
     text = (err or '').lower()
     return 'grep' in text or 'pattern' in text or 'pcre' in text or 'unrecognized option' in text
 
@@ -174,10 +176,10 @@ def read_journal(run_command, since=None, name='journal', timeout=COMMAND_TIMEOU
         return status(name, 'denied', 0, 'not root nor in group %s: the system journal is not visible'
                       % '/'.join(JOURNAL_GROUPS)), []
     grep = True
-    rc, out, err = run_command(_timeout_args(journal_args(prog, since, grep=True), timeout), environ_update=dict(C_ENV))
-    if rc not in (0, 124) and _grep_unsupported(err):
+    rc, out, err = run_command(timeout_args(journal_args(prog, since, grep=True), timeout), environ_update=dict(C_ENV))
+    if rc not in (0, 124) and grep_unsupported(err):
         grep = False
-        rc, out, err = run_command(_timeout_args(journal_args(prog, since, grep=False), timeout),
+        rc, out, err = run_command(timeout_args(journal_args(prog, since, grep=False), timeout),
                                    environ_update=dict(C_ENV))
     if rc == 124:
         return status(name, 'error', 0, 'journalctl timed out after %ss' % timeout), []
