@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import stat as _stat
+
 _KINDS = (("isreg", "regular file"), ("islnk", "symbolic link"), ("isdir", "directory"), ("isfifo", "FIFO (named pipe)"),
           ("issock", "socket"), ("ischr", "character device"), ("isblk", "block device"))
 
@@ -17,6 +19,19 @@ def kind(stat):
         return "missing"
     for key, name in _KINDS:
         if stat.get(key):
+            return name
+    return "file of unknown type"
+
+
+_MODE_KINDS = ((_stat.S_ISREG, "regular file"), (_stat.S_ISLNK, "symbolic link"), (_stat.S_ISDIR, "directory"),
+               (_stat.S_ISFIFO, "FIFO (named pipe)"), (_stat.S_ISSOCK, "socket"), (_stat.S_ISCHR, "character device"),
+               (_stat.S_ISBLK, "block device"))
+
+
+def kind_of_mode(mode):
+    """The same words for an ``os.stat``/``os.lstat`` ``st_mode``."""
+    for test, name in _MODE_KINDS:
+        if test(mode):
             return name
     return "file of unknown type"
 

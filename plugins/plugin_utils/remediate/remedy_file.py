@@ -24,20 +24,13 @@ import stat
 import yaml
 
 from ansible_collections.headroom.memory.plugins.module_utils.config_files import read_fd_bounded
+from ansible_collections.headroom.memory.plugins.plugin_utils.file_kind import article, kind_of_mode
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import RemediateError, report_host
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import remedy_digest, remedy_path
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import report_text
 
 MAX_BYTES = 1024 * 1024  # diagnose writes a few KiB per host
 OPT_IN = "remediate_allow_edited_remedies"
-
-
-def _kind(mode):
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    return "not a regular file"
 
 
 def _open_below(root, rel, shown):
@@ -60,7 +53,7 @@ def _open_below(root, rel, shown):
                 what = os.path.join(root, *parts[:i + 1])
                 raise RemediateError("%s is %s: refused - remediate reads only the regular file diagnose wrote inside "
                                      "the report directory. Nothing was read or changed."
-                                     % (report_text(what, "text"), _kind(mode)))
+                                     % (report_text(what, "text"), article(kind_of_mode(mode))))
             try:
                 fd = os.open(part, os.O_RDONLY | flags | (os.O_NONBLOCK if last else os.O_DIRECTORY), dir_fd=dfd)
             except OSError as exc:  # swapped for a link since the lstat (ELOOP), or unreadable
@@ -83,7 +76,7 @@ def read_bytes(report_dir, host):
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise RemediateError("%s is %s: refused. Nothing was changed." % (shown, _kind(st.st_mode)))
+            raise RemediateError("%s is %s: refused. Nothing was changed." % (shown, article(kind_of_mode(st.st_mode))))
         if st.st_size > MAX_BYTES:
             raise RemediateError("%s holds %d bytes, more than the %d a remedy-vars file may: refused. Nothing was "
                                  "changed." % (shown, st.st_size, MAX_BYTES))

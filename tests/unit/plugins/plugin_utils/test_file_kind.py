@@ -5,6 +5,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
 
 from ansible_collections.headroom.memory.plugins.filter.file_kind import FilterModule
@@ -27,3 +29,14 @@ F = FilterModule().filters()
 ])
 def test_file_kind_names_the_type(stat, shown):
     assert F["file_kind"](stat) == shown
+
+
+def test_kind_of_mode_names_what_lstat_saw_in_the_same_words(tmp_path):
+    from ansible_collections.headroom.memory.plugins.plugin_utils.file_kind import kind_of_mode
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir").mkdir()
+    os.mkfifo(str(tmp_path / "fifo"))
+    (tmp_path / "link").symlink_to(tmp_path / "file")
+    shown = dict((name, kind_of_mode(os.lstat(str(tmp_path / name)).st_mode)) for name in ("file", "dir", "fifo", "link"))
+    assert shown == {"file": "regular file", "dir": "directory", "fifo": "FIFO (named pipe)", "link": "symbolic link"}
+    assert kind_of_mode(os.stat("/dev/null").st_mode) == "character device"

@@ -71,7 +71,7 @@ def test_a_directory_or_fifo_in_place_of_the_file_is_refused(written):
     target = root / "remedy-vars" / "web1.yml"
     target.unlink()
     os.mkfifo(str(target))
-    assert "is not a regular file: refused" in refused(root, recorded, allow_edited=True)
+    assert "is a FIFO (named pipe): refused" in refused(root, recorded, allow_edited=True)
     target.unlink()
     target.mkdir()
     assert "is a directory: refused" in refused(root, recorded, allow_edited=True)
