@@ -24,15 +24,18 @@ import re
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import MIB
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import report_text
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    fmt_mb, memory_view, merge_thresholds, own_events)
+    container_list, fmt_mb, memory_view, merge_thresholds, own_events)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import ENGINES, label
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import running as container_running
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import recheck
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
 # The order remedies are applied in, and why: swap first gives the host room for what follows (a restart
 # briefly holds the old and the new process); limits before anything restarts, so that a restarted service
 # comes back already bounded; then the heap and the database settings that size a service to those limits;
-# workers last, since their count is sized to the room the others leave.
-ROLES = ("swap", "service_limits", "heap", "database", "workers")
+# workers, since their count is sized to the room the others leave; then the containers' limits (a container
+# is bounded within what the host's services leave) and the PM2 apps.
+ROLES = ("swap", "service_limits", "heap", "database", "workers", "containers", "pm2")
 
 # findings that read history (kills in the window): they stay until the kills age out of the window
 HISTORY = ("oom_kills_recent", "leak_suspect")
@@ -150,6 +153,49 @@ def report_problems(report, host, facts, now=None, max_age_s=24 * _HOURS, ram_to
     return problems
 
 
+def _container_key(c):
+    """A container across a batch: its engine and name (compose re-creates a container under a new id and the
+    same name); a cgroup-only one by its id."""
+    return (c.get("runtime"), c.get("name")) if c.get("name") else (c.get("runtime"), c.get("id"))
+
+
+def _running_containers(facts):
+    return dict((_container_key(c), c) for c in container_list(facts or {}) if container_running(c))
+
+
+def containers_stopped(before, after):
+    """The health gate's containers part: why a container that ran before the batch does not run after, as
+    problems ([] when every one still runs, or when either reading has no containers subset). A container of an
+    engine that could not be read after (``engines.<engine>.error``) counts as not proven running; one that may
+    only have fallen off a capped list (``total`` above the list's length) is not counted."""
+    before, after = before or {}, after or {}
+    if not isinstance(before.get("containers"), dict) or not isinstance(after.get("containers"), dict):
+        return []
+    then, now = _running_containers(before), _running_containers(after)
+    listed = dict((_container_key(c), c) for c in container_list(after))
+    engines = after["containers"].get("engines") if isinstance(after["containers"].get("engines"), dict) else {}
+    capped = (after["containers"].get("total") or 0) > len(container_list(after))
+    stopped, unread = [], []
+    for key in sorted(then, key=lambda k: tuple(str(x) for x in k)):
+        if key in now:
+            continue
+        runtime = key[0]
+        error = (engines.get(runtime) or {}).get("error") if isinstance(engines.get(runtime), dict) else None
+        if error or (runtime in ENGINES and runtime not in engines):
+            unread.append("%s (%s could not be read after the batch: %s)" % (
+                label(then[key]), runtime, error or "the engine is gone"))
+        elif key in listed:
+            stopped.append("%s, now %s" % (label(then[key]), listed[key].get("state") or "without a cgroup"))
+        elif not capped:
+            stopped.append("%s, now gone" % label(then[key]))
+    problems = []
+    if stopped:
+        problems.append("container(s) running before and not now: %s" % "; ".join(stopped))
+    if unread:
+        problems.append("container(s) running before whose state is unknown now: %s" % "; ".join(unread))
+    return problems
+
+
 def _failed(entry):
     """Whether a service_facts entry says the unit is failed."""
     return isinstance(entry, dict) and "failed" in (entry.get("state"), entry.get("status"))
@@ -170,7 +216,9 @@ def health_problems(before, after, running_before, services_after, thresholds=No
       a crash and its ``Restart=`` is not failed: it counts when memory killed it (the OOM kills below) or once
       systemd gives up restarting it (its start limit leaves it failed);
     - an OOM kill (of this host's own, as triage counts them) that was not there before;
-    - the memory available under triage's critical line (``available_crit_pct``) when it was not before.
+    - the memory available under triage's critical line (``available_crit_pct``) when it was not before;
+    - a container that was running before and is not after (``containers_stopped``: both facts with the
+      containers subset).
 
     ``check_mode``: nothing was changed, so the memory readings (available memory, OOM kills) are the host's own
     noise, not the batch's doing, and are not compared; a unit that failed is still reported."""
@@ -184,6 +232,7 @@ def health_problems(before, after, running_before, services_after, thresholds=No
     failed = sorted(set(u for u in running_before or [] if _failed(services_after.get(u))))
     if failed:
         problems.append("unit(s) running before and failed now: %s" % ", ".join(failed))
+    problems.extend(containers_stopped(before, after))
     if check_mode:
         return problems
 
@@ -316,9 +365,9 @@ def vars_text(role_vars):
             items = []
             for item in value:
                 if isinstance(item, dict):
-                    ident = item.get("unit") or item.get("path") or ""
+                    ident = item.get("unit") or item.get("path") or item.get("name") or ""
                     items.append(" ".join([str(ident)] + ["%s=%s" % (k, item[k]) for k in sorted(item)
-                                                          if k not in ("unit", "path")]).strip())
+                                                          if k not in ("unit", "path", "name")]).strip())
                 else:
                     items.append(str(item))
             value = ", ".join(items)

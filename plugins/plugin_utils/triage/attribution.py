@@ -6,14 +6,18 @@ the container it runs in (``container``), another cgroup above it (``cgroup``) o
 (where the victim ran).
 
 Only a ``unit`` kill means the unit's MemoryMax is too small (or it leaks); any other limit is shared
-with the unit's neighbours, and a MemoryMax sized from one dead process would be a guess."""
+with the unit's neighbours, and a MemoryMax sized from one dead process would be a guess.
+
+``container_kills`` attributes kills to the containers memory_facts listed (``containers.list``): a kill whose
+limit fired at a listed container's cgroup, or inside it, is that container's (its own limit fired: not a host
+OOM); the container rules report those, and the host-level OOM rules leave them out."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import container_of
-from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import container_match, unit_from_cgroup
 
 KINDS = ("unit", "slice", "container", "cgroup", "host")
 
@@ -59,3 +63,47 @@ def describe(limit):
     if kind == "slice":
         return "the limit of slice %s, shared with its other units" % cgroup
     return "the limit of cgroup %s above the unit" % (cgroup or "(not named by the kernel)")
+
+
+def _inside(path, cgroup):
+    path, cgroup = str(path or "").rstrip("/"), str(cgroup or "").rstrip("/")
+    return bool(path) and bool(cgroup) and (path == cgroup or path.startswith(cgroup + "/"))
+
+
+def container_of_kill(event, containers):
+    """The container (an item of ``containers``, memory_facts' ``containers.list``) whose own limit fired for
+    ``event``, or None. The limit that fired is the kernel's ``oom_memcg``; on kernels that name none, a memcg
+    kill whose victim ran in a container with a limit counts as that container's. A host-wide (global) kill is
+    never a container's, even when its victim ran in one: any process could have been picked. A container is
+    recognised by its cgroup path or by its id in the path (the cgroup of a container that the kill stopped
+    is gone from the facts, its id is not)."""
+    if not isinstance(event, dict) or event.get("scope") == "global":
+        return None
+    path = event.get("oom_memcg")
+    if not path:
+        if event.get("scope") != "memcg":
+            return None
+        path = event.get("task_memcg") or event.get("cgroup")
+        if not path:
+            return None
+    listed = [c for c in containers or [] if isinstance(c, dict)]
+    ids = set()
+    for part in _parts(path):
+        match = container_match(part)
+        if match:
+            ids.add(match[1])
+    for c in listed:
+        if (c.get("id") in ids or _inside(path, c.get("cgroup"))) and (
+                event.get("oom_memcg") or c.get("limit_mb") or c.get("engine_memory_mb")):
+            return c
+    return None
+
+
+def container_kills(events, containers):
+    """[(event, container)] of the ``events`` that ``container_of_kill`` gives to a listed container."""
+    found = []
+    for event in events or []:
+        c = container_of_kill(event, containers)
+        if c is not None:
+            found.append((event, c))
+    return found

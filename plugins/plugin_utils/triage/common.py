@@ -246,6 +246,11 @@ def processes(facts):
     return facts.get("processes") or []
 
 
+def container_list(facts):
+    """The containers memory_facts listed (``containers.list``: docker, podman and cgroup-only ones), never None."""
+    return [c for c in ((facts.get("containers") or {}).get("list") or []) if isinstance(c, dict)]
+
+
 def process_groups(facts):
     """The per-comm groups, never None."""
     return facts.get("process_groups") or []

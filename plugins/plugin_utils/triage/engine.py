@@ -16,8 +16,9 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    SEVERITY_RANK, ThresholdError, memory_view, merge_thresholds, pct, unit_cgroups, victim_name, victim_rss_mb,
-    window_kills)
+    SEVERITY_RANK, ThresholdError, container_list, memory_view, merge_thresholds, pct, unit_cgroups, victim_name,
+    victim_rss_mb, window_kills)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import container_kills
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import (
     oom_kills_recent, oom_protection_missing)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect, scheduled_restart_units
@@ -26,7 +27,8 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.pressure im
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.database import database_defaults, database_oversized
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.workers import workers_oversubscribed
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.jvm import jvm_heap_unbounded
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import container_without_limit
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import (
+    container_limit_too_tight, container_limits_overcommitted, container_oom_killed, container_without_limit)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.swap import swap_missing, swappiness_high
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.kernel import overcommit_risky
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.sizing import ram_insufficient, ram_needed_mb, ram_tight
@@ -43,6 +45,9 @@ RULES = (
     workers_oversubscribed,
     jvm_heap_unbounded,
     container_without_limit,
+    container_oom_killed,
+    container_limits_overcommitted,
+    container_limit_too_tight,
     swap_missing,
     swappiness_high,
     overcommit_risky,
@@ -89,10 +94,13 @@ def elapsed_s(facts, sample2_uptime_s=None, interval_s=None):
 def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=None, restart_units=None):
     """What the rules share, computed once: ``events`` are the newest listed kills, ``kills`` all of them;
     ``scheduled_restart_units`` the services the operator lets diagnose propose a scheduled restart for
-    (``diagnose_scheduled_restart_units``: ThresholdError when malformed)."""
+    (``diagnose_scheduled_restart_units``: ThresholdError when malformed); ``container_kills`` the [(event,
+    container)] of the listed kills whose container's own limit fired (attribution.container_kills: the
+    container rules report them, the host-level OOM rules do not)."""
     elapsed, how = elapsed_s(facts, sample2_uptime_s, interval_s)
     events, kills = window_kills(facts, thresholds)
     return {"events": events, "kills": kills, "view": memory_view(facts),
+            "container_kills": container_kills(events, container_list(facts)),
             "sample2": sample2, "interval_s": interval_s, "elapsed_s": elapsed, "elapsed_how": how,
             "scheduled_restart_units": scheduled_restart_units(restart_units)}
 

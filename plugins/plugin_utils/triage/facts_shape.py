@@ -23,6 +23,8 @@ MAX_NUMBER = 2 ** 53
 MAX_TEXT = 65536  # a command line is at most a page or so; a unit name, cgroup path or log message far less
 MAX_DEPTH = 16
 MAX_PROBLEMS = 20
+MAX_CONTAINERS = 200  # memory_facts lists at most this many containers (``containers.total`` says how many there were)
+MAX_NAME = 4096       # a container's name, id, image, state, cgroup or label value (PATH_MAX)
 
 NUMBER = "number"       # int or float, finite, |x| <= MAX_NUMBER (an oom_score_adj, a priority)
 SIZE = "size"           # a NUMBER >= 0 (MiB, kB, counts, seconds)
@@ -37,9 +39,9 @@ def mapping(fields=None, rest=ANY):
     return ("mapping", fields or {}, rest)
 
 
-def items(item):
-    """A list whose every item has the shape ``item``."""
-    return ("list", item)
+def items(item, limit=None):
+    """A list whose every item has the shape ``item``, of at most ``limit`` items when given."""
+    return ("list", item) if limit is None else ("list", item, limit)
 
 
 def either(what, *shapes):
@@ -58,6 +60,19 @@ _EVENT = mapping({
                            pgtables_kb=SIZE)),
     "trigger": mapping(dict(_TASK, gfp_mask=TEXT, order=SIZE)),
     "oom_memcg": TEXT, "task_memcg": TEXT, "cgroup": TEXT, "unit": TEXT, "complete": FLAG, "sources": items(TEXT)})
+
+NAME = "name"           # a string of at most MAX_NAME characters, none of them a control character
+
+_ENGINE = mapping({"cli": NAME, "version": NAME, "error": TEXT})
+_CONTAINER = mapping({
+    "name": NAME, "id": NAME, "runtime": NAME, "image": NAME, "state": NAME, "cgroup": NAME,
+    "limit_mb": SIZE, "high_mb": SIZE, "engine_memory_mb": SIZE, "engine_memory_swap_mb": NUMBER,
+    "engine_reservation_mb": SIZE, "swap_limit_mb": SIZE, "usage_mb": SIZE, "working_set_mb": SIZE, "peak_mb": SIZE,
+    "oom_kill": SIZE, "oom_killed": FLAG, "restart_count": SIZE,
+    "source": mapping({"kind": NAME, "compose_project": NAME, "compose_service": NAME, "compose_working_dir": NAME,
+                       "compose_files": items(NAME, 32), "systemd_unit": NAME, "quadlet_file": NAME,
+                       "kube_namespace": NAME, "kube_pod": NAME, "kube_container": NAME}, rest=NAME),
+}, rest=SCALAR)
 
 SHAPE = mapping({
     "memory": mapping(rest=SIZE),
@@ -82,6 +97,7 @@ SHAPE = mapping({
                     "events": items(_EVENT),
                     "counts": mapping(rest=mapping(rest=SIZE)),
                     "sources": items(mapping({"name": TEXT, "status": TEXT, "lines": SIZE, "msg": TEXT}))}),
+    "containers": mapping({"engines": mapping(rest=_ENGINE), "list": items(_CONTAINER, MAX_CONTAINERS), "total": SIZE}),
 }, rest=ANY)
 
 
@@ -106,9 +122,15 @@ def _scalar_problem(value, shape):
         return _number_problem(value, shape)
     if shape == FLAG:
         return None if isinstance(value, bool) else "expected true or false, got %s" % _kind(value)
+    if isinstance(value, str) and shape == NAME:
+        if len(value) > MAX_NAME:
+            return "a name of %d characters (at most %d)" % (len(value), MAX_NAME)
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            return "a name with a control character"
+        return None
     if isinstance(value, str):
         return None if len(value) <= MAX_TEXT else "a text of %d characters (at most %d)" % (len(value), MAX_TEXT)
-    if shape == TEXT:
+    if shape in (TEXT, NAME):
         return "expected a string, got %s" % _kind(value)
     if isinstance(value, bool):
         return None
@@ -154,6 +176,9 @@ def _walk(value, shape, path, depth, found, nullable=True):
     if isinstance(shape, tuple) and shape[0] == "list":
         if not isinstance(value, list):
             found.append("%s: expected a list, got %s" % (path, _kind(value)))
+            return
+        if len(shape) > 2 and len(value) > shape[2]:
+            found.append("%s: a list of %d items (at most %d)" % (path, len(value), shape[2]))
             return
         for index, sub in enumerate(value):
             _walk(sub, shape[1], "%s[%d]" % (path, index), depth + 1, found, nullable=False)

@@ -17,6 +17,11 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
   among those memory_facts saw on the host (its cgroups and processes): a name read only in log text;
 - a scheduled restart (``restart_every``, which only leak_suspect proposes, and only for a unit the operator
   listed in ``diagnose_scheduled_restart_units``) passes as a plain setting of a unit on the host;
+- a container's limit (``containers_limits``) is withheld whole when no docker/podman container of that name is
+  in the facts (one name, one container); its memory is at least what the container holds now plus the proposal
+  margin (never under the floor) and at most what the host can give it (plugin_utils.budget's capacity less the
+  other processes, the other containers' limits and the unlimited ones' use: triage.containers.room_mb); a
+  memory_swap is at least the memory, a memory_reservation at most the memory;
 - several findings proposing the same setting get one value that passes every bound (the largest that
   passes: every proposal is a need, and the bounds are the host's limits), or none, with the reasons;
 - in a container sharing its host's kernel nothing host-wide passes: no variable of the swap role (swap
@@ -32,15 +37,19 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeE
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, proposal_margin
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    fmt_mb, processes, shared_kernel, unit_ceiling_mb, unit_cgroups, unit_limits, unit_use_mb)
+    container_list, fmt_mb, processes, shared_kernel, unit_ceiling_mb, unit_cgroups, unit_limits, unit_use_mb)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import (
+    ENGINES, floor_mb, label, limit_of, name_error, room_mb, use_of)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
 HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
 
 # list variables of the roles, and the key that identifies one of their items
-ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path", "database_instances": "name"}
+ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path", "database_instances": "name",
+             "containers_limits": "name"}
 _SIZE_KEYS = {("service_limits_units", "memory_max"), ("service_limits_units", "memory_high"),
-              ("heap_services", "max")}
+              ("heap_services", "max"), ("containers_limits", "memory"), ("containers_limits", "memory_swap"),
+              ("containers_limits", "memory_reservation")}
 
 _MIB = 1024 * 1024
 
@@ -255,6 +264,80 @@ def _unit_item(facts, variable, unit, settings, floors, withheld, chosen_max):
     return item if len(item) > 1 else None
 
 
+def container_refusal(facts, name):
+    """(container, None) for the one docker/podman container named ``name`` in the facts, else (None, why): an
+    invalid name, none of that name (a remedy for a container the host does not have), or one per engine."""
+    error = name_error(name)
+    if error:
+        return None, error
+    found = [c for c in container_list(facts) if c.get("runtime") in ENGINES and c.get("name") == name]
+    if not found:
+        return None, ("container %r is not among the docker/podman containers memory_facts saw on the host%s" % (
+            name, "" if "containers" in facts else " (its facts have no containers subset)"))
+    if len(found) > 1:
+        return None, "container name %r is not one container here: %s" % (name, ", ".join(label(c) for c in found))
+    return found[0], None
+
+
+class _Container(object):
+    """The bounds of one container's limits."""
+
+    def __init__(self, facts, c):
+        self.c = c
+        self.name = c.get("name")
+        self.use, self.use_source = use_of(c)
+        self.floor = floor_mb(c)
+        self.room, self.room_how = room_mb(facts, c)
+
+    def check_memory(self, mb):
+        """None when a memory limit of ``mb`` MiB passes, else why not."""
+        if mb < LIMIT_FLOOR // _MIB:
+            return "memory %s is below the floor of %s: no container runs under it" % (fmt_mb(mb), fmt_mb(LIMIT_FLOOR // _MIB))
+        if mb < self.floor:
+            return ("memory %s is below what container %s holds now (%s, %s) plus a %s margin: it would be killed at "
+                    "once" % (fmt_mb(mb), self.name, fmt_mb(self.use), self.use_source, fmt_mb(self.floor - self.use)))
+        if self.room is not None and mb > self.room:
+            return "memory %s is above what the host can give container %s: %s" % (fmt_mb(mb), self.name, self.room_how)
+        return None
+
+    def check_swap(self, mb, memory):
+        top = memory if memory is not None else limit_of(self.c)
+        if top is not None and mb < top:
+            return "memory_swap %s is below the memory limit %s: the engines refuse it (memory_swap counts memory and swap)" % (
+                fmt_mb(mb), fmt_mb(top))
+        return None
+
+    def check_reservation(self, mb, memory):
+        top = memory if memory is not None else limit_of(self.c)
+        if top is not None and mb > top:
+            return "memory_reservation %s is above the memory limit %s" % (fmt_mb(mb), fmt_mb(top))
+        return None
+
+
+def _container_item(facts, name, settings, withheld):
+    """The gated containers_limits item for the container ``name``, or None (then it is withheld, with why)."""
+    c, refusal = container_refusal(facts, name)
+    if refusal:
+        withheld.append(_withheld([f for proposals in settings.values() for _v, f in proposals], "containers_limits",
+                                  name, None, None, refusal))
+        return None
+    bounds = _Container(facts, c)
+    item, memory = {"name": name}, None
+    checks = [("memory", bounds.check_memory), ("memory_swap", lambda mb: bounds.check_swap(mb, memory)),
+              ("memory_reservation", lambda mb: bounds.check_reservation(mb, memory))]
+    for setting, check in checks:
+        if setting not in settings:
+            continue
+        value, failed = _pick_size(settings[setting], check)
+        for v, fids, reason in failed:
+            withheld.append(_withheld(fids, "containers_limits", name, setting, v, reason))
+        if value is not None:
+            item[setting] = value
+            if setting == "memory":
+                memory = _mb(value)
+    return item if "memory" in item else None  # a container's item without its limit is nothing to apply
+
+
 def _host_wide_reason(runtime):
     return ("this host is a %s container sharing its host's kernel: swap and vm.* sysctls are the host's; "
             "change them on the host" % runtime)
@@ -308,6 +391,8 @@ def gate(facts, findings):
             continue
         if key == "unit":
             item = _unit_item(facts, variable, ident, settings, floors, withheld, chosen_max)
+        elif variable == "containers_limits":
+            item = _container_item(facts, ident, settings, withheld)
         else:
             item = {key: ident}
             for setting in sorted(settings):
@@ -351,7 +436,8 @@ def apply_to_findings(findings, withheld):
             key = ITEM_KEYS.get(variable)
             if key:
                 role_vars[variable] = [i for i in role_vars[variable]
-                                       if len(i) > 1 and (variable != "heap_services" or "max" in i)]
+                                       if len(i) > 1 and (variable != "heap_services" or "max" in i)
+                                       and (variable != "containers_limits" or "memory" in i)]
                 if not role_vars[variable]:
                     del role_vars[variable]
         remedy["vars"] = role_vars
@@ -395,4 +481,30 @@ def recheck(facts, role_vars):
                                      "reason": reason})
                 elif setting == "memory_max":
                     chosen_max[unit] = mb
+    problems.extend(_recheck_containers(facts, (role_vars or {}).get("containers_limits") or []))
+    return problems
+
+
+def _recheck_containers(facts, items):
+    """recheck's part for containers_limits: the container still there, its sizes within the same bounds."""
+    problems = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("name"):
+            continue
+        c, refusal = container_refusal(facts, item["name"])
+        if refusal:
+            problems.append({"variable": "containers_limits", "item": item["name"], "setting": None, "value": None,
+                             "reason": refusal})
+            continue
+        bounds = _Container(facts, c)
+        memory = _mb(item["memory"]) if "memory" in item else None
+        for setting, check in (("memory", bounds.check_memory), ("memory_swap", lambda mb: bounds.check_swap(mb, memory)),
+                               ("memory_reservation", lambda mb: bounds.check_reservation(mb, memory))):
+            if setting not in item:
+                continue
+            mb = _mb(item[setting])
+            reason = "%r is not a size" % (item[setting],) if mb is None else check(mb)
+            if reason:
+                problems.append({"variable": "containers_limits", "item": item["name"], "setting": setting,
+                                 "value": item[setting], "reason": reason})
     return problems

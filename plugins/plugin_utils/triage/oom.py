@@ -3,7 +3,8 @@
 """Triage rules over the OOM-kill history: oom_kills_recent and oom_protection_missing.
 
 Each rule is ``rule(facts, thresholds, ctx) -> [finding]``; ``ctx`` carries what triage computed once
-(``events``: the host's own kills in the window, ``view``: its effective memory).
+(``events``: the host's own kills in the window, ``view``: its effective memory, ``container_kills``: the
+kills of a listed container's own limit, which container_oom_killed reports and these rules leave out).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -70,8 +71,14 @@ _KIND_TEXT = {
 }
 
 
+def host_events(ctx):
+    """The listed kills of the window that are not a listed container's own (those are container_oom_killed's)."""
+    theirs = set(id(event) for event, _container in ctx.get("container_kills") or [])
+    return [e for e in ctx["events"] if id(e) not in theirs]
+
+
 def oom_kills_recent(facts, thresholds, ctx):
-    events = [e for e in ctx["events"] if e.get("complete", True)]
+    events = [e for e in host_events(ctx) if e.get("complete", True)]
     if not events:
         return []
     unlisted = ctx.get("kills", len(ctx["events"])) - len(ctx["events"])  # older kills memory_facts only counted
@@ -135,7 +142,7 @@ def oom_kills_recent(facts, thresholds, ctx):
 def oom_protection_missing(facts, thresholds, ctx):
     # only host-wide (global) kills could pick any process: a memcg kill stays inside the cgroup that fired
     limits = unit_limits(facts)
-    wide = [e for e in ctx["events"] if kill_limit(e, limits)["kind"] == "host"]
+    wide = [e for e in host_events(ctx) if kill_limit(e, limits)["kind"] == "host"]
     if not wide:
         return []
     protected = set(thresholds["protected_comms"]) | set(d["comm"] for d in databases(facts))

@@ -10,7 +10,8 @@ restart switches and any other variable stay the operator's, in inventory or ``-
 sets them. A configuration path may come from a report only inside its engine's own layout.
 
 - ``REMEDY_VARS``: {variable: a check of its value} for a plain variable, or {variable: {item key: check}}
-  for a list of items; ``REQUIRED`` the key every item of a list must have;
+  for a list of items; ``REQUIRED`` the key every item of a list must have (``ALSO_REQUIRED`` the others, for
+  the lists whose items mean nothing without them);
 - ``remedy_errors(variable, value)``: [(index or None, key or None, reason)], [] when the value may be used."""
 
 from __future__ import absolute_import, division, print_function
@@ -23,6 +24,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeE
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.database.sizing import ENGINES
 from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import restart_every_error, span_seconds
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import name_error as container_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import KINDS
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import _PHP_PATH_RE as PHP_POOL_FILE
 
@@ -118,6 +120,11 @@ def _php_pool_file(value, item):
     return "is not a php-fpm pool file /etc/php/X.Y/fpm/pool.d/NAME.conf of a php_fpm pool; set it in inventory"
 
 
+def _container_name(value, _item):
+    return None if container_name_error(value) is None else (
+        "is not a docker/podman container name ([A-Za-z0-9][A-Za-z0-9_.-], at most 128 characters)")
+
+
 REMEDY_VARS = {
     "swap_files": {"path": _swap_path, "size": _size},
     "swap_swappiness": _ints(0, 100),
@@ -133,9 +140,14 @@ REMEDY_VARS = {
                            "memory": _size, "connections": _ints(1, 100000), "config_file": _database_config},
     "workers_pools": {"kind": _one_of(*KINDS), "config": _php_pool_file,
                       "unit": _service, "per_worker": _ints(1, 1024 * 1024)},
+    # a container's limits, live; containers_persist (write the defining file), containers_backup and
+    # containers_manifests (a file path) stay the operator's
+    "containers_limits": {"name": _container_name, "memory": _size, "memory_swap": _size, "memory_reservation": _size},
 }
 REQUIRED = {"swap_files": "path", "service_limits_units": "unit", "heap_services": "unit",
-            "database_instances": "engine", "workers_pools": "kind"}
+            "database_instances": "engine", "workers_pools": "kind", "containers_limits": "name"}
+# a container's item without its memory limit is nothing the containers role applies
+ALSO_REQUIRED = {"containers_limits": ("memory",)}
 
 
 def remedy_errors(variable, value):
@@ -155,8 +167,9 @@ def remedy_errors(variable, value):
         if not isinstance(item, dict):
             errors.append((index, None, "is not a mapping"))
             continue
-        if REQUIRED[variable] not in item:
-            errors.append((index, None, "has no %s" % REQUIRED[variable]))
+        for required in (REQUIRED[variable],) + ALSO_REQUIRED.get(variable, ()):
+            if required not in item:
+                errors.append((index, None, "has no %s" % required))
         for key in sorted(item, key=str):
             if key not in check:
                 errors.append((index, key, "is not a key diagnose proposes (only %s; others stay in inventory)"

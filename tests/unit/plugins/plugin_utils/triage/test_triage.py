@@ -19,8 +19,8 @@ def sick():
     return facts
 
 
-def test_there_are_the_twelve_rules_the_issue_asks_for_database_defaults_and_the_sizing_verdict():
-    assert set(RULE_IDS) == {
+def test_there_are_the_twelve_rules_the_issue_asks_for_database_defaults_the_sizing_verdict_and_containers():
+    assert set(RULE_IDS) == {"container_oom_killed", "container_limits_overcommitted", "container_limit_too_tight",
         "oom_kills_recent", "memory_available_low", "memory_pressure_high", "leak_suspect", "database_oversized",
         "database_defaults", "workers_oversubscribed", "jvm_heap_unbounded", "container_without_limit", "swap_missing",
         "swappiness_high", "overcommit_risky", "oom_protection_missing", "ram_insufficient", "ram_tight"}
