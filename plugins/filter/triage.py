@@ -1,13 +1,18 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters headroom.memory.triage and headroom.memory.triage_fleet: thin over plugin_utils/triage/.
-Their documentation is in triage.yml and triage_fleet.yml."""
+Their documentation is in triage.yml and triage_fleet.yml.
+
+Their results are marked unsafe: findings quote what the hosts report (process and container names, images,
+compose labels), and the diagnose role keeps the report as a fact; ansible-core 2.16 would template any
+``{{ ... }}`` in such a string again, on the controller, whenever the fact is used."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import (
     TriageError, triage_fleet as _triage_fleet, triage_host)
@@ -26,7 +31,7 @@ def _interval(value):
 def triage(facts, thresholds=None, sample2=None, interval=None):
     """Findings for one host's ansible_facts['headroom'], worst first."""
     try:
-        return triage_host(facts, thresholds, sample2, _interval(interval))
+        return wrap_var(triage_host(facts, thresholds, sample2, _interval(interval)))
     except (TriageError, ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 
@@ -36,7 +41,7 @@ def triage_fleet(entries, since=None, interval=None, generated=None):
     if not isinstance(entries, (list, tuple)):
         raise AnsibleFilterError("triage_fleet expects a list of host entries, got %s" % type(entries).__name__)
     try:
-        return _triage_fleet(entries, since=since, interval_s=_interval(interval), generated=generated)
+        return wrap_var(_triage_fleet(entries, since=since, interval_s=_interval(interval), generated=generated))
     except (TriageError, ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 

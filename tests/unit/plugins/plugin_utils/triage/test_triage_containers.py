@@ -32,7 +32,7 @@ def ctr(name, cid, runtime="docker", limit=None, use=200, peak=300, state="runni
             "engine_memory_swap_mb": None, "engine_reservation_mb": None, "swap_limit_mb": None,
             "usage_mb": use + 20 if live else None, "working_set_mb": use if live else None, "peak_mb": peak if live else None,
             "oom_kill": oom_kill, "oom_killed": oom_killed, "restart_count": restarts,
-            "source": source or {"kind": "run"}}
+            "source": dict(source or {"kind": "run"})}
 
 
 COMPOSE = {"kind": "compose", "compose_project": "shop", "compose_service": "web", "compose_working_dir": "/srv/shop",
