@@ -37,8 +37,9 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars
 # is bounded within what the host's services leave) and the PM2 apps.
 ROLES = ("swap", "service_limits", "heap", "database", "workers", "containers", "pm2")
 
-# findings that read history (kills in the window): they stay until the kills age out of the window
-HISTORY = ("oom_kills_recent", "leak_suspect")
+# findings that read history (kills in the window, a container's kill counter): they stay until the kills age out
+# of the window (a container's counter and the engine's OOMKilled: until it is re-created)
+HISTORY = ("oom_kills_recent", "leak_suspect", "container_oom_killed", "container_limit_too_tight")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")  # \Z: "$" would let a trailing newline through
 _HOURS = 3600
@@ -266,6 +267,9 @@ def _why(finding, applied):
         return ("contained by its unit's memory limit; no role of this collection fixes the leak itself: fix the "
                 "program or recycle it (max_requests, pm.max_requests, a timer restart)")
     if finding.get("id") in HISTORY:
+        if finding["id"].startswith("container_"):
+            return ("reads the container's own kill counter and the kills of the window: it clears when those kills age "
+                    "out of the window and the container is re-created (docker/podman update keeps the counter)")
         return "reads the OOM history of the window: it clears when those kills age out of the window"
     if remedy.get("withheld"):
         return "withheld by the remedy gate: %s" % "; ".join(remedy["withheld"])

@@ -234,3 +234,13 @@ def test_the_fleet_report_is_never_templated_again_when_used_as_a_fact():
     assert "{% raw %}{{ 7*7 }}" in text and "shop/49" not in text
     # the files are written from the same (unsafe-marked) data as they are from the plain one
     assert report_files(report)["report.md"] == report_files(triage_fleet(hostile_fleet(), generated="2026-12-07T12:00:00Z"))["report.md"]
+
+
+def test_outcome_says_why_a_container_kill_finding_remains_after_remediate():
+    from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import outcome
+    tight = {"id": "container_limit_too_tight", "severity": "warning",
+             "remedy": {"role": "headroom.memory.containers", "vars": {"containers_limits": [{"name": "api", "memory": "384M"}]}}}
+    before = {"hosts": [{"host": "h", "status": "ok", "findings": [tight]}]}
+    result = outcome(before, before, {"h": {"status": "ok", "roles": ["containers"]}})
+    [remaining] = result["hosts"][0]["remaining"]
+    assert remaining["reason"].startswith("reads the container's own kill counter and the kills of the window")
