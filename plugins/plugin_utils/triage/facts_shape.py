@@ -71,8 +71,8 @@ _CONTAINER = mapping({
     "oom_kill": SIZE, "oom_killed": FLAG, "restart_count": SIZE,
     "source": mapping({"kind": NAME, "compose_project": NAME, "compose_service": NAME, "compose_working_dir": NAME,
                        "compose_files": items(NAME, 32), "systemd_unit": NAME, "quadlet_file": NAME,
-                       "kube_namespace": NAME, "kube_pod": NAME, "kube_container": NAME}, rest=NAME),
-}, rest=SCALAR)
+                       "kube_namespace": NAME, "kube_pod": NAME, "kube_container": NAME}),
+})
 
 SHAPE = mapping({
     "memory": mapping(rest=SIZE),

@@ -18,6 +18,7 @@ except ImportError:
 from ansible_collections.headroom.memory.plugins.filter.triage import FilterModule
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
     RemediateError, containers_stopped, health_problems, roles_for, vars_text)
+from ansible_collections.headroom.memory.plugins.plugin_utils.report.console_table import table_lines
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import report_files
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import check_facts, TriageError, triage_fleet
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.facts_shape import facts_problems
@@ -217,6 +218,9 @@ def test_the_renderers_escape_hostile_container_names_and_images():
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;script&gt;alert(2)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in md and "image &lt;script&gt;" in md
     assert "{{ lookup(&#x27;pipe&#x27;,&#x27;id&#x27;) }}" in html
+    # the fleet table still works: the host's row names its worst finding
+    [row] = [line for line in table_lines(report) if line.startswith("web1 ")]
+    assert row.endswith("WARNING container_without_limit")
     data = json.loads(files["report.json"])
     assert any("{{ lookup('pipe','id') }}" in e for h in data["hosts"] for f in h["findings"] for e in f["evidence"])
     assert not [n for n in files if n.startswith("remedy-vars/")] or "lookup" not in "".join(
