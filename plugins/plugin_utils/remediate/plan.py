@@ -181,7 +181,8 @@ def containers_stopped(before, after):
         if key in now:
             continue
         runtime = key[0]
-        error = (engines.get(runtime) or {}).get("error") if isinstance(engines.get(runtime), dict) else None
+        engine = engines.get(runtime) if isinstance(engines.get(runtime), dict) else {}
+        error = engine.get("error") or engine.get("skipped")  # skipped: not asked (its daemon socket is gone)
         if error or (runtime in ENGINES and runtime not in engines):
             unread.append("%s (%s could not be read after the batch: %s)" % (
                 label(then[key]), runtime, error or "the engine is gone"))

@@ -171,6 +171,10 @@ def test_health_gate_an_engine_unread_after_is_no_proof_and_old_facts_are_not_co
     assert containers_stopped(before, after) == [
         "container(s) running before whose state is unknown now: web (docker, image nginx:1.25, compose service "
         "shop/web) (docker could not be read after the batch: permission denied on /var/run/docker.sock)"]
+    after["containers"]["engines"]["docker"].update(error=None, skipped="no docker daemon socket")
+    assert containers_stopped(before, after)[0].endswith("(docker could not be read after the batch: no docker daemon socket)")
+    del after["containers"]["engines"]["docker"]
+    assert containers_stopped(before, after)[0].endswith("(docker could not be read after the batch: the engine is gone)")
     del after["containers"]
     assert containers_stopped(before, after) == []
     capped = web_host()
