@@ -15,7 +15,8 @@ every other container runtime seen): containers named, not cgroup paths.
   processes and the unlimited containers' use) exceed the memory less the OS reserve: the limits cannot all be
   honoured together, and a host-wide OOM comes before a container's own limit.
 - ``container_limit_too_tight``: a container killed at its limit again and again (``TOO_TIGHT_KILLS``): a
-  limit half as much again, within what the host can give, or "needs more RAM" when the host has no room.
+  limit half as much again, within what the host can give, or "needs more RAM" when the host has no room; not
+  once its limit is above the peak its cgroup reached at those kills (``raised_since``: raised after them).
 
 The host budget is plugin_utils.budget's: the usable total (RAM, or the cgroup's limit below it), the RSS of
 every process group, and the OS reserve (``default_reserve_mb``) that scales with the host."""
@@ -29,7 +30,7 @@ import re
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.budget import (
     BudgetError, default_reserve_mb, others_rss, usable_total)
-from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, proposal_margin
+from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, apply_margin, proposal_margin
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     container_list, finding, fmt_mb, size_str)
 
@@ -366,8 +367,19 @@ def container_limits_overcommitted(facts, thresholds, ctx):
                         fmt_mb(need), fmt_mb(b["capacity_mb"] + b["reserve_mb"])), evidence, text)]
 
 
+def raised_since(c):
+    """True when the container's limit was raised after the kills its cgroup counts: a kill by the limit means its
+    use reached the limit, so the cgroup's peak (memory.peak, max_usage_in_bytes: since the cgroup was made, as the
+    counter) is at least the limit at the kills; a limit now above that peak plus limit_rules' margin was raised
+    since (docker/podman update keeps the counter). Unknown (False) without a peak or counted kills."""
+    peak, limit = _mb(c.get("peak_mb")), limit_of(c)
+    counted = (_mb(c.get("oom_kill")) or 0) >= TOO_TIGHT_KILLS
+    return bool(counted and peak is not None and limit and limit > peak + apply_margin(peak * MIB) // MIB)
+
+
 def container_limit_too_tight(facts, thresholds, ctx):
-    tight = [(c, kills, why) for c, kills, why in _kills(facts, ctx) if kills >= TOO_TIGHT_KILLS and limit_of(c)]
+    tight = [(c, kills, why) for c, kills, why in _kills(facts, ctx)
+             if kills >= TOO_TIGHT_KILLS and limit_of(c) and not raised_since(c)]
     if not tight:
         return []
     evidence, items, short = [], [], []

@@ -210,7 +210,7 @@ def test_kills_in_the_history_count_when_the_counter_was_reset_by_a_restart():
 
 
 def test_a_tight_limit_on_a_full_host_says_it_needs_more_ram():
-    facts = with_containers([ctr("api", WEB, limit=700, use=690, oom_kill=4)], total_mb=2048)
+    facts = with_containers([ctr("api", WEB, limit=700, use=690, peak=700, oom_kill=4)], total_mb=2048)
     room, _how = room_mb(facts, facts["containers"]["list"][0])
     assert room == 2048 - 256 - 1029 + 690 - 690  # its own limit is not counted against it: 763 MiB
     [f] = run(container_limit_too_tight, facts)
@@ -222,3 +222,14 @@ def test_a_tight_limit_on_a_full_host_says_it_needs_more_ram():
     assert ("the host cannot give it more: it would need 1.0 GiB, the host can give 563 MiB (2.0 GiB (MemTotal) - 256 MiB "
             "OS reserve - 1.2 GiB other processes") in f["evidence"][0]
     assert "it needs at least 487 MiB more memory (more RAM)" in f["remedy"]["text"]
+
+
+def test_a_limit_raised_after_the_kills_its_cgroup_counts_is_no_longer_too_tight():
+    # killed 3 times at 256 MiB (its peak reached the limit), then raised to 384 MiB by docker update: the counter stays
+    raised = with_containers([ctr("api", WEB, limit=384, use=250, peak=256, oom_kill=3)])
+    assert run(container_limit_too_tight, raised) == []
+    assert len(run(container_oom_killed, raised)) == 1  # the kills are still reported, as the container's own
+    still = with_containers([ctr("api", WEB, limit=256, use=250, peak=250, oom_kill=3)])
+    assert len(run(container_limit_too_tight, still)) == 1
+    unknown = with_containers([ctr("api", WEB, limit=384, use=250, peak=None, oom_kill=3)])
+    assert len(run(container_limit_too_tight, unknown)) == 1  # no peak (kernel < 5.19): cannot tell
