@@ -89,8 +89,10 @@ def running(c):
 
 
 def nameable(c):
-    """True when the containers role can set this container's limit: a docker/podman container with a valid name."""
-    return c.get("runtime") in ENGINES and name_error(c.get("name")) is None
+    """True when the containers role can set this container's limit: a docker/podman container with a valid name,
+    not one Kubernetes runs (the kubelet owns its limits: its manifest is where they are set)."""
+    src = c.get("source") if isinstance(c.get("source"), dict) else {}
+    return c.get("runtime") in ENGINES and name_error(c.get("name")) is None and src.get("kind") != "kubernetes"
 
 
 def label(c):

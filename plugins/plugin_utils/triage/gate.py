@@ -18,9 +18,10 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
 - a scheduled restart (``restart_every``, which only leak_suspect proposes, and only for a unit the operator
   listed in ``diagnose_scheduled_restart_units``) passes as a plain setting of a unit on the host;
 - a container's limit (``containers_limits``) is withheld whole when no docker/podman container of that name is
-  in the facts (one name, one container); its memory is at least what the container holds now plus the proposal
-  margin (never under the floor) and at most what the host can give it (plugin_utils.budget's capacity less the
-  other processes, the other containers' limits and the unlimited ones' use: triage.containers.room_mb); a
+  in the facts (one name, one container) or Kubernetes runs it (its manifest holds its limits); its memory is at
+  least what the container holds now plus the proposal margin (never under the floor) and at most what the host
+  can give it (plugin_utils.budget's capacity less the other processes, the other containers' limits and the
+  unlimited ones' use: triage.containers.room_mb); a
   memory_swap is at least the memory, a memory_reservation at most the memory;
 - several findings proposing the same setting get one value that passes every bound (the largest that
   passes: every proposal is a need, and the bounds are the host's limits), or none, with the reasons;
@@ -39,7 +40,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     container_list, fmt_mb, processes, shared_kernel, unit_ceiling_mb, unit_cgroups, unit_limits, unit_use_mb)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import (
-    ENGINES, floor_mb, label, limit_of, name_error, room_mb, use_of)
+    ENGINES, floor_mb, label, limit_of, name_error, nameable, room_mb, use_of)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
 HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
@@ -276,6 +277,9 @@ def container_refusal(facts, name):
             name, "" if "containers" in facts else " (its facts have no containers subset)"))
     if len(found) > 1:
         return None, "container name %r is not one container here: %s" % (name, ", ".join(label(c) for c in found))
+    if not nameable(found[0]):
+        return None, ("container %r is run by Kubernetes: the kubelet owns its limits, set them in its manifest "
+                      "(resources.limits.memory)" % name)
     return found[0], None
 
 

@@ -99,6 +99,14 @@ def test_a_kubepods_cgroup_only_container_is_named_by_its_id_and_sent_to_its_man
     assert "dddddddddddd in its Kubernetes manifest (resources.limits.memory)" in f["remedy"]["text"]
 
 
+def test_a_docker_container_kubernetes_runs_is_sent_to_its_manifest_not_to_docker_update():
+    kube = {"kind": "kubernetes", "kube_namespace": "shop", "kube_pod": "cache-0", "kube_container": "redis"}
+    facts = with_containers([ctr("k8s_redis_cache-0_shop_1234_0", WEB, source=kube)])
+    [f] = run(container_without_limit, facts)
+    assert "pod shop/cache-0" in f["evidence"][0]
+    assert f["remedy"]["vars"] == {} and "in its Kubernetes manifest (resources.limits.memory)" in f["remedy"]["text"]
+
+
 def test_containers_with_a_limit_are_no_finding_and_no_containers_none():
     assert run(container_without_limit, with_containers([ctr("web", WEB, limit=512)])) == []
     assert run(container_without_limit, with_containers([])) == []

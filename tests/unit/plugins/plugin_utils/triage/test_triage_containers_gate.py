@@ -63,6 +63,9 @@ def test_a_cgroup_only_container_or_one_name_twice_is_withheld():
     facts = with_containers([ctr("web", WEB), ctr("web", JOB, runtime="podman")])
     [w] = gate(facts, [proposing("x", name="web", memory="304M")])["withheld"]
     assert w["reason"].startswith("container name 'web' is not one container here: web (docker")
+    kube = with_containers([ctr("k8s_web", WEB, source={"kind": "kubernetes", "kube_pod": "web-0"})])
+    [w] = gate(kube, [proposing("x", name="k8s_web", memory="304M")])["withheld"]
+    assert w["reason"].startswith("container 'k8s_web' is run by Kubernetes: the kubelet owns its limits")
 
 
 def test_a_limit_under_what_the_container_holds_plus_margin_is_withheld():
