@@ -67,7 +67,7 @@ def describe(limit):
 
 def _inside(path, cgroup):
     path, cgroup = str(path or "").rstrip("/"), str(cgroup or "").rstrip("/")
-    return bool(path) and bool(cgroup) and (path == cgroup or path.startswith(cgroup + "/"))
+    return bool(_parts(path)) and bool(_parts(cgroup)) and (path == cgroup or path.startswith(cgroup + "/"))
 
 
 def container_of_kill(event, containers):

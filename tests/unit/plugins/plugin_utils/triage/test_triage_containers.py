@@ -180,6 +180,15 @@ def test_a_host_wide_kill_of_a_process_in_a_container_stays_a_host_oom():
     assert f["severity"] == "critical"
 
 
+def test_a_kill_by_a_slice_above_a_container_or_a_container_listed_at_the_root_is_not_the_containers():
+    from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import container_of_kill
+    web = ctr("web", WEB, limit=512)
+    assert container_of_kill(kill(comm="x", unit=None, memcg="/system.slice"), [web]) is None
+    odd = dict(web, id=None, cgroup="/")
+    assert container_of_kill(kill(comm="x", unit="app.service"), [odd]) is None
+    assert container_of_kill(kill(comm="x", unit=None, memcg="/system.slice/docker-%s.scope/init" % WEB), [web]) is web
+
+
 def test_a_kill_in_an_unlisted_container_stays_with_the_host_rules():
     facts = with_containers([ctr("web", WEB, limit=512)])
     facts["oom"]["events"] = [kill(comm="x", unit=None, memcg="/system.slice/docker-%s.scope" % JOB)]
