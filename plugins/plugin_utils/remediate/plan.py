@@ -31,8 +31,11 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars
 # The order remedies are applied in, and why: swap first gives the host room for what follows (a restart
 # briefly holds the old and the new process); limits before anything restarts, so that a restarted service
 # comes back already bounded; then the heap and the database settings that size a service to those limits;
-# workers last, since their count is sized to the room the others leave.
-ROLES = ("swap", "service_limits", "heap", "database", "workers")
+# workers, since their count is sized to the room the others leave; the containers' limits and the PM2 apps'
+# thresholds and heaps last: each restarts what it sizes (a container, a PM2 app) inside the room left.
+ROLES = ("swap", "service_limits", "heap", "database", "workers", "containers", "pm2")
+# PM2 statuses of an app that is up
+PM2_UP = ("online",)
 
 # findings that read history (kills in the window): they stay until the kills age out of the window
 HISTORY = ("oom_kills_recent", "leak_suspect")
@@ -155,6 +158,33 @@ def _failed(entry):
     return isinstance(entry, dict) and "failed" in (entry.get("state"), entry.get("status"))
 
 
+def _pm2_online(facts):
+    """{(home, name): online instances} of memory_facts' pm2 subset, or None when the facts have no pm2 reading."""
+    pm2 = (facts or {}).get("pm2")
+    if not isinstance(pm2, dict):
+        return None
+    counts = {}
+    for app in pm2.get("apps") or []:
+        if isinstance(app, dict) and app.get("name") is not None:
+            key = (str(app.get("home") or ""), str(app["name"]))
+            counts[key] = counts.get(key, 0) + (1 if app.get("status") in PM2_UP else 0)
+    return counts
+
+
+def pm2_down(before, after):
+    """The PM2 apps with fewer online instances after the batch than before, as ``api (1 of 2 online)``; [] when
+    either reading has no pm2 subset (the batch had nothing for PM2)."""
+    then, now = _pm2_online(before), _pm2_online(after)
+    if then is None or now is None:
+        return []
+    down = []
+    for (home, name), count in sorted(then.items()):
+        if count and now.get((home, name), 0) < count:
+            down.append("%s (%d of %d online%s)" % (report_text(name[:80], "text"), now.get((home, name), 0), count,
+                                                   ", PM2 home %s" % report_text(home[:80], "text") if home else ""))
+    return down
+
+
 def health_problems(before, after, running_before, services_after, thresholds=None, check_mode=False):
     """The health gate: [] when the host is at least as healthy as before the batch. ``before``/``after`` are
     headroom facts; ``running_before`` the names of the units running before; ``services_after`` service_facts'
@@ -170,7 +200,9 @@ def health_problems(before, after, running_before, services_after, thresholds=No
       a crash and its ``Restart=`` is not failed: it counts when memory killed it (the OOM kills below) or once
       systemd gives up restarting it (its start limit leaves it failed);
     - an OOM kill (of this host's own, as triage counts them) that was not there before;
-    - the memory available under triage's critical line (``available_crit_pct``) when it was not before.
+    - the memory available under triage's critical line (``available_crit_pct``) when it was not before;
+    - a PM2 app that was online before and is not now: each app (by PM2 home and name) has at least as many online
+      instances after as before (read from memory_facts' ``pm2`` subset, when both readings carry it).
 
     ``check_mode``: nothing was changed, so the memory readings (available memory, OOM kills) are the host's own
     noise, not the batch's doing, and are not compared; a unit that failed is still reported."""
@@ -184,6 +216,9 @@ def health_problems(before, after, running_before, services_after, thresholds=No
     failed = sorted(set(u for u in running_before or [] if _failed(services_after.get(u))))
     if failed:
         problems.append("unit(s) running before and failed now: %s" % ", ".join(failed))
+    down = pm2_down(before, after)
+    if down:
+        problems.append("PM2 app(s) online before and not now: %s" % ", ".join(down))
     if check_mode:
         return problems
 

@@ -59,6 +59,16 @@ _EVENT = mapping({
     "trigger": mapping(dict(_TASK, gfp_mask=TEXT, order=SIZE)),
     "oom_memcg": TEXT, "task_memcg": TEXT, "cgroup": TEXT, "unit": TEXT, "complete": FLAG, "sources": items(TEXT)})
 
+# memory_facts' pm2 subset: the PM2 daemons and their apps (an app name is shown in reports, escaped there)
+_PM2 = mapping({
+    "daemons": items(mapping({"home": TEXT, "user": TEXT, "uid": SIZE, "pid": SIZE, "version": TEXT})),
+    "apps": items(mapping({"name": TEXT, "pm_id": SIZE, "pid": SIZE, "status": TEXT, "memory_mb": SIZE,
+                           "restarts": SIZE, "unstable_restarts": SIZE, "exec_mode": TEXT, "instances": SIZE,
+                           "max_memory_restart_mb": SIZE, "heap_mb": SIZE, "heap_source": TEXT,
+                           "default_heap_mb": SIZE, "node_args": items(TEXT), "node_version": TEXT,
+                           "ecosystem_file": TEXT, "cwd": TEXT, "user": TEXT, "home": TEXT, "unit": TEXT})),
+})
+
 SHAPE = mapping({
     "memory": mapping(rest=SIZE),
     "vmstat": mapping(rest=SIZE),
@@ -72,6 +82,7 @@ SHAPE = mapping({
                        "unlimited_containers": items(mapping({"cgroup": TEXT, "runtime": TEXT}))}),
     "processes": items(mapping({"pid": SIZE, "comm": TEXT, "user": TEXT, "rss_mb": SIZE, "swap_mb": SIZE,
                                 "oom_score": SIZE, "oom_score_adj": NUMBER, "unit": TEXT, "cgroup": TEXT,
+                                "node_heap_mb": SIZE, "node_heap_source": TEXT,
                                 "cmdline": either("a string or a list of strings", TEXT, items(TEXT))})),
     "processes_uptime_s": SIZE,
     "process_groups": items(mapping({"comm": TEXT, "parent": mapping(rest=SIZE)}, rest=SIZE)),
@@ -82,6 +93,7 @@ SHAPE = mapping({
                     "events": items(_EVENT),
                     "counts": mapping(rest=mapping(rest=SIZE)),
                     "sources": items(mapping({"name": TEXT, "status": TEXT, "lines": SIZE, "msg": TEXT}))}),
+    "pm2": _PM2,
 }, rest=ANY)
 
 

@@ -13,6 +13,10 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
   most the MemoryMax offered (or what the unit can get);
 - a JVM heap fits under the unit's limit with room for the memory outside the heap;
 - a worker count (``remedy.settings`` items with ``per_worker_mb`` and ``room_mb``) fits the room;
+- a PM2 app's ``max_memory_restart`` is at least what its largest instance holds now plus the margin (under it PM2
+  would restart the app again and again) and at most what one instance can get (above it the kernel kills first);
+  its ``max_old_space_size`` is at least what the instance holds now and at most HEAP_SHARE_PCT of what one
+  instance can get; an app memory_facts did not list on the host gets nothing;
 - a unit item is withheld whole when the unit's name is not a valid systemd unit name or the unit is not
   among those memory_facts saw on the host (its cgroups and processes): a name read only in log text;
 - a scheduled restart (``restart_every``, which only leak_suspect proposes, and only for a unit the operator
@@ -34,11 +38,13 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     fmt_mb, processes, shared_kernel, unit_ceiling_mb, unit_cgroups, unit_limits, unit_use_mb)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.node import app_groups, app_room_mb, app_use_mb
 
 HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
 
 # list variables of the roles, and the key that identifies one of their items
-ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path", "database_instances": "name"}
+ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path", "database_instances": "name",
+             "pm2_apps": "name"}
 _SIZE_KEYS = {("service_limits_units", "memory_max"), ("service_limits_units", "memory_high"),
               ("heap_services", "max")}
 
@@ -121,6 +127,86 @@ class _Unit(object):
             return "heap %s does not fit under %s of %s (%s): %d%% at most, the rest is memory outside the heap" % (
                 fmt_mb(mb), fmt_mb(limit), self.unit, where, HEAP_SHARE_PCT)
         return None
+
+
+class _PM2App(object):
+    """The bounds of one PM2 app (all its instances): what the largest holds now, the room one instance has."""
+
+    def __init__(self, facts, name):
+        self.name = name
+        self.instances = dict(app_groups(facts)).get(name)
+        self.use = self.per_room = self.room_where = None
+        if self.instances:
+            self.use = app_use_mb(self.instances)[0]
+            room, self.room_where = app_room_mb(facts, name, self.instances)
+            count = max(len(self.instances), max(a.get("instances") or 0 for a in self.instances))
+            self.per_room = room // count if room is not None else None
+
+    def refusal(self):
+        if not self.instances:
+            return ("PM2 app %r is not among the apps memory_facts listed on the host: no remedy for an app it did not "
+                    "see" % self.name)
+        return None
+
+    def check_threshold(self, mb):
+        """None when a max_memory_restart of ``mb`` MiB passes, else why not."""
+        if _floor_error("max_memory_restart", mb):
+            return _floor_error("max_memory_restart", mb)
+        if self.use is not None and mb < self.use + margin_mb(self.use):
+            return ("max_memory_restart %s is under what PM2 app %s holds now (%s) plus a %s margin: PM2 would restart "
+                    "it again and again" % (fmt_mb(mb), self.name, fmt_mb(self.use), fmt_mb(margin_mb(self.use))))
+        if self.per_room is not None and mb > self.per_room:
+            return ("max_memory_restart %s is above what one instance of PM2 app %s can get (%s of %s): the kernel "
+                    "would kill first, it could never fire" % (fmt_mb(mb), self.name, fmt_mb(self.per_room),
+                                                                self.room_where))
+        return None
+
+    def check_heap(self, mb):
+        """None when a max_old_space_size of ``mb`` MiB passes, else why not."""
+        if self.use is not None and mb < self.use:
+            return ("max_old_space_size %s is under what an instance of PM2 app %s holds now (%s): it could run out of "
+                    "heap at once" % (fmt_mb(mb), self.name, fmt_mb(self.use)))
+        if self.per_room is not None and mb > self.per_room * HEAP_SHARE_PCT // 100:
+            return ("max_old_space_size %s does not fit in what one instance of PM2 app %s can get (%s of %s): %d%% at "
+                    "most, the rest is memory outside the heap" % (fmt_mb(mb), self.name, fmt_mb(self.per_room),
+                                                                   self.room_where, HEAP_SHARE_PCT))
+        return None
+
+
+def _pick_int(proposals, check):
+    """(value, [withheld (value, fids, reason)]): the largest whole number of MiB that passes ``check``."""
+    by_value = {}
+    for value, fid in proposals:
+        by_value.setdefault(value, []).append(fid)
+    passing, failing = [], []
+    for value in sorted(by_value):
+        reason = check(value)
+        (failing if reason else passing).append((value, by_value[value], reason))
+    return (passing[-1][0] if passing else None), failing
+
+
+def _pm2_item(facts, name, settings, withheld):
+    """The gated pm2_apps item for one app, or None."""
+    bounds = _PM2App(facts, name)
+    refusal = bounds.refusal()
+    if refusal:
+        withheld.append(_withheld([f for proposals in settings.values() for _v, f in proposals], "pm2_apps", name,
+                                  None, None, refusal))
+        return None
+    item = {"name": name}
+    if "max_memory_restart" in settings:
+        value, failed = _pick_size(settings["max_memory_restart"], bounds.check_threshold)
+        for v, fids, reason in failed:
+            withheld.append(_withheld(fids, "pm2_apps", name, "max_memory_restart", v, reason))
+        if value is not None:
+            item["max_memory_restart"] = value
+    if "max_old_space_size" in settings:
+        value, failed = _pick_int(settings["max_old_space_size"], bounds.check_heap)
+        for v, fids, reason in failed:
+            withheld.append(_withheld(fids, "pm2_apps", name, "max_old_space_size", v, reason))
+        if value is not None:
+            item["max_old_space_size"] = value
+    return item if len(item) > 1 else None
 
 
 def _proposals(findings, withheld):
@@ -308,6 +394,8 @@ def gate(facts, findings):
             continue
         if key == "unit":
             item = _unit_item(facts, variable, ident, settings, floors, withheld, chosen_max)
+        elif variable == "pm2_apps":
+            item = _pm2_item(facts, ident, settings, withheld)
         else:
             item = {key: ident}
             for setting in sorted(settings):
@@ -395,4 +483,28 @@ def recheck(facts, role_vars):
                                      "reason": reason})
                 elif setting == "memory_max":
                     chosen_max[unit] = mb
+    if isinstance((facts or {}).get("pm2"), dict):  # PM2 apps are checked when the facts read them (subset pm2)
+        problems.extend(_recheck_pm2(facts, (role_vars or {}).get("pm2_apps") or []))
+    return problems
+
+
+def _recheck_pm2(facts, items):
+    problems = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("name"):
+            continue
+        bounds = _PM2App(facts, item["name"])
+        refusal = bounds.refusal()
+        if refusal:
+            problems.append({"variable": "pm2_apps", "item": item["name"], "setting": None, "value": None,
+                             "reason": refusal})
+            continue
+        for setting, check in (("max_memory_restart", bounds.check_threshold), ("max_old_space_size", bounds.check_heap)):
+            if setting not in item:
+                continue
+            mb = _mb(item[setting]) if setting == "max_memory_restart" else item[setting]
+            reason = "%r is not a size" % (item[setting],) if mb is None else check(mb)
+            if reason:
+                problems.append({"variable": "pm2_apps", "item": item["name"], "setting": setting, "value": item[setting],
+                                 "reason": reason})
     return problems

@@ -35,14 +35,15 @@ def at(seconds):
 # --- roles_for / role_of ------------------------------------------------------------------------------------
 
 def test_each_role_prefix_maps_to_its_role_and_the_refusal_names_them_all():
-    for role in ("swap", "service_limits", "heap", "database", "workers"):
+    for role in ("swap", "service_limits", "heap", "database", "workers", "containers", "pm2"):
         assert role_of(role + "_x") == role
     assert role_of("swapx") is None and role_of("workers") is None
     with pytest.raises(RemediateError) as exc:
         roles_for({"ansible_host": "x"}, "remedy-vars/web1.yml")
     assert str(exc.value) == (
         "remedy-vars/web1.yml: 'ansible_host' is not a variable of headroom.memory.swap, "
-        "headroom.memory.service_limits, headroom.memory.heap, headroom.memory.database, headroom.memory.workers: "
+        "headroom.memory.service_limits, headroom.memory.heap, headroom.memory.database, headroom.memory.workers, "
+        "headroom.memory.containers, headroom.memory.pm2: "
         "refused (a report may only set the remedy roles' variables)")
     with pytest.raises(RemediateError) as exc:
         roles_for("swap_files: []")

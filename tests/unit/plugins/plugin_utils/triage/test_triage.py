@@ -22,7 +22,8 @@ def sick():
 def test_there_are_the_twelve_rules_the_issue_asks_for_database_defaults_and_the_sizing_verdict():
     assert set(RULE_IDS) == {
         "oom_kills_recent", "memory_available_low", "memory_pressure_high", "leak_suspect", "database_oversized",
-        "database_defaults", "workers_oversubscribed", "jvm_heap_unbounded", "container_without_limit", "swap_missing",
+        "database_defaults", "workers_oversubscribed", "jvm_heap_unbounded", "node_heap_unbounded",
+        "pm2_restart_threshold_missing", "pm2_restart_loop", "container_without_limit", "swap_missing",
         "swappiness_high", "overcommit_risky", "oom_protection_missing", "ram_insufficient", "ram_tight"}
 
 
