@@ -15,8 +15,8 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
 - a worker count (``remedy.settings`` items with ``per_worker_mb`` and ``room_mb``) fits the room;
 - a PM2 app's ``max_memory_restart`` is at least what its largest instance holds now plus the margin (under it PM2
   would restart the app again and again) and at most what one instance can get (above it the kernel kills first);
-  its ``max_old_space_size`` is at least what the instance holds now and at most HEAP_SHARE_PCT of what one
-  instance can get; an app memory_facts did not list on the host gets nothing;
+  its ``max_old_space_size`` (16 MiB at least: remedy_vars) at most HEAP_SHARE_PCT of what one instance can get (the
+  pm2 role's plan sizes it under the threshold); an app memory_facts did not list on the host gets nothing;
 - a unit item is withheld whole when the unit's name is not a valid systemd unit name or the unit is not
   among those memory_facts saw on the host (its cgroups and processes): a name read only in log text;
 - a scheduled restart (``restart_every``, which only leak_suspect proposes, and only for a unit the operator
@@ -163,9 +163,6 @@ class _PM2App(object):
 
     def check_heap(self, mb):
         """None when a max_old_space_size of ``mb`` MiB passes, else why not."""
-        if self.use is not None and mb < self.use:
-            return ("max_old_space_size %s is under what an instance of PM2 app %s holds now (%s): it could run out of "
-                    "heap at once" % (fmt_mb(mb), self.name, fmt_mb(self.use)))
         if self.per_room is not None and mb > self.per_room * HEAP_SHARE_PCT // 100:
             return ("max_old_space_size %s does not fit in what one instance of PM2 app %s can get (%s of %s): %d%% at "
                     "most, the rest is memory outside the heap" % (fmt_mb(mb), self.name, fmt_mb(self.per_room),

@@ -19,20 +19,22 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import pm2_apps
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    finding, fmt_mb, is_service, memory_view, processes, size_str, unit_room_mb, victim_rss_mb)
+    finding, fmt_mb, is_service, memory_view, processes, size_str, unit_limits, unit_room_mb, victim_rss_mb)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import suspects_of
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.plan import plan as pm2_plan
 
 PM2 = "headroom.memory.pm2"
 HEAP = "headroom.memory.heap"
 
-# a node heap may take this share of the memory one instance has (the rest: young generation, code, buffers,
-# native memory); the gate allows up to its HEAP_SHARE_PCT (75%)
+# a node service's heap (heap role, NODE_OPTIONS) may take this share of what its unit can get, split between its
+# node processes (the rest: young generation, code, buffers, native memory); the gate allows up to HEAP_SHARE_PCT.
+# A PM2 app is sized by the pm2 role's plan instead (size_pm2).
 NODE_HEAP_PCT = 60
 # a threshold at or above this share of the threshold in force means PM2 is restarting the app for memory it needs
 THRESHOLD_TIGHT_PCT = 90
 # PM2 statuses of an app that is not up
 DOWN = ("errored", "stopped")
-_STEP = 16  # MiB: PM2 sizes and heap flags are proposed in 16 MiB steps, rounded down (never above the room)
+_STEP = 16  # MiB: a node service's heap is proposed in 16 MiB steps, rounded down (never above the room)
 
 
 def _down16(mb):
@@ -81,24 +83,20 @@ def app_room_mb(facts, name, instances):
         "container" if view["scope"] == "cgroup" else "host")
 
 
-# --- sizing: one place, to point at the pm2 role's plan (plugin_utils/pm2/plan.py) once it is there -------------
+# --- sizing: the pm2 role's own plan (plugin_utils/pm2/plan.py), so that a remedy is one the role accepts ----------
 
-def size_pm2(steady_mb, peak_mb, room_mb, instances):
-    """``{max_memory_restart_mb, max_old_space_size}`` for one instance of an app, from what it holds in its steady
-    state (``steady_mb``), the most it was seen holding (``peak_mb``, a kill's RSS or a second sample) and the room
-    of all its instances. The threshold leaves half as much again as the steady state (at least 64 MiB more), stays
-    under nine tenths of the room one instance has and under nine tenths of the size it was killed at; the heap is
-    NODE_HEAP_PCT of the room one instance has. None where nothing is measured."""
-    per_room = room_mb // max(instances, 1) if room_mb is not None else None
-    threshold = None
-    if steady_mb is not None:
-        threshold = max(steady_mb * 3 // 2, steady_mb + 64)
-        caps = [c * 9 // 10 for c in (per_room, peak_mb) if c]
-        if caps:
-            threshold = min([threshold] + caps)
-        threshold = _down16(threshold)
-    heap = _down16(per_room * NODE_HEAP_PCT // 100) if per_room else None
-    return {"max_memory_restart_mb": threshold or None, "max_old_space_size": heap or None}
+def size_pm2(facts, instances, steady_mb=None, peak_mb=None):
+    """``{max_memory_restart, max_old_space_size, errors}`` for one instance of a PM2 app (``instances``: its pm2
+    facts entries) from pm2.plan.plan: the threshold at the peak (a kill's RSS, a second sample, else what it holds
+    now) plus diagnose's drift margin, never above the app's share of the host (or of PM2's unit's limit), never
+    under what it holds plus the margin; the heap a share of that threshold. ``errors`` say why none fits."""
+    unit = next((a.get("unit") for a in instances if a.get("unit")), None)
+    sized = pm2_plan(instances, facts, peak_mb=peak_mb, steady_mb=steady_mb,
+                     unit_limit_mb=unit_limits(facts).get(unit) if unit else None)
+    if sized["errors"]:
+        return {"max_memory_restart": None, "max_old_space_size": None, "errors": sized["errors"]}
+    return {"max_memory_restart": sized["max_memory_restart"], "max_old_space_size": sized["max_old_space_size"],
+            "errors": []}
 
 
 def _unbounded(instances):
@@ -121,9 +119,12 @@ def _pm2_heaps(facts, evidence, entries, named):
         evidence.append("%s (%s, %d instance(s)): no --max-old-space-size; V8's default heap is %s each, %s in all, "
                         "more than %s can give (%s)" % (label, instances[0].get("exec_mode") or "fork", count,
                                                         fmt_mb(max(defaults)), fmt_mb(total), fmt_mb(room), where))
-        heap = size_pm2(None, None, room, count)["max_old_space_size"]
-        if heap:
-            entries.append({"name": name, "max_old_space_size": heap})
+        size = size_pm2(facts, instances)
+        if size["errors"]:
+            evidence.extend("%s: no heap proposed: %s" % (label, e) for e in size["errors"])
+        else:  # the heap with the threshold it is a share of (the pm2 role's rule)
+            entries.append({"name": name, "max_memory_restart": size["max_memory_restart"],
+                            "max_old_space_size": size["max_old_space_size"]})
 
 
 def _node_units(facts, pm2_pids, pm2_units):
@@ -208,14 +209,14 @@ def pm2_restart_threshold_missing(facts, thresholds, ctx):
                             % (label, len(kills), ", ".join(fmt_mb(p) for p in peaks) or "unknown"))
         for s in grew:
             evidence.append("%s: %s; no max_memory_restart" % (label, s["evidence"]))
-        room, where = app_room_mb(facts, name, instances)
-        size = size_pm2(steady, min(peaks) if peaks else None, room,
-                        max(len(instances), max(a.get("instances") or 0 for a in instances)))
-        if size["max_memory_restart_mb"]:
-            entries.append({"name": name, "max_memory_restart": size_str(size["max_memory_restart_mb"], step=_STEP)})
-            evidence.append("%s: threshold sized from %s held now%s, within %s (%s)" % (
-                label, fmt_mb(steady), " and %s at the smallest kill" % fmt_mb(min(peaks)) if peaks else "",
-                fmt_mb(room), where or "room unknown"))
+        peak = max(peaks + [s["peak_mb"] for s in grew]) if (peaks or grew) else None
+        size = size_pm2(facts, instances, steady_mb=steady, peak_mb=peak)
+        if size["errors"]:
+            evidence.extend("%s: no threshold proposed: %s" % (label, e) for e in size["errors"])
+        else:
+            entries.append({"name": name, "max_memory_restart": size["max_memory_restart"]})
+            evidence.append("%s: threshold sized from %s held now%s" % (
+                label, fmt_mb(steady), " and a peak of %s" % fmt_mb(peak) if peak else ""))
     if not named:
         return []
     text = ("A PM2 app that leaks or was OOM-killed should be restarted by PM2 at a memory threshold "
@@ -246,10 +247,11 @@ def pm2_restart_loop(facts, thresholds, ctx):
         if threshold and per is not None and per * 100 >= threshold * THRESHOLD_TIGHT_PCT:
             evidence.append("%s holds %s with max_memory_restart %s: PM2 restarts it for memory it needs"
                             % (label, fmt_mb(per), fmt_mb(threshold)))
-            room, _where = app_room_mb(facts, name, instances)
-            size = size_pm2(per, None, room, max(len(instances), max(a.get("instances") or 0 for a in instances)))
-            if size["max_memory_restart_mb"] and size["max_memory_restart_mb"] > threshold:
-                entries.append({"name": name, "max_memory_restart": size_str(size["max_memory_restart_mb"], step=_STEP)})
+            size = size_pm2(facts, instances)
+            if size["errors"]:
+                evidence.extend("%s: no threshold proposed: %s" % (label, e) for e in size["errors"])
+            else:
+                entries.append({"name": name, "max_memory_restart": size["max_memory_restart"]})
     if not named:
         return []
     text = ("An app PM2 keeps restarting is not serving: read its logs (pm2 logs NAME) for why it exits. Where its "

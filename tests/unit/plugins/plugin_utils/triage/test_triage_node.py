@@ -69,12 +69,11 @@ def test_a_cluster_app_whose_default_heaps_exceed_its_share_is_named_and_gets_a_
     [f] = run(node_heap_unbounded, facts)
     assert f["id"] == "node_heap_unbounded" and f["title"] == "Node heap unbounded: PM2 app api (ids 0, 1)"
     assert "2 instance(s)" in f["evidence"][0] and "4.0 GiB in all" in f["evidence"][0]
-    # room: pm2-root.service can get the host's RAM less what the rest holds; 60% of one instance's half, 16M steps
-    room = 2048 - (2048 - 1024 - 300)
+    # the pm2 role's plan: the threshold at what an instance holds (150 MiB) plus the margin, the heap 75% of it
     assert f["remedy"]["role"] == "headroom.memory.pm2"
-    assert f["remedy"]["vars"] == {"pm2_apps": [{"name": "api", "max_old_space_size": room // 2 * 60 // 100 // 16 * 16}]}
+    assert f["remedy"]["vars"] == {"pm2_apps": [{"name": "api", "max_memory_restart": "176M", "max_old_space_size": 132}]}
     host = gated(facts)
-    assert host["remedy_vars"]["pm2_apps"] == [{"name": "api", "max_old_space_size": 384}]
+    assert host["remedy_vars"]["pm2_apps"] == [{"name": "api", "max_memory_restart": "176M", "max_old_space_size": 132}]
 
 
 def test_an_explicit_heap_or_defaults_that_fit_are_silent():
@@ -88,7 +87,9 @@ def test_a_pm2_unit_with_a_limit_sizes_from_the_limit():
     facts["cgroup"]["limited"].append({"cgroup": "/system.slice/" + UNIT, "unit": UNIT, "limit_mb": 512, "usage_mb": 200})
     [f] = run(node_heap_unbounded, facts)
     assert "the memory limit of pm2-root.service" in f["evidence"][0]
-    assert f["remedy"]["vars"]["pm2_apps"] == [{"name": "api", "max_old_space_size": 304}]  # 60% of 512, 16M steps
+    # the plan counts every other process against the unit's 512 MiB: no share left, so no heap, and it says why
+    assert f["evidence"][1].startswith("PM2 app api (id 0): no heap proposed: api: no max_memory_restart fits")
+    assert f["remedy"]["role"] is None
 
 
 def test_a_node_service_without_pm2_gets_the_heap_roles_remedy():
@@ -160,10 +161,10 @@ def test_an_oom_killed_app_without_a_threshold_gets_one_sized_from_its_memory():
     [f] = run(pm2_restart_threshold_missing, facts)
     assert f["title"] == "PM2 app without a memory threshold: PM2 app api (id 0)"
     assert "OOM-killed 1 time(s)" in f["evidence"][0] and "601 MiB" in f["evidence"][0]
-    # half as much again as the 150 MiB it holds (at least 64 MiB more), under 9/10 of the kill's 601 MiB
-    assert f["remedy"]["vars"] == {"pm2_apps": [{"name": "api", "max_memory_restart": "224M"}]}
-    assert gated(facts)["remedy_vars"]["pm2_apps"] == [{"name": "api", "max_memory_restart": "224M",
-                                                         "max_old_space_size": 704}]  # with node_heap_unbounded's heap
+    # the pm2 plan: the peak (the kill's 601 MiB) plus diagnose's drift margin, within the app's share
+    assert f["remedy"]["vars"] == {"pm2_apps": [{"name": "api", "max_memory_restart": "704M"}]}
+    [item] = gated(facts)["remedy_vars"]["pm2_apps"]
+    assert item["max_memory_restart"] == "704M"  # the largest that passes, over node_heap_unbounded's 176M
 
 
 def test_a_leak_between_two_samples_by_pid_fires_and_a_threshold_in_place_is_silent():
@@ -171,23 +172,28 @@ def test_a_leak_between_two_samples_by_pid_fires_and_a_threshold_in_place_is_sil
     second = [dict(p, rss_mb=260) if p["pid"] == 4321 else p for p in facts["processes"]]
     [f] = run(pm2_restart_threshold_missing, facts, sample2=second)
     assert "grew from 150 MiB to 260 MiB" in f["evidence"][0]
-    assert f["remedy"]["vars"]["pm2_apps"][0]["max_memory_restart"] == "224M"
+    assert f["remedy"]["vars"]["pm2_apps"][0]["max_memory_restart"] == "288M"  # the second sample's 260 + margin
     facts["pm2"]["apps"][0]["max_memory_restart_mb"] = 300
     assert run(pm2_restart_threshold_missing, facts, sample2=second) == []
     assert run(pm2_restart_threshold_missing, small_host(app())) == []  # neither leaked nor killed
 
 
-def test_a_threshold_under_what_the_app_holds_is_withheld_it_would_restart_forever():
-    # killed at 300 MiB, holds 290 now: 9/10 of the kill is under what it holds plus the margin
-    facts = small_host(app(memory_mb=290, default_heap=256))
-    facts["oom"]["events"] = [kill(comm="node", unit=UNIT, pid=777, anon_kb=300 * 1024)]
-    host = gated(facts)
-    [f] = [x for x in host["findings"] if x["id"] == "pm2_restart_threshold_missing"]
-    assert "pm2_apps" not in host["remedy_vars"]  # (service_limits for the unit's own kill is oom_kills_recent's)
-    assert f["remedy"]["role"] is None
-    [reason] = f["remedy"]["withheld"]
-    assert reason.startswith("api max_memory_restart: max_memory_restart 256 MiB is under what PM2 app api holds now "
-                             "(290 MiB) plus a 29 MiB margin: PM2 would restart it again and again")
+def test_no_threshold_is_proposed_when_none_fits_above_what_the_app_holds():
+    # the app holds 1000 MiB of a 2 GiB host whose other processes hold 949: no share is left above its use
+    facts = small_host(app(memory_mb=1000, default_heap=256))
+    facts["oom"]["events"] = [kill(comm="node", unit=UNIT, pid=777, anon_kb=1100 * 1024)]
+    [f] = run(pm2_restart_threshold_missing, facts)
+    assert f["remedy"]["role"] is None and not f["remedy"]["vars"]
+    assert any("no threshold proposed: api: no max_memory_restart fits: one instance holds 1000 MiB now" in e
+               for e in f["evidence"])
+
+
+def test_the_gate_withholds_a_threshold_under_what_the_app_holds_it_would_restart_forever():
+    out = gate(small_host(app(memory_mb=290)), finding_with([{"name": "api", "max_memory_restart": "256M"}]))
+    assert out["vars"] == {}
+    [w] = out["withheld"]
+    assert w["reason"] == ("max_memory_restart 256 MiB is under what PM2 app api holds now (290 MiB) plus a 29 MiB "
+                           "margin: PM2 would restart it again and again")
 
 
 # --- pm2_restart_loop --------------------------------------------------------------------------------------------
@@ -211,13 +217,15 @@ def test_a_loop_from_a_threshold_under_what_the_app_needs_raises_it():
     facts = small_host(app(memory_mb=190, threshold=200, restarts=40, default_heap=256))
     [f] = run(pm2_restart_loop, facts)
     assert "holds 190 MiB with max_memory_restart 200 MiB" in f["evidence"][1]
-    assert f["remedy"]["vars"] == {"pm2_apps": [{"name": "api", "max_memory_restart": "272M"}]}
-    assert gated(facts)["remedy_vars"]["pm2_apps"] == [{"name": "api", "max_memory_restart": "272M"}]
+    assert f["remedy"]["vars"] == {"pm2_apps": [{"name": "api", "max_memory_restart": "224M"}]}
+    assert gated(facts)["remedy_vars"]["pm2_apps"] == [{"name": "api", "max_memory_restart": "224M"}]
 
 
-def test_sizing_stays_within_the_room_of_one_instance():
-    assert size_pm2(150, None, 400, 2) == {"max_memory_restart_mb": 176, "max_old_space_size": 112}
-    assert size_pm2(None, None, None, 1) == {"max_memory_restart_mb": None, "max_old_space_size": None}
+def test_sizing_is_the_pm2_roles_plan():
+    facts = small_host(*cluster())
+    assert size_pm2(facts, cluster()) == {"max_memory_restart": "176M", "max_old_space_size": 132, "errors": []}
+    assert size_pm2(facts, cluster(), peak_mb=300)["max_memory_restart"] == "336M"  # 300 + 2 x 15, 16M steps
+    assert size_pm2(facts, [app(memory_mb=5000)])["errors"]
 
 
 # --- the gate ----------------------------------------------------------------------------------------------------
@@ -237,7 +245,6 @@ def test_the_gate_refuses_an_app_the_host_does_not_run():
 @pytest.mark.parametrize("item, why", [
     ({"name": "api", "max_memory_restart": "3G"}, "the kernel would kill first"),
     ({"name": "api", "max_memory_restart": "16M"}, "below the floor"),
-    ({"name": "api", "max_old_space_size": 100}, "could run out of heap at once"),
     ({"name": "api", "max_old_space_size": 4096}, "75% at most"),
 ])
 def test_the_gate_withholds_sizes_out_of_bounds(item, why):
