@@ -25,6 +25,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import MIB
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import report_text
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     fmt_mb, memory_view, merge_thresholds, own_events)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import attribute_pm2, victim_label
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import recheck
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
@@ -226,10 +227,10 @@ def health_problems(before, after, running_before, services_after, thresholds=No
         return (e.get("time"), (e.get("victim") or {}).get("pid"), e.get("unit"))
 
     old = set(key(e) for e in own_events(before or {}, merged))
-    new = [e for e in own_events(after or {}, merged) if key(e) not in old]
+    new = attribute_pm2([e for e in own_events(after or {}, merged) if key(e) not in old], after or {})
     if new:
         problems.append("%d new OOM kill(s): %s" % (len(new), ", ".join(
-            "%s (pid %s, unit %s)" % ((e.get("victim") or {}).get("comm"), (e.get("victim") or {}).get("pid"),
+            "%s (pid %s, unit %s)" % (report_text(victim_label(e)[:120], "text"), (e.get("victim") or {}).get("pid"),
                                       e.get("unit") or "none") for e in new)))
     line = merged["available_crit_pct"]
     pct_before, pct_after = memory_view(before or {}).get("available_pct"), memory_view(after or {}).get("available_pct")

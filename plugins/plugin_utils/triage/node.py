@@ -127,9 +127,17 @@ def _pm2_heaps(facts, evidence, entries, named):
                             "max_old_space_size": size["max_old_space_size"]})
 
 
+def pm2_daemon_units(facts):
+    """The units a PM2 daemon runs in, seen from the process list (its comm is ``PM2 v5.4.2: God``; ``pm2 startup``
+    names the unit pm2-<user>.service): the heap role must not set NODE_OPTIONS there, every app would inherit it."""
+    return set(p.get("unit") for p in processes(facts)
+               if p.get("unit") and (str(p.get("comm") or "").startswith("PM2") or str(p["unit"]).startswith("pm2-")))
+
+
 def _node_units(facts, pm2_pids, pm2_units):
     """{unit or None: [node processes]} of the node processes PM2 does not run, with V8's default heap."""
     found = {}
+    pm2_units = set(pm2_units) | pm2_daemon_units(facts)
     for proc in processes(facts):
         if proc.get("node_heap_source") != "default" or not isinstance(proc.get("node_heap_mb"), (int, float)):
             continue
@@ -220,8 +228,8 @@ def pm2_restart_threshold_missing(facts, thresholds, ctx):
     if not named:
         return []
     text = ("A PM2 app that leaks or was OOM-killed should be restarted by PM2 at a memory threshold "
-            "(max_memory_restart) before the kernel kills it, or something else, for it: a restart of one app at a "
-            "threshold instead of a kill anywhere on the host. Fix the leak meanwhile.")
+            "(max_memory_restart) before the kernel kills it, or another process in its place: one app restarted at "
+            "its threshold instead of a kill anywhere on the host. Find the leak meanwhile.")
     return [finding("pm2_restart_threshold_missing", "warning",
                     "PM2 app without a memory threshold: %s" % ", ".join(named), evidence, text,
                     PM2 if entries else None, {"pm2_apps": entries} if entries else None)]

@@ -8,8 +8,9 @@ import pytest
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
     ROLES, RemediateError, health_problems, pm2_down, roles_for)
+from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import kill
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_node import (
-    app, cluster, small_host)
+    UNIT, app, cluster, small_host)
 
 
 def test_pm2_is_applied_last_after_the_containers():
@@ -60,3 +61,10 @@ def test_an_app_name_in_the_problem_is_plain_text():
     after["pm2"]["apps"][0]["status"] = "stopped"
     [problem] = health_problems(before, after, [], {})
     assert "\x1b" not in problem and "api\ufffd[2J" in problem
+
+
+def test_a_new_kill_of_a_pm2_app_is_named_by_the_app():
+    before = small_host(app())
+    after = copy.deepcopy(before)
+    after["oom"]["events"] = [kill(comm="node", unit=UNIT, pid=4321)]
+    assert health_problems(before, after, [], {}) == ["1 new OOM kill(s): PM2 app api (id 0) (pid 4321, unit pm2-root.service)"]

@@ -108,6 +108,17 @@ def test_a_node_service_without_pm2_gets_the_heap_roles_remedy():
     assert run(node_heap_unbounded, facts) == []
 
 
+def test_a_pm2_daemons_unit_never_gets_node_options_even_without_the_pm2_subset():
+    facts = healthy()
+    for pid, comm in ((1200, "PM2 v5.4.2: God"), (4321, "node")):
+        node = proc(comm, 200, pid=pid, unit="pm2-deploy.service")
+        node.update(node_heap_mb=4144, node_heap_source="default")
+        facts["processes"].append(node)
+    facts["cgroup"]["limited"].append({"cgroup": "/system.slice/pm2-deploy.service", "unit": "pm2-deploy.service",
+                                       "limit_mb": 512, "usage_mb": 400})
+    assert run(node_heap_unbounded, facts) == []
+
+
 def test_a_node_process_of_a_pm2_app_is_not_counted_twice_as_a_service():
     facts = small_host(app(heap=256))
     facts["processes"][-1].update(node_heap_mb=2048, node_heap_source="default")
