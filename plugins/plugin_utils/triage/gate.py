@@ -449,7 +449,8 @@ def recheck(facts, role_vars):
     """What the gate would withhold of ``role_vars`` (one host's remedy-vars document) against ``facts`` read
     now: [{variable, item, setting, value, reason}], [] when every size still passes. The same bounds as
     ``gate`` (``_Unit``: MemoryMax, MemoryHigh, heap), service_limits first so that a heap fits under the
-    MemoryMax offered with it; without the findings' floors, which a remedy-vars file does not carry.
+    MemoryMax offered with it; without the findings' floors, which a remedy-vars file does not carry. PM2 apps
+    (``pm2_apps``) are checked by the same bounds as in ``gate`` when ``facts`` carry the pm2 subset.
 
     One difference: a MemoryHigh the unit has outgrown since the report (a leak keeps growing between diagnose
     and remediate) passes when the same unit's MemoryMax passes, which leaves the margin above what it holds
