@@ -27,6 +27,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common impo
     container_list, fmt_mb, memory_view, merge_thresholds, own_events)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import ENGINES, label
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import running as container_running
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import attribute_pm2, victim_label
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import recheck
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
 
@@ -34,8 +35,11 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars
 # briefly holds the old and the new process); limits before anything restarts, so that a restarted service
 # comes back already bounded; then the heap and the database settings that size a service to those limits;
 # workers, since their count is sized to the room the others leave; then the containers' limits (a container
-# is bounded within what the host's services leave) and the PM2 apps.
+# is bounded within what the host's services leave) and the PM2 apps' thresholds and heaps, which restart what they
+# size inside the room left.
 ROLES = ("swap", "service_limits", "heap", "database", "workers", "containers", "pm2")
+# PM2 statuses of an app that is up
+PM2_UP = ("online",)
 
 # findings that read history (kills in the window, a container's kill counter): they stay until the kills age out
 # of the window (a container's counter and the engine's OOMKilled: until it is re-created)
@@ -145,12 +149,12 @@ def report_problems(report, host, facts, now=None, max_age_s=24 * _HOURS, ram_to
     then = (summary.get("host_ram_mb"), summary.get("ram_mb"))
     view = memory_view(facts or {})
     current = ((facts or {}).get("memory") or {}).get("total_mb"), view.get("total_mb")
-    for label, old, new in (("RAM (MemTotal)", then[0], current[0]), ("its memory (RAM or cgroup limit)", then[1], current[1])):
+    for what, old, new in (("RAM (MemTotal)", then[0], current[0]), ("its memory (RAM or cgroup limit)", then[1], current[1])):
         if old is None or new is None:
             continue
         if abs(new - old) * 100 > ram_tolerance_pct * max(old, 1):
             problems.append("%s of %s changed since the report: %s then, %s now; diagnose again"
-                            % (label, host, fmt_mb(old), fmt_mb(new)))
+                            % (what, host, fmt_mb(old), fmt_mb(new)))
     return problems
 
 
@@ -203,6 +207,33 @@ def _failed(entry):
     return isinstance(entry, dict) and "failed" in (entry.get("state"), entry.get("status"))
 
 
+def _pm2_online(facts):
+    """{(home, name): online instances} of memory_facts' pm2 subset, or None when the facts have no pm2 reading."""
+    pm2 = (facts or {}).get("pm2")
+    if not isinstance(pm2, dict):
+        return None
+    counts = {}
+    for app in pm2.get("apps") or []:
+        if isinstance(app, dict) and app.get("name") is not None:
+            key = (str(app.get("home") or ""), str(app["name"]))
+            counts[key] = counts.get(key, 0) + (1 if app.get("status") in PM2_UP else 0)
+    return counts
+
+
+def pm2_down(before, after):
+    """The PM2 apps with fewer online instances after the batch than before, as ``api (1 of 2 online)``; [] when
+    either reading has no pm2 subset (the batch had nothing for PM2)."""
+    then, now = _pm2_online(before), _pm2_online(after)
+    if then is None or now is None:
+        return []
+    down = []
+    for (home, name), count in sorted(then.items()):
+        if count and now.get((home, name), 0) < count:
+            down.append("%s (%d of %d online%s)" % (report_text(name[:80], "text"), now.get((home, name), 0), count,
+                                                   ", PM2 home %s" % report_text(home[:80], "text") if home else ""))
+    return down
+
+
 def health_problems(before, after, running_before, services_after, thresholds=None, check_mode=False):
     """The health gate: [] when the host is at least as healthy as before the batch. ``before``/``after`` are
     headroom facts; ``running_before`` the names of the units running before; ``services_after`` service_facts'
@@ -221,6 +252,8 @@ def health_problems(before, after, running_before, services_after, thresholds=No
     - the memory available under triage's critical line (``available_crit_pct``) when it was not before;
     - a container that was running before and is not after (``containers_stopped``: both facts with the
       containers subset).
+    - a PM2 app that was online before and is not now: each app (by PM2 home and name) has at least as many online
+      instances after as before (read from memory_facts' ``pm2`` subset, when both readings carry it).
 
     ``check_mode``: nothing was changed, so the memory readings (available memory, OOM kills) are the host's own
     noise, not the batch's doing, and are not compared; a unit that failed is still reported."""
@@ -235,6 +268,9 @@ def health_problems(before, after, running_before, services_after, thresholds=No
     if failed:
         problems.append("unit(s) running before and failed now: %s" % ", ".join(failed))
     problems.extend(containers_stopped(before, after))
+    down = pm2_down(before, after)
+    if down:
+        problems.append("PM2 app(s) online before and not now: %s" % ", ".join(down))
     if check_mode:
         return problems
 
@@ -242,10 +278,10 @@ def health_problems(before, after, running_before, services_after, thresholds=No
         return (e.get("time"), (e.get("victim") or {}).get("pid"), e.get("unit"))
 
     old = set(key(e) for e in own_events(before or {}, merged))
-    new = [e for e in own_events(after or {}, merged) if key(e) not in old]
+    new = attribute_pm2([e for e in own_events(after or {}, merged) if key(e) not in old], after or {})
     if new:
         problems.append("%d new OOM kill(s): %s" % (len(new), ", ".join(
-            "%s (pid %s, unit %s)" % ((e.get("victim") or {}).get("comm"), (e.get("victim") or {}).get("pid"),
+            "%s (pid %s, unit %s)" % (report_text(victim_label(e)[:120], "text"), (e.get("victim") or {}).get("pid"),
                                       e.get("unit") or "none") for e in new)))
     line = merged["available_crit_pct"]
     pct_before, pct_after = memory_view(before or {}).get("available_pct"), memory_view(after or {}).get("available_pct")

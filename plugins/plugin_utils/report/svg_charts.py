@@ -169,7 +169,7 @@ def timeline(hosts, start, end, width=1120):
             key = event.get("unit") or event.get("comm")
             colour = colours.setdefault(key, PALETTE[len(colours) % len(PALETTE)])
             tip = "%s: %s (pid %s)%s, %s, rss %s" % (
-                host["host"], event.get("comm"), event.get("pid"), " in %s" % event["unit"] if event.get("unit") else "",
+                host["host"], event.get("label") or event.get("comm"), event.get("pid"), " in %s" % event["unit"] if event.get("unit") else "",
                 human_time(event.get("time")), fmt_mb(event.get("rss_mb")))
             # kills closer than a dot's width merge into one dot with their count
             if dots and x - dots[-1]["x"] < 10 and dots[-1]["colour"] == colour:

@@ -18,6 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import container_of
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import container_match, unit_from_cgroup
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import victim_name
 
 KINDS = ("unit", "slice", "container", "cgroup", "host")
 
@@ -107,3 +108,56 @@ def container_kills(events, containers):
         if c is not None:
             found.append((event, c))
     return found
+# --- PM2: which PM2 app a killed node process was ---------------------------------------------------------------
+
+def pm2_apps(facts):
+    """The PM2 apps memory_facts listed (its ``pm2`` subset): a list of mappings, never None."""
+    apps = (facts.get("pm2") or {}).get("apps") or []
+    return [a for a in apps if isinstance(a, dict) and a.get("name") is not None]
+
+
+def _node_like(comm, app_name):
+    """A victim comm a PM2 app's process can have: ``node`` (``nodejs``), the ``node <script>`` title PM2 gives
+    it (cut to the kernel's 15 characters), or the app's own name as the process set it."""
+    comm = str(comm or "")
+    return comm in ("node", "nodejs") or comm.startswith("node ") or (bool(comm) and comm == str(app_name)[:15])
+
+
+def pm2_owner(event, facts):
+    """``{pm2_app, pm2_id}`` of the PM2 app whose node process ``event`` killed, or None. By pid: the victim's pid is
+    an app's pid in the pm2 facts. Else by cgroup: the kill was in the systemd unit PM2 runs under and one app name
+    alone runs there (``pm2_id`` then only when it has one instance: PM2 restarted the dead one, its pid is gone)."""
+    victim = event.get("victim") or {}
+    pid, comm = victim.get("pid"), victim.get("comm")
+    apps = pm2_apps(facts)
+    if pid is not None:
+        for app in apps:
+            if app.get("pid") == pid and _node_like(comm, app["name"]):
+                return {"pm2_app": app["name"], "pm2_id": app.get("pm_id")}
+    unit = event.get("unit")
+    if not unit:
+        return None
+    mine = [a for a in apps if a.get("unit") == unit]
+    names = sorted(set(str(a["name"]) for a in mine))
+    if len(names) != 1 or not _node_like(comm, names[0]):
+        return None  # no PM2 app there, or several: the kernel's record cannot tell which
+    return {"pm2_app": mine[0]["name"], "pm2_id": mine[0].get("pm_id") if len(mine) == 1 else None}
+
+
+def attribute_pm2(events, facts):
+    """``events`` with ``pm2_app`` and ``pm2_id`` added (on copies) to the kills of a PM2 app's node process."""
+    if not pm2_apps(facts):
+        return list(events)
+    out = []
+    for event in events:
+        owner = pm2_owner(event, facts) if isinstance(event, dict) else None
+        out.append(dict(event, **owner) if owner else event)
+    return out
+
+
+def victim_label(event):
+    """What the report calls a kill's victim: ``PM2 app api (id 0)`` for a PM2 app's process, else its comm."""
+    if event.get("pm2_app") is not None:
+        ident = event.get("pm2_id")
+        return "PM2 app %s%s" % (event["pm2_app"], "" if ident is None else " (id %s)" % ident)
+    return victim_name(event)

@@ -57,6 +57,8 @@ DEFAULT_THRESHOLDS = {
     # jvm_heap_unbounded: the heap the remedy sets, as % of the unit's limit (or of RAM without one)
     "jvm_heap_limit_pct": 60,
     "jvm_heap_ram_pct": 25,
+    # pm2_restart_loop: this many restarts of one PM2 app (all its instances) make a loop; any unstable restart does
+    "pm2_restarts_warn": 10,
     # swap_missing: hosts with at most this much RAM should have swap
     "swap_missing_max_ram_mb": 8192,
     # swappiness_high: above this (above the database value where a database runs)

@@ -18,7 +18,8 @@ import datetime
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     SEVERITY_RANK, ThresholdError, container_list, memory_view, merge_thresholds, pct, unit_cgroups, victim_name,
     victim_rss_mb, window_kills)
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import container_kills
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import (
+    attribute_pm2, container_kills, victim_label)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import (
     oom_kills_recent, oom_protection_missing)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect, scheduled_restart_units
@@ -29,6 +30,8 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.workers imp
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.jvm import jvm_heap_unbounded
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import (
     container_limit_too_tight, container_limits_overcommitted, container_oom_killed, container_without_limit)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.node import (
+    node_heap_unbounded, pm2_restart_loop, pm2_restart_threshold_missing)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.swap import swap_missing, swappiness_high
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.kernel import overcommit_risky
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.sizing import ram_insufficient, ram_needed_mb, ram_tight
@@ -44,6 +47,9 @@ RULES = (
     database_defaults,
     workers_oversubscribed,
     jvm_heap_unbounded,
+    node_heap_unbounded,
+    pm2_restart_threshold_missing,
+    pm2_restart_loop,
     container_without_limit,
     container_oom_killed,
     container_limits_overcommitted,
@@ -99,6 +105,7 @@ def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=N
     container rules report them, the host-level OOM rules do not)."""
     elapsed, how = elapsed_s(facts, sample2_uptime_s, interval_s)
     events, kills = window_kills(facts, thresholds)
+    events = attribute_pm2(events, facts)  # a PM2 app's kill carries the app's name and id
     return {"events": events, "kills": kills, "view": memory_view(facts),
             "container_kills": container_kills(events, container_list(facts)),
             "sample2": sample2, "interval_s": interval_s, "elapsed_s": elapsed, "elapsed_how": how,
@@ -190,6 +197,7 @@ def _unread(facts):
 def _timeline_event(event):
     victim = event.get("victim") or {}
     return {"time": event.get("time"), "comm": victim_name(event), "pid": victim.get("pid"),
+            "pm2_app": event.get("pm2_app"), "pm2_id": event.get("pm2_id"), "label": victim_label(event),
             "unit": event.get("unit"), "scope": event.get("scope"), "killer": event.get("killer"),
             "rss_mb": victim_rss_mb(event)}
 

@@ -73,6 +73,15 @@ _CONTAINER = mapping({
                        "compose_files": items(NAME, 32), "systemd_unit": NAME, "quadlet_file": NAME,
                        "kube_namespace": NAME, "kube_pod": NAME, "kube_container": NAME}),
 })
+# memory_facts' pm2 subset: the PM2 daemons and their apps (an app name is shown in reports, escaped there)
+_PM2 = mapping({
+    "daemons": items(mapping({"home": TEXT, "user": TEXT, "uid": SIZE, "pid": SIZE, "version": TEXT})),
+    "apps": items(mapping({"name": TEXT, "pm_id": SIZE, "pid": SIZE, "status": TEXT, "memory_mb": SIZE,
+                           "restarts": SIZE, "unstable_restarts": SIZE, "exec_mode": TEXT, "instances": SIZE,
+                           "max_memory_restart_mb": SIZE, "heap_mb": SIZE, "heap_source": TEXT,
+                           "default_heap_mb": SIZE, "node_args": items(TEXT), "node_version": TEXT,
+                           "ecosystem_file": TEXT, "cwd": TEXT, "user": TEXT, "home": TEXT, "unit": TEXT})),
+})
 
 SHAPE = mapping({
     "memory": mapping(rest=SIZE),
@@ -87,6 +96,7 @@ SHAPE = mapping({
                        "unlimited_containers": items(mapping({"cgroup": TEXT, "runtime": TEXT}))}),
     "processes": items(mapping({"pid": SIZE, "comm": TEXT, "user": TEXT, "rss_mb": SIZE, "swap_mb": SIZE,
                                 "oom_score": SIZE, "oom_score_adj": NUMBER, "unit": TEXT, "cgroup": TEXT,
+                                "node_heap_mb": SIZE, "node_heap_source": TEXT,
                                 "cmdline": either("a string or a list of strings", TEXT, items(TEXT))})),
     "processes_uptime_s": SIZE,
     "process_groups": items(mapping({"comm": TEXT, "parent": mapping(rest=SIZE)}, rest=SIZE)),
@@ -98,6 +108,7 @@ SHAPE = mapping({
                     "counts": mapping(rest=mapping(rest=SIZE)),
                     "sources": items(mapping({"name": TEXT, "status": TEXT, "lines": SIZE, "msg": TEXT}))}),
     "containers": mapping({"engines": mapping(rest=_ENGINE), "list": items(_CONTAINER, MAX_CONTAINERS), "total": SIZE}),
+    "pm2": _PM2,
 }, rest=ANY)
 
 

@@ -13,6 +13,10 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
   most the MemoryMax offered (or what the unit can get);
 - a JVM heap fits under the unit's limit with room for the memory outside the heap;
 - a worker count (``remedy.settings`` items with ``per_worker_mb`` and ``room_mb``) fits the room;
+- a PM2 app's ``max_memory_restart`` is at least what its largest instance holds now plus the margin (under it PM2
+  would restart the app again and again) and at most what one instance can get (above it the kernel kills first);
+  its ``max_old_space_size`` (16 MiB at least: remedy_vars) at most HEAP_SHARE_PCT of what one instance can get (the
+  pm2 role's plan sizes it under the threshold); an app memory_facts did not list on the host gets nothing;
 - a unit item is withheld whole when the unit's name is not a valid systemd unit name or the unit is not
   among those memory_facts saw on the host (its cgroups and processes): a name read only in log text;
 - a scheduled restart (``restart_every``, which only leak_suspect proposes, and only for a unit the operator
@@ -42,12 +46,13 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common impo
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import (
     ENGINES, floor_mb, label, limit_of, name_error, nameable, room_mb, use_of)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.node import app_groups, app_room_mb, app_use_mb
 
 HEAP_SHARE_PCT = 75  # a heap may take this share of its unit's limit: the rest is metaspace, threads, buffers
 
 # list variables of the roles, and the key that identifies one of their items
 ITEM_KEYS = {"service_limits_units": "unit", "heap_services": "unit", "swap_files": "path", "database_instances": "name",
-             "containers_limits": "name"}
+             "containers_limits": "name", "pm2_apps": "name"}
 _SIZE_KEYS = {("service_limits_units", "memory_max"), ("service_limits_units", "memory_high"),
               ("heap_services", "max"), ("containers_limits", "memory"), ("containers_limits", "memory_swap"),
               ("containers_limits", "memory_reservation")}
@@ -131,6 +136,83 @@ class _Unit(object):
             return "heap %s does not fit under %s of %s (%s): %d%% at most, the rest is memory outside the heap" % (
                 fmt_mb(mb), fmt_mb(limit), self.unit, where, HEAP_SHARE_PCT)
         return None
+
+
+class _PM2App(object):
+    """The bounds of one PM2 app (all its instances): what the largest holds now, the room one instance has."""
+
+    def __init__(self, facts, name):
+        self.name = name
+        self.instances = dict(app_groups(facts)).get(name)
+        self.use = self.per_room = self.room_where = None
+        if self.instances:
+            self.use = app_use_mb(self.instances)[0]
+            room, self.room_where = app_room_mb(facts, name, self.instances)
+            count = max(len(self.instances), max(a.get("instances") or 0 for a in self.instances))
+            self.per_room = room // count if room is not None else None
+
+    def refusal(self):
+        if not self.instances:
+            return ("PM2 app %r is not among the apps memory_facts listed on the host: no remedy for an app it did not "
+                    "see" % self.name)
+        return None
+
+    def check_threshold(self, mb):
+        """None when a max_memory_restart of ``mb`` MiB passes, else why not."""
+        if _floor_error("max_memory_restart", mb):
+            return _floor_error("max_memory_restart", mb)
+        if self.use is not None and mb < self.use + margin_mb(self.use):
+            return ("max_memory_restart %s is under what PM2 app %s holds now (%s) plus a %s margin: PM2 would restart "
+                    "it again and again" % (fmt_mb(mb), self.name, fmt_mb(self.use), fmt_mb(margin_mb(self.use))))
+        if self.per_room is not None and mb > self.per_room:
+            return ("max_memory_restart %s is above what one instance of PM2 app %s can get (%s of %s): the kernel "
+                    "would kill first, it could never fire" % (fmt_mb(mb), self.name, fmt_mb(self.per_room),
+                                                                self.room_where))
+        return None
+
+    def check_heap(self, mb):
+        """None when a max_old_space_size of ``mb`` MiB passes, else why not."""
+        if self.per_room is not None and mb > self.per_room * HEAP_SHARE_PCT // 100:
+            return ("max_old_space_size %s does not fit in what one instance of PM2 app %s can get (%s of %s): %d%% at "
+                    "most, the rest is memory outside the heap" % (fmt_mb(mb), self.name, fmt_mb(self.per_room),
+                                                                   self.room_where, HEAP_SHARE_PCT))
+        return None
+
+
+def _pick_int(proposals, check):
+    """(value, [withheld (value, fids, reason)]): the largest whole number of MiB that passes ``check``."""
+    by_value = {}
+    for value, fid in proposals:
+        by_value.setdefault(value, []).append(fid)
+    passing, failing = [], []
+    for value in sorted(by_value):
+        reason = check(value)
+        (failing if reason else passing).append((value, by_value[value], reason))
+    return (passing[-1][0] if passing else None), failing
+
+
+def _pm2_item(facts, name, settings, withheld):
+    """The gated pm2_apps item for one app, or None."""
+    bounds = _PM2App(facts, name)
+    refusal = bounds.refusal()
+    if refusal:
+        withheld.append(_withheld([f for proposals in settings.values() for _v, f in proposals], "pm2_apps", name,
+                                  None, None, refusal))
+        return None
+    item = {"name": name}
+    if "max_memory_restart" in settings:
+        value, failed = _pick_size(settings["max_memory_restart"], bounds.check_threshold)
+        for v, fids, reason in failed:
+            withheld.append(_withheld(fids, "pm2_apps", name, "max_memory_restart", v, reason))
+        if value is not None:
+            item["max_memory_restart"] = value
+    if "max_old_space_size" in settings:
+        value, failed = _pick_int(settings["max_old_space_size"], bounds.check_heap)
+        for v, fids, reason in failed:
+            withheld.append(_withheld(fids, "pm2_apps", name, "max_old_space_size", v, reason))
+        if value is not None:
+            item["max_old_space_size"] = value
+    return item if len(item) > 1 else None
 
 
 def _proposals(findings, withheld):
@@ -397,6 +479,8 @@ def gate(facts, findings):
             item = _unit_item(facts, variable, ident, settings, floors, withheld, chosen_max)
         elif variable == "containers_limits":
             item = _container_item(facts, ident, settings, withheld)
+        elif variable == "pm2_apps":
+            item = _pm2_item(facts, ident, settings, withheld)
         else:
             item = {key: ident}
             for setting in sorted(settings):
@@ -454,7 +538,8 @@ def recheck(facts, role_vars):
     """What the gate would withhold of ``role_vars`` (one host's remedy-vars document) against ``facts`` read
     now: [{variable, item, setting, value, reason}], [] when every size still passes. The same bounds as
     ``gate`` (``_Unit``: MemoryMax, MemoryHigh, heap), service_limits first so that a heap fits under the
-    MemoryMax offered with it; without the findings' floors, which a remedy-vars file does not carry.
+    MemoryMax offered with it; without the findings' floors, which a remedy-vars file does not carry. PM2 apps
+    (``pm2_apps``) are checked by the same bounds as in ``gate`` when ``facts`` carry the pm2 subset.
 
     One difference: a MemoryHigh the unit has outgrown since the report (a leak keeps growing between diagnose
     and remediate) passes when the same unit's MemoryMax passes, which leaves the margin above what it holds
@@ -486,6 +571,8 @@ def recheck(facts, role_vars):
                 elif setting == "memory_max":
                     chosen_max[unit] = mb
     problems.extend(_recheck_containers(facts, (role_vars or {}).get("containers_limits") or []))
+    if isinstance((facts or {}).get("pm2"), dict):  # PM2 apps are checked when the facts read them (subset pm2)
+        problems.extend(_recheck_pm2(facts, (role_vars or {}).get("pm2_apps") or []))
     return problems
 
 
@@ -511,4 +598,27 @@ def _recheck_containers(facts, items):
             if reason:
                 problems.append({"variable": "containers_limits", "item": item["name"], "setting": setting,
                                  "value": item[setting], "reason": reason})
+    return problems
+
+
+def _recheck_pm2(facts, items):
+    """recheck's part for pm2_apps: the app still there, its threshold and heap within the gate's bounds."""
+    problems = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("name"):
+            continue
+        bounds = _PM2App(facts, item["name"])
+        refusal = bounds.refusal()
+        if refusal:
+            problems.append({"variable": "pm2_apps", "item": item["name"], "setting": None, "value": None,
+                             "reason": refusal})
+            continue
+        for setting, check in (("max_memory_restart", bounds.check_threshold), ("max_old_space_size", bounds.check_heap)):
+            if setting not in item:
+                continue
+            mb = _mb(item[setting]) if setting == "max_memory_restart" else item[setting]
+            reason = "%r is not a size" % (item[setting],) if mb is None else check(mb)
+            if reason:
+                problems.append({"variable": "pm2_apps", "item": item["name"], "setting": setting, "value": item[setting],
+                                 "reason": reason})
     return problems

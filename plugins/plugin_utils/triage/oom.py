@@ -11,7 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import KINDS, describe, kill_limit
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import (
+    KINDS, describe, kill_limit, victim_label)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     finding, fmt_mb, is_service, limits_entry, short_time, unit_ceiling_mb, unit_cgroups, unit_limits, unit_room_mb,
     victim_name, victim_rss_mb, processes, databases)
@@ -86,7 +87,7 @@ def oom_kills_recent(facts, thresholds, ctx):
     limits = unit_limits(facts)
     fired = [kill_limit(e, limits) for e in events]
     since = (facts.get("oom") or {}).get("since")
-    by_comm = _counted(victim_name(e) for e in events)
+    by_comm = _counted(victim_label(e) for e in events)  # a PM2 app's kill by its app name and id, not ``node``
     by_unit = _counted(e.get("unit") for e in events if e.get("unit"))
     scopes = _counted(e.get("scope") or e.get("killer") or "?" for e in events)
     severity = "critical" if (count >= thresholds["oom_kills_crit"]
@@ -118,7 +119,7 @@ def oom_kills_recent(facts, thresholds, ctx):
                             % (who, fmt_mb(own), fmt_mb(ceiling), where))
     last = events[-1]
     evidence.append("last: %s (pid %s) at %s, rss %s, by %s" % (
-        victim_name(last), (last.get("victim") or {}).get("pid"), short_time(last.get("time")) or "an unknown time",
+        victim_label(last), (last.get("victim") or {}).get("pid"), short_time(last.get("time")) or "an unknown time",
         fmt_mb(victim_rss_mb(last)), last.get("killer") or "kernel"))
     entries, kinds = [], []
     for (who, kind, _cgroup) in sorted(groups):

@@ -43,6 +43,14 @@ DATABASE_CONFIG = {
 }
 
 
+# a PM2 app name a report may carry: PM2 itself takes nearly any text, the pm2 role passes the name to the pm2 command
+# and into the ecosystem file; a plain word only, never one that starts with "-" (an option to pm2). The ecosystem
+# file is not taken from a report: the pm2 role finds it from what PM2 records on the host.
+PM2_APP_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@:+-]{0,63}\Z")
+# --max-old-space-size a report may set, MiB: under 16 Node does not start; above 64 GiB is a typo
+PM2_HEAP_MB = (16, 65536)
+
+
 def _plain_path(value):
     return isinstance(value, str) and bool(_PATH.match(value)) and "/../" not in value + "/" and "/./" not in value + "/"
 
@@ -134,7 +142,8 @@ REMEDY_VARS = {
                              "oom_score_adjust": _ints(-999, 1000), "restart": _one_of("on-failure"),
                              # a scheduled restart: leak_suspect proposes it only for diagnose_scheduled_restart_units
                              "restart_every": _restart_every},
-    "heap_services": {"unit": _service, "runtime": _one_of("java"), "max": _size},
+    # runtime node: a node service run by systemd (NODE_OPTIONS in a drop-in); a PM2 app gets pm2_apps instead
+    "heap_services": {"unit": _service, "runtime": _one_of("java", "node"), "max": _size},
     "database_instances": {"engine": _one_of(*ENGINES), "name": _matches(_NAME, "letters, digits and _.@:- (at most 64)"),
                            "cluster": _matches(_CLUSTER, "a Debian cluster VERSION/NAME such as 15/main"),
                            "memory": _size, "connections": _ints(1, 100000), "config_file": _database_config},
@@ -143,9 +152,12 @@ REMEDY_VARS = {
     # a container's limits, live; containers_persist (write the defining file), containers_backup and
     # containers_manifests (a file path) stay the operator's
     "containers_limits": {"name": _container_name, "memory": _size, "memory_swap": _size, "memory_reservation": _size},
+    "pm2_apps": {"name": _matches(PM2_APP_NAME, "a PM2 app name of letters, digits and _.@:+- (at most 64, not starting "
+                                                "with -)"),
+                 "max_memory_restart": _size, "max_old_space_size": _ints(*PM2_HEAP_MB)},
 }
 REQUIRED = {"swap_files": "path", "service_limits_units": "unit", "heap_services": "unit",
-            "database_instances": "engine", "workers_pools": "kind", "containers_limits": "name"}
+            "database_instances": "engine", "workers_pools": "kind", "containers_limits": "name", "pm2_apps": "name"}
 # a container's item without its memory limit is nothing the containers role applies
 ALSO_REQUIRED = {"containers_limits": ("memory",)}
 

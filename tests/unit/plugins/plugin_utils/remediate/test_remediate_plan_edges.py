@@ -192,7 +192,7 @@ def test_stopped_units_are_listed_sorted_and_a_kill_without_names_says_so():
     after_units = {"a.service": failed, "b.service": {"state": "running", "status": "enabled"}, "c.service": failed}
     assert health_problems(before, after, ["c.service", "a.service", "b.service"], after_units) == [
         "unit(s) running before and failed now: a.service, c.service",
-        "1 new OOM kill(s): None (pid 5, unit none)"]
+        "1 new OOM kill(s): ? (pid 5, unit none)"]
 
 
 def test_a_kill_is_new_unless_time_pid_and_unit_all_match_one_before():

@@ -83,7 +83,7 @@ def test_a_safety_opt_out_or_any_other_role_variable_is_refused(variable, value)
     ("service_limits_units", {"unit": "../x.service"}, "unit", "'../x.service'"),
     ("service_limits_units", {"unit": "a.service\n"}, "unit", "'a.service\\n'"),
     ("heap_services", {"unit": "a.service", "max": "1G", "path": "/etc/default/a"}, "path", "'/etc/default/a'"),
-    ("heap_services", {"unit": "a.service", "runtime": "node"}, "runtime", "'node'"),
+    ("heap_services", {"unit": "a.service", "runtime": "python"}, "runtime", "'python'"),  # node: a node service's heap
     ("swap_files", {"path": "/etc/passwd", "size": "1G"}, "path", "'/etc/passwd'"),
     ("swap_files", {"path": "/swapfile", "state": "absent"}, "state", "'absent'"),
     ("swap_files", {"path": "/swap/../etc/shadow"}, "path", "'/swap/../etc/shadow'"),

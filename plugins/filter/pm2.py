@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the pm2 role: thin over plugin_utils/pm2 (ecosystem.py, plan.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2 import ecosystem
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2 import plan as pm2
+
+
+def pm2_ecosystem_edit(text, format, app, settings):  # pylint: disable=redefined-builtin
+    """``{text, changed, error}``: the ecosystem file with the app's max_memory_restart and heap flag set."""
+    return ecosystem.edit(text, format, app, settings)
+
+
+def pm2_ecosystem_format(path):
+    """json, yaml or js from an ecosystem file's name; an error for a name PM2 would not read as one."""
+    fmt = ecosystem.file_format(path)
+    if fmt is None:
+        raise AnsibleFilterError("pm2: %r is not an ecosystem file name PM2 reads (.json, .yml, .yaml, .config.js, "
+                                 ".config.cjs, .config.mjs)" % (path,))
+    return fmt
+
+
+def pm2_plan(app_facts, host_view, max_memory_restart=None, max_old_space_size=None, peak_mb=None, steady_mb=None,
+             unit_limit_mb=None, reserve_mb=None):
+    """The sized max_memory_restart and heap ceiling of one PM2 app (errors in the result, with the numbers)."""
+    if not isinstance(host_view, dict):
+        raise AnsibleFilterError("pm2_plan needs ansible_facts['headroom'] (memory, cgroup, processes), got %s"
+                                 % type(host_view).__name__)
+    return pm2.plan(app_facts, host_view, max_memory_restart=max_memory_restart,
+                    max_old_space_size=max_old_space_size, peak_mb=peak_mb, steady_mb=steady_mb,
+                    unit_limit_mb=unit_limit_mb, reserve_mb=reserve_mb)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "pm2_ecosystem_edit": pm2_ecosystem_edit,
+            "pm2_ecosystem_format": pm2_ecosystem_format,
+            "pm2_plan": pm2_plan,
+        }
