@@ -61,8 +61,8 @@ options:
       - V(settings) reads the memory settings of every running database server (PostgreSQL, MariaDB/MySQL,
         Redis) and the worker counts of every php-fpm, Apache and gunicorn master from their own
         configuration files, read-only and without credentials (root reads them all).
-      - V(containers) lists Docker's and rootful Podman's containers through their CLIs (one C(ps), one
-        C(inspect) and one C(version) call each), only when an engine can have containers (its daemon socket,
+      - V(containers) lists Docker's and rootful Podman's containers through their CLIs (one C(ps), then one
+        C(inspect) and one C(version) call each when there are containers), only when an engine can have containers (its daemon socket,
         containers in Podman's storage or cgroups), and every other container cgroup; it reads the cgroup tree
         once with V(cgroup).
       - 'Choices: V(all), V(memory), V(swap), V(sysctl), V(pressure), V(cgroup), V(processes), V(oom),
@@ -660,8 +660,9 @@ ansible_facts:
             engines:
               description:
                 - One entry per engine CLI found on the host (C(docker), C(podman)); an engine that is not installed has no key.
-                - An engine is asked (C(ps -a --no-trunc -q), C(container inspect) of the ids it listed, C(version), each
-                  under a 20 s time bound) only when it can have containers, see RV(ansible_facts.headroom.containers.engines.docker.skipped).
+                - An engine is asked (C(ps -a --no-trunc -q), and when it lists any, C(container inspect) of those ids and
+                  C(version), each under a 20 s time bound) only when it can have containers, see
+                  RV(ansible_facts.headroom.containers.engines.docker.skipped).
               type: dict
               returned: always
               contains:
@@ -675,7 +676,9 @@ ansible_facts:
                       type: str
                       sample: /usr/bin/docker
                     version:
-                      description: The engine's version (Docker's server version, Podman's own), V(null) when it was not asked or did not say.
+                      description:
+                        - The engine's version (Docker's server version, Podman's own), V(null) when it was not asked, listed no
+                          container or did not say.
                       type: str
                       sample: 20.10.24
                     error:

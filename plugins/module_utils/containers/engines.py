@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Docker's and rootful Podman's containers through their own CLIs: one ``ps -a --no-trunc -q``, one
-``container inspect`` of the ids it printed and one ``version`` per engine, each under a time bound.
+"""Docker's and rootful Podman's containers through their own CLIs: one ``ps -a --no-trunc -q``, and when it
+lists any, one ``container inspect`` of the ids it printed and one ``version``, each under a time bound.
 
 No CLI is started when it cannot have anything to say: docker without a daemon socket (``/run/docker.sock``,
 ``/var/run/docker.sock``, or a ``DOCKER_HOST`` of the module's environment), podman with no container in its
@@ -132,15 +132,15 @@ def query(engine, cli, run_command, find_quadlet=None):
     if error:
         return [], 0, None, error
     ids = parse_ids(out)
-    entries = []
-    if ids:
-        out, error = _run(run_command, [cli, "container", "inspect"] + ids[:MAX_IDS], "%s inspect" % engine)
-        # a container removed between ps and inspect makes inspect fail after printing the others
-        entries, parse_error = parse_inspect_output(out, engine, find_quadlet)
-        if entries or parse_error:
-            error = parse_error
-        if error:
-            return entries, len(ids), None, error
+    if not ids:  # nothing to inspect, and no container whose version matters
+        return [], 0, None, None
+    out, error = _run(run_command, [cli, "container", "inspect"] + ids[:MAX_IDS], "%s inspect" % engine)
+    # a container removed between ps and inspect makes inspect fail after printing the others
+    entries, parse_error = parse_inspect_output(out, engine, find_quadlet)
+    if entries or parse_error:
+        error = parse_error
+    if error:
+        return entries, len(ids), None, error
     # the containers were read: a version the CLI will not tell is null, not the engine's error
     out, _error_text = _run(run_command, [cli, "version", "--format", VERSION_FORMAT[engine]], "%s version" % engine)
     version = text((out or "").strip(), 64, VERSION_RE)

@@ -56,8 +56,8 @@ def test_one_ps_one_inspect_one_version():
 
 def test_no_container_no_inspect():
     cli = FakeCli(ps=(0, "\n", ""))
-    assert engines.query("docker", "/usr/bin/docker", cli) == ([], 0, "26.1.5", None)
-    assert len(cli.calls) == 2
+    assert engines.query("docker", "/usr/bin/docker", cli) == ([], 0, None, None)
+    assert len(cli.calls) == 1  # and no version call either
 
 
 def test_ps_lines_that_are_not_ids_are_ignored():
