@@ -223,6 +223,16 @@ EXAMPLES = r"""
     top: 20
     cmdline: true
 
+- name: The containers, each with its limits, use and where it was defined
+  headroom.memory.memory_facts:
+    gather_subset: [containers]
+
+- name: Name the containers that run without a memory limit of their own
+  ansible.builtin.debug:
+    msg: >-
+      {{ ansible_facts['headroom']['containers']['list'] | selectattr('state', 'equalto', 'running')
+         | selectattr('limit_mb', 'none') | map(attribute='name') | list }}
+
 - name: Only the OOM history of the last hour
   headroom.memory.memory_facts:
     gather_subset: [oom]
