@@ -706,7 +706,7 @@ ansible_facts:
                         - Why the engine was not asked, or V(null) when it was. Docker is asked only when its daemon socket
                           (C(/run/docker.sock), C(/var/run/docker.sock)) exists or C(DOCKER_HOST) is set; Podman only when the
                           module runs as root and Podman's storage (the C(graphroot) of C(storage.conf)) records a container
-                          or a C(libpod) cgroup exists.
+                          or a C(libpod) cgroup exists outside C(user.slice) (where a user's rootless containers run).
                       type: str
                       sample: no docker daemon socket
                 podman:

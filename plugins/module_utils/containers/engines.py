@@ -5,7 +5,8 @@ lists any, one ``container inspect`` of the ids it printed and one ``version``, 
 
 No CLI is started when it cannot have anything to say: docker without a daemon socket (``/run/docker.sock``,
 ``/var/run/docker.sock``, or a ``DOCKER_HOST`` of the module's environment), podman with no container in its
-storage (``<graphroot>/*-containers/containers.json`` empty or absent) and no libpod cgroup, or when the
+storage (``<graphroot>/*-containers/containers.json`` empty or absent) and no libpod cgroup outside
+``user.slice`` (a rootless podman's), or when the
 module does not run as root (rootful podman's containers are root's). A failed, timed-out, oversized or
 malformed answer becomes the engine's ``error``; it never raises.
 """
@@ -79,7 +80,10 @@ def skip_reason(engine, units, rootfs="", environ=None, euid=None):
         return "no docker daemon socket"
     if (os.geteuid() if euid is None else euid) != 0:
         return "not root: rootful podman's containers are root's"
-    if any(u.get("runtime") == "podman" for u in units) or podman_has_containers(rootfs, environ):
+    # a rootless podman's cgroups (under user.slice) are a user's: rootful podman does not list them
+    if any(u.get("runtime") == "podman" and not (u.get("cgroup") or "").startswith("/user.slice/") for u in units):
+        return None
+    if podman_has_containers(rootfs, environ):
         return None
     return "no podman container in storage or cgroups"
 

@@ -188,15 +188,16 @@ def quadlet_finder(rootfs="", dirs=QUADLET_DIRS):
             base = rootfs + top
             seen = 0
             for where, subdirs, files in os.walk(base):
-                if where[len(base):].count("/") >= QUADLET_DEPTH:
+                if where[len(base):].count("/") >= QUADLET_DEPTH or seen > QUADLET_MAX_FILES:
                     subdirs[:] = []
                 subdirs.sort()
-                for name in sorted(files):
+                for name in sorted(files)[:max(QUADLET_MAX_FILES - seen, 0)]:
                     seen += 1
-                    if name.endswith(QUADLET_SUFFIXES) and name not in index and seen <= QUADLET_MAX_FILES:
+                    if name.endswith(QUADLET_SUFFIXES) and name not in index:
                         found = path(os.path.join(where, name)[len(rootfs):])
                         if found:
                             index[name] = found
+                seen += 1  # a directory counts too: a tree of empty directories ends as well
         index[None] = None  # built
 
     def find(unit_name):

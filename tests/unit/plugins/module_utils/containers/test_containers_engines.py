@@ -144,7 +144,10 @@ def test_podman_is_asked_only_with_containers_in_storage_or_cgroups(tmp_path):
     assert engines.skip_reason("podman", [], root, environ={}, euid=0) == "no podman container in storage or cgroups"
     touch(tmp_path, "/var/lib/containers/storage/overlay-containers/containers.json", "[]")
     assert engines.skip_reason("podman", [], root, environ={}, euid=0) == "no podman container in storage or cgroups"
-    assert engines.skip_reason("podman", [{"runtime": "podman"}], root, environ={}, euid=0) is None
+    assert engines.skip_reason("podman", [{"runtime": "podman", "cgroup": "/machine.slice/libpod-x.scope"}], root,
+                               environ={}, euid=0) is None
+    rootless = {"runtime": "podman", "cgroup": "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-x.scope"}
+    assert engines.skip_reason("podman", [rootless], root, environ={}, euid=0) == "no podman container in storage or cgroups"
     touch(tmp_path, "/var/lib/containers/storage/overlay-containers/containers.json", '[{"id":"%s"}]' % WEB)
     assert engines.skip_reason("podman", [], root, environ={}, euid=0) is None
     assert engines.skip_reason("podman", [], root, environ={}, euid=1000).startswith("not root")

@@ -164,3 +164,19 @@ def test_engine_sizes(value, expected):
 
 def test_memory_swap_minus_one_means_unlimited():
     assert parse.engine_mb(-1, minus_one=True) == -1 and parse.engine_mb(0, minus_one=True) is None
+
+
+def test_the_quadlet_walk_is_bounded_in_depth_and_files(tmp_path, monkeypatch):
+    base = tmp_path / "etc" / "containers" / "systemd"
+    (base / "a" / "b" / "c" / "d").mkdir(parents=True)
+    (base / "a" / "b" / "c" / "three.container").write_text("")
+    (base / "a" / "b" / "c" / "d" / "four.container").write_text("")
+    for i in range(20):
+        (base / ("%02d.container" % i)).write_text("")
+    find = parse.quadlet_finder(str(tmp_path))
+    assert find("three.service") == "/etc/containers/systemd/a/b/c/three.container"
+    assert find("four.service") is None  # deeper than QUADLET_DEPTH
+    monkeypatch.setattr(parse, "QUADLET_MAX_FILES", 5)
+    find = parse.quadlet_finder(str(tmp_path))
+    assert find("00.service") == "/etc/containers/systemd/00.container"
+    assert find("19.service") is None and find("three.service") is None  # past the first 5 entries
