@@ -312,11 +312,19 @@ def read_high(directory, flavour):
     return _read_max(os.path.join(directory, "memory.high")) if flavour == "2" else None
 
 
+def read_peak(directory, flavour):
+    """The highest use a cgroup has reached, in bytes (v2 ``memory.peak``, kernel 5.19 or later; v1
+    ``memory.max_usage_in_bytes``), or None."""
+    name = "memory.peak" if flavour == "2" else "memory.max_usage_in_bytes"
+    return read_int(os.path.join(directory, name))
+
+
 def _counters(directory, flavour, limit=None):
-    """usage, working set, (v2) pressure, throttling threshold, swap limit and OOM kills of one cgroup
+    """usage, working set, peak, (v2) pressure, throttling threshold, swap limit and OOM kills of one cgroup
     directory; ``limit`` (bytes) is its memory limit, which v1's swap share is computed from."""
     return {"usage_mb": to_mb(read_usage(directory, flavour)),
             "working_set_mb": to_mb(read_working_set(directory, flavour)),
+            "peak_mb": to_mb(read_peak(directory, flavour)),
             "pressure": read_cgroup_pressure(directory) if flavour == "2" else None,
             "high_mb": to_mb(read_high(directory, flavour)),
             "swap_limit_mb": to_mb(read_swap_limit(directory, flavour, limit)),
@@ -326,10 +334,11 @@ def _counters(directory, flavour, limit=None):
 def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROUPS, units=None):
     """Walk the memory hierarchy once: (limited, unlimited_containers).
 
-    ``limited``: every cgroup below the top with a memory limit of its own, as
-    {cgroup, unit, limit_mb, usage_mb, working_set_mb, pressure, high_mb, swap_limit_mb, oom_kill}.
+    ``limited``: every cgroup below the top with a memory limit of its own, as {cgroup, unit, limit_mb,
+    runtime, container_id, usage_mb, working_set_mb, peak_mb, pressure, high_mb, swap_limit_mb, oom_kill}
+    (``runtime`` and ``container_id`` None but for a container's cgroup).
     ``unlimited_containers``: container cgroups
-    (docker, podman, containerd, cri-o, kubepods) without a limit of their own, as {cgroup, runtime}.
+    (docker, podman, containerd, cri-o, kubepods) without a limit of their own, as {cgroup, runtime, id}.
     ``units``, when a list is given, gets every service and container cgroup (limited or not, at most
     MAX_UNITS) with the same fields as ``limited``: a unit's memory from the
     kernel's own counters.
@@ -355,20 +364,25 @@ def scan_hierarchy(mounts, rootfs="", max_depth=MAX_DEPTH, max_cgroups=MAX_CGROU
             child_rel = rel + "/" + entry.name if rel else entry.name
             child_path = _display(child_rel, mount_root)
             container = None if in_container else container_of(entry.name, parent_name)
+            runtime = None
+            if container:  # anything under a kubepods cgroup is Kubernetes', whichever runtime runs it
+                runtime = "kubepods" if "kubepods" in child_path else container[0]
             limit = None
             if os.path.exists(os.path.join(entry.path, limit_file)):
                 limit = read_limit(entry.path, flavour)
-            counters = None
+            listed = None
             if units is not None and len(units) < MAX_UNITS and (entry.name.endswith(".service") or container):
-                counters = _counters(entry.path, flavour, limit)
-                units.append(dict({"cgroup": child_path, "unit": unit_from_cgroup(child_path),
-                                   "limit_mb": to_mb(limit)}, **counters))
+                listed = dict({"cgroup": child_path, "unit": unit_from_cgroup(child_path), "limit_mb": to_mb(limit),
+                               "runtime": runtime, "container_id": container[1] if container else None},
+                              **_counters(entry.path, flavour, limit))
+                units.append(listed)
             if limit is not None:
-                limited.append(dict({"cgroup": child_path, "unit": unit_from_cgroup(child_path),
-                                     "limit_mb": to_mb(limit)}, **(counters or _counters(entry.path, flavour, limit))))
+                limited.append(dict(listed) if listed else dict(
+                    {"cgroup": child_path, "unit": unit_from_cgroup(child_path), "limit_mb": to_mb(limit),
+                     "runtime": runtime, "container_id": container[1] if container else None},
+                    **_counters(entry.path, flavour, limit)))
             elif container:
-                runtime = "kubepods" if "kubepods" in child_path else container[0]
-                unlimited.append({"cgroup": child_path, "runtime": runtime})
+                unlimited.append({"cgroup": child_path, "runtime": runtime, "id": container[1]})
             if depth + 1 < max_depth:
                 stack.append((child_rel, depth + 1, in_container or bool(container)))
     limited.sort(key=lambda e: e["cgroup"])

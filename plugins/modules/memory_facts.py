@@ -18,11 +18,13 @@ description:
     only seven C(/proc/meminfo) keys), swap devices, the memory sysctls, pressure stall information (PSI),
     the kernel's OOM-kill counter, the memory cgroup limit that applies to this host or container (inside a
     container the container's limit, not the host's memory), the units and containers that have a memory
-    limit and the containers that have none, the biggest processes and per-program totals, and every OOM
-    kill logged by the kernel, systemd-oomd and earlyoom within O(oom_since).
+    limit and the containers that have none, the biggest processes and per-program totals, every OOM
+    kill logged by the kernel, systemd-oomd and earlyoom within O(oom_since), and the Docker and Podman
+    containers with their limits, use and where they were defined.
   - Runs with the Python standard library only (Python 3.8 or later). It starts programs only for the OOM
     history, where there is no file to read (C(journalctl), and C(dmesg) where C(/dev/kmsg) is missing),
-    each with an argument list, C(LANG=C) and a time bound (C(timeout)).
+    and for the containers (C(docker), C(podman)) when an engine can have any, each with an argument list,
+    C(LANG=C) and a time bound (C(timeout)).
   - Sizes are integer MiB (rounded down) in fields named C(*_mb) unless a field says otherwise. A value
     that cannot be read (missing file, permission denied, a kernel without that counter) is V(null), never
     a guess.
@@ -59,8 +61,12 @@ options:
       - V(settings) reads the memory settings of every running database server (PostgreSQL, MariaDB/MySQL,
         Redis) and the worker counts of every php-fpm, Apache and gunicorn master from their own
         configuration files, read-only and without credentials (root reads them all).
+      - V(containers) lists Docker's and rootful Podman's containers through their CLIs (one C(ps), then one
+        C(inspect) and one C(version) call each when there are containers), only when an engine can have containers (its daemon socket,
+        containers in Podman's storage or cgroups), and every other container cgroup; it reads the cgroup tree
+        once with V(cgroup).
       - 'Choices: V(all), V(memory), V(swap), V(sysctl), V(pressure), V(cgroup), V(processes), V(oom),
-        V(settings), each also with a leading C(!).'
+        V(settings), V(containers), each also with a leading C(!).'
     type: list
     elements: str
     default: [all]
@@ -162,6 +168,8 @@ notes:
     container's own.
   - Without root, C(/dev/kmsg) is usually denied (C(kernel.dmesg_restrict=1)) and the journal may be
     limited to the user's own entries; the module still succeeds and reports this per source.
+  - Podman's containers are read as root's (rootful); a user's rootless containers are listed only as
+    the cgroups the module can see.
 seealso:
   - module: ansible.builtin.setup
     description: The general facts module; its C(hardware) subset has C(ansible_memtotal_mb) and friends.
@@ -214,6 +222,16 @@ EXAMPLES = r"""
     gather_subset: [processes]
     top: 20
     cmdline: true
+
+- name: The containers, each with its limits, use and where it was defined
+  headroom.memory.memory_facts:
+    gather_subset: [containers]
+
+- name: Name the containers that run without a memory limit of their own
+  ansible.builtin.debug:
+    msg: >-
+      {{ ansible_facts['headroom']['containers']['list'] | selectattr('state', 'equalto', 'running')
+         | selectattr('limit_mb', 'none') | map(attribute='name') | list }}
 
 - name: Only the OOM history of the last hour
   headroom.memory.memory_facts:
@@ -501,6 +519,22 @@ ansible_facts:
                   description: Its use minus the inactive page cache (see RV(ansible_facts.headroom.cgroup.units)).
                   type: int
                   sample: 1211
+                runtime:
+                  description:
+                    - For a container's cgroup its runtime (C(docker), C(podman), C(containerd), C(cri-o), or C(kubepods) for anything under a kubepods
+                      cgroup), else V(null).
+                  type: str
+                  sample: null
+                container_id:
+                  description: For a container's cgroup the container's full id (64 hex digits), else V(null).
+                  type: str
+                  sample: null
+                peak_mb:
+                  description:
+                    - The highest use it has reached (cgroup v2 C(memory.peak), kernel 5.19 or later; v1 C(memory.max_usage_in_bytes)), V(null) when
+                      unreadable.
+                  type: int
+                  sample: 1702
                 pressure:
                   description: Its own memory pressure (cgroup v2 C(memory.pressure)), V(null) on cgroup v1.
                   type: dict
@@ -570,6 +604,22 @@ ansible_facts:
                   description: Its use minus the inactive page cache (v2 C(inactive_file), v1 C(total_inactive_file)).
                   type: int
                   sample: 1211
+                runtime:
+                  description:
+                    - For a container's cgroup its runtime (C(docker), C(podman), C(containerd), C(cri-o), or C(kubepods) for anything under a kubepods
+                      cgroup), else V(null).
+                  type: str
+                  sample: null
+                container_id:
+                  description: For a container's cgroup the container's full id (64 hex digits), else V(null).
+                  type: str
+                  sample: null
+                peak_mb:
+                  description:
+                    - The highest use it has reached (cgroup v2 C(memory.peak), kernel 5.19 or later; v1 C(memory.max_usage_in_bytes)), V(null) when
+                      unreadable.
+                  type: int
+                  sample: 1702
                 pressure:
                   description: Its own memory pressure (cgroup v2 C(memory.pressure)), V(null) on cgroup v1.
                   type: dict
@@ -602,6 +652,212 @@ ansible_facts:
                   description: C(docker), C(podman), C(containerd), C(cri-o) or C(kubepods) (anything under a kubepods cgroup).
                   type: str
                   sample: docker
+                id:
+                  description: The container's full id (64 hex digits), as RV(ansible_facts.headroom.containers.list[].id) has it.
+                  type: str
+                  sample: 4f1c0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5
+        containers:
+          description:
+            - The containers of Docker and rootful Podman, running and stopped, each joined to its memory cgroup, plus
+              every other container cgroup of the visible hierarchy (containerd, CRI-O, Kubernetes pods, or an engine that
+              was not asked) with what its cgroup says.
+            - Names, images and labels are chosen by whoever starts a container; each string is returned only when it is
+              printable, of bounded length and of the form its kind allows (paths absolute and normalised, without C(..)),
+              else V(null). Environment variables, command lines and mounts are never read.
+          returned: when the V(containers) subset is gathered
+          type: dict
+          contains:
+            engines:
+              description:
+                - One entry per engine CLI found on the host (C(docker), C(podman)); an engine that is not installed has no key.
+                - An engine is asked (C(ps -a --no-trunc -q), and when it lists any, C(container inspect) of those ids and
+                  C(version), each under a 20 s time bound) only when it can have containers, see
+                  RV(ansible_facts.headroom.containers.engines.docker.skipped).
+              type: dict
+              returned: always
+              contains:
+                docker:
+                  description: The Docker CLI, when one is installed.
+                  type: dict
+                  returned: when a C(docker) CLI is found
+                  contains:
+                    cli:
+                      description: The CLI's path.
+                      type: str
+                      sample: /usr/bin/docker
+                    version:
+                      description:
+                        - The engine's version (Docker's server version, Podman's own), V(null) when it was not asked, listed no
+                          container or did not say.
+                      type: str
+                      sample: 20.10.24
+                    error:
+                      description:
+                        - Why its containers could not be read (the CLI's first error line, a timeout, output larger than 64 MiB
+                          or not JSON), or V(null).
+                      type: str
+                      sample: null
+                    containers:
+                      description: How many containers the engine listed (0 when it was not asked).
+                      type: int
+                      sample: 3
+                    skipped:
+                      description:
+                        - Why the engine was not asked, or V(null) when it was. Docker is asked only when its daemon socket
+                          (C(/run/docker.sock), C(/var/run/docker.sock)) exists or C(DOCKER_HOST) is set; Podman only when the
+                          module runs as root and Podman's storage (the C(graphroot) of C(storage.conf)) records a container
+                          or a C(libpod) cgroup exists outside C(user.slice) (where a user's rootless containers run).
+                      type: str
+                      sample: no docker daemon socket
+                podman:
+                  description: The Podman CLI, when one is installed, with the same keys as RV(ansible_facts.headroom.containers.engines.docker).
+                  type: dict
+                  returned: when a C(podman) CLI is found
+            list:
+              description:
+                - The containers, biggest current use first (stopped ones, which use nothing, last), at most 200; a container
+                  both engines list (Podman's Docker emulation) is listed once.
+              type: list
+              elements: dict
+              returned: always
+              contains:
+                name:
+                  description: The engine's name for it (Docker's without the leading C(/)), V(null) for a cgroup-only container.
+                  type: str
+                  sample: shop-web-1
+                id:
+                  description: Its full id (64 hex digits).
+                  type: str
+                  sample: 4f1c0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5
+                runtime:
+                  description:
+                    - C(docker) or C(podman) for an engine's container; for a cgroup-only one C(containerd), C(cri-o), C(docker), C(podman), or
+                      C(kubepods) (anything under a kubepods cgroup).
+                  type: str
+                  sample: docker
+                image:
+                  description:
+                    - The image as the engine reports it (Podman the name it was started from, Docker C(Config.Image)), V(null) for a cgroup-only
+                      container.
+                  type: str
+                  sample: nginx:1.25
+                state:
+                  description: The engine's state (C(running), C(exited), C(created), C(paused), ...), V(null) for a cgroup-only container (which runs).
+                  type: str
+                  sample: running
+                cgroup:
+                  description: Its memory cgroup as C(/proc/<pid>/cgroup) shows it, V(null) when it is not running (or its cgroup was not found).
+                  type: str
+                  sample: /system.slice/docker-4f1c0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5.scope
+                limit_mb:
+                  description: Its cgroup's memory limit (v2 C(memory.max), v1 C(memory.limit_in_bytes)), V(null) when it has none or is not running.
+                  type: int
+                  sample: 512
+                high_mb:
+                  description: Its cgroup's throttling threshold (v2 C(memory.high)), V(null) when unset, on cgroup v1 or not running.
+                  type: int
+                  sample: null
+                swap_limit_mb:
+                  description: Swap its cgroup may use, as RV(ansible_facts.headroom.cgroup.units[].swap_limit_mb) gives it.
+                  type: int
+                  sample: 512
+                usage_mb:
+                  description: Its cgroup's current use (v2 C(memory.current), v1 C(memory.usage_in_bytes)), V(null) when not running.
+                  type: int
+                  sample: 300
+                working_set_mb:
+                  description: Its cgroup's use minus the inactive page cache, what it really holds.
+                  type: int
+                  sample: 200
+                peak_mb:
+                  description:
+                    - The highest use its cgroup has reached (v2 C(memory.peak), kernel 5.19 or later; v1 C(memory.max_usage_in_bytes)), V(null) when
+                      unreadable.
+                  type: int
+                  sample: 500
+                oom_kill:
+                  description:
+                    - OOM kills inside its cgroup (v2 C(memory.events), v1 C(memory.oom_control)), the container's own limit firing; V(null) when not
+                      running.
+                  type: int
+                  sample: 0
+                engine_memory_mb:
+                  description: The engine's memory limit (C(HostConfig.Memory), C(--memory)), V(null) when not set.
+                  type: int
+                  sample: 512
+                engine_memory_swap_mb:
+                  description: The engine's memory plus swap limit (C(HostConfig.MemorySwap), C(--memory-swap)); V(-1) means unlimited swap, V(null) not set.
+                  type: int
+                  sample: 1024
+                engine_reservation_mb:
+                  description: The engine's soft limit (C(HostConfig.MemoryReservation), C(--memory-reservation)), V(null) when not set.
+                  type: int
+                  sample: null
+                oom_killed:
+                  description: Whether the engine saw its last run end in an OOM kill (C(State.OOMKilled)), V(null) for a cgroup-only container.
+                  type: bool
+                  sample: false
+                restart_count:
+                  description: How often the engine restarted it (C(RestartCount)), V(null) for a cgroup-only container.
+                  type: int
+                  sample: 0
+                source:
+                  description: Where the container was defined, from its labels; every key is present, V(null) (or V([])) when unknown.
+                  type: dict
+                  contains:
+                    kind:
+                      description:
+                        - V(kubernetes) (C(io.kubernetes.*) labels, or a kubepods cgroup), V(compose) (C(com.docker.compose.project),
+                          podman-compose's C(io.podman.compose.project)), V(quadlet) (C(PODMAN_SYSTEMD_UNIT) and a quadlet file for that
+                          unit), V(systemd) (the label without a quadlet file, as C(podman generate systemd) sets it), V(run) (an engine's
+                          container without any of these), V(unknown) (a cgroup-only container outside Kubernetes).
+                      type: str
+                      sample: compose
+                    compose_project:
+                      description: The Compose project (label C(com.docker.compose.project)).
+                      type: str
+                      sample: shop
+                    compose_service:
+                      description: The Compose service (label C(com.docker.compose.service)).
+                      type: str
+                      sample: web
+                    compose_working_dir:
+                      description: The project's directory (label C(com.docker.compose.project.working_dir)).
+                      type: str
+                      sample: /srv/shop
+                    compose_files:
+                      description: The project's Compose files (label C(com.docker.compose.project.config_files)), at most 16.
+                      type: list
+                      elements: str
+                      sample: [/srv/shop/docker-compose.yml]
+                    systemd_unit:
+                      description: The systemd unit that runs it (label C(PODMAN_SYSTEMD_UNIT)).
+                      type: str
+                      sample: web.service
+                    quadlet_file:
+                      description:
+                        - The quadlet file that defines that unit (C(<name>.container) or C(<name>.kube), a template's C(<name>@.container)),
+                          looked up in C(/run/containers/systemd), C(/etc/containers/systemd) and C(/usr/share/containers/systemd)
+                          (and their subdirectories) in that order.
+                      type: str
+                      sample: /etc/containers/systemd/web.container
+                    kube_namespace:
+                      description: The pod's namespace (label C(io.kubernetes.pod.namespace)).
+                      type: str
+                      sample: shop
+                    kube_pod:
+                      description: The pod (label C(io.kubernetes.pod.name)).
+                      type: str
+                      sample: cache-0
+                    kube_container:
+                      description: The container's name in the pod (label C(io.kubernetes.container.name)).
+                      type: str
+                      sample: redis
+            total:
+              description: How many containers were seen, also those left out of the capped RV(ansible_facts.headroom.containers.list).
+              type: int
+              returned: always
+              sample: 3
         processes:
           description:
             - The O(top) biggest processes by resident memory, biggest first.
@@ -1147,11 +1403,12 @@ def read_uptime(proc="/proc"):
         return None
 
 
-def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
+def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None, run_command=None):
     """The ``headroom`` facts for the resolved ``subsets`` (a set of names from subsets.SUBSETS).
 
     ``oom_collector(params)`` returns the OOM history; the module passes one bound to its run_command and to
-    the boot time it checked ``oom_since`` against. Everything else is read from files under ``proc`` (and
+    the boot time it checked ``oom_since`` against. ``run_command`` asks the container engines (``containers``;
+    None: only their cgroups are listed). Everything else is read from files under ``proc`` (and
     ``rootfs`` + the cgroup mounts).
     """
     facts = {}
@@ -1170,8 +1427,13 @@ def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None):
         facts["sysctl"] = read_sysctls(proc)
     if "pressure" in subsets:
         facts["pressure"] = read_pressure(proc)
-    if "cgroup" in subsets:
-        facts["cgroup"] = read_cgroup(proc, rootfs)
+    if subsets & {"cgroup", "containers"}:
+        cgroup = read_cgroup(proc, rootfs)  # one scan of the hierarchy serves both
+        if "cgroup" in subsets:
+            facts["cgroup"] = cgroup
+        if "containers" in subsets:
+            from ansible_collections.headroom.memory.plugins.module_utils.containers.collect import read_containers
+            facts["containers"] = read_containers(cgroup.get("units"), run_command, rootfs)
     if "processes" in subsets:
         # the module's own python is an artefact of asking: leave it out
         cmdline = CMDLINE_HEAP if params["cmdline"] and params.get("cmdline_heap_only") else params["cmdline"]
@@ -1215,7 +1477,8 @@ def main():
     oom_collector = None
     if "oom" in subsets:
         oom_collector = _oom_collector(module)
-    facts = gather(subsets, params, proc=PROC, rootfs=ROOTFS, oom_collector=oom_collector)
+    facts = gather(subsets, params, proc=PROC, rootfs=ROOTFS, oom_collector=oom_collector,
+                   run_command=module.run_command)
     module.exit_json(changed=False, ansible_facts={"headroom": facts})
 
 

@@ -119,8 +119,8 @@ def test_limited_units_inside_container(podman_v1_container):
     facts = cgroups.read_cgroup(proc_dir, rootfs)
     assert facts["limited"] == [{
         "cgroup": "/system.slice/headroom-oomtest-x.service", "unit": "headroom-oomtest-x.service",
-        "limit_mb": 48, "usage_mb": 47, "working_set_mb": 47, "pressure": None,
-        "high_mb": None, "swap_limit_mb": None, "oom_kill": 1}]
+        "limit_mb": 48, "runtime": None, "container_id": None, "usage_mb": 47, "working_set_mb": 47,
+        "peak_mb": None, "pressure": None, "high_mb": None, "swap_limit_mb": None, "oom_kill": 1}]
     assert facts["unlimited_containers"] == []
 
 
@@ -166,10 +166,14 @@ def test_v1_host_unlimited_with_containers(tmp_path):
         ("/system.slice/postgresql.service", "postgresql.service", 2048, 1630),
     ]
     assert facts["unlimited_containers"] == [
-        {"cgroup": "/kubepods/besteffort/pod1234-5678/" + CRI, "runtime": "kubepods"},
-        {"cgroup": "/libpod_parent/" + PODMAN, "runtime": "podman"},
-        {"cgroup": "/system.slice/docker-%s.scope" % DOCKER, "runtime": "docker"},
+        {"cgroup": "/kubepods/besteffort/pod1234-5678/" + CRI, "runtime": "kubepods", "id": CRI},
+        {"cgroup": "/libpod_parent/" + PODMAN, "runtime": "podman", "id": "a" * 64},
+        {"cgroup": "/system.slice/docker-%s.scope" % DOCKER, "runtime": "docker", "id": DOCKER},
     ]
+    # a limited container's entry names it too; a service's has no runtime or id
+    by_unit = dict((e["unit"], e) for e in facts["limited"])
+    assert (by_unit["d" * 64]["runtime"], by_unit["d" * 64]["container_id"]) == ("docker", "d" * 64)
+    assert (by_unit["svc.service"]["runtime"], by_unit["svc.service"]["container_id"]) == (None, None)
 
 
 def test_v2_host_with_memory_max(tmp_path):
@@ -188,7 +192,7 @@ def test_v2_host_with_memory_max(tmp_path):
     assert facts["limit_cgroup"] == "/system.slice/myapp.service"
     assert [e["unit"] for e in facts["limited"]] == ["myapp.service"]
     assert facts["unlimited_containers"] == [
-        {"cgroup": "/system.slice/cri-containerd-%s.scope" % CRI, "runtime": "containerd"}]
+        {"cgroup": "/system.slice/cri-containerd-%s.scope" % CRI, "runtime": "containerd", "id": CRI}]
 
 
 def test_v2_units_carry_high_swap_limit_and_oom_kills(tmp_path):

@@ -74,12 +74,13 @@ def meminfo_mb(key):
     raise KeyError(key)
 
 
-def test_everything_but_oom_from_the_fixture_tree(host, capsys):
+def test_everything_but_oom_from_the_fixture_tree(host, capsys, monkeypatch):
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
     result = run(capsys, {"gather_subset": ["!oom"], "top": 2})
     assert result["changed"] is False
     facts = result["ansible_facts"]["headroom"]
     assert set(facts) == {"memory", "vmstat", "swap", "sysctl", "pressure", "cgroup", "processes", "process_groups",
-                          "processes_uptime_s", "settings"}
+                          "processes_uptime_s", "settings", "containers"}
     assert facts["processes_uptime_s"] == 12345.67  # the fixture's /proc/uptime
     memory = facts["memory"]
     assert memory["total_mb"] == meminfo_mb("MemTotal") and memory["available_mb"] == meminfo_mb("MemAvailable")
@@ -95,6 +96,9 @@ def test_everything_but_oom_from_the_fixture_tree(host, capsys):
     groups = dict((g["comm"], g) for g in facts["process_groups"])
     assert groups["php-fpm8.2"]["count"] == 2 and "python3" not in groups
     assert sum(g["count"] for g in facts["process_groups"]) == 4
+    # no daemon socket, no podman storage and no container cgroup under the fixture root: no engine asked
+    assert facts["containers"]["list"] == [] and facts["containers"]["total"] == 0
+    assert all(e["skipped"] and e["containers"] == 0 for e in facts["containers"]["engines"].values())
 
 
 def test_settings_subset_reads_the_servers_config_files(host, capsys, tmp_path):
