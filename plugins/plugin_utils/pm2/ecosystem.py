@@ -329,7 +329,9 @@ class _YAMLDoc(object):
         for k, v in node.value:
             value = self._node(v)
             if isinstance(k, yaml.ScalarNode) and k.tag == "tag:yaml.org,2002:merge":
-                entries.append(Entry(None, "spread", k.start_mark.index, k.end_mark.index, value))
+                merged = Node("computed", value.start, value.end, text="the merge key << at %s" % where(
+                    self.text, k.start_mark.index))
+                entries.append(Entry(None, "spread", k.start_mark.index, k.end_mark.index, merged))
             elif isinstance(k, yaml.ScalarNode) and k.tag in _YAML_STD:
                 entries.append(Entry(str(k.value), "plain", k.start_mark.index, k.end_mark.index, value, k.style))
             else:
@@ -602,21 +604,24 @@ def _heap_list_edits(doc, seq, app, key, size_mb):
         if item.kind != "scalar" or not isinstance(item.value, str):
             raise Refusal("app %s: %s holds a computed item (%s): set it by hand to include %s" % (
                 app, key, item.text if item.kind == "computed" else item.value, flag))
-        m = HEAP_FLAG_RE.match(item.value)
-        if m is not None and m.group(1) is None:
-            raise Refusal("app %s: %s gives the heap size as a separate item after %r: write it as the one item %s "
-                          "by hand" % (app, key, item.value, flag))
-        if m is None and HEAP_WORD_RE.search(item.value):
-            raise Refusal("app %s: %s item %r holds a heap flag among other text: set %s there by hand" % (
-                app, key, item.value, flag))
+    values = [item.value for item in seq.items]
+    try:
+        heap_tokens(values, size_mb)   # the same refusals as the string form
+    except Refusal as e:
+        raise Refusal("app %s: %s in %s: set %s there by hand" % (app, e, key, flag))
+    hits, drop = [], []
+    for index, value in enumerate(values):
+        m = HEAP_FLAG_RE.match(value)
         if m is not None:
             hits.append(index)
+            if m.group(1) is None:   # ['--max-old-space-size', '300']: the value item goes too
+                drop.append(index + 1)
     if not hits:
         return doc.seq_append(seq, doc.render_str(flag, like=seq.items[-1] if seq.items else None))
     edits = []
-    if seq.items[hits[0]].value != flag:
+    if values[hits[0]] != flag:
         edits += doc.replace(seq.items[hits[0]], doc.render_str(flag, like=seq.items[hits[0]]))
-    for index in reversed(hits[1:]):
+    for index in sorted(hits[1:] + drop, reverse=True):
         edits += doc.seq_remove(seq, index)
     return edits
 
