@@ -116,8 +116,8 @@ REFUSALS = [
     ("ecosystem.config.js", "missing", "app missing is not in the file (it defines api, worker, cron, tiny)"),
     ("duplicate.yml", "api", "app api is defined 2 times in the file (entries 1, 2)"),
     ("duplicate.json", "api", "app api is defined 2 times in the file (entries 1, 2)"),   # the second by its script
-    ("anchors.yml", "api", "the merge key << at line 7, column 5"),
-    ("anchors.yml", "shared", "a value shared through a YAML anchor (line 10, column 16)"),
+    ("anchors.yml", "api", "the merge key << at line 8, column 5"),
+    ("anchors.yml", "shared", "a value shared through a YAML anchor (line 11, column 16)"),
     ("anchors.yml", "other", "a value shared through a YAML anchor"),
 ]
 
