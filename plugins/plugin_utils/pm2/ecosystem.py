@@ -87,8 +87,15 @@ def settings_errors(app, settings):
 
 
 def _eol(text, index):
+    """The end of index's line, before its ``\n`` or ``\r\n``."""
     end = text.find("\n", index)
-    return len(text) if end < 0 else end
+    if end < 0:
+        return len(text)
+    return end - 1 if end > index and text[end - 1] == "\r" else end
+
+
+def _newline(text):
+    return "\r\n" if "\r\n" in text else "\n"
 
 
 def _line_start(text, index):
@@ -226,7 +233,7 @@ class _JSDoc(object):
         eol = _eol(text, anchor)
         rest = text[anchor:eol].strip()
         at = eol if (rest == "" or rest.startswith("//")) and eol <= close else anchor
-        line = "\n" + indent + new_member + ("," if had_comma else "")
+        line = _newline(text) + indent + new_member + ("," if had_comma else "")
         if had_comma:
             return [(at, at, line)]
         if at == anchor:
@@ -315,7 +322,7 @@ class _YAMLDoc(object):
             if node.tag not in _YAML_STD:
                 return Node("computed", start, end, text="%s with the tag %s" % (node.value, node.tag))
             if node.style in ("|", ">"):
-                end = start + len(self.text[start:end].rstrip("\n"))
+                end = start + len(self.text[start:end].rstrip("\r\n"))
                 return Node("scalar", start, end, value=node.value, quote=node.style)
             return Node("scalar", start, end, value=self.constructor.construct_object(node), quote=node.style or "")
         if isinstance(node, yaml.SequenceNode):
@@ -366,7 +373,7 @@ class _YAMLDoc(object):
             return [(last.value.end, last.value.end, ", " + member)]
         column = last.start - _line_start(text, last.start)
         at = _eol(text, last.value.end)
-        return [(at, at, "\n" + " " * column + member)]
+        return [(at, at, _newline(text) + " " * column + member)]
 
     def seq_append(self, seq, rendered):
         text = self.text
@@ -379,7 +386,7 @@ class _YAMLDoc(object):
         if dash < 0:
             raise Refusal("unsupported structure: a list item at %s has no '-' on its line" % where(text, first.start))
         at = _eol(text, seq.items[-1].end)
-        return [(at, at, "\n" + " " * (dash - _line_start(text, dash)) + "- " + rendered)]
+        return [(at, at, _newline(text) + " " * (dash - _line_start(text, dash)) + "- " + rendered)]
 
     def seq_remove(self, seq, index):
         text = self.text
@@ -396,7 +403,8 @@ class _YAMLDoc(object):
         start = _line_start(text, item.start)
         if text[start:item.start].strip() != "-" or "\n" in text[item.start:item.end]:
             raise Refusal("unsupported structure: the list item at %s is not alone on its line" % where(text, item.start))
-        return [(start, min(_eol(text, item.end) + 1, len(text)), "")]
+        end = _eol(text, item.end)
+        return [(start, min(end + len(_newline(text)) if end < len(text) else end, len(text)), "")]
 
     def replace(self, node, rendered):
         if node.kind == "scalar" and node.quote in ("|", ">"):

@@ -333,3 +333,21 @@ def test_random_edits_change_only_the_intended_keys(fmt):
             pytest.skip("node is not installed: the JavaScript results were edited but not run")
         for (text, want), got in zip(js_checks, loaded):
             assert got == want, text
+
+
+@pytest.mark.parametrize("name", ["ecosystem.config.js", "ecosystem.json", "ecosystem.yml"])
+def test_crlf_files_keep_their_line_endings(name):
+    text = fixture(name).replace("\n", "\r\n")
+    for app in ("api", "worker"):
+        result = edit(text, file_format(name), app, BOTH)
+        assert result["error"] is None and result["changed"]
+        assert "\n" not in result["text"].replace("\r\n", "")
+        assert edit(result["text"], file_format(name), app, BOTH)["changed"] is False
+
+
+def test_a_removed_block_list_item_takes_its_line():
+    text = "apps:\n  - name: api\n    node_args:\n      - --max-old-space-size=1\n      - --trace-gc\n" \
+           "      - --max_old_space_size=2\n    script: a.js\n"
+    result = edit(text, "yaml", "api", {"max_old_space_size": 64})
+    assert result["text"] == "apps:\n  - name: api\n    node_args:\n      - --max-old-space-size=64\n      - --trace-gc\n" \
+                             "    script: a.js\n"
