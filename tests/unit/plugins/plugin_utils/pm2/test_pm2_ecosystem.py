@@ -109,8 +109,8 @@ REFUSALS = [
                                             "include --max-old-space-size=224"),
     ("computed.config.js", "concat", "max_memory_restart is computed (300 + 'M'): set it by hand to 300M"),
     ("computed.config.js", "call-args", "node_args holds a computed item (flag())"),
-    ("computed.config.js", "spread", "has a spread or computed key (...common) that may set max_memory_restart: "
-                                     "set max_memory_restart: 300M by hand"),
+    ("computed.config.js", "spread", "has a spread or computed key (...common) that may set node_args: "
+                                     "set the heap flag --max-old-space-size=224 in node_args by hand"),
     ("computed.config.js", "missing", "app missing is not among the apps with a plain name in the file, and entry 6, "
                                       "whose name is path.basename(__dirname) cannot be read without running the file"),
     ("ecosystem.config.js", "missing", "app missing is not in the file (it defines api, worker, cron, tiny)"),
@@ -216,6 +216,8 @@ ARG_POOL = ["--enable-source-maps", "--trace-gc", "--expose-gc", "--max-old-spac
 OTHER_KEYS = [("script", lambda r: "s%d.js" % r.randint(0, 9)), ("instances", lambda r: r.randint(1, 4)),
               ("exec_mode", lambda r: r.choice(["fork", "cluster"])), ("watch", lambda r: r.choice([True, False])),
               ("env", lambda r: {"NODE_ENV": r.choice(["production", "it's"]), "PORT": r.randint(1, 65535)}),
+              ("env_production", lambda r: {"NODE_OPTIONS": r.choice(["--max-old-space-size=900 --trace-gc",
+                                                                      "--max_old_space_size 64", "--no-deprecation"])}),
               ("cwd", lambda r: "/srv/a b/\"q\"")]
 
 
@@ -283,6 +285,9 @@ def expected(data, app, settings):
         tokens = [flag if i == heap[0] else a for i, a in enumerate(tokens) if "old" not in a or i == heap[0]] \
             if heap else tokens + [flag]
         entry[args_key] = " ".join(tokens)
+    if "env_production" in entry:   # the heap flag is said once, in the interpreter arguments
+        tokens = entry["env_production"]["NODE_OPTIONS"].split()
+        entry["env_production"]["NODE_OPTIONS"] = " ".join(t for t in tokens if "old" not in t and t != "64")
     return want
 
 
@@ -351,3 +356,35 @@ def test_a_removed_block_list_item_takes_its_line():
     result = edit(text, "yaml", "api", {"max_old_space_size": 64})
     assert result["text"] == "apps:\n  - name: api\n    node_args:\n      - --max-old-space-size=64\n      - --trace-gc\n" \
                              "    script: a.js\n"
+
+
+def test_a_spread_before_an_absent_threshold_is_overridden_by_the_added_key():
+    text = fixture("computed.config.js")
+    result = edit(text, "js", "spread", {"max_memory_restart": "300M"})
+    assert changed_lines(text, result["text"]) == (
+        ["    { ...common, name: 'spread', script: 'e.js' },"],
+        ["    { ...common, name: 'spread', script: 'e.js', max_memory_restart: '300M' },"])
+    # a spread after the key may override it
+    later = "module.exports = {apps: [{name: 'api', max_memory_restart: '1G', ...over}]};\n"
+    assert "(...over) that may set max_memory_restart" in edit(later, "js", "api", {"max_memory_restart": "300M"})["error"]
+
+
+def test_yaml_merge_keys_and_aliases_keep_the_edit_in_the_app():
+    text = fixture("anchors.yml")
+    data = yaml.safe_load(edit(text, "yaml", "api", {"max_memory_restart": "512M"})["text"])
+    assert data["apps"][0]["max_memory_restart"] == "512M" and data["defaults"]["max_memory_restart"] == "300M"
+    data = yaml.safe_load(edit(text, "yaml", "other", {"max_memory_restart": "512M"})["text"])
+    assert data["apps"][2]["max_memory_restart"] == "512M" and "max_memory_restart" not in data["apps"][1]
+
+
+def test_node_options_heap_flags_are_taken_out_so_the_heap_is_said_once():
+    text = ("module.exports = {apps: [{name: 'api', script: 'a.js',\n"
+            "  env: {NODE_OPTIONS: '--max-old-space-size=900 --enable-source-maps'},\n"
+            "  env_production: {NODE_OPTIONS: process.env.OPTS, PORT: 3000},\n"
+            "  env_staging: {NODE_OPTIONS: \"--max_old_space_size 900\"}}]};\n")
+    result = edit(text, "js", "api", {"max_old_space_size": 100})
+    assert changed_lines(text, result["text"]) == (
+        ["  env: {NODE_OPTIONS: '--max-old-space-size=900 --enable-source-maps'},",
+         '  env_staging: {NODE_OPTIONS: "--max_old_space_size 900"}}]};'],
+        ["  env: {NODE_OPTIONS: '--enable-source-maps'},",
+         '  env_staging: {NODE_OPTIONS: ""},', "  node_args: '--max-old-space-size=100'}]};"])
