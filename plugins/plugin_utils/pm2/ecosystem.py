@@ -811,4 +811,6 @@ def edit(text, fmt, app, settings):
             _self_check(doc, new_text, fmt, app, settings, container, app_index)
     except Refusal as e:
         return refused("%s file: %s" % (fmt.upper() if fmt != "js" else "JavaScript", e))
+    except RecursionError:
+        return refused("the file nests its values too deeply to be read")
     return {"text": new_text, "changed": new_text != text, "error": None}

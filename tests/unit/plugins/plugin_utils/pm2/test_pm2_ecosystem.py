@@ -388,3 +388,11 @@ def test_node_options_heap_flags_are_taken_out_so_the_heap_is_said_once():
          '  env_staging: {NODE_OPTIONS: "--max_old_space_size 900"}}]};'],
         ["  env: {NODE_OPTIONS: '--enable-source-maps'},",
          '  env_staging: {NODE_OPTIONS: ""},', "  node_args: '--max-old-space-size=100'}]};"])
+
+
+@pytest.mark.parametrize("text, fmt", [("[" * 5000 + "]" * 5000, "json"),
+                                       ("module.exports = {apps: " + "[" * 5000 + "]" * 5000 + "};", "js"),
+                                       ("apps: " + "[" * 5000 + "]" * 5000, "yaml")])
+def test_deep_nesting_is_refused_not_a_crash(text, fmt):
+    result = edit(text, fmt, "api", BOTH)
+    assert result["changed"] is False and result["error"]
