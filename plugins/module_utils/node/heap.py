@@ -202,7 +202,8 @@ class NodeHost(object):
     def __init__(self, proc="/proc", rootfs=""):
         self.proc, self.rootfs = proc, rootfs
         self._loaded = False
-        self.memtotal_mb = self.hierarchy = self.own_ns = self.packaged_major = None
+        self.memtotal_mb = self.hierarchy = self.own_ns = None
+        self._packaged = False
 
     def load(self):
         if self._loaded:
@@ -215,8 +216,13 @@ class NodeHost(object):
             self.own_ns = os.readlink(self.proc + "/self/ns/cgroup")
         except OSError:
             self.own_ns = None
-        self.packaged_major = major_from_version(dpkg_version(_read(self.rootfs + "/var/lib/dpkg/status", MAX_DPKG_STATUS)))
         return self
+
+    def packaged_major(self):
+        """The major of the nodejs package dpkg has installed (read once, only for a static /usr/bin/node)."""
+        if self._packaged is False:
+            self._packaged = major_from_version(dpkg_version(_read(self.rootfs + "/var/lib/dpkg/status", MAX_DPKG_STATUS)))
+        return self._packaged
 
     def limit_mb(self, cgroup_path):
         """The limit of the memory cgroup ``cgroup_path`` itself (libuv reads only the process's own), or None."""
@@ -242,7 +248,7 @@ def node_major(proc, pid, host):
         return None
     major = major_from_exe_path(exe)
     if major is None and exe in ("/usr/bin/node", "/usr/bin/nodejs"):
-        major = host.load().packaged_major
+        major = host.packaged_major()
     return major
 
 

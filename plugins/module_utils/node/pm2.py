@@ -355,12 +355,13 @@ def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None):
     return result
 
 
-def read_pm2(entries, proc="/proc", rootfs="", ask=rpc_call):
+def read_pm2(entries, proc="/proc", rootfs="", ask=None):
     """``{daemons, apps}`` of memory_facts' ``pm2`` subset from scan() ``entries``.
 
     ``ask(home, uid)`` returns a daemon's raw app list (rpc_call; tests pass a fixture). A daemon that cannot
     be asked keeps its ``error`` sentence and contributes no apps.
     """
+    ask = ask or rpc_call
     daemons = find_daemons(entries, proc)
     apps = []
     host = NodeHost(proc, rootfs)
