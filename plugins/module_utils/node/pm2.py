@@ -164,17 +164,44 @@ def _recv_message(sock, deadline, limit=MAX_REPLY):
     return parts
 
 
-def rpc_call(home, uid, method="getMonitorData", timeout=RPC_TIMEOUT):
+O_PATH = getattr(os, "O_PATH", 0o10000000)
+
+
+def open_no_symlinks(root, path):
+    """An O_PATH descriptor of ``path`` (absolute, normalised) under the directory ``root`` ("" = /), walked one
+    component at a time without following any symlink: a daemon's home is resolved in its own mount namespace
+    (``/proc/<pid>/root``), and a link planted in it cannot point the walk at a file of the host. Pm2Error else."""
+    try:
+        fd = os.open(root or "/", O_PATH | os.O_DIRECTORY)
+    except OSError as e:
+        raise Pm2Error("cannot open %s: %s" % (root or "/", e.strerror))
+    try:
+        for part in [p for p in path.split("/") if p]:
+            if part in (".", ".."):
+                raise Pm2Error("%s is not a normalised path" % path)
+            nfd = os.open(part, O_PATH | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+            if stat.S_ISLNK(os.fstat(fd).st_mode):
+                raise Pm2Error("%s has a symlink in it (%s); it is not followed" % (path, part))
+        return fd
+    except OSError as e:
+        os.close(fd)
+        raise Pm2Error("cannot open %s: %s" % (path, e.strerror))
+    except Pm2Error:
+        os.close(fd)
+        raise
+
+
+def rpc_call(home, uid, root="", method="getMonitorData", timeout=RPC_TIMEOUT):
     """The answer of the daemon of ``home`` to ``method`` (decoded JSON ``args[0]``); Pm2Error on any failure.
 
-    ``<home>/rpc.sock`` is opened with O_PATH|O_NOFOLLOW and must be a socket owned by ``uid``; the connection
-    goes through /proc/self/fd, so what was checked is what is connected to.
+    ``<home>/rpc.sock`` is opened under ``root`` (the daemon's ``/proc/<pid>/root``: a daemon in a container
+    has its home there) by open_no_symlinks() and must be a socket owned by ``uid``; the connection goes
+    through /proc/self/fd, so what was checked is what is connected to.
     """
-    path = os.path.join(home, "rpc.sock")
-    try:
-        fd = os.open(path, getattr(os, "O_PATH", 0o10000000) | os.O_NOFOLLOW)
-    except OSError as e:
-        raise Pm2Error("cannot open %s: %s" % (path, e.strerror))
+    path = posixpath.join(home, "rpc.sock")
+    fd = open_no_symlinks(root, path)
     sock = None
     try:
         st = os.fstat(fd)
@@ -276,22 +303,31 @@ def reduce_app(raw):
     }
 
 
-def find_ecosystem(cwd, name, rootfs=""):
-    """The ecosystem file in ``cwd`` that names app ``name`` (a bounded read of each candidate), else None."""
+def find_ecosystem(cwd, name, root=""):
+    """The ecosystem file in ``cwd`` (under ``root``, the daemon's /proc/<pid>/root) that names app ``name``:
+    a regular file reached without a symlink, read at most MAX_ECOSYSTEM bytes; else None."""
     if not cwd or not name:
         return None
     quoted = re.escape(name)
     pattern = re.compile(r"""\bname["']?\s*:\s*(?:["']%s["']|%s\s*$)""" % (quoted, quoted), re.M)
-    for candidate in ECOSYSTEM_FILES:
-        path = posixpath.join(cwd, candidate)
-        try:
-            if not stat.S_ISREG(os.lstat(rootfs + path).st_mode):
+    try:
+        dir_fd = open_no_symlinks(root, cwd)
+    except Pm2Error:
+        return None
+    try:
+        for candidate in ECOSYSTEM_FILES:
+            try:
+                fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+            except OSError:
                 continue
-        except OSError:
-            continue
-        data = _read(rootfs + path, MAX_ECOSYSTEM)
-        if data and pattern.search(data.decode("utf-8", "replace")):
-            return path
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    continue
+                data = f.read(MAX_ECOSYSTEM)
+            if data and pattern.search(data.decode("utf-8", "replace")):
+                return posixpath.join(cwd, candidate)
+    finally:
+        os.close(dir_fd)
     return None
 
 
@@ -313,8 +349,9 @@ def _rss_mb(proc, pid):
     return None
 
 
-def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None):
-    """The contract's app entries for one daemon's raw app list (jlist or the socket), at most MAX_APPS."""
+def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None, root=""):
+    """The contract's app entries for one daemon's raw app list (jlist or the socket), at most MAX_APPS;
+    ``root``: the daemon's /proc/<pid>/root, where its apps' paths are."""
     host = (node_host or NodeHost(proc, rootfs))
     apps = [a for a in (reduce_app(r) for r in raw_apps[:MAX_APPS]) if a is not None]
     del raw_apps[:]  # the environments in it are not kept one step longer than needed
@@ -322,6 +359,7 @@ def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None):
     for a in apps:
         counts[a["name"]] = counts.get(a["name"], 0) + 1
     unit = daemon_unit(proc, daemon["pid"])
+    ecosystems = {}  # (cwd, name) -> path: a cluster app's instances share one lookup
     result = []
     for a in apps:
         pid = a["pid"]
@@ -339,6 +377,9 @@ def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None):
             cgroup = controllers.get("memory") or controllers.get("")
         flavour = host.hierarchy[0] if host.hierarchy else None
         seen = constraint_seen(major, flavour, host.limit_mb(cgroup), False)
+        key = (a["cwd"], a["name"])
+        if key not in ecosystems:
+            ecosystems[key] = find_ecosystem(a["cwd"], a["name"], root)
         entry = dict(a)
         entry.update({
             "memory_mb": _rss_mb(proc, pid) if pid else None,
@@ -346,7 +387,7 @@ def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None):
             "heap_mb": heap_mb,
             "heap_source": source,
             "default_heap_mb": default_heap_mb(major, host.memtotal_mb, seen),
-            "ecosystem_file": find_ecosystem(a["cwd"], a["name"], rootfs),
+            "ecosystem_file": ecosystems[key],
             "user": daemon["user"],
             "home": daemon["home"],
             "unit": unit,
@@ -358,8 +399,9 @@ def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None):
 def read_pm2(entries, proc="/proc", rootfs="", ask=None):
     """``{daemons, apps}`` of memory_facts' ``pm2`` subset from scan() ``entries``.
 
-    ``ask(home, uid)`` returns a daemon's raw app list (rpc_call; tests pass a fixture). A daemon that cannot
-    be asked keeps its ``error`` sentence and contributes no apps.
+    ``ask(home, uid, root)`` returns a daemon's raw app list (rpc_call; tests pass a fixture), ``root`` being
+    the daemon's ``/proc/<pid>/root``. A daemon that cannot be asked keeps its ``error`` sentence and
+    contributes no apps.
     """
     ask = ask or rpc_call
     daemons = find_daemons(entries, proc)
@@ -367,11 +409,12 @@ def read_pm2(entries, proc="/proc", rootfs="", ask=None):
     host = NodeHost(proc, rootfs)
     for d in daemons:
         d["error"] = None
+        root = os.path.join(proc, str(d["pid"]), "root")
         try:
-            raw = ask(d["home"], d["uid"])
+            raw = ask(d["home"], d["uid"], root)
             if not isinstance(raw, list):
                 raise Pm2Error("the daemon at %s answered no process list" % d["home"])
-            apps.extend(describe_apps(raw, d, proc, rootfs, host))
+            apps.extend(describe_apps(raw, d, proc, rootfs, host, root))
         except Pm2Error as e:
             d["error"] = str(e)
     return {"daemons": daemons, "apps": apps}

@@ -158,7 +158,7 @@ def test_pm2_subset_and_node_heap_through_the_module(host, capsys, monkeypatch):
                 cmdline=["node", "--max-old-space-size=384", "server.js"])
     asked = []
 
-    def ask(home, uid):
+    def ask(home, uid, root):
         asked.append((home, uid))
         return [{"name": "api", "pm_id": 0, "pid": 701, "pm2_env": {
             "status": "online", "exec_mode": "fork_mode", "node_args": ["--max-old-space-size=384"], "restart_time": 2,

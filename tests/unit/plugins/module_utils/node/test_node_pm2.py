@@ -55,7 +55,7 @@ def test_find_daemons_reads_only_pm2_titles(tmp_path):
 
 def test_no_pm2_is_cheap(tmp_path):
     """No daemon in the scan: nothing is asked and no file is read (an empty /proc would raise otherwise)."""
-    def ask(home, uid):
+    def ask(home, uid, root):
         raise AssertionError("asked without a daemon")
     entries = [{"pid": 5, "comm": "node", "uid": 0}, {"pid": 6, "comm": "nginx", "uid": 33}]
     assert pm2.read_pm2(entries, str(tmp_path / "nonexistent"), ask=ask) == {"daemons": [], "apps": []}
@@ -67,7 +67,7 @@ def test_real_5x_jlist(tmp_path):
                             12890: (b"node /tmp/pfacts-pm2/app/app.js\0\0", 54000,
                                     b"NODE_OPTIONS=--max-old-space-size=200\0")})
     raw = pm2.parse_jlist(_fixture("jlist-pm2-5.4.3.json"))
-    result = pm2.read_pm2([{"pid": 12846, "comm": "PM2 v5.4.3: God", "uid": 0}], proc, ask=lambda home, uid: raw)
+    result = pm2.read_pm2([{"pid": 12846, "comm": "PM2 v5.4.3: God", "uid": 0}], proc, ask=lambda home, uid, root: raw)
     assert result["daemons"][0]["error"] is None
     apps = dict((a["pm_id"], a) for a in result["apps"])
     fork, cluster, stopped = apps[0], apps[1], apps[2]
@@ -194,7 +194,7 @@ def test_rpc_refuses_wrong_owner_and_symlink(tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     os.symlink(os.path.join(home, "rpc.sock"), str(other / "rpc.sock"))
-    with pytest.raises(pm2.Pm2Error, match="not a socket"):   # O_PATH|O_NOFOLLOW gives the link itself
+    with pytest.raises(pm2.Pm2Error, match="symlink"):
         pm2.rpc_call(str(other), os.getuid())
     with pytest.raises(pm2.Pm2Error, match="cannot open"):
         pm2.rpc_call(str(tmp_path / "none"), os.getuid())
@@ -219,12 +219,39 @@ def test_decode_reply_refuses_malformed(parts):
         pm2.decode_reply(parts)
 
 
+def test_home_is_resolved_in_the_daemons_root_without_symlinks(tmp_path):
+    """A daemon in a container has its home under /proc/<pid>/root; a symlinked directory on the way (which
+    would resolve against the host's root) is refused, not followed."""
+    root = tmp_path / "root"
+    home = root / "home" / "deploy" / ".pm2"
+    home.mkdir(parents=True)
+    thread, _seen = _serve(str(home / "rpc.sock"), [b"j:" + json.dumps({"args": [[]]}).encode(), b"s:headroom:1"])
+    assert pm2.rpc_call("/home/deploy/.pm2", os.getuid(), str(root)) == []
+    thread.join(5)
+    (root / "srv").mkdir()
+    os.symlink(str(home), str(root / "srv" / "pm2"))
+    with pytest.raises(pm2.Pm2Error, match="symlink in it"):
+        pm2.rpc_call("/srv/pm2", os.getuid(), str(root))
+    (root / "app").mkdir()
+    (root / "app" / "ecosystem.json").write_text('{"apps": [{"name": "api"}]}')
+    assert pm2.find_ecosystem("/app", "api", str(root)) == "/app/ecosystem.json"   # the path as the daemon sees it
+    os.symlink(str(root / "app"), str(root / "lnk"))
+    assert pm2.find_ecosystem("/lnk", "api", str(root)) is None
+
+
+def test_read_pm2_asks_under_the_daemons_root(tmp_path):
+    proc = _proc(tmp_path, {10: (b"PM2 v5.4.3: God Daemon (/root/.pm2)\0", 50000, b"")})
+    asked = []
+    pm2.read_pm2([{"pid": 10, "comm": "PM2 v5.4.3: God", "uid": 0}], proc, ask=lambda h, u, r: asked.append((h, u, r)) or [])
+    assert asked == [("/root/.pm2", 0, os.path.join(proc, "10", "root"))]
+
+
 def test_a_daemon_that_cannot_be_asked_keeps_its_error(tmp_path):
     proc = _proc(tmp_path, {10: (b"PM2 v5.4.3: God Daemon (/home/deploy/.pm2)\0", 50000, b"")})
 
-    def ask(home, uid):
+    def ask(home, uid, root):
         raise pm2.Pm2Error("cannot open /home/deploy/.pm2/rpc.sock: No such file or directory")
     result = pm2.read_pm2([{"pid": 10, "comm": "PM2 v5.4.3: God", "uid": 1000}], proc, ask=ask)
     assert result["apps"] == [] and "rpc.sock" in result["daemons"][0]["error"]
-    assert pm2.read_pm2([{"pid": 10, "comm": "PM2 v5.4.3: God", "uid": 1000}], proc, ask=lambda h, u: {"x": 1})[
+    assert pm2.read_pm2([{"pid": 10, "comm": "PM2 v5.4.3: God", "uid": 1000}], proc, ask=lambda h, u, r: {"x": 1})[
         "daemons"][0]["error"].startswith("the daemon at")
