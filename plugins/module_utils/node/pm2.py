@@ -22,9 +22,11 @@ Both jlist and the socket hand over each app's whole environment: the answer is 
 fields below and the rest dropped; nothing of ``env`` is kept. The socket is opened without following a
 symlink and used only when it is a socket owned by the daemon's uid; the answer is bounded in size and time.
 PM2 does not record the ecosystem file an app came from (no such key in 5.4.3's jlist), so it is looked for
-in the app's cwd (ecosystem.config.js/.cjs, ecosystem.json, ecosystem.yml/.yaml naming the app). What is
-missed: a daemon whose socket does not answer (reported with its ``error``, no apps), and apps of a PM2 that
-is not running (only its ``dump.pm2`` would know them).
+in the app's cwd (ecosystem.config.js/.cjs, ecosystem.json, ecosystem.yml/.yaml naming the app), then in its
+script's directory. A daemon in a container is read through its /proc/<pid>/root, and its apps' pids (of its
+pid namespace) are mapped to this host's through its children's NSpid. What is missed: a daemon whose socket
+does not answer (reported with its ``error``, no apps), and apps of a PM2 that is not running (only its
+``dump.pm2`` would know them).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -300,6 +302,7 @@ def reduce_app(raw):
         "node_args": heap_args(env.get("node_args")),
         "node_version": version.group(1) if version else None,
         "cwd": clean_path(env.get("pm_cwd")),
+        "script_dir": posixpath.dirname(clean_path(env.get("pm_exec_path")) or "") or None,
     }
 
 
@@ -340,6 +343,37 @@ def daemon_unit(proc, pid):
     return unit if unit and unit.endswith(".service") else None
 
 
+def ns_pid(proc, pid):
+    """The pid of ``pid`` in its innermost pid namespace (the last ``NSpid`` field of its status), or None."""
+    data = _read(os.path.join(proc, str(pid), "status"), 64 * 1024)
+    for line in (data or b"").decode("ascii", "replace").splitlines():
+        if line.startswith("NSpid:"):
+            fields = line.split()[1:]
+            return int(fields[-1]) if fields and fields[-1].isdigit() else None
+    return None
+
+
+def app_pids(entries, daemon_pid, proc="/proc"):
+    """{pid as the daemon sees it: pid here} for the daemon's children: PM2 reports pids of its own pid
+    namespace (a daemon in a container), and only a child of the daemon is taken for one of its apps."""
+    found = {}
+    for e in entries:
+        if e.get("ppid") == daemon_pid:
+            inner = ns_pid(proc, e["pid"])
+            found[inner if inner is not None else e["pid"]] = e["pid"]
+    return found
+
+
+def _own_cgroup_ns(proc, pid, host):
+    """True when ``pid`` has a cgroup namespace other than this module's (it runs in a container)."""
+    if not pid or host.own_ns is None:
+        return False
+    try:
+        return os.readlink(os.path.join(proc, str(pid), "ns", "cgroup")) != host.own_ns
+    except OSError:
+        return False
+
+
 def _rss_mb(proc, pid):
     data = _read(os.path.join(proc, str(pid), "status"), 64 * 1024)
     for line in (data or b"").decode("ascii", "replace").splitlines():
@@ -349,11 +383,16 @@ def _rss_mb(proc, pid):
     return None
 
 
-def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None, root=""):
+def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None, root="", pids=None):
     """The contract's app entries for one daemon's raw app list (jlist or the socket), at most MAX_APPS;
-    ``root``: the daemon's /proc/<pid>/root, where its apps' paths are."""
+    ``root``: the daemon's /proc/<pid>/root, where its apps' paths are; ``pids``: app_pids() (None: PM2's
+    pids are taken as they are, for fixtures). An app whose pid is not one of the daemon's children gets
+    pid None: its number names another process here."""
     host = (node_host or NodeHost(proc, rootfs))
     apps = [a for a in (reduce_app(r) for r in raw_apps[:MAX_APPS]) if a is not None]
+    if pids is not None:
+        for a in apps:
+            a["pid"] = pids.get(a["pid"]) if a["pid"] else None
     del raw_apps[:]  # the environments in it are not kept one step longer than needed
     counts = {}
     for a in apps:
@@ -376,10 +415,12 @@ def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None, roo
             controllers = parse_proc_cgroup(raw.decode("utf-8", "replace")) if raw else {}
             cgroup = controllers.get("memory") or controllers.get("")
         flavour = host.hierarchy[0] if host.hierarchy else None
-        seen = constraint_seen(major, flavour, host.limit_mb(cgroup), False)
-        key = (a["cwd"], a["name"])
+        seen = constraint_seen(major, flavour, host.limit_mb(cgroup), _own_cgroup_ns(proc, pid, host))
+        key = (a["cwd"], a.pop("script_dir"), a["name"])
         if key not in ecosystems:
-            ecosystems[key] = find_ecosystem(a["cwd"], a["name"], root)
+            ecosystems[key] = find_ecosystem(key[0], a["name"], root)
+            if ecosystems[key] is None and key[1] not in (None, key[0]):
+                ecosystems[key] = find_ecosystem(key[1], a["name"], root)
         entry = dict(a)
         entry.update({
             "memory_mb": _rss_mb(proc, pid) if pid else None,
@@ -414,7 +455,7 @@ def read_pm2(entries, proc="/proc", rootfs="", ask=None):
             raw = ask(d["home"], d["uid"], root)
             if not isinstance(raw, list):
                 raise Pm2Error("the daemon at %s answered no process list" % d["home"])
-            apps.extend(describe_apps(raw, d, proc, rootfs, host, root))
+            apps.extend(describe_apps(raw, d, proc, rootfs, host, root, app_pids(entries, d["pid"], proc)))
         except Pm2Error as e:
             d["error"] = str(e)
     return {"daemons": daemons, "apps": apps}

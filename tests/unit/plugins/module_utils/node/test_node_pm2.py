@@ -67,7 +67,10 @@ def test_real_5x_jlist(tmp_path):
                             12890: (b"node /tmp/pfacts-pm2/app/app.js\0\0", 54000,
                                     b"NODE_OPTIONS=--max-old-space-size=200\0")})
     raw = pm2.parse_jlist(_fixture("jlist-pm2-5.4.3.json"))
-    result = pm2.read_pm2([{"pid": 12846, "comm": "PM2 v5.4.3: God", "uid": 0}], proc, ask=lambda home, uid, root: raw)
+    entries = [{"pid": 12846, "comm": "PM2 v5.4.3: God", "uid": 0, "ppid": 1},
+               {"pid": 7328, "comm": "node /tmp/pfact", "uid": 0, "ppid": 12846},
+               {"pid": 12890, "comm": "node /tmp/pfact", "uid": 0, "ppid": 12846}]
+    result = pm2.read_pm2(entries, proc, ask=lambda home, uid, root: raw)
     assert result["daemons"][0]["error"] is None
     apps = dict((a["pm_id"], a) for a in result["apps"])
     fork, cluster, stopped = apps[0], apps[1], apps[2]
@@ -118,7 +121,7 @@ def test_hostile_fields_are_nulled():
         "node_args": ["--max-old-space-size=256", "--require=/tmp/x.js", {"a": 1}]}})
     assert app == {"name": "ok", "pm_id": 3, "pid": None, "status": None, "restarts": None, "unstable_restarts": None,
                    "exec_mode": None, "max_memory_restart_mb": None, "node_args": ["--max-old-space-size=256"],
-                   "node_version": None, "cwd": None}
+                   "node_version": None, "cwd": None, "script_dir": None}
     assert pm2.reduce_app("not a dict") is None and pm2.reduce_app({"name": "x"}) is None
 
 
@@ -244,6 +247,30 @@ def test_read_pm2_asks_under_the_daemons_root(tmp_path):
     asked = []
     pm2.read_pm2([{"pid": 10, "comm": "PM2 v5.4.3: God", "uid": 0}], proc, ask=lambda h, u, r: asked.append((h, u, r)) or [])
     assert asked == [("/root/.pm2", 0, os.path.join(proc, "10", "root"))]
+
+
+def test_pids_of_a_daemon_in_a_container_are_mapped_to_the_hosts(tmp_path):
+    """Measured with PM2 5.4.3 in a podman container: jlist said pid 112 for a process that is 5000 here."""
+    proc = _proc(tmp_path, {900: (b"PM2 v5.4.3: God Daemon (/root/.pm2)\0", 50000, b""),
+                            5000: (b"node /srv/app/app.js\0\0", 40960, b""), 112: (b"sshd\0", 8000, b"")})
+    with open(os.path.join(proc, "5000", "status"), "a") as f:
+        f.write("NSpid:\t5000\t112\n")
+    entries = [{"pid": 900, "comm": "PM2 v5.4.3: God", "uid": 0, "ppid": 1},
+               {"pid": 5000, "comm": "node /srv/app/", "uid": 0, "ppid": 900},
+               {"pid": 112, "comm": "sshd", "uid": 0, "ppid": 1}]
+    raw = [{"name": "c-api", "pm_id": 0, "pid": 112, "pm2_env": {"status": "online"}},
+           {"name": "ghost", "pm_id": 1, "pid": 113, "pm2_env": {"status": "online"}}]
+    apps = pm2.read_pm2(entries, proc, ask=lambda h, u, r: raw)["apps"]
+    assert [(a["name"], a["pid"], a["memory_mb"]) for a in apps] == [("c-api", 5000, 40), ("ghost", None, None)]
+
+
+def test_ecosystem_in_the_scripts_directory(tmp_path):
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "ecosystem.json").write_text('{"apps": [{"name": "c-api"}]}')
+    daemon = {"home": "/root/.pm2", "user": "root", "uid": 0, "pid": 9, "version": "5.4.3"}
+    raw = [{"name": "c-api", "pm_id": 0, "pm2_env": {"pm_cwd": "/", "pm_exec_path": "/srv/app.js"}}]
+    apps = pm2.describe_apps(raw, daemon, str(tmp_path / "proc"), root=str(tmp_path))
+    assert apps[0]["ecosystem_file"] == "/srv/ecosystem.json" and "script_dir" not in apps[0]
 
 
 def test_a_daemon_that_cannot_be_asked_keeps_its_error(tmp_path):
