@@ -156,6 +156,8 @@ def test_pm2_subset_and_node_heap_through_the_module(host, capsys, monkeypatch):
                 cmdline=["PM2 v5.4.3: God Daemon (/home/deploy/.pm2)"])
     add_process(host, 701, "node", 3 * 1024 * 1024, uid=1000, cgroup="0::/system.slice/pm2-deploy.service\n",
                 cmdline=["node", "--max-old-space-size=384", "server.js"])
+    status = host / "701" / "status"
+    status.write_text(status.read_text().replace("PPid:\t1\n", "PPid:\t700\n"))  # the daemon's child
     asked = []
 
     def ask(home, uid, root):
@@ -169,8 +171,8 @@ def test_pm2_subset_and_node_heap_through_the_module(host, capsys, monkeypatch):
     daemon = facts["pm2"]["daemons"][0]
     assert (daemon["pid"], daemon["uid"], daemon["version"], daemon["error"]) == (700, 1000, "5.4.3", None)
     app = facts["pm2"]["apps"][0]
-    assert (app["name"], app["heap_mb"], app["heap_source"], app["unit"], app["restarts"]) == (
-        "api", 384, "flag", "pm2-deploy.service", 2)
+    assert (app["name"], app["pid"], app["memory_mb"], app["heap_mb"], app["heap_source"], app["unit"], app["restarts"]) == (
+        "api", 701, 3072, 384, "flag", "pm2-deploy.service", 2)
     assert "SECRET" not in json.dumps(facts)
     node = facts["processes"][0]
     assert (node["pid"], node["node_heap_mb"], node["node_heap_source"]) == (701, 384, "flag")
