@@ -65,8 +65,11 @@ options:
         C(inspect) and one C(version) call each when there are containers), only when an engine can have containers (its daemon socket,
         containers in Podman's storage or cgroups), and every other container cgroup; it reads the cgroup tree
         once with V(cgroup).
+      - V(pm2) finds the running PM2 daemons in the process list and asks each for its apps over its own
+        socket (C(<PM2_HOME>/rpc.sock), what C(pm2 jlist) asks); no program is started, and a host without a
+        PM2 daemon costs nothing beyond the process scan.
       - 'Choices: V(all), V(memory), V(swap), V(sysctl), V(pressure), V(cgroup), V(processes), V(oom),
-        V(settings), V(containers), each also with a leading C(!).'
+        V(settings), V(containers), V(pm2), each also with a leading C(!).'
     type: list
     elements: str
     default: [all]
@@ -921,6 +924,29 @@ ansible_facts:
               elements: str
               returned: for C(java) processes, when O(cmdline=true)
               sample: ["JAVA_TOOL_OPTIONS=-Xmx512m"]
+            node_heap_mb:
+              description:
+                - For a Node.js process (C(comm) V(node), V(nodejs), or a retitled C(node <script>)), the V8
+                  old-generation ceiling in force in MiB, V(null) when unknown.
+                - An explicit C(--max-old-space-size) (or C(--max_old_space_size)) from the command line or from
+                  C(NODE_OPTIONS) in the environment it started with (only that variable is read); otherwise V8's
+                  default for its Node version under the memory it sees, a rule measured on Debian's Node 18 and
+                  20 (half the memory seen, 256 to 2048 MiB, 4096 MiB from 16 GiB). Node versions that were not
+                  measured get V(null), not a guess.
+              type: int
+              returned: for Node.js processes
+              sample: 1024
+            node_heap_source:
+              description:
+                - Where RV(ansible_facts.headroom.processes[].node_heap_mb) comes from. V(flag) (the command line),
+                  V(NODE_OPTIONS), V(default) (V8's default), or V(unknown) when the process rewrote its command
+                  line (C(process.title), as PM2's apps do), so a flag it was started with cannot be read; the
+                  V(pm2) subset reports those apps' flags from PM2.
+                - Node 18 (libuv 1.44) does not see a systemd unit's limit on cgroup v1 nor any limit on
+                  cgroup v2 (measured on v1); Node 20 sees the limit of its own cgroup.
+              type: str
+              returned: for Node.js processes
+              sample: default
         processes_uptime_s:
           description:
             - Seconds since boot when the processes were read (C(/proc/uptime)), V(null) when unreadable.
@@ -1123,6 +1149,140 @@ ansible_facts:
                   type: list
                   elements: str
                   sample: []
+        pm2:
+          description:
+            - The running PM2 daemons (one per C(PM2_HOME)) and their apps, asked from each daemon over its socket
+              (C(<PM2_HOME>/rpc.sock), the call C(pm2 jlist) makes); the apps' environments PM2 hands over are
+              dropped unread. No program is started; a PM2 that is not running is not seen, nor its saved apps.
+            - App names and paths are PM2's user-controlled text; a name that is not 1-128 printable characters
+              drops its entry; a path that is not absolute and printable is V(null).
+          returned: when the V(pm2) subset is gathered
+          type: dict
+          contains:
+            daemons:
+              description: 'One entry per God Daemon process (title C(PM2 vX.Y.Z: God Daemon (<home>))), by pid.'
+              type: list
+              elements: dict
+              contains:
+                home:
+                  description: Its C(PM2_HOME), from its title.
+                  type: str
+                  sample: /home/deploy/.pm2
+                user:
+                  description: The user it runs as (the uid as text without a passwd entry).
+                  type: str
+                  sample: deploy
+                uid:
+                  description: Its uid.
+                  type: int
+                  sample: 1000
+                pid:
+                  description: Its pid.
+                  type: int
+                  sample: 1234
+                version:
+                  description: The PM2 version its title shows.
+                  type: str
+                  sample: 5.4.3
+                error:
+                  description: Why its apps could not be read (socket missing, not owned by its uid, no or a
+                    malformed answer within 5 s), else V(null); such a daemon contributes no apps.
+                  type: str
+                  sample: null
+            apps:
+              description: One entry per PM2 process (a cluster app of 2 instances is 2 entries), of every daemon.
+              type: list
+              elements: dict
+              contains:
+                name:
+                  description: The app name.
+                  type: str
+                  sample: api
+                pm_id:
+                  description: PM2's id of the process.
+                  type: int
+                  sample: 0
+                pid:
+                  description: Its pid, V(null) when it is not running.
+                  type: int
+                  sample: 4321
+                status:
+                  description: V(online), V(stopped), V(errored), V(launching), V(stopping), V(one-launch-status) or
+                    V(waiting restart); V(null) for anything else.
+                  type: str
+                  sample: online
+                memory_mb:
+                  description: Resident memory of its process (C(VmRSS)), V(null) when not running.
+                  type: int
+                  sample: 85
+                restarts:
+                  description: PM2's C(restart_time), the restarts since it was started.
+                  type: int
+                  sample: 3
+                unstable_restarts:
+                  description: PM2's C(unstable_restarts) (restarts within C(min_uptime) of a start).
+                  type: int
+                  sample: 0
+                exec_mode:
+                  description: V(fork) or V(cluster).
+                  type: str
+                  sample: cluster
+                instances:
+                  description: How many PM2 processes share its name.
+                  type: int
+                  sample: 2
+                max_memory_restart_mb:
+                  description: Its C(max_memory_restart) in MiB, V(null) when not set.
+                  type: int
+                  sample: 300
+                heap_mb:
+                  description: An explicit C(--max-old-space-size) from its C(node_args) or from C(NODE_OPTIONS)
+                    in its process's environment (only that variable is read), else V(null).
+                  type: int
+                  sample: null
+                heap_source:
+                  description: V(flag) (C(node_args)), V(NODE_OPTIONS) or V(default).
+                  type: str
+                  sample: default
+                default_heap_mb:
+                  description: V8's default old-generation ceiling for its Node version under the memory it sees
+                    (see RV(ansible_facts.headroom.processes[].node_heap_mb)); V(null) for a Node version not
+                    measured or not known.
+                  type: int
+                  sample: 1024
+                node_args:
+                  description: Its interpreter's heap and GC flags only (C(--max-old-space-size),
+                    C(--max-semi-space-size), C(--optimize-for-size), C(--expose-gc), ...); no other argument.
+                  type: list
+                  elements: str
+                  sample: ["--max-old-space-size=256"]
+                node_version:
+                  description: The Node version PM2 recorded for it, V(null) when absent.
+                  type: str
+                  sample: 20.19.2
+                ecosystem_file:
+                  description: PM2 does not record the file an app came from; this is the
+                    C(ecosystem.config.js), C(.cjs), C(ecosystem.json), C(.yml) or C(.yaml) in its cwd that names
+                    it (a regular file, read at most 512 KiB), else V(null).
+                  type: str
+                  sample: /srv/app/ecosystem.config.js
+                cwd:
+                  description: Its working directory (C(pm_cwd)).
+                  type: str
+                  sample: /srv/app
+                user:
+                  description: The user its daemon runs as.
+                  type: str
+                  sample: deploy
+                home:
+                  description: Its daemon's C(PM2_HOME).
+                  type: str
+                  sample: /home/deploy/.pm2
+                unit:
+                  description: The systemd service its daemon runs in (C(pm2-<user>.service) after C(pm2 startup)),
+                    else V(null).
+                  type: str
+                  sample: pm2-deploy.service
         oom:
           description:
             - The OOM-kill history of the host within O(oom_since), from the sources chosen by O(oom_sources) and the
@@ -1386,6 +1546,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
 from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import CMDLINE_HEAP, read_processes, scan
 from ansible_collections.headroom.memory.plugins.module_utils.facts.settings import read_databases, read_workers
 from ansible_collections.headroom.memory.plugins.module_utils.facts.subsets import resolve_subsets
+from ansible_collections.headroom.memory.plugins.module_utils.node.pm2 import read_pm2
 from ansible_collections.headroom.memory.plugins.module_utils.oom.options import MAX_EVENTS_DEFAULT, SOURCE_CHOICES
 
 # where the facts are read from (unit tests point these at a fixture tree)
@@ -1434,16 +1595,18 @@ def gather(subsets, params, proc="/proc", rootfs="", oom_collector=None, run_com
         if "containers" in subsets:
             from ansible_collections.headroom.memory.plugins.module_utils.containers.collect import read_containers
             facts["containers"] = read_containers(cgroup.get("units"), run_command, rootfs)
+    # one process scan serves every subset that needs one; the module's own python is an artefact of asking
+    entries = scan(proc, (os.getpid(),)) if subsets & {"processes", "settings", "pm2"} else None
     if "processes" in subsets:
-        # the module's own python is an artefact of asking: leave it out
         cmdline = CMDLINE_HEAP if params["cmdline"] and params.get("cmdline_heap_only") else params["cmdline"]
         facts["processes"], facts["process_groups"] = read_processes(
-            proc, params["top"], cmdline, exclude=(os.getpid(),), pss=params.get("pss", False))
+            proc, params["top"], cmdline, pss=params.get("pss", False), rootfs=rootfs, entries=entries)
         facts["processes_uptime_s"] = read_uptime(proc)
     if "settings" in subsets:
-        entries = scan(proc)
         facts["settings"] = {"databases": read_databases(proc, rootfs, entries),
                              "workers": read_workers(proc, rootfs, entries)}
+    if "pm2" in subsets:
+        facts["pm2"] = read_pm2(entries, proc, rootfs)
     if "oom" in subsets and oom_collector is not None:
         from ansible_collections.headroom.memory.plugins.module_utils.oom.history import check_kill_count
         oom = oom_collector(params)

@@ -20,6 +20,7 @@ import pwd
 import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import parse_proc_cgroup
+from ansible_collections.headroom.memory.plugins.module_utils.node.heap import NodeHost, is_node, node_heap_fields
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_int
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.redact import redact_args
@@ -152,9 +153,11 @@ def read_cmdline(proc, pid, heap_only=False, comm=None):
     return " ".join(args)
 
 
-def describe(proc, entry, users, cmdline=False):
+def describe(proc, entry, users, cmdline=False, node_host=None):
     """A top-list entry: {pid, comm, user, rss_mb, swap_mb, oom_score, oom_score_adj, unit, cgroup}; with
-    ``cmdline`` true also the redacted command line, with ``cmdline=CMDLINE_HEAP`` only a JVM's heap flags."""
+    ``cmdline`` true also the redacted command line, with ``cmdline=CMDLINE_HEAP`` only a JVM's heap flags.
+    A Node process (node.heap.is_node) also gets node_heap_mb and node_heap_source (node_host: the
+    node.heap.NodeHost shared by the call, read only when a Node process is met)."""
     base = os.path.join(proc, str(entry["pid"]))
     raw = _read(os.path.join(base, "cgroup"))
     controllers = parse_proc_cgroup(raw.decode("utf-8", "replace")) if raw is not None else {}
@@ -175,14 +178,17 @@ def describe(proc, entry, users, cmdline=False):
         item["cmdline"] = read_cmdline(proc, entry["pid"], heap_only=cmdline == CMDLINE_HEAP, comm=entry["comm"])
         if entry["comm"] == "java":
             item["java_env_heap"] = java_env_heap(_read(os.path.join(base, "environ"), MAX_ENVIRON))
+    if is_node(entry["comm"]):
+        item.update(node_heap_fields(proc, entry["pid"], cgroup, node_host or NodeHost(proc)))
     return item
 
 
-def top_processes(entries, top, proc="/proc", cmdline=False):
+def top_processes(entries, top, proc="/proc", cmdline=False, rootfs=""):
     """The ``top`` biggest processes by RSS (ties: lower pid first), described."""
     users = _Users()
+    node_host = NodeHost(proc, rootfs)
     ranked = sorted(entries, key=lambda e: (-e["rss_kb"], e["pid"]))[:max(top, 0)]
-    return [describe(proc, e, users, cmdline) for e in ranked]
+    return [describe(proc, e, users, cmdline, node_host) for e in ranked]
 
 
 # smaps_rollup fields (kB) -> our keys; USS and the shared part are sums of two fields each
@@ -297,7 +303,9 @@ def process_groups(entries, proc="/proc", pss=False):
     return result
 
 
-def read_processes(proc="/proc", top=10, cmdline=False, exclude=(), pss=False):
-    """(processes, process_groups) for the host at <proc>, leaving out the pids in ``exclude``."""
-    entries = scan(proc, exclude)
-    return top_processes(entries, top, proc, cmdline), process_groups(entries, proc, pss)
+def read_processes(proc="/proc", top=10, cmdline=False, exclude=(), pss=False, rootfs="", entries=None):
+    """(processes, process_groups) for the host at <proc>, leaving out the pids in ``exclude``; ``entries``:
+    a scan() already made (the pm2 subset shares it)."""
+    if entries is None:
+        entries = scan(proc, exclude)
+    return top_processes(entries, top, proc, cmdline, rootfs), process_groups(entries, proc, pss)

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-SUBSETS = ("memory", "swap", "sysctl", "pressure", "cgroup", "processes", "oom", "settings", "containers")
+SUBSETS = ("memory", "swap", "sysctl", "pressure", "cgroup", "processes", "oom", "settings", "containers", "pm2")
 
 
 def resolve_subsets(requested, valid=SUBSETS):

@@ -80,7 +80,8 @@ def test_everything_but_oom_from_the_fixture_tree(host, capsys, monkeypatch):
     assert result["changed"] is False
     facts = result["ansible_facts"]["headroom"]
     assert set(facts) == {"memory", "vmstat", "swap", "sysctl", "pressure", "cgroup", "processes", "process_groups",
-                          "processes_uptime_s", "settings", "containers"}
+                          "processes_uptime_s", "settings", "containers", "pm2"}
+    assert facts["pm2"] == {"daemons": [], "apps": []}  # no daemon in the tree: nothing asked
     assert facts["processes_uptime_s"] == 12345.67  # the fixture's /proc/uptime
     memory = facts["memory"]
     assert memory["total_mb"] == meminfo_mb("MemTotal") and memory["available_mb"] == meminfo_mb("MemAvailable")
@@ -151,6 +152,34 @@ def test_check_mode_returns_the_same_facts(host, capsys):
     assert checked["changed"] is False
     assert checked["ansible_facts"]["headroom"] == normal
     assert set(normal) == {"memory", "vmstat", "sysctl"}
+
+
+def test_pm2_subset_and_node_heap_through_the_module(host, capsys, monkeypatch):
+    from ansible_collections.headroom.memory.plugins.module_utils.node import pm2
+    add_process(host, 700, "PM2 v5.4.3: God", 60000, uid=1000, cgroup="0::/system.slice/pm2-deploy.service\n",
+                cmdline=["PM2 v5.4.3: God Daemon (/home/deploy/.pm2)"])
+    add_process(host, 701, "node", 3 * 1024 * 1024, uid=1000, cgroup="0::/system.slice/pm2-deploy.service\n",
+                cmdline=["node", "--max-old-space-size=384", "server.js"])
+    status = host / "701" / "status"
+    status.write_text(status.read_text().replace("PPid:\t1\n", "PPid:\t700\n"))  # the daemon's child
+    asked = []
+
+    def ask(home, uid, root):
+        asked.append((home, uid))
+        return [{"name": "api", "pm_id": 0, "pid": 701, "pm2_env": {
+            "status": "online", "exec_mode": "fork_mode", "node_args": ["--max-old-space-size=384"], "restart_time": 2,
+            "unstable_restarts": 0, "node_version": "20.19.2", "env": {"SECRET": "x"}}}]
+    monkeypatch.setattr(pm2, "rpc_call", ask)
+    facts = run(capsys, {"gather_subset": ["pm2", "processes"], "top": 1})["ansible_facts"]["headroom"]
+    assert asked == [("/home/deploy/.pm2", 1000)]
+    daemon = facts["pm2"]["daemons"][0]
+    assert (daemon["pid"], daemon["uid"], daemon["version"], daemon["error"]) == (700, 1000, "5.4.3", None)
+    app = facts["pm2"]["apps"][0]
+    assert (app["name"], app["pid"], app["memory_mb"], app["heap_mb"], app["heap_source"], app["unit"], app["restarts"]) == (
+        "api", 701, 3072, 384, "flag", "pm2-deploy.service", 2)
+    assert "SECRET" not in json.dumps(facts)
+    node = facts["processes"][0]
+    assert (node["pid"], node["node_heap_mb"], node["node_heap_source"]) == (701, 384, "flag")
 
 
 def test_this_machine_answers_in_the_same_shape(capsys):
