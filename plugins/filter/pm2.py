@@ -26,14 +26,14 @@ def pm2_ecosystem_format(path):
 
 
 def pm2_plan(app_facts, host_view, max_memory_restart=None, max_old_space_size=None, peak_mb=None, steady_mb=None,
-             unit_limit_mb=None, reserve_mb=None):
+             unit_limit_mb=None, reserve_mb=None, unit_use_mb=None):
     """The sized max_memory_restart and heap ceiling of one PM2 app (errors in the result, with the numbers)."""
     if not isinstance(host_view, dict):
         raise AnsibleFilterError("pm2_plan needs ansible_facts['headroom'] (memory, cgroup, processes), got %s"
                                  % type(host_view).__name__)
     return pm2.plan(app_facts, host_view, max_memory_restart=max_memory_restart,
                     max_old_space_size=max_old_space_size, peak_mb=peak_mb, steady_mb=steady_mb,
-                    unit_limit_mb=unit_limit_mb, reserve_mb=reserve_mb)
+                    unit_limit_mb=unit_limit_mb, reserve_mb=reserve_mb, unit_use_mb=unit_use_mb)
 
 
 class FilterModule(object):

@@ -63,12 +63,23 @@ def _instances(app_facts):
     return entries[0]["name"], instances, max(uses), sum(uses)
 
 
-def share(host_view, instances, own_total_mb, unit_limit_mb=None, reserve_mb=None):
+def share(host_view, instances, own_total_mb, unit_limit_mb=None, reserve_mb=None, unit_use_mb=None):
     """(per-instance share in MiB, arithmetic) of a PM2 app whose instances hold ``own_total_mb``: budget.py's rule
-    with Node's process group split into this app and the rest."""
+    with Node's process group split into this app and the rest. When PM2's unit limit (``unit_limit_mb``) is the
+    smallest bound, only what else runs in that unit counts against it (``unit_use_mb`` - the app's own, the daemon
+    and the other apps there), not the host's other processes, which live outside it; the reserve stays as a margin
+    under the limit (PM2 checks memory only every 30 s)."""
     total_mb, source = budget.usable_total(host_view, unit_limit_mb)
     if reserve_mb is None:
         reserve_mb = budget.default_reserve_mb(total_mb)
+    if source == "unit" and unit_use_mb is not None:
+        in_unit_mb = max(0, int(unit_use_mb) - int(own_total_mb))
+        available_mb = total_mb - in_unit_mb - reserve_mb
+        per_instance = available_mb // instances if available_mb > 0 else 0
+        arithmetic = ("%d MiB (unit) - %d MiB else in the unit - %d MiB reserve = %d MiB, / %d instance%s = %d MiB"
+                      % (total_mb, in_unit_mb, reserve_mb, available_mb, instances, "" if instances == 1 else "s",
+                         per_instance))
+        return per_instance, arithmetic
     others_mb, _top = budget.others_rss(host_view, NODE_COMMS)
     groups = (host_view or {}).get("process_groups") or []
     node_mb = sum(int(g.get("rss_mb") or 0) for g in groups if g.get("comm") in NODE_COMMS)
@@ -82,14 +93,15 @@ def share(host_view, instances, own_total_mb, unit_limit_mb=None, reserve_mb=Non
 
 
 def plan(app_facts, host_view, max_memory_restart=None, max_old_space_size=None, peak_mb=None, steady_mb=None,
-         unit_limit_mb=None, reserve_mb=None):
+         unit_limit_mb=None, reserve_mb=None, unit_use_mb=None):
     """The settings for one PM2 app: ``{name, instances, use_mb, steady_mb, peak_mb, share_mb, max_memory_restart,
     max_memory_restart_mb, max_old_space_size, arithmetic, notes, errors}``.
 
     ``app_facts``: the app's entries of ``ansible_facts['headroom']['pm2']['apps']`` (one, or one per instance);
     ``host_view``: ``ansible_facts['headroom']`` (memory, cgroup, processes). ``max_memory_restart`` (PM2 notation)
     and ``max_old_space_size`` (MiB) are checked when given, else proposed; ``peak_mb``/``steady_mb`` are the
-    measured peak and steady state of one instance (default: what it holds now). ``errors`` are sentences with the
+    measured peak and steady state of one instance (default: what it holds now); ``unit_limit_mb``/``unit_use_mb``
+    the limit of the systemd unit PM2 runs under and what that unit holds (see ``share``). ``errors`` are sentences with the
     numbers; the settings are None when they cannot be given.
     """
     out = {"name": None, "instances": None, "use_mb": None, "steady_mb": None, "peak_mb": None, "share_mb": None,
@@ -111,7 +123,7 @@ def plan(app_facts, host_view, max_memory_restart=None, max_old_space_size=None,
     peak = max(peak_mb or 0, steady, use)
     out.update(steady_mb=steady, peak_mb=peak)
     try:
-        per_instance, arithmetic = share(host_view, instances, total_use, unit_limit_mb, reserve_mb)
+        per_instance, arithmetic = share(host_view, instances, total_use, unit_limit_mb, reserve_mb, unit_use_mb)
     except budget.BudgetError as e:
         errors.append("%s: %s" % (name, e))
         return out

@@ -19,7 +19,7 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import pm2_apps
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
-    finding, fmt_mb, is_service, memory_view, processes, size_str, unit_limits, unit_room_mb, victim_rss_mb)
+    finding, fmt_mb, is_service, memory_view, processes, size_str, unit_limits, unit_room_mb, unit_use_mb, victim_rss_mb)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import suspects_of
 from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.plan import plan as pm2_plan
 
@@ -92,7 +92,8 @@ def size_pm2(facts, instances, steady_mb=None, peak_mb=None):
     under what it holds plus the margin; the heap a share of that threshold. ``errors`` say why none fits."""
     unit = next((a.get("unit") for a in instances if a.get("unit")), None)
     sized = pm2_plan(instances, facts, peak_mb=peak_mb, steady_mb=steady_mb,
-                     unit_limit_mb=unit_limits(facts).get(unit) if unit else None)
+                     unit_limit_mb=unit_limits(facts).get(unit) if unit else None,
+                     unit_use_mb=unit_use_mb(facts, unit)[0] if unit else None)
     if sized["errors"]:
         return {"max_memory_restart": None, "max_old_space_size": None, "errors": sized["errors"]}
     return {"max_memory_restart": sized["max_memory_restart"], "max_old_space_size": sized["max_old_space_size"],

@@ -74,6 +74,16 @@ def test_the_unit_and_container_limits_bound_the_share():
     assert plan(API, host(), unit_limit_mb=768)["share_mb"] == (768 - 310 - 130 - 96) // 2
 
 
+def test_inside_pm2s_unit_only_what_runs_in_the_unit_counts_against_its_limit():
+    # the unit holds 400 MiB: this app's 270 and 130 of the daemon and other apps; the host's postgres and sshd
+    # live outside the unit and do not count against its 768 MiB (96 MiB reserve stays a margin under the limit)
+    p = plan(API, host(), unit_limit_mb=768, unit_use_mb=400)
+    assert p["share_mb"] == (768 - 130 - 96) // 2
+    assert p["arithmetic"] == "768 MiB (unit) - 130 MiB else in the unit - 96 MiB reserve = 542 MiB, / 2 instances = 271 MiB"
+    # a bigger host-wide bound is not the one that binds: the host rule applies as before
+    assert plan(API, host(), unit_limit_mb=4096, unit_use_mb=400)["share_mb"] == plan(API, host())["share_mb"]
+
+
 @pytest.mark.parametrize("facts, kwargs, message", [
     ([], {}, "the app's facts are empty"),
     ([{"name": "a"}, {"name": "b"}], {}, "name a, b, not one app"),
