@@ -2,12 +2,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Set a Compose service's memory limit in the form its file already uses, splicing the text.
 
-Two forms exist in the Compose specification, and both docker-compose 1.29 and Compose v2 read them:
+Two forms exist in the Compose specification, and both docker-compose 1.27-1.29 (bookworm has 1.29.2) and
+Compose v2 read them without swarm:
 
 - the service keys ``mem_limit``, ``memswap_limit`` and ``mem_reservation`` (file format 2, kept by the spec);
-- ``deploy.resources.limits.memory`` and ``deploy.resources.reservations.memory`` (file format 3; Compose v2
-  applies them without swarm, docker-compose 1.x only with ``--compatibility``). Swap has no deploy key: the
-  service's ``memswap_limit`` is used with either form.
+- ``deploy.resources.limits.memory`` and ``deploy.resources.reservations.memory`` (file format 3; docker-compose
+  before 1.27 needed ``--compatibility``; from 1.27 its project.py copies them over ``mem_limit`` and
+  ``mem_reservation`` whenever ``limits``/``reservations`` exist). Swap has no deploy key: the service's
+  ``memswap_limit`` is used with either form.
 
 The service's own form wins (its local or merged keys); a service with neither follows the other services of
 the file, and ``mem_limit`` when they say nothing, which every Compose honours without swarm. Sizes are byte
@@ -45,13 +47,18 @@ def _effective(service_dict, path):
 
 
 def _form_of(service_dict):
-    """The form a loaded (merged) service uses, or None."""
+    """The form a loaded (merged) service uses, or None.
+
+    A ``deploy.resources.limits`` or ``reservations`` mapping makes it the deploy form even without a memory key:
+    docker-compose 1.27-1.29 copy ``limits.memory`` over ``mem_limit`` (and ``reservations.memory`` over
+    ``mem_reservation``) whenever the mapping exists, so a ``mem_limit`` beside it would be dropped."""
     if not isinstance(service_dict, dict):
         return None
-    for form in ("deploy", "mem_limit"):
-        paths = FORMS[form]
-        if any(_effective(service_dict, paths[k]) is not None for k in ("memory", "memory_reservation")):
-            return form
+    resources = _effective(service_dict, ("deploy", "resources"))
+    if isinstance(resources, dict) and any(isinstance(resources.get(k), dict) for k in ("limits", "reservations")):
+        return "deploy"
+    if any(_effective(service_dict, V2[k]) is not None for k in ("memory", "memory_reservation")):
+        return "mem_limit"
     return None
 
 
@@ -161,10 +168,9 @@ def _compose_edit(text, service, limits):
             continue
         path = paths[limit_key]
         targets = [path]
-        if limit_key == "memory" and form == "deploy" and _effective(svc_loaded, V2["memory"]) is not None:
-            targets.append(V2["memory"])  # both forms present: keep them equal
-        if limit_key == "memory" and form == "mem_limit" and _effective(svc_loaded, V3["memory"]) is not None:
-            targets.append(V3["memory"])
+        other = (V2 if form == "deploy" else V3)[limit_key]
+        if other != path and _effective(svc_loaded, other) is not None:
+            targets.append(other)  # both forms written: keep them equal
         for target in targets:
             old = _effective(svc_loaded, target)
             if _same(old, nbytes):

@@ -175,6 +175,26 @@ def test_both_forms_are_kept_equal():
     assert sorted(r["keys"]) == ["services.web.deploy.resources.limits.memory", "services.web.mem_limit"]
 
 
+def test_deploy_limits_without_memory_take_the_deploy_form_even_when_others_use_mem_limit():
+    """docker-compose 1.27-1.29 copy deploy.resources.limits.memory (None here) over mem_limit: a mem_limit
+    written beside limits.cpus would be dropped."""
+    text = ("services:\n  a:\n    image: a\n    mem_limit: 1g\n  b:\n    image: b\n    mem_limit: 1g\n"
+            "  web:\n    image: x\n    deploy:\n      resources:\n        limits:\n          cpus: '0.5'\n")
+    r = compose_edit(text, "web", {"memory": "512M"})
+    assert r["form"] == "deploy" and r["text"] == text + "          memory: 512m\n"
+    assert not any("had no memory limit" in n for n in r["notes"])
+
+
+def test_reservation_in_both_forms_is_kept_equal():
+    text = ("services:\n  web:\n    mem_reservation: 128m\n    deploy:\n      resources:\n        reservations:\n"
+            "          memory: 128m\n")
+    r = compose_edit(text, "web", {"memory": "1G", "memory_reservation": "256M"})
+    assert r["form"] == "deploy"
+    loaded = yaml.safe_load(r["text"])["services"]["web"]
+    assert loaded["mem_reservation"] == "256m" and loaded["deploy"]["resources"]["reservations"]["memory"] == "256m"
+    assert loaded["deploy"]["resources"]["limits"]["memory"] == "1g"
+
+
 def test_file_without_trailing_newline():
     text = "services:\n  web:\n    image: x"
     r = compose_edit(text, "web", {"memory": "512M"})
