@@ -28,7 +28,7 @@ import yaml
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers import yamlsplice
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import (
-    EditError, check_limits, engine_size, result)
+    EditError, check_limits, engine_size, result, run_editor)
 
 SERVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 V2 = {"memory": ("mem_limit",), "memory_swap": ("memswap_limit",), "memory_reservation": ("mem_reservation",)}
@@ -109,12 +109,7 @@ def _same(old_value, nbytes):
 
 def compose_edit(text, service, limits):
     """The result dict of :func:`limits.result` for setting ``limits`` on ``service`` of a Compose file."""
-    what = "compose file"
-    try:
-        return _compose_edit(text, service, limits)
-    except EditError as e:
-        return result(text, error=str(e) if str(e).startswith(what) or str(e).startswith("limits") else
-                      "%s: %s" % (what, e))
+    return run_editor("compose file", _compose_edit, text, service, limits)
 
 
 def _compose_edit(text, service, limits):
@@ -173,6 +168,9 @@ def _compose_edit(text, service, limits):
             targets.append(other)  # both forms written: keep them equal
         for target in targets:
             old = _effective(svc_loaded, target)
+            if isinstance(old, str) and "$" in old:
+                raise EditError("%s: %s is %r, set through an environment variable; change the variable, or the file "
+                                "by hand" % (what, ".".join(target), old))
             if _same(old, nbytes):
                 continue
             default_lower = file_lower if file_lower is not None else target[0] != "deploy"

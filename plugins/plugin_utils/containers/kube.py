@@ -21,7 +21,8 @@ from fractions import Fraction
 import yaml
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers import yamlsplice
-from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import EditError, check_limits, result
+from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import (
+    EditError, check_limits, result, run_editor)
 
 TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 KINDS = ("Pod",) + TEMPLATE_KINDS + ("CronJob",)
@@ -96,11 +97,7 @@ def _parse_workload(workload):
 
 def kube_edit(text, workload, container, limits):
     """The result dict of :func:`limits.result` for one container of one workload of a manifest file."""
-    try:
-        return _kube_edit(text, workload, container, limits)
-    except EditError as e:
-        msg = str(e)
-        return result(text, error=msg if msg.startswith(("manifest", "limits")) else "manifest: %s" % msg)
+    return run_editor("manifest", _kube_edit, text, workload, container, limits)
 
 
 def _find(docs, loaded, kind, name):

@@ -71,3 +71,30 @@ def result(text, changed=False, form=None, key=None, error=None, keys=None, note
     """The shape every editor returns (error: a sentence, then text is the original and changed false)."""
     return {"text": text, "changed": bool(changed), "form": form, "key": key, "keys": list(keys or []),
             "notes": list(notes or []), "error": error}
+
+
+def run_editor(what, edit, text, *args):
+    """Run ``edit(text, *args)`` on the file's text with ``\n`` line ends and turn EditError into the result.
+
+    A file written with ``\r\n`` throughout is edited as ``\n`` and written back with ``\r\n``; mixed or lone
+    ``\r`` line ends are refused (an inserted line could not match them). An unchanged or refused file comes
+    back as the very text given. Every error starts with ``what`` (or ``limits``)."""
+    try:
+        if not isinstance(text, str):
+            raise EditError("%s: the file's text must be a string, got %s" % (what, type(text).__name__))
+        body, crlf = text, False
+        if "\r" in text:
+            body = text.replace("\r\n", "\n")
+            if "\r" in body or body.count("\n") != text.count("\r\n"):
+                raise EditError("%s mixes \\r\\n with \\n or \\r line ends; normalise them first" % what)
+            crlf = True
+        out = edit(body, *args)
+    except EditError as e:
+        msg = str(e)
+        return result(text if isinstance(text, str) else "",
+                      error=msg if msg.startswith((what, "limits")) else "%s: %s" % (what, msg))
+    if not out["changed"]:
+        out["text"] = text
+    elif crlf:
+        out["text"] = out["text"].replace("\n", "\r\n")
+    return out

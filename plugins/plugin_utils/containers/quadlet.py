@@ -29,7 +29,7 @@ import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import (
-    EditError, check_limits, engine_size, result)
+    EditError, check_limits, engine_size, result, run_editor)
 
 FLAGS = {"memory": "--memory", "memory_swap": "--memory-swap", "memory_reservation": "--memory-reservation"}
 SHORT = {"-m": "--memory"}
@@ -178,18 +178,11 @@ def _others(text):
 
 def quadlet_edit(text, limits, podman_version=None):
     """The result dict of :func:`limits.result` for a ``.container`` file."""
-    try:
-        return _quadlet_edit(text, limits, podman_version)
-    except EditError as e:
-        msg = str(e)
-        return result(text if isinstance(text, str) else "", error=msg if msg.startswith(("quadlet", "limits"))
-                      else "quadlet file: %s" % msg)
+    return run_editor("quadlet", _quadlet_edit, text, limits, podman_version)
 
 
 def _quadlet_edit(text, limits, podman_version):
     wanted = check_limits(limits)
-    if not isinstance(text, str):
-        raise EditError("quadlet file: the text must be a string, got %s" % type(text).__name__)
     version = parse_version(podman_version)
     if version is not None and version < QUADLET_SINCE:
         raise EditError("quadlet: podman %s has no quadlet (it came with 4.4); there is no .container file it reads"
@@ -232,6 +225,7 @@ def _quadlet_edit(text, limits, podman_version):
         if limit_key == "memory" and memory_keys:
             targets += 1
             entry = memory_keys[0]
+            _check_plain(entry.value, "Memory=")
             if not _same(entry.value, nbytes):
                 _check_single(entry, "Memory=")
                 line_edits.setdefault(entry.first, []).append((0, len(entry.value), _render(nbytes, entry.value)))
@@ -239,6 +233,7 @@ def _quadlet_edit(text, limits, podman_version):
         if flag in uses:
             targets += 1
             entry, value, span = uses[flag]
+            _check_plain(value, flag)
             if not _same(value, nbytes):
                 _check_single(entry, "PodmanArgs=")
                 if any(q in entry.value for q in "'\"\\$%"):
@@ -279,6 +274,12 @@ def _quadlet_edit(text, limits, podman_version):
     new_text = "".join(out)
     _self_check(text, new_text, wanted)
     return result(new_text, True, form, key, keys=keys, notes=notes)
+
+
+def _check_plain(value, what):
+    if "$" in value or "%" in value:
+        raise EditError("quadlet file: %s is %r, a variable or specifier systemd expands; change it by hand"
+                        % (what, value))
 
 
 def _check_single(entry, what):

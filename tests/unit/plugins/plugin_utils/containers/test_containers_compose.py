@@ -154,6 +154,8 @@ def test_flow_mapping_value_is_replaced_in_place():
     ("x: &a [1]\nservices:\n  web:\n    image: x\n    mem_limit: &m 1g\n  api:\n    image: y\n    mem_limit: *m\n",
      "carries an anchor used elsewhere"),
     ("x: &m 1g\nservices:\n  web:\n    image: x\n    mem_limit: *m\n", "is an alias (*name) of a value"),
+    ("services:\n  web:\n    image: x\n    mem_limit: ${WEB_MEM:-1g}\n", "mem_limit is '${WEB_MEM:-1g}', set through"),
+    ("services:\r\n  web:\r\n    image: x\n", "mixes"),
 ])
 def test_unsafe_spots_are_refused(text, words):
     r = compose_edit(text, "web", {"memory": "512M"})
@@ -193,6 +195,13 @@ def test_reservation_in_both_forms_is_kept_equal():
     loaded = yaml.safe_load(r["text"])["services"]["web"]
     assert loaded["mem_reservation"] == "256m" and loaded["deploy"]["resources"]["reservations"]["memory"] == "256m"
     assert loaded["deploy"]["resources"]["limits"]["memory"] == "1g"
+
+
+def test_crlf_file_keeps_its_line_ends():
+    text = fixture("compose_v2.yml").replace("\n", "\r\n")
+    r = compose_edit(text, "db", {"memory": "1G"})
+    assert r["text"].count("\r\n") == r["text"].count("\n") == text.count("\n") + 1
+    assert "      -c max_connections=50\r\n    mem_limit: 1g\r\n\r\n" in r["text"]
 
 
 def test_file_without_trailing_newline():

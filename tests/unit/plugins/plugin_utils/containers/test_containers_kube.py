@@ -81,6 +81,13 @@ def test_cronjob_decimal_quantity_and_idempotence():
     assert kube_edit(r["text"], "nightly", "report", {"memory": "1G", "memory_reservation": "256M"})["changed"] is False
 
 
+def test_crlf_manifest_keeps_its_line_ends():
+    text = fixture("kube_multi.yml").replace("\n", "\r\n")
+    r = kube_edit(text, "web", "nginx", {"memory": "512M"})
+    assert "        resources:\r\n          limits:\r\n            memory: 512Mi\r\n" in r["text"]
+    assert r["text"].count("\n") == r["text"].count("\r\n")
+
+
 def test_pod_container_without_resources():
     text = fixture("kube_multi.yml")
     r = kube_edit(text, "Pod/debug", "shell", {"memory": "64M"})

@@ -80,7 +80,10 @@ def test_memory_key_on_a_podman_that_does_not_know_it_is_refused():
     ("Image=x\n[Container]\n", {"memory": "2G"}, None, "line 1 comes before any [section]"),
     ("[Container]\nImage x\n", {"memory": "2G"}, None, "line 2 'Image x' is neither a section"),
     ("[Container]\nImage=x\n", {"memory": "2G", "memory_swap": "1G"}, None, "cannot be less than memory"),
-    (None, {"memory": "2G"}, None, "the text must be a string"),
+    (None, {"memory": "2G"}, None, "quadlet: the file's text must be a string"),
+    ("[Container]\nImage=x\nMemory=${MEM}\n", {"memory": "2G"}, "5.5.0", "Memory= is '${MEM}', a variable or specifier"),
+    ("[Container]\nImage=x\nPodmanArgs=--memory=%i\n", {"memory": "2G"}, None, "--memory is '%i', a variable"),
+    ("[Container]\r\nImage=x\rMemory=1g\n", {"memory": "2G"}, None, "mixes"),
 ])
 def test_refusals(text, limits, version, words):
     r = quadlet_edit(text, limits, version)
@@ -102,6 +105,14 @@ def test_comment_inside_a_continuation_is_skipped_as_quadlet_does():
     lines, entries, sections = parse_unit("[Container]\nExec=a \\\n# note\n  b\nImage=x")
     assert [(e.key, e.value, e.first, e.last) for e in entries] == [("Exec", "a b", 1, 3), ("Image", "x", 4, 4)]
     assert sections == ["Container"] and len(lines) == 5
+
+
+def test_crlf_file_keeps_its_line_ends():
+    text = "[Container]\r\nImage=x\r\nPodmanArgs=-m 1g\r\n"
+    r = quadlet_edit(text, {"memory": "2G", "memory_swap": "4G"})
+    assert r["text"] == "[Container]\r\nImage=x\r\nPodmanArgs=-m 2g\r\nPodmanArgs=--memory-swap=4g\r\n"
+    same = quadlet_edit(r["text"], {"memory": "2G", "memory_swap": "4G"})
+    assert same["changed"] is False and same["text"] == r["text"]
 
 
 def test_file_without_trailing_newline_and_empty_container_section():
