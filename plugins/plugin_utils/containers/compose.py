@@ -121,7 +121,7 @@ def _compose_edit(text, service, limits):
     if len(docs) != 1 or docs[0] is None:
         raise EditError("compose file holds %d YAML documents; a Compose file is exactly one" % len(docs))
     root = docs[0]
-    loaded = yamlsplice.load_documents(text)[0]
+    loaded = yamlsplice.load_documents(text, "compose file")[0]
     if not isinstance(root, yaml.MappingNode) or not isinstance(loaded, dict):
         raise EditError("compose file is not a mapping of top-level keys")
     svc_pairs = yamlsplice.local_pairs(root, "services")

@@ -128,7 +128,7 @@ def _kube_edit(text, workload, container, limits):
     if not isinstance(container, str) or not CONTAINER_RE.match(container):
         raise EditError("manifest: container name %r is not a Kubernetes container name" % (container,))
     docs = yamlsplice.compose_documents(text, "manifest")
-    loaded = yamlsplice.load_documents(text)
+    loaded = yamlsplice.load_documents(text, "manifest")
     index, root, data = _find(docs, loaded, kind, name)
     label = "%s/%s" % (data["kind"], name)
     what = "manifest, %s container %s" % (label, container)

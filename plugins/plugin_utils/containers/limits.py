@@ -88,7 +88,10 @@ def run_editor(what, edit, text, *args):
             if "\r" in body or body.count("\n") != text.count("\r\n"):
                 raise EditError("%s mixes \\r\\n with \\n or \\r line ends; normalise them first" % what)
             crlf = True
-        out = edit(body, *args)
+        try:
+            out = edit(body, *args)
+        except RecursionError:
+            raise EditError("%s is nested too deeply to be edited" % what)
     except EditError as e:
         msg = str(e)
         return result(text if isinstance(text, str) else "",

@@ -32,22 +32,34 @@ def compose_documents(text, what):
         return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as e:
         raise EditError("%s is not valid YAML: %s" % (what, " ".join(str(e).split())))
+    except RecursionError:
+        raise EditError("%s is nested too deeply to be read" % what)
 
 
-def load_documents(text):
-    return list(yaml.safe_load_all(text))
+def load_documents(text, what="the file"):
+    """The documents as plain Python data; EditError for what the safe loader cannot build (a local tag such as
+    Compose's ``!reset``, a recursive alias)."""
+    try:
+        return list(yaml.safe_load_all(text))
+    except (yaml.YAMLError, RecursionError) as e:
+        raise EditError("%s cannot be read as plain YAML data (%s); edit it by hand" % (what, " ".join(str(e).split())[:300]))
 
 
 def path_counts(root):
     """How many paths lead from the root to each node (by id): more than one means an alias shares it."""
     counts = {}
     visits = [0]
+    path = set()
 
     def walk(node):
         visits[0] += 1
         if visits[0] > MAX_VISITS:
             raise EditError("the file's aliases expand to more than %d nodes; refusing to edit it" % MAX_VISITS)
+        if id(node) in path:
+            raise EditError("the file holds an alias that refers to its own anchor (a recursive structure); "
+                            "refusing to edit it")
         counts[id(node)] = counts.get(id(node), 0) + 1
+        path.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 walk(key)
@@ -55,6 +67,7 @@ def path_counts(root):
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 walk(item)
+        path.discard(id(node))
     if root is not None:
         walk(root)
     return counts
@@ -315,10 +328,9 @@ def self_check(what, old_text, new_text, expect):
     """Parse the new text and require it to equal the old parse changed by ``expect(docs)`` only."""
     try:
         new_docs = [plain(d) for d in load_documents(new_text)]
-    except yaml.YAMLError as e:
-        raise EditError("%s: the edited text no longer parses (%s); nothing was changed"
-                        % (what, " ".join(str(e).split())))
-    wanted = [plain(d) for d in load_documents(old_text)]
+    except EditError as e:
+        raise EditError("%s: the edited text no longer parses (%s); nothing was changed" % (what, e))
+    wanted = [plain(d) for d in load_documents(old_text, what)]
     expect(wanted)
     if new_docs != wanted:
         raise EditError("%s: the edited text would change more than the limit keys; nothing was changed" % what)

@@ -210,6 +210,17 @@ def test_file_without_trailing_newline():
     assert r["text"] == "services:\n  web:\n    image: x\n    mem_limit: 512m"
 
 
+@pytest.mark.parametrize("text,words", [
+    ("a: &a [*a]\nservices:\n  web:\n    image: x\n", "refers to its own anchor"),
+    ("services:\n  web: &w\n    image: x\n    self: *w\n", "refers to its own anchor"),
+    ("x: " + "[" * 5000 + "]" * 5000 + "\nservices:\n  web:\n    image: x\n", "nested too deeply"),
+    ("services:\n  web:\n    image: x\n    ports: !reset []\n", "cannot be read as plain YAML data"),
+])
+def test_hostile_yaml_is_refused_not_crashed_on(text, words):
+    r = compose_edit(text, "web", {"memory": "512M"})
+    assert r["changed"] is False and r["text"] == text and words in r["error"], r["error"]
+
+
 def test_alias_bomb_is_refused():
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 8):

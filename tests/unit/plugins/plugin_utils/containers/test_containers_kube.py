@@ -124,9 +124,17 @@ def test_refusals(workload, container, limits, words):
     ("x: &c\n  name: c\n  image: x\n---\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n"
      "    resources:\n      limits: &l\n        memory: 1Gi\n  - name: d\n    resources:\n      limits: *l\n",
      "is shared through an anchor"),
+    ("kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: !custom x\n",
+     "manifest cannot be read as plain YAML data"),
+    ("kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources:\n      limits: {}\n"
+     "      requests:\n        memory: 1Gi\n", None),
 ])
 def test_unsafe_manifests(text, words):
     r = kube_edit(text, "p", "c", {"memory": "512M"})
+    if words is None:  # the control case: an empty limits mapping becomes a block, the request is lowered
+        assert r["text"] == text.replace("limits: {}\n", "limits:\n        memory: 512Mi\n").replace(
+            "memory: 1Gi", "memory: 512Mi")
+        return
     assert r["changed"] is False and words in r["error"], r["error"]
 
 
