@@ -278,3 +278,18 @@ def test_fuzz_edits_change_only_the_limit_keys():
         assert r["text"].count("# ") == text.count("# ")
         again = compose_edit(r["text"], service, limits)
         assert again["changed"] is False and again["error"] is None
+
+
+def test_self_check_stops_a_splice_that_changes_anything_else(monkeypatch):
+    """The safety net: a (simulated) splice bug that also touches another key is refused, the file kept."""
+    from ansible_collections.headroom.memory.plugins.plugin_utils.containers import yamlsplice
+    real = yamlsplice.Splicer.apply
+    monkeypatch.setattr(yamlsplice.Splicer, "apply", lambda self: real(self).replace("nginx:1.25", "nginx:1.26"))
+    text = fixture("compose_v2.yml")
+    r = compose_edit(text, "web", {"memory": "512M"})
+    assert r["changed"] is False and r["text"] == text
+    assert r["error"] == ("compose file, service web: the edited text would change more than the limit keys; "
+                          "nothing was changed")
+    monkeypatch.setattr(yamlsplice.Splicer, "apply", lambda self: real(self) + "  : [")
+    r = compose_edit(text, "web", {"memory": "512M"})
+    assert "the edited text no longer parses" in r["error"] and r["text"] == text

@@ -144,3 +144,17 @@ def test_fuzz_only_the_memory_settings_change():
         assert [x for x in text.splitlines() if "PodmanArgs" not in x and "Memory=" not in x] == \
             [x for x in r["text"].splitlines() if "PodmanArgs" not in x and "Memory=" not in x]
         assert quadlet_edit(r["text"], limits, "5.5.2")["changed"] is False
+
+
+def test_self_check_stops_an_edit_that_changes_anything_else(monkeypatch):
+    from ansible_collections.headroom.memory.plugins.plugin_utils.containers import quadlet
+    real = quadlet.parse_unit
+    calls = []
+
+    def parse(text):
+        calls.append(text)
+        return real(text.replace("Image=x", "Image=y") if len(calls) > 1 and "--memory" in text else text)
+    monkeypatch.setattr(quadlet, "parse_unit", parse)
+    r = quadlet_edit("[Container]\nImage=x\n", {"memory": "1G"})
+    assert r["error"] == "quadlet file: the edit would change more than the memory settings; nothing was changed"
+    assert r["text"] == "[Container]\nImage=x\n"
