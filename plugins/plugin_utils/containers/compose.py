@@ -28,7 +28,7 @@ import yaml
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers import yamlsplice
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import (
-    EditError, check_limits, engine_size, result, run_editor)
+    EditError, check_limits, engine_size, reconcile, result, run_editor)
 
 SERVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 V2 = {"memory": ("mem_limit",), "memory_swap": ("memswap_limit",), "memory_reservation": ("mem_reservation",)}
@@ -151,12 +151,17 @@ def _compose_edit(text, service, limits):
     form, why = choose_form(loaded["services"], service)
     paths = FORMS[form]
     svc_loaded = loaded["services"][service]
+    reservation = _effective(svc_loaded, V3["memory_reservation"])
+    wanted, notes = reconcile(wanted, {
+        "memory_swap": _effective(svc_loaded, V2["memory_swap"]),
+        "memory_reservation": reservation if reservation is not None else _effective(svc_loaded, V2["memory_reservation"])},
+        what)
     existing_sizes = []
     for svc in loaded["services"].values():
         for p in list(V2.values()) + list(V3.values()):
             existing_sizes.append(_effective(svc, p))
     file_lower = _style_of(existing_sizes)
-    notes, keys, changes = [], [], []
+    keys, changes = [], []
     for limit_key in ("memory", "memory_swap", "memory_reservation"):
         nbytes = wanted[limit_key]
         if nbytes is None:
@@ -178,7 +183,7 @@ def _compose_edit(text, service, limits):
             keys.append("services.%s.%s" % (service, ".".join(target)))
             changes.append((target, rendered))
     if not changes:
-        return result(text, False, form, "services.%s.%s" % (service, ".".join(paths["memory"])))
+        return result(text, False, form, "services.%s.%s" % (service, ".".join(paths["memory"])), notes=notes)
     splicer.set_tree(node, yamlsplice.build_tree(changes), "services.%s" % service, notes, key_node)
     new_text = splicer.apply()
 

@@ -57,6 +57,35 @@ def check_limits(limits):
     return out
 
 
+def reconcile(wanted, current, what):
+    """Keep the engine's rules against the sizes the file already has for what the caller leaves out.
+
+    Docker and Podman refuse a reservation above the memory limit and a memory-swap (memory plus swap) below it.
+    ``current`` holds the file's raw ``memory_swap`` and ``memory_reservation`` (None when absent). A reservation
+    above the new limit is lowered to it (returned in the notes); a swap total below it is refused, since the
+    right swap is the user's choice. Returns (wanted, notes)."""
+    wanted, notes = dict(wanted), []
+    if wanted["memory_reservation"] is None and current.get("memory_reservation") is not None:
+        try:
+            old = parse_size(current["memory_reservation"])
+        except SizeError:
+            old = None
+        if old is not None and old > wanted["memory"]:
+            wanted["memory_reservation"] = wanted["memory"]
+            notes.append("%s: the memory reservation %s was above the new limit; lowered to it"
+                         % (what, current["memory_reservation"]))
+    if wanted["memory_swap"] is None and current.get("memory_swap") not in (None, -1, "-1", 0, "0"):
+        try:
+            old = parse_size(current["memory_swap"])
+        except SizeError:
+            old = None
+        if old is not None and old < wanted["memory"]:
+            raise EditError("%s: the memory-swap total %s (memory plus swap) is below the new memory limit %s, which "
+                            "the engine refuses; give memory_swap too"
+                            % (what, current["memory_swap"], format_size(wanted["memory"])))
+    return wanted, notes
+
+
 def engine_size(nbytes, lower=True):
     """Bytes as Docker/Podman/Compose write a size: ``512m``, ``2g``, plain bytes; ``-1`` stays ``-1``."""
     if nbytes == -1:

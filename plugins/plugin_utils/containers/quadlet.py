@@ -29,7 +29,7 @@ import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import (
-    EditError, check_limits, engine_size, result, run_editor)
+    EditError, check_limits, engine_size, reconcile, result, run_editor)
 
 FLAGS = {"memory": "--memory", "memory_swap": "--memory-swap", "memory_reservation": "--memory-reservation"}
 SHORT = {"-m": "--memory"}
@@ -188,6 +188,7 @@ def _quadlet_edit(text, limits, podman_version):
         raise EditError("quadlet: podman %s has no quadlet (it came with 4.4); there is no .container file it reads"
                         % podman_version)
     lines, entries, sections = parse_unit(text)
+    wanted, notes = reconcile(wanted, effective(text), "quadlet file")
     if sections.count("Container") != 1:
         raise EditError("quadlet file has %d [Container] sections; a .container unit has exactly one"
                         % sections.count("Container"))
@@ -206,7 +207,6 @@ def _quadlet_edit(text, limits, podman_version):
             if flag in uses:
                 raise EditError("quadlet file gives %s twice in PodmanArgs=; remove the duplicate first" % flag)
             uses[flag] = (entry, value, span)
-    notes = []
     for entry in entries:
         if entry.section == "Service" and entry.key in ("MemoryMax", "MemoryLimit", "MemoryHigh"):
             notes.append("quadlet file: [Service] %s=%s also limits the whole unit (conmon and the container); "

@@ -293,3 +293,21 @@ def test_self_check_stops_a_splice_that_changes_anything_else(monkeypatch):
     monkeypatch.setattr(yamlsplice.Splicer, "apply", lambda self: real(self) + "  : [")
     r = compose_edit(text, "web", {"memory": "512M"})
     assert "the edited text no longer parses" in r["error"] and r["text"] == text
+
+
+def test_reservation_above_the_new_limit_is_lowered_and_said():
+    text = fixture("compose_v2.yml")
+    r = compose_edit(text, "api", {"memory": "256M"})
+    assert diff_lines(text, r["text"]) == (['    mem_limit: "1G"    # quoted, upper case', "    mem_reservation: 536870912"],
+                                           ['    mem_limit: "256M"    # quoted, upper case', "    mem_reservation: 268435456"])
+    assert r["notes"] == ["compose file, service api: the memory reservation 536870912 was above the new limit; "
+                          "lowered to it"]
+
+
+def test_swap_total_below_the_new_limit_is_refused():
+    text = "services:\n  web:\n    mem_limit: 1g\n    memswap_limit: 2g\n"
+    r = compose_edit(text, "web", {"memory": "3G"})
+    assert r["error"] == ("compose file, service web: the memory-swap total 2g (memory plus swap) is below the new "
+                          "memory limit 3G, which the engine refuses; give memory_swap too")
+    assert compose_edit(text, "web", {"memory": "3G", "memory_swap": "4G"})["error"] is None
+    assert compose_edit(text.replace("2g", "-1"), "web", {"memory": "3G"})["error"] is None

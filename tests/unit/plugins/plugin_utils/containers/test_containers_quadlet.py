@@ -140,6 +140,9 @@ def test_fuzz_only_the_memory_settings_change():
         if rng.random() < 0.5:
             limits["memory_swap"] = "4G"
         r = quadlet_edit(text, limits, rng.choice([None, "4.9.3", "5.4.2", "5.5.2"]))
+        if "--memory-swap=2g" in text and "memory_swap" not in limits and limits["memory"] == "3G":
+            assert "is below the new memory limit 3G" in r["error"] and r["text"] == text
+            continue
         assert r["error"] is None, (text, r["error"])
         assert [x for x in text.splitlines() if "PodmanArgs" not in x and "Memory=" not in x] == \
             [x for x in r["text"].splitlines() if "PodmanArgs" not in x and "Memory=" not in x]
@@ -158,3 +161,12 @@ def test_self_check_stops_an_edit_that_changes_anything_else(monkeypatch):
     r = quadlet_edit("[Container]\nImage=x\n", {"memory": "1G"})
     assert r["error"] == "quadlet file: the edit would change more than the memory settings; nothing was changed"
     assert r["text"] == "[Container]\nImage=x\n"
+
+
+def test_engine_rules_against_the_flags_already_there():
+    text = "[Container]\nImage=x\nPodmanArgs=--memory=2g --memory-reservation=1g --memory-swap=3g\n"
+    r = quadlet_edit(text, {"memory": "512M"})
+    assert r["text"] == "[Container]\nImage=x\nPodmanArgs=--memory=512m --memory-reservation=512m --memory-swap=3g\n"
+    assert r["notes"] == ["quadlet file: the memory reservation 1g was above the new limit; lowered to it"]
+    r = quadlet_edit(text, {"memory": "4G"})
+    assert "the memory-swap total 3g (memory plus swap) is below the new memory limit 4G" in r["error"]
