@@ -11,7 +11,9 @@ Which podman honours which form (read in podman's own sources, pkg/systemd/quadl
 - podman 5.5 and later also read ``Memory=512m`` in ``[Container]`` (``--memory``); ``PodmanArgs`` still works
   and, coming last on the command line, wins over it.
 
-There is no swap or reservation key in any version: ``--memory-swap`` and ``--memory-reservation`` always go
+Podman 5.0 and later also read drop-ins (``web.container.d/*.conf``) after the unit, so a ``PodmanArgs=--memory``
+there wins over this file; the editor sees one file only, and the caller must look there too (or read the live
+limit back after the restart). There is no swap or reservation key in any version: ``--memory-swap`` and ``--memory-reservation`` always go
 into ``PodmanArgs``. A file that already uses ``Memory=`` keeps it; otherwise ``PodmanArgs`` is used unless the
 caller says the host's podman is 5.5 or later. A ``[Service]`` ``MemoryMax=`` limits the unit's whole cgroup
 (conmon and the container): it is left alone and named in the notes.
