@@ -160,8 +160,9 @@ class _JSDoc(object):
         if t is not None and t.kind == "punct" and t.text in ("{", "["):
             node = self.reader._object(i)[0] if t.text == "{" else self.reader._array(i)[0]
             return node
-        if t is not None and t.kind == "ident" and (i + 1 >= len(self.toks) or self.toks[i + 1].text in (";", "}")
-                                                     or self.toks[i + 1].start > _eol(self.text, t.start)):
+        ends = t is not None and (i + 1 >= len(self.toks) or self.toks[i + 1].text in (";", "}")
+                                  or self.toks[i + 1].start > _eol(self.text, t.start))
+        if t is not None and t.kind == "ident" and ends:
             return self._declared(t.text, what)
         raise Refusal("unsupported structure: %s is not an object literal or a variable (%s)" % (
             what, where(self.text, t.start) if t is not None else "at the end of the file"))

@@ -175,4 +175,3 @@ def plan(app_facts, host_view, max_memory_restart=None, max_old_space_size=None,
 def plan_errors(plans):
     """Every error of a list of plans, in order."""
     return [e for p in plans or [] for e in (p or {}).get("errors") or []]
-

@@ -229,8 +229,8 @@ def pm2_down(before, after):
     down = []
     for (home, name), count in sorted(then.items()):
         if count and now.get((home, name), 0) < count:
-            down.append("%s (%d of %d online%s)" % (report_text(name[:80], "text"), now.get((home, name), 0), count,
-                                                   ", PM2 home %s" % report_text(home[:80], "text") if home else ""))
+            where = ", PM2 home %s" % report_text(home[:80], "text") if home else ""
+            down.append("%s (%d of %d online%s)" % (report_text(name[:80], "text"), now.get((home, name), 0), count, where))
     return down
 
 

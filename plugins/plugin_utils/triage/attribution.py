@@ -108,6 +108,8 @@ def container_kills(events, containers):
         if c is not None:
             found.append((event, c))
     return found
+
+
 # --- PM2: which PM2 app a killed node process was ---------------------------------------------------------------
 
 def pm2_apps(facts):

@@ -25,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
@@ -50,7 +51,7 @@ NAMED = 20
 
 def _mb(value):
     """A MiB figure from the facts, or None when it is not a whole number of 0 or more."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
         return None
     return int(value)
 

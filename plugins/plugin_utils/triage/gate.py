@@ -166,8 +166,7 @@ class _PM2App(object):
                     "it again and again" % (fmt_mb(mb), self.name, fmt_mb(self.use), fmt_mb(margin_mb(self.use))))
         if self.per_room is not None and mb > self.per_room:
             return ("max_memory_restart %s is above what one instance of PM2 app %s can get (%s of %s): the kernel "
-                    "would kill first, it could never fire" % (fmt_mb(mb), self.name, fmt_mb(self.per_room),
-                                                                self.room_where))
+                    "would kill first, it could never fire" % (fmt_mb(mb), self.name, fmt_mb(self.per_room), self.room_where))
         return None
 
     def check_heap(self, mb):

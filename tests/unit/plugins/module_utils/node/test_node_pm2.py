@@ -161,7 +161,7 @@ def _serve(path, reply_parts=None, raw=None, uid_ok=True):
     seen = {}
 
     def run():
-        conn, _ = server.accept()
+        conn = server.accept()[0]
         data = conn.recv(65536)
         seen["request"] = data
         if raw is not None:

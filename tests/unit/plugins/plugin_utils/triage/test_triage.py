@@ -19,8 +19,9 @@ def sick():
     return facts
 
 
-def test_there_are_the_twelve_rules_the_issue_asks_for_database_defaults_the_sizing_verdict_and_containers():
-    assert set(RULE_IDS) == {"container_oom_killed", "container_limits_overcommitted", "container_limit_too_tight",
+def test_the_rule_set_is_the_issues_rules_with_the_sizing_verdict_containers_and_node():
+    assert set(RULE_IDS) == {
+        "container_oom_killed", "container_limits_overcommitted", "container_limit_too_tight",
         "oom_kills_recent", "memory_available_low", "memory_pressure_high", "leak_suspect", "database_oversized",
         "database_defaults", "workers_oversubscribed", "jvm_heap_unbounded", "node_heap_unbounded",
         "pm2_restart_threshold_missing", "pm2_restart_loop", "container_without_limit", "swap_missing",

@@ -193,7 +193,7 @@ def test_health_gate_an_engine_unread_after_is_no_proof_and_old_facts_are_not_co
     (lambda c: c["containers"]["list"][0].update(oom_killed="yes"), "containers.list[0].oom_killed: expected true or false"),
     (lambda c: c["containers"]["list"][0]["source"].update(compose_files=["/a"] * 33),
      "containers.list[0].source.compose_files: a list of 33 items (at most 32)"),
-    (lambda c: c["containers"].update(list=[dict(c["containers"]["list"][0]) for _ in range(201)]),
+    (lambda c: c["containers"].update(list=[dict(c["containers"]["list"][0]) for _i in range(201)]),
      "containers.list: a list of 201 items (at most 200)"),
     (lambda c: c["containers"]["engines"].update(docker="yes"), "containers.engines.docker: expected a mapping"),
 ])
