@@ -258,7 +258,7 @@ def _random_compose(rng):
 def test_fuzz_edits_change_only_the_limit_keys():
     rng = random.Random(27)
     sizes = ["64M", "100M", "512M", "1G", "1536M", "2G", "3000M"]
-    for _ in range(300):
+    for _round in range(300):
         text, services = _random_compose(rng)
         service = rng.choice(services)
         limits = {"memory": rng.choice(sizes)}

@@ -140,7 +140,7 @@ def test_unsafe_manifests(text, words):
 
 def test_fuzz_other_documents_and_containers_never_change():
     rng = random.Random(28)
-    for _ in range(150):
+    for _round in range(150):
         n = rng.randint(1, 4)
         names = ["c%d" % i for i in range(n)]
         lines = ["# fuzz", "apiVersion: apps/v1", "kind: %s" % rng.choice(["Deployment", "StatefulSet", "DaemonSet"]),

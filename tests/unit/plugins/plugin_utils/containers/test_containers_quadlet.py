@@ -124,7 +124,7 @@ def test_file_without_trailing_newline_and_empty_container_section():
 
 def test_fuzz_only_the_memory_settings_change():
     rng = random.Random(5)
-    for _ in range(200):
+    for _round in range(200):
         body = ["[Unit]", "Description=x", "", "[Container]", "Image=img"]
         flags = rng.sample(["--pids-limit=10", "-m 256m", "--memory=1G", "--memory-swap=2g", "--log-level=info",
                             "--memory-reservation 64m", "-d"], rng.randint(0, 3))
