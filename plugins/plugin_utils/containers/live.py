@@ -422,8 +422,8 @@ def readback(rows, targets_, counters_text):
             if c[file_key] is None and file_key == "limit":
                 problems.append("container %s: %s could not be read" % (name, t["files"][file_key]))
             elif c[file_key] is not None and c[file_key] != wanted[key] // PAGE * PAGE:
-                problems.append("container %s: %s says %s, not %s" % (name, t["files"][file_key], c[file_key],
-                                                                     wanted[key]))
+                problems.append("container %s: %s says %s, not %s"
+                                % (name, t["files"][file_key], c[file_key], wanted[key]))
     return problems
 
 
