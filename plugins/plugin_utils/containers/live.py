@@ -6,7 +6,8 @@ the read-back that proves it was set.
 
 The role runs the engines and reads the files; everything it decides is here, in four steps:
 
-1. ``limit_errors(limits)``: ``containers_limits`` checked before any host query.
+1. ``limit_errors(limits)``: ``containers_limits`` checked before any host query (the sizes by the editors' own
+   ``limits.check_limits``, plus the role's floor and names).
 2. ``targets(limits, inspected)``: each name found in exactly one engine's ``inspect`` output (docker's, podman's),
    with its id, main pid, HostConfig memory settings and where it was defined (Compose labels, the quadlet unit).
 3. ``cgroup_files(targets, proc_text)``: each running container's memory cgroup directory, from ``grep -H ''``
@@ -30,8 +31,9 @@ import json
 import posixpath
 import re
 
-from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, format_bytes, parse_size
+from ansible_collections.headroom.memory.plugins.module_utils.sizes import format_bytes, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.budget import default_reserve_mb, usable_total
+from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import EditError, check_limits
 from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, apply_margin
 
 MIB = 1024 * 1024
@@ -91,29 +93,18 @@ def limit_errors(limits):
         if name in seen:
             errors.append("%s: container %s is named twice" % (where, name))
         seen.add(name)
-        if entry.get("memory") in (None, ""):
-            errors.append("%s (%s): memory is required, e.g. 512M" % (where, name))
+        try:
+            sizes = check_limits(dict((k, v) for k, v in entry.items() if k in KEYS[1:]))
+        except EditError as e:
+            errors.append("%s (%s): %s" % (where, name, e))
             continue
-        sizes = {}
-        for key in ("memory", "memory_swap", "memory_reservation"):
-            try:
-                sizes[key] = _size(entry, key)
-            except SizeError as e:
-                errors.append("%s (%s): %s: %s" % (where, name, key, e))
-                sizes[key] = None
-        memory, swap, reservation = sizes["memory"], sizes["memory_swap"], sizes["memory_reservation"]
-        if memory is None:
-            continue
-        if memory < LIMIT_FLOOR:
+        if sizes["memory_swap"] == -1:
+            errors.append("%s (%s): memory_swap -1 (unlimited swap) is not offered: podman update ignores it; give "
+                          "a size" % (where, name))
+        if sizes["memory"] < LIMIT_FLOOR:
             errors.append("%s (%s): memory %s is below the floor of %d MiB: a container's limit counts its runtime, "
                           "binaries and page cache too; a limit that low is a typo more often than a plan"
                           % (where, name, _show(entry["memory"]), LIMIT_FLOOR // MIB))
-        if swap is not None and swap < memory:
-            errors.append("%s (%s): memory_swap %s is memory plus swap (as --memory-swap takes it) and cannot be less "
-                          "than memory %s" % (where, name, _show(entry["memory_swap"]), _show(entry["memory"])))
-        if reservation is not None and reservation > memory:
-            errors.append("%s (%s): memory_reservation %s is above memory %s"
-                          % (where, name, _show(entry["memory_reservation"]), _show(entry["memory"])))
     return errors
 
 

@@ -49,13 +49,14 @@ def _targets(limits, docker=None, podman=None, proc=None):
 @pytest.mark.parametrize("limits, words", [
     ([{"name": "web", "memory": "8M"}], "below the floor of 32 MiB"),
     ([{"name": "web", "memory": "64M", "memory_swap": "32M"}], "cannot be less than memory"),
-    ([{"name": "web", "memory": "64M", "memory_reservation": "128M"}], "memory_reservation 128M is above memory 64M"),
+    ([{"name": "web", "memory": "64M", "memory_reservation": "128M"}], "memory_reservation '128M' is above memory '64M'"),
     ([{"name": "web; rm -rf /", "memory": "64M"}], "is not a container name"),
     ([{"name": "web"}], "memory is required"),
     ([{"name": "web", "memory": "lots"}], "size 'lots' is not understood"),
     ([{"name": "web", "memory": "64M", "mem": 1}], "unknown key(s) mem"),
     ([{"name": "web", "memory": "64M"}, {"name": "web", "memory": "96M"}], "named twice"),
     ("web", "must be a list"),
+    ([{"name": "web", "memory": "64M", "memory_swap": -1}], "memory_swap -1 (unlimited swap) is not offered"),
 ])
 def test_limit_errors_name_the_value(limits, words):
     errors = live.limit_errors(limits)
