@@ -49,6 +49,16 @@ def containers_live_report(row, files, written):
     return live.report(row, files, written)
 
 
+def containers_manifest_errors(manifests):
+    """Readable problems with containers_manifests; [] when every entry is valid."""
+    return live.manifest_errors(manifests)
+
+
+def containers_manifest_limits(entry):
+    """The file editor's limits of one containers_manifests entry."""
+    return live.manifest_limits(entry)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -58,4 +68,6 @@ class FilterModule(object):
             "containers_live_plan": containers_live_plan,
             "containers_live_readback": containers_live_readback,
             "containers_live_report": containers_live_report,
+            "containers_manifest_errors": containers_manifest_errors,
+            "containers_manifest_limits": containers_manifest_limits,
         }

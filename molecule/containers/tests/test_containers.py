@@ -99,3 +99,14 @@ def test_check_mode_changed_nothing(host):
     assert check["checksums"] == before["checksums"]
     assert check["inspect"] == before["inspect"]
     assert all(c["changed"] for c in check["result"]["containers"])  # and said what it would change
+
+
+def test_the_manifest_has_the_limit_and_the_request_and_kept_the_rest():
+    host = _on("containers-bookworm")
+    text = host.file("/srv/hrshop/k8s/shop.yaml").content_string
+    assert "- name: leaky   # no limit yet" in text and "cpu: 100m" in text and text.count("\n---\n") == 1
+    assert re.search(r"limits:\n\s+memory: 64Mi\n", text), text
+    assert re.search(r"requests:\n(\s+cpu: 100m\n)?\s+memory: 32Mi\n", text) or "memory: 32Mi" in text, text
+    backups = host.run("ls /srv/hrshop/k8s | grep -c '^shop\\.yaml\\..*~$'").stdout.strip()
+    assert backups == "1"
+    assert _json(host, "/root/containers-result.json")["result"]["manifests"] == {"/srv/hrshop/k8s/shop.yaml": False}

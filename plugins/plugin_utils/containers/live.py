@@ -440,3 +440,48 @@ def report(row, files, written):
             "changed": bool(row.get("changed")), "file_kind": fplan.get("kind"), "file": fplan.get("path"),
             "file_changed": file_changed, "warning": fplan.get("warning"),
             "summary": "%s; %s" % (row.get("summary"), where)}
+
+
+MANIFEST_KEYS = ("path", "workload", "container", "memory", "request")
+
+
+def manifest_errors(manifests):
+    """Readable problems with ``containers_manifests`` ({path, workload, container, memory, request?}); [] when
+    every entry is valid. The workload and container names are the editor's to judge when it reads the file."""
+    if not isinstance(manifests, list):
+        return ["containers_manifests must be a list of {path, workload, container, memory, request?}, got %s"
+                % type(manifests).__name__]
+    errors, seen = [], set()
+    for i, entry in enumerate(manifests):
+        where = "containers_manifests[%d]" % i
+        if not isinstance(entry, dict):
+            errors.append("%s must be a mapping {path, workload, container, memory}, got %s" % (where, _show(entry)))
+            continue
+        unknown = sorted(_show(str(k)) for k in entry if k not in MANIFEST_KEYS)
+        if unknown:
+            errors.append("%s: unknown key(s) %s (known: %s)" % (where, ", ".join(unknown), ", ".join(MANIFEST_KEYS)))
+        if _safe_path(entry.get("path")) is None:
+            errors.append("%s: path %s is not an absolute, normalised path" % (where, _show(entry.get("path"))))
+        for key in ("workload", "container"):
+            if not isinstance(entry.get(key), str) or not entry.get(key):
+                errors.append("%s: %s is required (a name; workload may be Kind/name)" % (where, key))
+        key = (entry.get("path"), entry.get("workload"), entry.get("container"))
+        if key in seen:
+            errors.append("%s: %s %s/%s is named twice" % (where, _show(key[0]), _show(key[1]), _show(key[2])))
+        seen.add(key)
+        try:
+            sizes = check_limits(manifest_limits(entry))
+        except EditError as e:
+            errors.append("%s: %s" % (where, e))
+            continue
+        if sizes["memory"] < LIMIT_FLOOR:
+            errors.append("%s: memory %s is below the floor of %d MiB" % (where, _show(entry["memory"]), LIMIT_FLOOR // MIB))
+    return errors
+
+
+def manifest_limits(entry):
+    """The editor's ``limits`` of a manifest entry: the request is the container's memory reservation."""
+    limits = {"memory": entry.get("memory")}
+    if entry.get("request") not in (None, ""):
+        limits["memory_reservation"] = entry["request"]
+    return limits

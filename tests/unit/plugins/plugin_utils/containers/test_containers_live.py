@@ -204,3 +204,24 @@ def test_report_names_the_file_and_the_warning():
     assert entry["summary"].endswith("; compose /srv/hrshop/docker-compose.yml written") and entry["file_changed"]
     bare = live.report(row, [{"name": "leaky", "plan": {"kind": "none", "path": None, "warning": "add --memory"}}], [])
     assert bare["warning"] == "add --memory" and bare["summary"].endswith("; no file")
+
+
+@pytest.mark.parametrize("manifests, words", [
+    ([{"path": "k8s/app.yaml", "workload": "web", "container": "app", "memory": "256M"}], "not an absolute"),
+    ([{"path": "/srv/a/../app.yaml", "workload": "web", "container": "app", "memory": "256M"}], "not an absolute"),
+    ([{"path": "/srv/app.yaml", "container": "app", "memory": "256M"}], "workload is required"),
+    ([{"path": "/srv/app.yaml", "workload": "web", "container": "app", "memory": "256M", "request": "512M"}],
+     "memory_reservation '512M' is above memory '256M'"),
+    ([{"path": "/srv/app.yaml", "workload": "web", "container": "app", "memory": "16M"}], "below the floor"),
+    ([{"path": "/srv/app.yaml", "workload": "web", "container": "app", "memory": "256M", "swap": "1G"}], "unknown key"),
+    ({"path": "/srv/app.yaml"}, "must be a list"),
+])
+def test_manifest_errors_name_the_value(manifests, words):
+    errors = live.manifest_errors(manifests)
+    assert errors and words in " ".join(errors), errors
+
+
+def test_a_valid_manifest_entry_and_its_editor_limits():
+    entry = {"path": "/srv/app.yaml", "workload": "Deployment/web", "container": "app", "memory": "256M", "request": "128M"}
+    assert live.manifest_errors([entry]) == []
+    assert live.manifest_limits(entry) == {"memory": "256M", "memory_reservation": "128M"}
