@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+"""The containers scenario, read from the live hosts: the role's limits are in the engines' inspect output AND in
+the containers' cgroup files, the Compose file still passes the Compose tool's `config` and `up -d` keeps the
+limit, the quadlet unit restarted keeps it, the leak was killed inside its own container while the other
+containers and the test host stayed up, and check mode changed nothing."""
+
+import json
+import re
+
+import testinfra
+
+MIB = 1024 * 1024
+V1 = "/sys/fs/cgroup/memory"
+
+
+def _json(host, path):
+    return json.loads(host.file(path).content_string)
+
+
+def _on(name):
+    """One named host, for a test of what only that host runs (never an empty pass on the other)."""
+    return testinfra.get_host("podman://" + name)
+
+
+def _inspect(host, engine, name, fmt):
+    out = host.run("PODMAN_IGNORE_CGROUPSV1_WARNING=1 %s container inspect --format '%s' %s" % (engine, fmt, name))
+    assert out.rc == 0, out.stderr
+    return out.stdout.strip()
+
+
+def _cgroup(host, engine, name):
+    pid = _inspect(host, engine, name, "{{.State.Pid}}")
+    line = [x for x in host.file("/proc/%s/cgroup" % pid).content_string.splitlines() if ":memory:" in x][0]
+    return V1 + line.split(":", 2)[2]
+
+
+def _limits(host, engine, name, memory, swap):
+    assert _inspect(host, engine, name, "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}") == "%d %d" % (memory, swap)
+    d = _cgroup(host, engine, name)
+    assert int(host.file(d + "/memory.limit_in_bytes").content_string) == memory
+    assert int(host.file(d + "/memory.memsw.limit_in_bytes").content_string) == swap
+
+
+def test_docker_containers_have_the_limits_live_in_inspect_and_the_cgroup():
+    host = _on("containers-bookworm")
+    _limits(host, "docker", "hr-bare", 48 * MIB, 96 * MIB)
+    _limits(host, "docker", "hr-leaky", 64 * MIB, 128 * MIB)  # after `up -d --force-recreate`: from the file
+
+
+def test_the_compose_file_has_the_limit_passes_config_and_up_keeps_it():
+    host = _on("containers-bookworm")
+    text = host.file("/srv/hrshop/docker-compose.yml").content_string
+    assert re.search(r"^    mem_limit: ['\"]?64[mM]", text, re.M), text
+    assert text.startswith("# The shop: one service, no memory limit")  # comments kept
+    assert host.run("docker-compose -f /srv/hrshop/docker-compose.yml config -q").rc == 0
+    backups = host.run("ls /srv/hrshop | grep -c '^docker-compose\\.yml\\..*~$'").stdout.strip()
+    assert backups == "1"  # the first converge wrote it; check mode and the second run did not
+    recreated = _json(host, "/root/containers-recreated.json")["inspect"]
+    assert "/hr-leaky %d %d 0" % (64 * MIB, 128 * MIB) in recreated
+
+
+def test_the_quadlet_unit_has_the_limit_and_a_restart_keeps_it():
+    host = _on("containers-trixie")
+    text = host.file("/etc/containers/systemd/hr-quad.container").content_string
+    assert "PodmanArgs=" in text and "--memory=48" in text.replace("--memory 48", "--memory=48"), text
+    assert host.service("hr-quad.service").is_running
+    _limits(host, "podman", "hr-quad", 48 * MIB, 96 * MIB)
+    assert _inspect(host, "podman", "hr-quad", "{{.HostConfig.MemoryReservation}}") == str(32 * MIB)
+    assert "hr-quad %d %d %d" % (48 * MIB, 96 * MIB, 32 * MIB) in _json(host, "/root/containers-recreated.json")["inspect"]
+
+
+def test_the_bare_container_gets_a_warning_with_the_flags_to_add():
+    host = _on("containers-bookworm")
+    result = _json(host, "/root/containers-result.json")["result"]
+    bare = [c for c in result["containers"] if c["name"] == "hr-bare"][0]
+    assert bare["file_kind"] == "none"
+    assert "re-created" in bare["warning"] and "--memory=48" in bare["warning"].replace("--memory 48", "--memory=48")
+    leaky = [c for c in result["containers"] if c["name"] == "hr-leaky"][0]
+    assert leaky["file_kind"] == "compose" and leaky["file"] == "/srv/hrshop/docker-compose.yml"
+
+
+def test_the_leak_was_killed_inside_its_container_and_everything_else_stayed_up():
+    host = _on("containers-bookworm")
+    leak = _json(host, "/root/containers-leak.json")
+    assert leak["rc"] == 137
+    assert leak["after"] > leak["before"], leak  # the container's own cgroup counted the kill
+    assert _inspect(host, "docker", "hr-leaky", "{{.State.Running}}") == "true"
+    assert _inspect(host, "docker", "hr-bare", "{{.State.Running}}") == "true"
+    assert host.run("systemctl is-system-running").stdout.strip() in ("running", "degraded")
+    cid = _inspect(host, "docker", "hr-leaky", "{{.Id}}")
+    log = host.run("dmesg").stdout
+    assert re.search(r"Killed process \d+ \(busybox-hr-book\)", log), "no kill of the leak in the kernel log"
+    assert "/docker/%s" % cid in log  # the kill was charged to hr-leaky's own cgroup (oom_memcg)
+
+
+def test_check_mode_changed_nothing(host):
+    before = _json(host, "/root/containers-before.json")
+    check = _json(host, "/root/containers-check.json")
+    assert check["checksums"] == before["checksums"]
+    assert check["inspect"] == before["inspect"]
+    assert all(c["changed"] for c in check["result"]["containers"])  # and said what it would change
+
+
+def test_the_manifest_has_the_limit_and_the_request_and_kept_the_rest():
+    host = _on("containers-bookworm")
+    text = host.file("/srv/hrshop/k8s/shop.yaml").content_string
+    assert "- name: leaky   # no limit yet" in text and "cpu: 100m" in text and text.count("\n---\n") == 1
+    assert re.search(r"limits:\n\s+memory: 64Mi\n", text), text
+    assert re.search(r"requests:\n(\s+cpu: 100m\n)?\s+memory: 32Mi\n", text) or "memory: 32Mi" in text, text
+    backups = host.run("ls /srv/hrshop/k8s | grep -c '^shop\\.yaml\\..*~$'").stdout.strip()
+    assert backups == "1"
+    assert _json(host, "/root/containers-result.json")["result"]["manifests"] == {"/srv/hrshop/k8s/shop.yaml": False}
