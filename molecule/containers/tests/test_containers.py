@@ -2,14 +2,19 @@
 """The containers scenario, read from the live hosts: the role's limits are in the engines' inspect output AND in
 the containers' cgroup files, the Compose file still passes the Compose tool's `config` and `up -d` keeps the
 limit, the quadlet unit restarted keeps it, the leak was killed inside its own container while the other
-containers and the test host stayed up, and check mode changed nothing."""
+containers and the test host stayed up, and check mode changed nothing. Around it the loop: diagnose named a
+container nobody limited (hr-loop) and proposed its limit, remediate applied it and proved it fixed, and diagnose
+after the leak attributed the kill to hr-leaky's own limit, not to the host."""
 
 import json
 import re
+from pathlib import Path
 
 import testinfra
 
 MIB = 1024 * 1024
+WORK = Path(__file__).resolve().parents[3] / ".work" / "containers"
+HOSTS = ("containers-bookworm", "containers-trixie")
 V1 = "/sys/fs/cgroup/memory"
 
 
@@ -110,3 +115,46 @@ def test_the_manifest_has_the_limit_and_the_request_and_kept_the_rest():
     backups = host.run("ls /srv/hrshop/k8s | grep -c '^shop\\.yaml\\..*~$'").stdout.strip()
     assert backups == "1"
     assert _json(host, "/root/containers-result.json")["result"]["manifests"] == {"/srv/hrshop/k8s/shop.yaml": False}
+
+
+
+def _report(name):
+    return dict((h["host"], h) for h in json.loads((WORK / name / "report.json").read_text())["hosts"])
+
+
+def test_diagnose_named_the_container_nobody_limited_and_proposed_its_limit():
+    report = _report("report")
+    for name in HOSTS:
+        entry = report[name]
+        # the role limited hr-leaky, hr-bare and hr-quad in converge: hr-loop is the only one left, and it is named
+        assert [f["id"] for f in entry["findings"]] == ["container_without_limit"], entry["findings"]
+        [finding] = entry["findings"]
+        assert finding["title"] == "1 container(s) without a memory limit: hr-loop"
+        assert finding["evidence"][0].startswith("hr-loop (%s, image localhost/hr-busybox:1): no memory limit, holds "
+                                                 % ("docker" if name.endswith("bookworm") else "podman"))
+        [item] = entry["remedy_vars"]["containers_limits"]
+        assert item["name"] == "hr-loop" and set(item) == {"name", "memory"}
+
+
+def test_remediate_applied_the_limit_and_proved_the_finding_fixed():
+    outcome = dict((h["host"], h) for h in json.loads((WORK / "remediate" / "remediate.json").read_text())["hosts"])
+    report = _report("report")
+    for name in HOSTS:
+        assert outcome[name]["status"] == "ok", outcome[name]
+        assert outcome[name]["fixed"] == ["container_without_limit"] and outcome[name]["remaining"] == []
+        proposed = report[name]["remedy_vars"]["containers_limits"][0]["memory"]
+        assert proposed.endswith("M")
+        live = _json(_on(name), "/root/containers-loop.json")["memory"]
+        assert live == int(proposed[:-1]) * MIB
+
+
+def test_diagnose_after_the_leak_attributes_the_kill_to_the_containers_own_limit():
+    report = _report("after-leak")
+    bookworm = report["containers-bookworm"]
+    assert [f["id"] for f in bookworm["findings"]] == ["container_oom_killed"], bookworm["findings"]
+    [finding] = bookworm["findings"]
+    assert finding["title"] == "1 OOM kill(s) inside container(s) by their own limit: hr-leaky"
+    assert "compose service hrshop/leaky" in finding["evidence"][0]
+    assert "by the container's own limit 64 MiB" in finding["evidence"][0]
+    # not a host OOM: the host-level kill rule stays quiet, and the podman host (no leak) has nothing
+    assert report["containers-trixie"]["findings"] == []
