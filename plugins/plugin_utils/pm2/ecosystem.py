@@ -87,8 +87,15 @@ def settings_errors(app, settings):
 
 
 def _eol(text, index):
+    """The end of index's line, before its ``\n`` or ``\r\n``."""
     end = text.find("\n", index)
-    return len(text) if end < 0 else end
+    if end < 0:
+        return len(text)
+    return end - 1 if end > index and text[end - 1] == "\r" else end
+
+
+def _newline(text):
+    return "\r\n" if "\r\n" in text else "\n"
 
 
 def _line_start(text, index):
@@ -106,6 +113,7 @@ class _JSDoc(object):
             raise Refusal("the file cannot be read as JavaScript: %s" % e)
         self.toks = self.reader.toks
         self.default_quote = '"' if fmt == "json" else "'"
+        self.explicit_wins = False   # {...spread, key: v}: the later one wins
 
     # where the configuration is
     def root(self):
@@ -226,7 +234,7 @@ class _JSDoc(object):
         eol = _eol(text, anchor)
         rest = text[anchor:eol].strip()
         at = eol if (rest == "" or rest.startswith("//")) and eol <= close else anchor
-        line = "\n" + indent + new_member + ("," if had_comma else "")
+        line = _newline(text) + indent + new_member + ("," if had_comma else "")
         if had_comma:
             return [(at, at, line)]
         if at == anchor:
@@ -274,6 +282,7 @@ class _YAMLDoc(object):
     """A .yml/.yaml file: PyYAML's composed nodes and their marks."""
 
     default_quote = None
+    explicit_wins = True   # a key of the mapping wins over the same key merged with <<
 
     def __init__(self, text, fmt="yaml"):
         self.text, self.fmt = text, fmt
@@ -282,6 +291,7 @@ class _YAMLDoc(object):
         except yaml.YAMLError as e:
             raise Refusal("the file cannot be read as YAML: %s" % str(e).replace("\n", " "))
         self.counts = {}
+        self.converted = set()
         self._count(self.composed)
         self.constructor = yaml.constructor.SafeConstructor()
 
@@ -302,20 +312,27 @@ class _YAMLDoc(object):
     def root(self):
         if self.composed is None:
             raise Refusal("the file is empty")
+        self.converted = set()
         return self._node(self.composed)
 
     def follow(self, node, what):
         return node
 
-    def _node(self, node):
+    def _node(self, node, alias_span=None):
         start, end = node.start_mark.index, node.end_mark.index
         if self.counts.get(id(node), 0) > 1:
-            return Node("computed", start, end, text="a value shared through a YAML anchor (%s)" % where(self.text, start))
+            # the anchor's node; where an alias (*name) repeats it, its marks are the anchor's: the alias is taken
+            # to stand from its key to the end of that line
+            if id(node) in self.converted and alias_span is not None:
+                start, end = alias_span
+            self.converted.add(id(node))
+            return Node("computed", start, end, text="a value shared through a YAML anchor (%s)" % where(
+                self.text, node.start_mark.index), extra={"plain": "anchor"})
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _YAML_STD:
                 return Node("computed", start, end, text="%s with the tag %s" % (node.value, node.tag))
             if node.style in ("|", ">"):
-                end = start + len(self.text[start:end].rstrip("\n"))
+                end = start + len(self.text[start:end].rstrip("\r\n"))
                 return Node("scalar", start, end, value=node.value, quote=node.style)
             return Node("scalar", start, end, value=self.constructor.construct_object(node), quote=node.style or "")
         if isinstance(node, yaml.SequenceNode):
@@ -327,9 +344,11 @@ class _YAMLDoc(object):
             return Node("computed", start, end, text="a mapping with the tag %s" % node.tag)
         entries = []
         for k, v in node.value:
-            value = self._node(v)
+            value = self._node(v, (k.end_mark.index, _eol(self.text, k.end_mark.index)))
             if isinstance(k, yaml.ScalarNode) and k.tag == "tag:yaml.org,2002:merge":
-                entries.append(Entry(None, "spread", k.start_mark.index, k.end_mark.index, value))
+                merged = Node("computed", value.start, value.end, text="the merge key << at %s" % where(
+                    self.text, k.start_mark.index), extra={"plain": ("merge", plain(value))})
+                entries.append(Entry(None, "spread", k.start_mark.index, k.end_mark.index, merged))
             elif isinstance(k, yaml.ScalarNode) and k.tag in _YAML_STD:
                 entries.append(Entry(str(k.value), "plain", k.start_mark.index, k.end_mark.index, value, k.style))
             else:
@@ -364,7 +383,7 @@ class _YAMLDoc(object):
             return [(last.value.end, last.value.end, ", " + member)]
         column = last.start - _line_start(text, last.start)
         at = _eol(text, last.value.end)
-        return [(at, at, "\n" + " " * column + member)]
+        return [(at, at, _newline(text) + " " * column + member)]
 
     def seq_append(self, seq, rendered):
         text = self.text
@@ -377,7 +396,7 @@ class _YAMLDoc(object):
         if dash < 0:
             raise Refusal("unsupported structure: a list item at %s has no '-' on its line" % where(text, first.start))
         at = _eol(text, seq.items[-1].end)
-        return [(at, at, "\n" + " " * (dash - _line_start(text, dash)) + "- " + rendered)]
+        return [(at, at, _newline(text) + " " * (dash - _line_start(text, dash)) + "- " + rendered)]
 
     def seq_remove(self, seq, index):
         text = self.text
@@ -394,7 +413,8 @@ class _YAMLDoc(object):
         start = _line_start(text, item.start)
         if text[start:item.start].strip() != "-" or "\n" in text[item.start:item.end]:
             raise Refusal("unsupported structure: the list item at %s is not alone on its line" % where(text, item.start))
-        return [(start, min(_eol(text, item.end) + 1, len(text)), "")]
+        end = _eol(text, item.end)
+        return [(start, min(end + len(_newline(text)) if end < len(text) else end, len(text)), "")]
 
     def replace(self, node, rendered):
         if node.kind == "scalar" and node.quote in ("|", ">"):
@@ -508,16 +528,24 @@ def _spread_after(mapping, entry):
     return None
 
 
-def _one_key(mapping, keys, app, wanted):
-    """The entry carrying a setting (None when absent); refusals when two aliases or a spread make it unsure."""
+def _one_key(doc, mapping, keys, app, wanted, whole=True):
+    """The entry carrying a setting (None when absent); refusals when two aliases or a spread make it unsure.
+
+    A spread (``...common``, YAML's ``<<``) or a computed key may set the key too. A key written after it wins in
+    JavaScript, an explicit key always wins in YAML; so an absent key may be added when its value is ``whole`` (the
+    new value replaces all of the spread's, as for max_memory_restart), not when the spread's value holds more than
+    the setting (the other interpreter arguments of a spread's node_args would be lost).
+    """
     found = _entries(mapping, keys)
     if len(found) > 1:
         raise Refusal("app %s sets %s: PM2 reads only %s; keep one of them with %s and run again" % (
             app, " and ".join(e.key for e in found), found[0].key if found[0].key == keys[0] else "the first set",
             wanted))
     entry = found[0] if found else None
+    if entry is not None and doc.explicit_wins:
+        return entry
     spread = _spread_after(mapping, entry)
-    if spread is not None:
+    if spread is not None and (entry is not None or not whole):
         raise Refusal("app %s has a spread or computed key (%s) that may set %s: set %s by hand" % (
             app, spread.value.text, keys[0], wanted))
     return entry
@@ -525,7 +553,7 @@ def _one_key(mapping, keys, app, wanted):
 
 def _mmr_edits(doc, mapping, app, target):
     wanted = "max_memory_restart: %s" % target
-    entry = _one_key(mapping, MMR_KEYS, app, wanted)
+    entry = _one_key(doc, mapping, MMR_KEYS, app, wanted)
     if entry is None:
         return doc.insert_entry(mapping, MMR_KEYS[0], doc.render_str(target, quote=_name_quote(doc, mapping)))
     node = entry.value
@@ -572,10 +600,48 @@ def heap_tokens(tokens, size_mb):
     return out
 
 
+def strip_heap(tokens):
+    """``tokens`` without heap flags (and the number after a flag written without ``=``)."""
+    out, skip = [], False
+    for tok in tokens:
+        if skip:
+            skip = False
+            if re.match(r"^\d+$", tok):
+                continue
+        m = HEAP_FLAG_RE.match(tok)
+        if m is None:
+            out.append(tok)
+        elif m.group(1) is None:
+            skip = True
+    return out
+
+
+def _env_maps(mapping):
+    """The app's environment maps (``env``, ``env_production``, ...) written as literals."""
+    return [e for e in mapping.entries
+            if isinstance(e.key, str) and (e.key == "env" or e.key.startswith("env_")) and e.value.kind == "map"]
+
+
+def _node_options_edits(doc, mapping, app, size_mb):
+    """Heap flags in the app's ``NODE_OPTIONS`` (in ``env`` and ``env_*`` literals) taken out: the heap ceiling is
+    then said once, in the interpreter arguments (which node reads after NODE_OPTIONS, so they won anyway)."""
+    edits = []
+    for env in _env_maps(mapping):
+        for e in env.value.entries:
+            node = e.value
+            if e.key != "NODE_OPTIONS" or node.kind != "scalar" or not isinstance(node.value, str):
+                continue
+            tokens = node.value.split()
+            kept = strip_heap(tokens)
+            if kept != tokens:
+                edits += doc.replace(node, doc.render_str(" ".join(kept), like=node))
+    return edits
+
+
 def _heap_edits(doc, mapping, app, size_mb):
     flag = "%s=%d" % (HEAP_FLAG, size_mb)
     wanted = "the heap flag %s in node_args" % flag
-    entry = _one_key(mapping, ARGS_KEYS, app, wanted)
+    entry = _one_key(doc, mapping, ARGS_KEYS, app, wanted, whole=False)
     if entry is None:
         return doc.insert_entry(mapping, ARGS_KEYS[0], doc.render_str(flag, quote=_name_quote(doc, mapping)))
     node = entry.value
@@ -602,21 +668,24 @@ def _heap_list_edits(doc, seq, app, key, size_mb):
         if item.kind != "scalar" or not isinstance(item.value, str):
             raise Refusal("app %s: %s holds a computed item (%s): set it by hand to include %s" % (
                 app, key, item.text if item.kind == "computed" else item.value, flag))
-        m = HEAP_FLAG_RE.match(item.value)
-        if m is not None and m.group(1) is None:
-            raise Refusal("app %s: %s gives the heap size as a separate item after %r: write it as the one item %s "
-                          "by hand" % (app, key, item.value, flag))
-        if m is None and HEAP_WORD_RE.search(item.value):
-            raise Refusal("app %s: %s item %r holds a heap flag among other text: set %s there by hand" % (
-                app, key, item.value, flag))
+    values = [item.value for item in seq.items]
+    try:
+        heap_tokens(values, size_mb)   # the same refusals as the string form
+    except Refusal as e:
+        raise Refusal("app %s: %s in %s: set %s there by hand" % (app, e, key, flag))
+    hits, drop = [], []
+    for index, value in enumerate(values):
+        m = HEAP_FLAG_RE.match(value)
         if m is not None:
             hits.append(index)
+            if m.group(1) is None:   # ['--max-old-space-size', '300']: the value item goes too
+                drop.append(index + 1)
     if not hits:
         return doc.seq_append(seq, doc.render_str(flag, like=seq.items[-1] if seq.items else None))
     edits = []
-    if seq.items[hits[0]].value != flag:
+    if values[hits[0]] != flag:
         edits += doc.replace(seq.items[hits[0]], doc.render_str(flag, like=seq.items[hits[0]]))
-    for index in reversed(hits[1:]):
+    for index in sorted(hits[1:] + drop, reverse=True):
         edits += doc.seq_remove(seq, index)
     return edits
 
@@ -658,10 +727,15 @@ def _comparable(node, app_index, settings):
                 continue
             if e.key in ARGS_KEYS and settings.get("max_old_space_size") is not None:
                 tokens = _arg_tokens(e.value)
-                kept = [t for t in tokens if not HEAP_FLAG_RE.match(t) and not re.match(r"^\d+$", t)] \
-                    if tokens is not None else None
+                kept = strip_heap(tokens) if tokens is not None else [plain(e.value)]
                 if kept:
                     entries.append((e.key, "args", tuple(kept)))
+                continue
+            if e in _env_maps(item) and settings.get("max_old_space_size") is not None:
+                entries.append((e.key, e.kind, ("map", [
+                    (n.key, n.kind, ("options", tuple(strip_heap(n.value.value.split())))
+                     if n.key == "NODE_OPTIONS" and n.value.kind == "scalar" and isinstance(n.value.value, str)
+                     else plain(n.value)) for n in e.value.entries])))
                 continue
             entries.append((e.key, e.kind, plain(e.value)))
         out.append(("map", entries))
@@ -680,6 +754,9 @@ def check_app(mapping, app, settings):
         found = _entries(mapping, ARGS_KEYS)
         tokens = _arg_tokens(found[0].value) if len(found) == 1 else None
         flags = [t for t in tokens or [] if HEAP_WORD_RE.search(t)]
+        for env in _env_maps(mapping):
+            flags += [t for n in env.value.entries if n.key == "NODE_OPTIONS" and n.value.kind == "scalar"
+                      and isinstance(n.value.value, str) for t in n.value.value.split() if HEAP_WORD_RE.search(t)]
         if flags != ["%s=%d" % (HEAP_FLAG, heap)]:
             return "app %s does not read one heap flag %s=%d back (it has %s)" % (app, HEAP_FLAG, heap, flags)
     return None
@@ -724,7 +801,8 @@ def edit(text, fmt, app, settings):
         app_index = find_app(container, app)[0]
         new_text = text
         # one setting at a time, each on a fresh read of the text: two members added at one place stay apart
-        for key, edits in (("max_memory_restart", _mmr_edits), ("max_old_space_size", _heap_edits)):
+        for key, edits in (("max_memory_restart", _mmr_edits), ("max_old_space_size", _heap_edits),
+                           ("max_old_space_size", _node_options_edits)):
             if settings.get(key) is not None:
                 step = doc if new_text == text else _document(new_text, fmt)
                 mapping = find_app(apps_of(step)[0], app)[1]
@@ -733,4 +811,6 @@ def edit(text, fmt, app, settings):
             _self_check(doc, new_text, fmt, app, settings, container, app_index)
     except Refusal as e:
         return refused("%s file: %s" % (fmt.upper() if fmt != "js" else "JavaScript", e))
+    except RecursionError:
+        return refused("the file nests its values too deeply to be read")
     return {"text": new_text, "changed": new_text != text, "error": None}

@@ -390,6 +390,6 @@ def plain(node):
         return ("map", [(e.key, e.kind, plain(e.value)) for e in node.entries])
     if node.kind == "seq":
         return ("seq", [plain(item) for item in node.items])
-    if node.kind == "computed":
-        return ("computed", node.text)
+    if node.kind == "computed":   # extra["plain"]: the text without where it stands, when the text says that
+        return ("computed", (node.extra or {}).get("plain", node.text))
     return ("scalar", node.value)

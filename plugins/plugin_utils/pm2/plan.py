@@ -63,9 +63,9 @@ def _instances(app_facts):
     return entries[0]["name"], instances, max(uses), sum(uses)
 
 
-def share(host_view, name, instances, own_total_mb, unit_limit_mb=None, reserve_mb=None):
-    """The budget arithmetic for one instance of the PM2 app ``name``: budget.py's rule with Node's process group
-    split into this app and the rest."""
+def share(host_view, instances, own_total_mb, unit_limit_mb=None, reserve_mb=None):
+    """(per-instance share in MiB, arithmetic) of a PM2 app whose instances hold ``own_total_mb``: budget.py's rule
+    with Node's process group split into this app and the rest."""
     total_mb, source = budget.usable_total(host_view, unit_limit_mb)
     if reserve_mb is None:
         reserve_mb = budget.default_reserve_mb(total_mb)
@@ -111,7 +111,7 @@ def plan(app_facts, host_view, max_memory_restart=None, max_old_space_size=None,
     peak = max(peak_mb or 0, steady, use)
     out.update(steady_mb=steady, peak_mb=peak)
     try:
-        per_instance, arithmetic = share(host_view, name, instances, total_use, unit_limit_mb, reserve_mb)
+        per_instance, arithmetic = share(host_view, instances, total_use, unit_limit_mb, reserve_mb)
     except budget.BudgetError as e:
         errors.append("%s: %s" % (name, e))
         return out
