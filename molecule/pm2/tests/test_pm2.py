@@ -115,7 +115,7 @@ def test_the_refusals_changed_nothing(host):
     assert "Nothing was changed" in side["refusal_low"]
     assert 'has no app named "hr-pm2-nosuch"' in side["refusal_missing"]
     assert '"hr-pm2-leak"' in side["refusal_missing"]  # the apps it has
-    assert "max_old_space_size 512 (MiB) is above max_memory_restart 200M" in side["refusal_heap"]
+    assert "max_old_space_size 512 (MiB) is above max_memory_restart 200 MiB" in side["refusal_heap"]
     for msg in side.values():
         assert SECRET not in str(msg)
 
