@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+"""The pm2 scenario, read from the live hosts: PM2 runs both apps with the settings the role wrote into their
+ecosystem files (JSON and JS), the heap flag is live in the cluster app's V8, check mode changed nothing, the
+refusals changed nothing, and the leaking app was restarted by PM2 at its threshold - never killed by the kernel."""
+
+import json
+import re
+
+SECRET = "hr-pm2-secret-7f3a"  # in the leaking app's environment (prepare.yml): never in anything the role reports
+MIB = 1048576
+CGROUP = "/sys/fs/cgroup/memory"
+
+
+def _json(host, path):
+    return json.loads(host.file(path).content_string)
+
+
+def _jlist(host):
+    out = host.run("pm2 jlist")
+    assert out.rc == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _apps(host, name):
+    return [p for p in _jlist(host) if p["name"] == name]
+
+
+def test_node_is_debians_and_pm2_is_the_pinned_one(host):
+    node = host.run("node --version").stdout.strip()
+    assert node.startswith("v18." if host.backend.get_hostname().endswith("bookworm") else "v20."), node
+    assert host.run("pm2 --version").stdout.strip().splitlines()[-1] == "5.4.3"
+
+
+def test_check_mode_changed_nothing(host):
+    check = _json(host, "/root/pm2-check.json")
+    assert check["checksums"] == json.loads(host.file("/var/tmp/headroom-pm2-check-marker").content_string)
+    assert check["before"] == check["after"]  # no process restarted
+    assert check["restarts_before"] == check["restarts_after"]
+    apps = dict((a["name"], a) for a in check["result"]["apps"])
+    assert all(a["file_changed"] and not a["applied"] for a in apps.values()), apps  # the change it did not make
+    assert "would be restarted by PM2" in apps["hr-pm2-leak"]["summary"]
+    assert "would be reloaded by PM2" in apps["hr-pm2-web"]["summary"]
+
+
+def test_converge_applied_each_app_in_new_processes(host):
+    result = _json(host, "/root/pm2-result.json")
+    apps = dict((a["name"], a) for a in result["result"]["apps"])
+    assert result["result"]["saved"] is True
+    assert result["result"]["restart_required"] == []
+    assert apps["hr-pm2-leak"]["exec_mode"] == "fork" and apps["hr-pm2-leak"]["instances"] == 1
+    assert apps["hr-pm2-web"]["exec_mode"] == "cluster" and apps["hr-pm2-web"]["instances"] == 2
+    assert apps["hr-pm2-leak"]["ecosystem_file"] == "/srv/pm2test/leak/ecosystem.json"  # found in its cwd
+    assert all(a["applied"] for a in apps.values()), apps
+    assert not set(result["before"]) & set(result["after"])  # every instance is a new process
+    assert SECRET not in host.file("/root/pm2-result.json").content_string
+
+
+def test_the_second_run_changed_nothing(host):
+    again = _json(host, "/root/pm2-idempotence.json")
+    assert again["before"] == again["after"]
+    assert again["restarts_before"] == again["restarts_after"]
+    for a in again["result"]["apps"]:
+        assert not a["applied"] and not a["file_changed"] and "already set" in a["summary"], a
+    assert again["result"]["saved"] is False
+
+
+def test_pm2_runs_the_settings(host):
+    leak = _apps(host, "hr-pm2-leak")
+    web = _apps(host, "hr-pm2-web")
+    assert len(leak) == 1 and len(web) == 2
+    assert leak[0]["pm2_env"]["exec_mode"] == "fork_mode"
+    assert leak[0]["pm2_env"]["max_memory_restart"] == 120 * MIB
+    for p in web:
+        assert p["pm2_env"]["exec_mode"] == "cluster_mode"
+        assert p["pm2_env"]["status"] == "online"
+        assert p["pm2_env"]["max_memory_restart"] == 200 * MIB
+        assert "--max-old-space-size=96" in p["pm2_env"]["node_args"]
+
+
+def test_the_heap_flag_is_live_in_the_cluster_instances(host):
+    # PM2's process title overwrites /proc/<pid>/cmdline; each instance wrote what its V8 really runs with
+    for p in _apps(host, "hr-pm2-web"):
+        live = _json(host, "/srv/pm2test/web/live/%d.json" % p["pid"])
+        assert live["execArgv"] == ["--max-old-space-size=96"], live
+        assert 96 <= live["heap_limit_mb"] < 200, live  # old space 96 MiB + young generation, under the threshold
+        assert host.file("/proc/%d/comm" % p["pid"]).content_string.strip() == "hr-pm2-web"
+
+
+def test_both_ecosystem_files_were_edited_and_kept_the_rest(host):
+    leak = json.loads(host.file("/srv/pm2test/leak/ecosystem.json").content_string)["apps"][0]
+    assert leak["name"] == "hr-pm2-leak" and leak["script"] == "leak.js"
+    assert str(leak["max_memory_restart"]).upper() == "120M"
+    assert leak["env"]["HR_TEST_SECRET"] == SECRET
+    web = host.file("/srv/pm2test/web/ecosystem.config.js").content_string
+    assert re.search(r"""max_memory_restart['"]?\s*:\s*['"]200M['"]""", web), web
+    assert "--max-old-space-size=96" in web
+    assert "NODE_ENV: 'production'" in web and "instances: 2" in web
+    # pm2_backup: the files as prepare wrote them, beside them
+    for d, name in (("leak", "ecosystem.json"), ("web", "ecosystem.config.js")):
+        backups = host.run("ls /srv/pm2test/%s" % d).stdout.split()
+        assert [b for b in backups if b.startswith(name + ".") and b.endswith("~")], backups
+
+
+def test_pm2_save_keeps_the_settings_for_a_reboot(host):
+    dump = json.loads(host.file("/root/.pm2/dump.pm2").content_string)
+    web = [p for p in dump if p["name"] == "hr-pm2-web"]
+    assert web and all("--max-old-space-size=96" in p["node_args"] for p in web)
+    assert all(p["max_memory_restart"] == 200 * MIB for p in web)
+
+
+def test_the_refusals_changed_nothing(host):
+    side = _json(host, "/root/pm2-side-effect.json")
+    assert side["file_unchanged"]
+    assert "max_memory_restart 20M is not above what the app uses now" in side["refusal_low"]
+    assert "Nothing was changed" in side["refusal_low"]
+    assert 'has no app named "hr-pm2-nosuch"' in side["refusal_missing"]
+    assert '"hr-pm2-leak"' in side["refusal_missing"]  # the apps it has
+    assert "max_old_space_size 512 (MiB) is above max_memory_restart 200 MiB" in side["refusal_heap"]
+    for msg in side.values():
+        assert SECRET not in str(msg)
+
+
+def test_pm2_restarted_the_leak_at_its_threshold(host):
+    side = _json(host, "/root/pm2-side-effect.json")
+    assert side["restarts_after"] > side["restarts_before"], side
+    leak = _apps(host, "hr-pm2-leak")[0]
+    assert leak["pm2_env"]["status"] == "online"
+    log = host.file("/root/.pm2/pm2.log").content_string
+    assert re.search(r"Process %d restarted because it exceeds --max-memory-restart value \(current_memory=\d+ "
+                     r"max_memory_limit=%d " % (leak["pm_id"], 120 * MIB), log), log[-2000:]
+
+
+def test_the_kernel_killed_nothing(host):
+    # the ring buffer is shared with the machine: match the leaking app's own process name
+    dmesg = host.run("dmesg")
+    assert dmesg.rc == 0, dmesg.stderr
+    assert not re.search(r"Killed process \d+ \(hr-pm2-leak\)", dmesg.stdout)
+    oom_control = host.file(CGROUP + "/memory.oom_control").content_string
+    assert re.search(r"^oom_kill 0$", oom_control, re.M), oom_control
