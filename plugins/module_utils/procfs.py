@@ -33,6 +33,15 @@ VMSTAT_KEYS = ("oom_kill", "pswpin", "pswpout", "pgmajfault")
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 
 
+def read_bytes(path, limit=-1):
+    """The bytes of ``path`` (at most ``limit`` of them; all when negative), or None when it is missing or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(limit)
+    except (IOError, OSError):
+        return None
+
+
 def read_text(path):
     """The whole text of ``path``, or None when it is missing, unreadable or not text."""
     try:

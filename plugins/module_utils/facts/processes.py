@@ -21,18 +21,10 @@ import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import parse_proc_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.node.heap import NodeHost, is_node, node_heap_fields
-from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_int
+from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_bytes, read_int
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.redact import redact_args
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import kb_to_mb
-
-
-def _read(path, limit=-1):
-    try:
-        with open(path, "rb") as f:
-            return f.read(limit)
-    except (IOError, OSError):
-        return None
 
 
 # The JVM flags that cap the heap (one definition: triage's jvm rule uses it too), and the environment
@@ -91,7 +83,7 @@ def scan(proc="/proc", exclude=()):
     for name in names:
         if not name.isdigit() or int(name) in exclude:
             continue
-        data = _read(os.path.join(proc, name, "status"))
+        data = read_bytes(os.path.join(proc, name, "status"))
         if data is None:
             continue  # gone, or hidden from us
         try:
@@ -142,7 +134,7 @@ def read_cmdline(proc, pid, heap_only=False, comm=None):
     ``heap_only``: only a JVM's program and its -X/-XX flags (jvm_flags), None for any other process (one whose
     ``comm`` is not ``java`` nor its program a ``java`` binary): no argument that may hold a secret is read back.
     """
-    data = _read(os.path.join(proc, str(pid), "cmdline"))
+    data = read_bytes(os.path.join(proc, str(pid), "cmdline"))
     if not data:
         return None
     args = redact_args(data.decode("utf-8", "replace").rstrip("\0").split("\0"))
@@ -159,7 +151,7 @@ def describe(proc, entry, users, cmdline=False, node_host=None):
     A Node process (node.heap.is_node) also gets node_heap_mb and node_heap_source (node_host: the
     node.heap.NodeHost shared by the call, read only when a Node process is met)."""
     base = os.path.join(proc, str(entry["pid"]))
-    raw = _read(os.path.join(base, "cgroup"))
+    raw = read_bytes(os.path.join(base, "cgroup"))
     controllers = parse_proc_cgroup(raw.decode("utf-8", "replace")) if raw is not None else {}
     cgroup = controllers.get("memory") or controllers.get("")
     unit_path = controllers.get("name=systemd") or controllers.get("") or cgroup
@@ -177,7 +169,7 @@ def describe(proc, entry, users, cmdline=False, node_host=None):
     if cmdline:
         item["cmdline"] = read_cmdline(proc, entry["pid"], heap_only=cmdline == CMDLINE_HEAP, comm=entry["comm"])
         if entry["comm"] == "java":
-            item["java_env_heap"] = java_env_heap(_read(os.path.join(base, "environ"), MAX_ENVIRON))
+            item["java_env_heap"] = java_env_heap(read_bytes(os.path.join(base, "environ"), MAX_ENVIRON))
     if is_node(entry["comm"]):
         item.update(node_heap_fields(proc, entry["pid"], cgroup, node_host or NodeHost(proc)))
     return item
@@ -223,7 +215,7 @@ def parse_smaps_rollup(text):
 
 def read_smaps_rollup(proc, pid):
     """parse_smaps_rollup() of ``pid``, or None (gone, denied, or a kernel older than 4.14)."""
-    data = _read(os.path.join(proc, str(pid), "smaps_rollup"))
+    data = read_bytes(os.path.join(proc, str(pid), "smaps_rollup"))
     if not data:
         return None
     return parse_smaps_rollup(data.decode("ascii", "replace"))

@@ -48,7 +48,7 @@ import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import (
     cgroup_dir, cgroup_mounts, memory_hierarchy, read_limit)
-from ansible_collections.headroom.memory.plugins.module_utils.procfs import parse_meminfo, read_text
+from ansible_collections.headroom.memory.plugins.module_utils.procfs import parse_meminfo, read_bytes, read_text
 
 MEASURED_MAJORS = (18, 20)
 OLD_SPACE_FLOOR_MB = 256
@@ -171,14 +171,6 @@ MAX_DPKG_STATUS = 32 * 1024 * 1024
 NODE_COMMS = ("node", "nodejs")
 
 
-def _read(path, limit=-1):
-    try:
-        with open(path, "rb") as f:
-            return f.read(limit)
-    except (IOError, OSError):
-        return None
-
-
 def is_node(comm):
     """True for a process named ``node``/``nodejs``, or retitled ``node <script>`` (PM2 sets that title)."""
     return comm in NODE_COMMS or (comm or "").startswith(("node ", "nodejs "))
@@ -221,7 +213,7 @@ class NodeHost(object):
     def packaged_major(self):
         """The major of the nodejs package dpkg has installed (read once, only for a static /usr/bin/node)."""
         if self._packaged is False:
-            self._packaged = major_from_version(dpkg_version(_read(self.rootfs + "/var/lib/dpkg/status", MAX_DPKG_STATUS)))
+            self._packaged = major_from_version(dpkg_version(read_bytes(self.rootfs + "/var/lib/dpkg/status", MAX_DPKG_STATUS)))
         return self._packaged
 
     def limit_mb(self, cgroup_path):
@@ -238,7 +230,7 @@ def node_major(proc, pid, host):
     """The Node major of a running process: Debian's libnode.so.<ABI> in its maps, an nvm-style install path,
     or (a static /usr/bin/node) the packaged nodejs version; None when none says."""
     base = "%s/%s" % (proc, pid)
-    maps = _read(base + "/maps", MAX_MAPS)
+    maps = read_bytes(base + "/maps", MAX_MAPS)
     major = major_from_maps(maps.decode("utf-8", "replace")) if maps else None
     if major is not None:
         return major
@@ -261,10 +253,10 @@ def read_node_heap(proc, pid, cgroup_path, host):
     (``process.title``, as PM2's apps do), so a flag it was started with can no longer be read there.
     """
     base = "%s/%s" % (proc, pid)
-    raw = _read(base + "/cmdline", MAX_CMDLINE) or b""
+    raw = read_bytes(base + "/cmdline", MAX_CMDLINE) or b""
     retitled = raw.endswith(b"\0\0")
     argv = raw.rstrip(b"\0").decode("utf-8", "replace").split("\0")
-    options = node_options_from_environ(_read(base + "/environ", MAX_ENVIRON))
+    options = node_options_from_environ(read_bytes(base + "/environ", MAX_ENVIRON))
     mb, source = heap_in_force([] if retitled else argv, options)
     major = node_major(proc, pid, host)
     if source == "default":

@@ -46,6 +46,7 @@ import time
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import parse_proc_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.node.heap import (
     constraint_seen, default_heap_mb, flag_mb, major_from_version, node_options_from_environ, MAX_ENVIRON, NodeHost)
+from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_bytes
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import parse_size
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
 
@@ -66,14 +67,6 @@ RPC_TIMEOUT = 5.0
 
 class Pm2Error(Exception):
     """Why one daemon's apps could not be read (a sentence naming the home)."""
-
-
-def _read(path, limit=-1):
-    try:
-        with open(path, "rb") as f:
-            return f.read(limit)
-    except (IOError, OSError):
-        return None
 
 
 def clean_path(value):
@@ -125,7 +118,7 @@ def find_daemons(entries, proc="/proc"):
     for e in entries:
         if not (e.get("comm") or "").startswith("PM2 v"):
             continue
-        found = parse_title(_read(os.path.join(proc, str(e["pid"]), "cmdline"), MAX_PATH + 64))
+        found = parse_title(read_bytes(os.path.join(proc, str(e["pid"]), "cmdline"), MAX_PATH + 64))
         if found is None:
             continue
         daemons.append({"home": found[1], "user": _user(e.get("uid")), "uid": e.get("uid"), "pid": e["pid"],
@@ -336,7 +329,7 @@ def find_ecosystem(cwd, name, root=""):
 
 def daemon_unit(proc, pid):
     """The systemd service a daemon runs in (pm2-<user>.service from ``pm2 startup``), else None."""
-    raw = _read(os.path.join(proc, str(pid), "cgroup"), 64 * 1024)
+    raw = read_bytes(os.path.join(proc, str(pid), "cgroup"), 64 * 1024)
     controllers = parse_proc_cgroup(raw.decode("utf-8", "replace")) if raw else {}
     path = controllers.get("name=systemd") or controllers.get("")
     unit = unit_from_cgroup(path) if path else None
@@ -345,7 +338,7 @@ def daemon_unit(proc, pid):
 
 def ns_pid(proc, pid):
     """The pid of ``pid`` in its innermost pid namespace (the last ``NSpid`` field of its status), or None."""
-    data = _read(os.path.join(proc, str(pid), "status"), 64 * 1024)
+    data = read_bytes(os.path.join(proc, str(pid), "status"), 64 * 1024)
     for line in (data or b"").decode("ascii", "replace").splitlines():
         if line.startswith("NSpid:"):
             fields = line.split()[1:]
@@ -375,7 +368,7 @@ def _own_cgroup_ns(proc, pid, host):
 
 
 def _rss_mb(proc, pid):
-    data = _read(os.path.join(proc, str(pid), "status"), 64 * 1024)
+    data = read_bytes(os.path.join(proc, str(pid), "status"), 64 * 1024)
     for line in (data or b"").decode("ascii", "replace").splitlines():
         if line.startswith("VmRSS:"):
             fields = line.split()
@@ -402,7 +395,7 @@ def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None, roo
     result = []
     for a in apps:
         pid = a["pid"]
-        options = node_options_from_environ(_read(os.path.join(proc, str(pid), "environ"), MAX_ENVIRON)) if pid else None
+        options = node_options_from_environ(read_bytes(os.path.join(proc, str(pid), "environ"), MAX_ENVIRON)) if pid else None
         heap_mb, source = flag_mb(a["node_args"]), "flag"
         if heap_mb is None:
             heap_mb = flag_mb((options or "").split())
@@ -411,7 +404,7 @@ def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None, roo
         host.load()
         cgroup = None
         if pid:
-            raw = _read(os.path.join(proc, str(pid), "cgroup"), 64 * 1024)
+            raw = read_bytes(os.path.join(proc, str(pid), "cgroup"), 64 * 1024)
             controllers = parse_proc_cgroup(raw.decode("utf-8", "replace")) if raw else {}
             cgroup = controllers.get("memory") or controllers.get("")
         flavour = host.hierarchy[0] if host.hierarchy else None
