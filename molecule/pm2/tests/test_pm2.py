@@ -5,10 +5,12 @@ refusals changed nothing, and the leaking app was restarted by PM2 at its thresh
 
 import json
 import re
+from pathlib import Path
 
 SECRET = "hr-pm2-secret-7f3a"  # in the leaking app's environment (prepare.yml): never in anything the role reports
 MIB = 1048576
 CGROUP = "/sys/fs/cgroup/memory"
+WORK = Path(__file__).resolve().parents[3] / ".work" / "pm2"   # the loop's reports, on the controller
 
 
 def _json(host, path):
@@ -137,3 +139,34 @@ def test_the_kernel_killed_nothing(host):
     assert not re.search(r"Killed process \d+ \(hr-pm2-leak\)", dmesg.stdout)
     oom_control = host.file(CGROUP + "/memory.oom_control").content_string
     assert re.search(r"^oom_kill 0$", oom_control, re.M), oom_control
+
+
+def _entry(host, name):
+    report = json.loads((WORK / name / "report.json").read_text())
+    return dict((h["host"], h) for h in report["hosts"])[host.backend.get_hostname()]
+
+
+def test_diagnose_named_the_unsized_cluster_app_by_its_pm2_name_with_the_heap_node_really_gets(host):
+    entry = _entry(host, "report")
+    [finding] = [f for f in entry["findings"] if f["id"] == "node_heap_unbounded"]
+    [line] = [e for e in finding["evidence"] if e.startswith("PM2 app hr-pm2-loop (ids ")]
+    assert "(cluster, 2 instance(s)): no --max-old-space-size" in line
+    m = re.search(r"V8's default heap is ([0-9.]+) (MiB|GiB) each", line)
+    said = float(m.group(1)) * (1024 if m.group(2) == "GiB" else 1)
+    real = _json(host, "/root/pm2-node-heap.json")["heap_limit_mb"]
+    # V8's heap_size_limit is the old generation diagnose names plus a young generation of a few MiB
+    assert said <= real <= said + 64, (said, real)
+    [item] = [i for i in entry["remedy_vars"]["pm2_apps"] if i["name"] == "hr-pm2-loop"]
+    assert set(item) == {"name", "max_memory_restart", "max_old_space_size"}
+
+
+def test_remediate_applied_the_pm2_remedy_and_pm2_runs_it(host):
+    outcome = dict((h["host"], h) for h in json.loads((WORK / "remediate" / "remediate.json").read_text())["hosts"])
+    mine = outcome[host.backend.get_hostname()]
+    assert mine["status"] == "ok" and "node_heap_unbounded" in mine["fixed"], mine
+    [item] = [i for i in _entry(host, "report")["remedy_vars"]["pm2_apps"] if i["name"] == "hr-pm2-loop"]
+    live = _json(host, "/root/pm2-loop.json")
+    assert len(live) == 2 and all(a["status"] == "online" for a in live)
+    assert all(a["node_args"] == ["--max-old-space-size=%d" % item["max_old_space_size"]] for a in live)
+    assert all(a["max_memory_restart"] == int(item["max_memory_restart"].rstrip("M")) * 1024 * 1024 for a in live)
+

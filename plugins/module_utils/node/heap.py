@@ -83,17 +83,21 @@ def default_heap_mb(node_major, memory_seen_mb, constrained_mb=None):
     return max(OLD_SPACE_FLOOR_MB, min(int(seen) // 2, cap))
 
 
-def constraint_seen(node_major, flavour, limit_mb, own_cgroup_namespace):
+def constraint_seen(node_major, flavour, limit_mb, own_cgroup_namespace, ns_root_limit_mb=None):
     """The limit libuv reports to a Node process: ``limit_mb`` of its own memory cgroup (None = none) as
-    Node ``node_major`` reads it on a cgroup ``flavour`` ("1"/"2"/"hybrid") host; ``own_cgroup_namespace``
-    is True when the process has a cgroup namespace of its own (a container), so libuv 1.44's fixed path is
-    its own cgroup. None when Node sees no limit."""
-    if limit_mb is None or node_major is None:
+    Node ``node_major`` reads it on a cgroup ``flavour`` ("1"/"2"/"hybrid") host. Node 18's libuv 1.44 reads
+    only the fixed v1 path /sys/fs/cgroup/memory/memory.limit_in_bytes: the root of the process's cgroup
+    namespace. ``own_cgroup_namespace`` is True when the process has a cgroup namespace of its own (a container
+    seen from its host): that root is its container's cgroup, taken as its own; otherwise it shares this module's
+    namespace, whose root's limit is ``ns_root_limit_mb`` (None on a host; the container's limit when the module
+    runs inside the container: measured, Node 18 in a systemd unit of a 1 GiB podman container sees 1 GiB).
+    None when Node sees no limit."""
+    if node_major is None:
         return None
     if node_major >= CGROUP_AWARE_MAJOR:
         return limit_mb
-    if flavour in ("1", "hybrid") and own_cgroup_namespace:
-        return limit_mb
+    if flavour in ("1", "hybrid"):
+        return limit_mb if own_cgroup_namespace else ns_root_limit_mb
     return None
 
 
@@ -216,6 +220,14 @@ class NodeHost(object):
             self._packaged = major_from_version(dpkg_version(read_bytes(self.rootfs + "/var/lib/dpkg/status", MAX_DPKG_STATUS)))
         return self._packaged
 
+    def ns_root_limit_mb(self):
+        """The limit at the top of this module's memory hierarchy (its cgroup namespace's root), or None."""
+        if not self.hierarchy:
+            return None
+        flavour, _root, mount_dir = self.hierarchy
+        limit = read_limit(mount_dir, flavour)
+        return limit // (1024 * 1024) if limit else None
+
     def limit_mb(self, cgroup_path):
         """The limit of the memory cgroup ``cgroup_path`` itself (libuv reads only the process's own), or None."""
         if not self.hierarchy or not cgroup_path:
@@ -268,7 +280,7 @@ def read_node_heap(proc, pid, cgroup_path, host):
         except OSError:
             own = False
         flavour = host.hierarchy[0] if host.hierarchy else None
-        seen = constraint_seen(major, flavour, host.limit_mb(cgroup_path), own)
+        seen = constraint_seen(major, flavour, host.limit_mb(cgroup_path), own, host.ns_root_limit_mb())
         mb = default_heap_mb(major, host.memtotal_mb, seen)
     return {"node_heap_mb": mb, "node_heap_source": source, "node_major": major}
 

@@ -408,7 +408,7 @@ def describe_apps(raw_apps, daemon, proc="/proc", rootfs="", node_host=None, roo
             controllers = parse_proc_cgroup(raw.decode("utf-8", "replace")) if raw else {}
             cgroup = controllers.get("memory") or controllers.get("")
         flavour = host.hierarchy[0] if host.hierarchy else None
-        seen = constraint_seen(major, flavour, host.limit_mb(cgroup), _own_cgroup_ns(proc, pid, host))
+        seen = constraint_seen(major, flavour, host.limit_mb(cgroup), _own_cgroup_ns(proc, pid, host), host.ns_root_limit_mb())
         key = (a["cwd"], a.pop("script_dir"), a["name"])
         if key not in ecosystems:
             ecosystems[key] = find_ecosystem(key[0], a["name"], root)

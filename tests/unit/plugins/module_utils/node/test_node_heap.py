@@ -61,9 +61,14 @@ def test_constraint_seen_follows_libuv():
     # Node 20 (libuv >= 1.45) reads its own cgroup: a host unit's limit counts
     assert heap.constraint_seen(20, "1", 1024, False) == 1024
     assert heap.constraint_seen(20, "2", 1024, False) == 1024
-    # Node 18 (libuv 1.44): only a container's v1 limit; measured: a host v1 cgroup left it at 4144 MiB
+    # Node 18 (libuv 1.44): only the v1 limit at the root of its cgroup namespace; measured: a host v1 cgroup left
+    # it at 4144 MiB (the host's root has none), and in a systemd unit inside a 1 GiB podman container (the module in
+    # the same namespace) it saw the container's 1 GiB (heap 524 MiB) where Node 20 in the same unit saw none (4144)
     assert heap.constraint_seen(18, "1", 1024, False) is None
+    assert heap.constraint_seen(18, "1", None, False, ns_root_limit_mb=1024) == 1024
+    assert heap.constraint_seen(20, "1", None, False, ns_root_limit_mb=1024) is None
     assert heap.constraint_seen(18, "1", 1024, True) == 1024
+    assert heap.constraint_seen(18, "1", 1024, True, ns_root_limit_mb=4096) == 1024
     assert heap.constraint_seen(18, "2", 1024, True) is None
     assert heap.constraint_seen(None, "1", 1024, True) is None
     assert heap.constraint_seen(20, "1", None, True) is None
