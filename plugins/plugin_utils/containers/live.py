@@ -28,9 +28,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import posixpath
 import re
 
+from ansible_collections.headroom.memory.plugins.module_utils.containers.parse import path as clean_path, source_of
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import format_bytes, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.budget import default_reserve_mb, usable_total
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import EditError, check_limits
@@ -43,8 +43,6 @@ KEYS = ("name", "memory", "memory_swap", "memory_reservation")
 # docker's and podman's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
 ID_RE = re.compile(r"^[0-9a-f]{64}\Z")
-UNIT_RE = re.compile(r"^[A-Za-z0-9:_.@\\-]{1,250}\.service\Z")
-LABEL_MAX = 4096
 V1_FILES = {"usage": "memory.usage_in_bytes", "limit": "memory.limit_in_bytes", "swap": "memory.memsw.limit_in_bytes",
             "reservation": "memory.soft_limit_in_bytes", "stat": "memory.stat", "oom": "memory.oom_control"}
 V2_FILES = {"usage": "memory.current", "limit": "memory.max", "swap": "memory.swap.max", "reservation": "memory.low",
@@ -118,45 +116,15 @@ def parse_inspect(stdout):
     return [c for c in data if isinstance(c, dict)] if isinstance(data, list) else []
 
 
-def _safe_path(path):
-    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//") or len(path) > LABEL_MAX:
-        return None
-    if any(not c.isprintable() for c in path) or posixpath.normpath(path) != path:
-        return None
-    return path
-
-
 def _int(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _source(labels):
-    """Where a container was defined, from its labels, in the facts' ``source`` shape (strings validated)."""
-    labels = labels if isinstance(labels, dict) else {}
-
-    def label(*keys):
-        for key in keys:
-            value = labels.get(key)
-            if isinstance(value, str) and 0 < len(value) <= LABEL_MAX and value.isprintable():
-                return value
-        return None
-
-    project = label("com.docker.compose.project", "io.podman.compose.project")
-    service = label("com.docker.compose.service", "io.podman.compose.service")
-    files = label("com.docker.compose.project.config_files", "io.podman.compose.config_files") or ""
-    unit = label("PODMAN_SYSTEMD_UNIT")
-    source = {"kind": "run", "compose_project": None, "compose_service": None, "compose_working_dir": None,
-              "compose_files": [], "systemd_unit": None, "quadlet_file": None}
-    if project and service:
-        paths = [_safe_path(p.strip()) for p in files.split(",") if p.strip()]
-        source.update(kind="compose", compose_project=project if NAME_RE.match(project) else None,
-                      compose_service=service if NAME_RE.match(service) else None,
-                      compose_working_dir=_safe_path(label("com.docker.compose.project.working_dir",
-                                                           "io.podman.compose.project.working_dir")),
-                      compose_files=paths)
-    elif unit:
-        source.update(kind="systemd", systemd_unit=unit if UNIT_RE.match(unit) else None)
-    return source
+    """Where a container was defined, from its labels, in the facts' ``source`` shape (strings validated): the
+    memory_facts reader's own rule (module_utils.containers.parse.source_of). The quadlet file of a
+    ``PODMAN_SYSTEMD_UNIT`` is the unit's ``SourcePath``, asked of systemd later (with_unit_files)."""
+    return source_of(labels)
 
 
 def targets(limits, inspected):
@@ -216,7 +184,7 @@ def with_unit_files(targets_, shown):
     for t in targets_:
         unit = ((t.get("source") or {}).get("systemd_unit")) if not t.get("error") else None
         text = (shown or {}).get(unit) or ""
-        path = _safe_path(text.strip().partition("=")[2]) if text.strip().startswith("SourcePath=") else None
+        path = clean_path(text.strip().partition("=")[2]) if text.strip().startswith("SourcePath=") else None
         if unit and path and path.endswith(".container"):
             t = dict(t, source=dict(t["source"], kind="quadlet", quadlet_file=path))
         out.append(t)
@@ -263,7 +231,7 @@ def cgroup_files(targets_, proc_text, root="/sys/fs/cgroup"):
         t = dict(t, flavour=None, cgroup=None, files={})
         if not t.get("error") and t.get("pid"):
             flavour, path = _memory_cgroup(lines.get("/proc/%d/cgroup" % t["pid"], []))
-            if flavour and _safe_path(path):
+            if flavour and clean_path(path):
                 base = root + "/memory" if flavour == "1" else root
                 directory = base + (path if path != "/" else "")
                 names = V1_FILES if flavour == "1" else V2_FILES
@@ -460,7 +428,7 @@ def manifest_errors(manifests):
         unknown = sorted(_show(str(k)) for k in entry if k not in MANIFEST_KEYS)
         if unknown:
             errors.append("%s: unknown key(s) %s (known: %s)" % (where, ", ".join(unknown), ", ".join(MANIFEST_KEYS)))
-        if _safe_path(entry.get("path")) is None:
+        if clean_path(entry.get("path")) is None:
             errors.append("%s: path %s is not an absolute, normalised path" % (where, _show(entry.get("path"))))
         for key in ("workload", "container"):
             if not isinstance(entry.get(key), str) or not entry.get(key):

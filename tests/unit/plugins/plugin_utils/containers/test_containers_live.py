@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.headroom.memory.plugins.filter.containers_live import (
     containers_live_paths, containers_live_plan, containers_live_targets)
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers import live
+from ansible_collections.headroom.memory.plugins.plugin_utils.containers.plan import file_plan
 
 MIB = 1024 * 1024
 ID_A = "a" * 64
@@ -86,7 +87,9 @@ def test_targets_read_the_engine_settings_and_the_compose_source():
 def test_a_label_path_that_is_not_clean_is_dropped():
     labels = dict(COMPOSE_LABELS, **{"com.docker.compose.project.config_files": "/srv/../etc/shadow"})
     t = _targets([{"name": "leaky", "memory": "64M"}], docker=[_inspect("leaky", ID_A, labels=labels)])[0]
-    assert t["source"]["compose_files"] == [None]
+    # the facts reader's rule: a path that is not clean is left out, and with no file left nothing is edited
+    assert t["source"]["compose_files"] == []
+    assert file_plan(t, {"memory": "64M"})["path"] is None
 
 
 def test_quadlet_source_from_the_units_source_path():
