@@ -24,8 +24,17 @@ TEXT_MAX = 256
 PATH_MAX = 4096
 COMPOSE_FILES_MAX = 16
 ID_RE = re.compile(r"^[0-9a-f]{64}$")
-# docker's and podman's own rule for container names ([a-zA-Z0-9][a-zA-Z0-9_.-]+)
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+# docker's and podman's own rule for container names ([a-zA-Z0-9][a-zA-Z0-9_.-]+), bounded: the one rule of a
+# container name in this collection (facts, triage, remedy-vars, the containers role)
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
+NAME_RULE = "[A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 characters"
+
+
+def name_error(name):
+    """Why ``name`` is not a docker/podman container name, or None."""
+    if isinstance(name, str) and NAME_RE.match(name):
+        return None
+    return "container name %r is not a docker/podman name (%s)" % (name, NAME_RULE)
 # a reference (registry/path:tag@digest) or an image id, as the engine reports it
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}$")
 STATE_RE = re.compile(r"^[a-z]{1,20}$")
@@ -161,7 +170,7 @@ def parse_inspect(item, runtime, find_quadlet=None):
     oom_killed = state.get("OOMKilled")
     pid = count(state.get("Pid"))
     return {
-        "name": text(name, 255, NAME_RE),
+        "name": text(name, 128, NAME_RE),
         "id": cid,
         "runtime": runtime,
         "image": image,

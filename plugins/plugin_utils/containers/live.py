@@ -30,7 +30,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.headroom.memory.plugins.module_utils.containers.parse import path as clean_path, source_of
+from ansible_collections.headroom.memory.plugins.module_utils.containers.parse import NAME_RULE, name_error, path as clean_path, source_of
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import format_bytes, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.budget import default_reserve_mb, usable_total
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import EditError, check_limits
@@ -40,8 +40,6 @@ MIB = 1024 * 1024
 PAGE = 4096
 ENGINES = ("docker", "podman")
 KEYS = ("name", "memory", "memory_swap", "memory_reservation")
-# docker's and podman's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
 ID_RE = re.compile(r"^[0-9a-f]{64}\Z")
 V1_FILES = {"usage": "memory.usage_in_bytes", "limit": "memory.limit_in_bytes", "swap": "memory.memsw.limit_in_bytes",
             "reservation": "memory.soft_limit_in_bytes", "stat": "memory.stat", "oom": "memory.oom_control"}
@@ -84,9 +82,8 @@ def limit_errors(limits):
         if unknown:
             errors.append("%s: unknown key(s) %s (known: %s)" % (where, ", ".join(unknown), ", ".join(KEYS)))
         name = entry.get("name")
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            errors.append("%s: name %s is not a container name ([A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 characters)"
-                          % (where, _show(name)))
+        if name_error(name) is not None:
+            errors.append("%s: name %s is not a container name (%s)" % (where, _show(name), NAME_RULE))
             continue
         if name in seen:
             errors.append("%s: container %s is named twice" % (where, name))

@@ -24,11 +24,11 @@ __metaclass__ = type
 import posixpath
 import re
 
+from ansible_collections.headroom.memory.plugins.module_utils.containers.parse import name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers.compose import SERVICE_RE
 from ansible_collections.headroom.memory.plugins.plugin_utils.containers.limits import (
     EditError, check_limits, engine_size)
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
 ID_RE = re.compile(r"^[0-9a-f]{12,64}\Z")
 UNIT_RE = re.compile(r"^[A-Za-z0-9:_.@\\-]{1,250}\.service\Z")
 PATH_MAX = 4096
@@ -46,7 +46,7 @@ def safe_path(path):
 
 def _label(container):
     name = container.get("name")
-    if isinstance(name, str) and NAME_RE.match(name):
+    if name_error(name) is None:
         return name
     cid = container.get("id")
     if isinstance(cid, str) and ID_RE.match(cid):
@@ -83,7 +83,7 @@ def file_plan(container, limits):
         return plan
     if runtime not in ENGINES:
         plan["warning"] = ("container %s is run by %s, not docker or podman: nothing is changed; set its limit "
-                           "where %s defines it" % (label, runtime if isinstance(runtime, str) and NAME_RE.match(runtime)
+                           "where %s defines it" % (label, runtime if name_error(runtime) is None
                                                     else "another runtime", "that runtime"))
         return plan
     if kind == "compose":

@@ -26,8 +26,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
-import re
 
+from ansible_collections.headroom.memory.plugins.module_utils.containers.parse import name_error
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.plugin_utils.budget import (
     BudgetError, default_reserve_mb, others_rss, usable_total)
@@ -39,8 +39,6 @@ ROLE = "headroom.memory.containers"
 MIB = 1024 * 1024
 # the engines whose containers the containers role sets limits on, by name
 ENGINES = ("docker", "podman")
-# a docker/podman container name (both refuse any other): what a remedy may name
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
 # kills at the limit from which a limit counts as too tight, and how much a tight limit is raised (like a unit
 # killed by its own MemoryMax: half as much again)
 TOO_TIGHT_KILLS = 2
@@ -54,13 +52,6 @@ def _mb(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
         return None
     return int(value)
-
-
-def name_error(name):
-    """Why ``name`` is not a docker/podman container name a remedy may carry, or None."""
-    if isinstance(name, str) and NAME_RE.match(name):
-        return None
-    return "container name %r is not a docker/podman name ([A-Za-z0-9][A-Za-z0-9_.-], at most 128)" % (name,)
 
 
 def limit_of(c):

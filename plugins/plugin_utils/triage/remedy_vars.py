@@ -24,7 +24,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeE
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.database.sizing import ENGINES
 from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import restart_every_error, span_seconds
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import name_error as container_name_error
+from ansible_collections.headroom.memory.plugins.module_utils.containers.parse import NAME_RULE as CONTAINER_NAME_RULE, name_error as container_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import KINDS
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.pools import _PHP_PATH_RE as PHP_POOL_FILE
 
@@ -130,7 +130,7 @@ def _php_pool_file(value, item):
 
 def _container_name(value, _item):
     return None if container_name_error(value) is None else (
-        "is not a docker/podman container name ([A-Za-z0-9][A-Za-z0-9_.-], at most 128 characters)")
+        "is not a docker/podman container name (%s)" % CONTAINER_NAME_RULE)
 
 
 REMEDY_VARS = {
