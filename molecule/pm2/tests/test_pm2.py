@@ -72,6 +72,7 @@ def test_pm2_runs_the_settings(host):
     assert len(leak) == 1 and len(web) == 2
     assert leak[0]["pm2_env"]["exec_mode"] == "fork_mode"
     assert leak[0]["pm2_env"]["max_memory_restart"] == 120 * MIB
+    assert "--max-old-space-size=64" in leak[0]["pm2_env"]["node_args"]
     for p in web:
         assert p["pm2_env"]["exec_mode"] == "cluster_mode"
         assert p["pm2_env"]["status"] == "online"
@@ -92,6 +93,7 @@ def test_both_ecosystem_files_were_edited_and_kept_the_rest(host):
     leak = json.loads(host.file("/srv/pm2test/leak/ecosystem.json").content_string)["apps"][0]
     assert leak["name"] == "hr-pm2-leak" and leak["script"] == "leak.js"
     assert str(leak["max_memory_restart"]).upper() == "120M"
+    assert leak["node_args"] in ("--max-old-space-size=64", ["--max-old-space-size=64"])
     assert leak["env"]["HR_TEST_SECRET"] == SECRET
     web = host.file("/srv/pm2test/web/ecosystem.config.js").content_string
     assert re.search(r"""max_memory_restart['"]?\s*:\s*['"]200M['"]""", web), web
