@@ -117,7 +117,6 @@ def test_the_manifest_has_the_limit_and_the_request_and_kept_the_rest():
     assert _json(host, "/root/containers-result.json")["result"]["manifests"] == {"/srv/hrshop/k8s/shop.yaml": False}
 
 
-
 def _report(name):
     return dict((h["host"], h) for h in json.loads((WORK / name / "report.json").read_text())["hosts"])
 

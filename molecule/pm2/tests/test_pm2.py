@@ -171,4 +171,3 @@ def test_remediate_applied_the_pm2_remedy_and_pm2_runs_it(host):
     assert len(live) == 2 and all(a["status"] == "online" for a in live)
     assert all(a["node_args"] == ["--max-old-space-size=%d" % item["max_old_space_size"]] for a in live)
     assert all(a["max_memory_restart"] == int(item["max_memory_restart"].rstrip("M")) * 1024 * 1024 for a in live)
-

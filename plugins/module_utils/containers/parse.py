@@ -35,6 +35,8 @@ def name_error(name):
     if isinstance(name, str) and NAME_RE.match(name):
         return None
     return "container name %r is not a docker/podman name (%s)" % (name, NAME_RULE)
+
+
 # a reference (registry/path:tag@digest) or an image id, as the engine reports it
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}$")
 STATE_RE = re.compile(r"^[a-z]{1,20}$")

@@ -121,7 +121,7 @@ def test_anchor_refusals(service, words):
 @pytest.mark.parametrize("name,service,limits,words", [
     ("compose_flow.yml", "web", {"memory": "512M"}, "services.web is a flow mapping"),
     ("compose_v1.yml", "web", {"memory": "512M"}, "no services: mapping (the version 1 format"),
-    ("compose_multidoc.yml", "web", {"memory": "512M"}, "holds 2 YAML documents"),
+    ("compose_multidoc.txt", "web", {"memory": "512M"}, "holds 2 YAML documents"),
     ("compose_v2.yml", "nope", {"memory": "512M"}, "has no service nope (it has: api, db, web)"),
     ("compose_v2.yml", "web; rm -rf /", {"memory": "512M"}, "is not a Compose service name"),
     ("compose_v2.yml", "web", {"memory": "lots"}, "limits: memory: size 'lots' is not understood"),

@@ -45,7 +45,7 @@ def test_format_quantity(nbytes, text):
 
 
 def test_empty_resources_become_a_block_and_nothing_else_moves():
-    text = fixture("kube_multi.yml")
+    text = fixture("kube_multi.k8s.txt")
     r = kube_edit(text, "web", "nginx", {"memory": "512M"})
     assert r["error"] is None and r["changed"] and r["form"] == "resources"
     assert r["key"] == "Deployment/web.containers[nginx].resources.limits.memory"
@@ -54,7 +54,7 @@ def test_empty_resources_become_a_block_and_nothing_else_moves():
 
 
 def test_request_above_the_new_limit_is_lowered_and_said():
-    text = fixture("kube_multi.yml")
+    text = fixture("kube_multi.k8s.txt")
     r = kube_edit(text, "Deployment/web", "exporter", {"memory": "768M"})
     assert r["error"] is None
     assert r["text"] == text.replace('            memory: "1Gi"\n', '            memory: "768Mi"\n').replace(
@@ -64,7 +64,7 @@ def test_request_above_the_new_limit_is_lowered_and_said():
 
 
 def test_request_below_the_limit_is_kept():
-    text = fixture("kube_multi.yml")
+    text = fixture("kube_multi.k8s.txt")
     r = kube_edit(text, "web", "exporter", {"memory": "4G"})
     assert docs(r["text"])[1]["spec"]["template"]["spec"]["containers"][1]["resources"] == {
         "requests": {"cpu": "50m", "memory": "1Gi"}, "limits": {"cpu": "100m", "memory": "4Gi"}}
@@ -72,7 +72,7 @@ def test_request_below_the_limit_is_kept():
 
 
 def test_cronjob_decimal_quantity_and_idempotence():
-    text = fixture("kube_multi.yml")
+    text = fixture("kube_multi.k8s.txt")
     same = kube_edit(text, "nightly", "report", {"memory": "500000000"})
     assert same["changed"] is False and same["error"] is None and same["text"] == text
     r = kube_edit(text, "CronJob/nightly", "report", {"memory": "1G", "memory_reservation": "256M"})
@@ -82,14 +82,14 @@ def test_cronjob_decimal_quantity_and_idempotence():
 
 
 def test_crlf_manifest_keeps_its_line_ends():
-    text = fixture("kube_multi.yml").replace("\n", "\r\n")
+    text = fixture("kube_multi.k8s.txt").replace("\n", "\r\n")
     r = kube_edit(text, "web", "nginx", {"memory": "512M"})
     assert "        resources:\r\n          limits:\r\n            memory: 512Mi\r\n" in r["text"]
     assert r["text"].count("\n") == r["text"].count("\r\n")
 
 
 def test_pod_container_without_resources():
-    text = fixture("kube_multi.yml")
+    text = fixture("kube_multi.k8s.txt")
     r = kube_edit(text, "Pod/debug", "shell", {"memory": "64M"})
     assert "    - name: shell\n      image: busybox\n      resources:\n        limits:\n          memory: 64Mi\n---\n" \
         in r["text"]
@@ -109,7 +109,7 @@ def test_pod_container_without_resources():
     (None, "nginx", {"memory": "1G"}, "workload None must be a name or Kind/name"),
 ])
 def test_refusals(workload, container, limits, words):
-    text = fixture("kube_multi.yml")
+    text = fixture("kube_multi.k8s.txt")
     r = kube_edit(text, workload, container, limits)
     assert r["changed"] is False and r["text"] == text and words in r["error"], r["error"]
 
