@@ -575,49 +575,50 @@ def recheck(facts, role_vars):
     return problems
 
 
-def _recheck_containers(facts, items):
-    """recheck's part for containers_limits: the container still there, its sizes within the same bounds."""
+def _recheck_items(variable, items, bounds_of):
+    """recheck's part for a list of named items (containers_limits, pm2_apps): ``bounds_of(name)`` gives
+    (None, refusal) when the item itself is refused now, else (_, [(setting, MiB of a value or None, check)])."""
     problems = []
     for item in items:
         if not isinstance(item, dict) or not item.get("name"):
             continue
-        c, refusal = container_refusal(facts, item["name"])
+        refusal, checks = bounds_of(item)
         if refusal:
-            problems.append({"variable": "containers_limits", "item": item["name"], "setting": None, "value": None,
+            problems.append({"variable": variable, "item": item["name"], "setting": None, "value": None,
                              "reason": refusal})
             continue
-        bounds = _Container(facts, c)
-        memory = _mb(item["memory"]) if "memory" in item else None
-        for setting, check in (("memory", bounds.check_memory), ("memory_swap", lambda mb: bounds.check_swap(mb, memory)),
-                               ("memory_reservation", lambda mb: bounds.check_reservation(mb, memory))):
+        for setting, to_mb, check in checks:
             if setting not in item:
                 continue
-            mb = _mb(item[setting])
+            mb = to_mb(item[setting])
             reason = "%r is not a size" % (item[setting],) if mb is None else check(mb)
             if reason:
-                problems.append({"variable": "containers_limits", "item": item["name"], "setting": setting,
+                problems.append({"variable": variable, "item": item["name"], "setting": setting,
                                  "value": item[setting], "reason": reason})
     return problems
 
 
+def _recheck_containers(facts, items):
+    """recheck's part for containers_limits: the container still there, its sizes within the same bounds."""
+    def bounds_of(item):
+        c, refusal = container_refusal(facts, item["name"])
+        if refusal:
+            return refusal, []
+        bounds = _Container(facts, c)
+        memory = _mb(item["memory"]) if "memory" in item else None
+        return None, [("memory", _mb, bounds.check_memory),
+                      ("memory_swap", _mb, lambda mb: bounds.check_swap(mb, memory)),
+                      ("memory_reservation", _mb, lambda mb: bounds.check_reservation(mb, memory))]
+    return _recheck_items("containers_limits", items, bounds_of)
+
+
 def _recheck_pm2(facts, items):
     """recheck's part for pm2_apps: the app still there, its threshold and heap within the gate's bounds."""
-    problems = []
-    for item in items:
-        if not isinstance(item, dict) or not item.get("name"):
-            continue
+    def bounds_of(item):
         bounds = _PM2App(facts, item["name"])
         refusal = bounds.refusal()
         if refusal:
-            problems.append({"variable": "pm2_apps", "item": item["name"], "setting": None, "value": None,
-                             "reason": refusal})
-            continue
-        for setting, check in (("max_memory_restart", bounds.check_threshold), ("max_old_space_size", bounds.check_heap)):
-            if setting not in item:
-                continue
-            mb = _mb(item[setting]) if setting == "max_memory_restart" else item[setting]
-            reason = "%r is not a size" % (item[setting],) if mb is None else check(mb)
-            if reason:
-                problems.append({"variable": "pm2_apps", "item": item["name"], "setting": setting, "value": item[setting],
-                                 "reason": reason})
-    return problems
+            return refusal, []
+        return None, [("max_memory_restart", _mb, bounds.check_threshold),
+                      ("max_old_space_size", lambda value: value, bounds.check_heap)]
+    return _recheck_items("pm2_apps", items, bounds_of)
