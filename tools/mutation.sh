@@ -23,6 +23,10 @@ MODULES=("$@")
   plugin_utils/database/shares.py
   plugin_utils/heap/plan.py
   plugin_utils/service_limits/plan.py
+  module_utils/node/heap.py
+  module_utils/containers/parse.py
+  plugin_utils/pm2/plan.py
+  plugin_utils/containers/limits.py
 )
 W=$ROOT/.work/mutation
 C=ansible_collections/headroom/memory
