@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the pm2 role: thin over plugin_utils/pm2 (ecosystem.py, plan.py)."""
+"""Filters of the pm2 role: thin over plugin_utils/pm2 (ecosystem.py, plan.py, role.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,6 +9,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible_collections.headroom.memory.plugins.plugin_utils.pm2 import ecosystem
 from ansible_collections.headroom.memory.plugins.plugin_utils.pm2 import plan as pm2
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2 import role
 
 
 def pm2_ecosystem_edit(text, format, app, settings):  # pylint: disable=redefined-builtin
@@ -36,10 +37,25 @@ def pm2_plan(app_facts, host_view, max_memory_restart=None, max_old_space_size=N
                     unit_limit_mb=unit_limit_mb, reserve_mb=reserve_mb, unit_use_mb=unit_use_mb)
 
 
+def pm2_jlist_apps(stdout):
+    """``pm2 jlist`` output reduced to the keys the role uses (never the apps' environment)."""
+    return role.jlist_apps(stdout)
+
+
+def pm2_role_plan(want, now, files, texts, stats):
+    """Each wanted app's edit, live comparison and refusal (the plan's own rules)."""
+    try:
+        return role.role_plan(want, now, files, texts, stats)
+    except ValueError as e:
+        raise AnsibleFilterError(str(e))
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "pm2_ecosystem_edit": pm2_ecosystem_edit,
             "pm2_ecosystem_format": pm2_ecosystem_format,
             "pm2_plan": pm2_plan,
+            "pm2_jlist_apps": pm2_jlist_apps,
+            "pm2_role_plan": pm2_role_plan,
         }

@@ -115,11 +115,12 @@ def test_pm2_save_keeps_the_settings_for_a_reboot(host):
 def test_the_refusals_changed_nothing(host):
     side = _json(host, "/root/pm2-side-effect.json")
     assert side["file_unchanged"]
-    assert "max_memory_restart 20M is not above what the app uses now" in side["refusal_low"]
+    # the sizing plan's own rule (what diagnose's proposals pass): never under an instance's use plus the margin
+    assert "max_memory_restart 20M (20 MiB) is under what one instance holds now plus the margin" in side["refusal_low"]
     assert "Nothing was changed" in side["refusal_low"]
     assert 'has no app named "hr-pm2-nosuch"' in side["refusal_missing"]
     assert '"hr-pm2-leak"' in side["refusal_missing"]  # the apps it has
-    assert "max_old_space_size 512 (MiB) is above max_memory_restart 200 MiB" in side["refusal_heap"]
+    assert "max_old_space_size 512 MiB is above 75% of max_memory_restart 200M (150 MiB)" in side["refusal_heap"]
     for msg in side.values():
         assert SECRET not in str(msg)
 

@@ -63,6 +63,31 @@ def _instances(app_facts):
     return entries[0]["name"], instances, max(uses), sum(uses)
 
 
+def need_mb(use_mb):
+    """The least threshold an instance holding ``use_mb`` may get: its use plus the role's margin, at least the floor."""
+    return max(use_mb + _mb_up(limit_rules.apply_margin(use_mb * MIB)), limit_rules.LIMIT_FLOOR // MIB)
+
+
+def threshold_error(name, text, given_mb, use_mb):
+    """Why a ``max_memory_restart`` of ``given_mb`` (written ``text``) is under what one instance holding ``use_mb``
+    needs, or None: PM2 would restart it forever."""
+    need = need_mb(use_mb)
+    if given_mb >= need:
+        return None
+    return ("%s: max_memory_restart %s (%d MiB) is under what one instance holds now plus the margin "
+            "(%d MiB + %d MiB = %d MiB): PM2 would restart it forever" % (name, text, given_mb, use_mb, need - use_mb, need))
+
+
+def heap_error(name, heap_mb, text, threshold_mb):
+    """Why a heap ceiling of ``heap_mb`` is too big for a ``max_memory_restart`` of ``threshold_mb`` (written ``text``),
+    or None: V8's old space may take ROOM_RATIO of it."""
+    room = int(threshold_mb * ROOM_RATIO)
+    if heap_mb <= room:
+        return None
+    return ("%s: max_old_space_size %d MiB is above %d%% of max_memory_restart %s (%d MiB): V8's young "
+            "generation, code, buffers and native memory need the rest" % (name, heap_mb, int(ROOM_RATIO * 100), text, room))
+
+
 def share(host_view, instances, own_total_mb, unit_limit_mb=None, reserve_mb=None, unit_use_mb=None):
     """(per-instance share in MiB, arithmetic) of a PM2 app whose instances hold ``own_total_mb``: budget.py's rule
     with Node's process group split into this app and the rest. When PM2's unit limit (``unit_limit_mb``) is the
@@ -128,17 +153,16 @@ def plan(app_facts, host_view, max_memory_restart=None, max_old_space_size=None,
         errors.append("%s: %s" % (name, e))
         return out
     out.update(share_mb=per_instance, arithmetic=arithmetic)
-    need = max(use + _mb_up(limit_rules.apply_margin(use * MIB)), limit_rules.LIMIT_FLOOR // MIB)
+    need = need_mb(use)
     if max_memory_restart is not None:
         given = mmr_mb(max_memory_restart)
         if given is None:
             errors.append("%s: max_memory_restart %r is not PM2's notation: a whole number with K, M or G (300M, 1G)"
                           % (name, max_memory_restart))
             return out
-        if given < need:
-            errors.append("%s: max_memory_restart %s (%d MiB) is under what one instance holds now plus the margin "
-                          "(%d MiB + %d MiB = %d MiB): PM2 would restart it forever" % (
-                              name, max_memory_restart, given, use, need - use, need))
+        error = threshold_error(name, max_memory_restart, given, use)
+        if error:
+            errors.append(error)
         if given > per_instance:
             errors.append("%s: max_memory_restart %s (%d MiB) per instance is more than the app's share: %s" % (
                 name, max_memory_restart, given, arithmetic))
@@ -159,10 +183,8 @@ def plan(app_facts, host_view, max_memory_restart=None, max_old_space_size=None,
         if _int(max_old_space_size) is None or not 0 < max_old_space_size <= HEAP_MAX_MB:
             errors.append("%s: max_old_space_size %r is not a whole number of MiB between 1 and %d" % (
                 name, max_old_space_size, HEAP_MAX_MB))
-        elif max_old_space_size > room:
-            errors.append("%s: max_old_space_size %d MiB is above %d%% of max_memory_restart %s (%d MiB): V8's young "
-                          "generation, code, buffers and native memory need the rest" % (
-                              name, max_old_space_size, int(ROOM_RATIO * 100), text, room))
+        elif heap_error(name, max_old_space_size, text, threshold):
+            errors.append(heap_error(name, max_old_space_size, text, threshold))
         heap = max_old_space_size
     else:
         heap = room
