@@ -56,7 +56,7 @@ def jlist_apps(stdout):
             "pm_id": p.get("pm_id") if isinstance(p.get("pm_id"), int) else None,
             "pid": _int(p.get("pid")),
             "status": str(env.get("status") or ""),
-            "exec_mode": str(env.get("exec_mode") or "fork_mode").split("_")[0],
+            "exec_mode": str(env.get("exec_mode") or "fork_mode").partition("_")[0],
             "max_memory_restart": env.get("max_memory_restart") if _int(env.get("max_memory_restart")) else None,
             "heap_args": [str(a) for a in args if HEAP_ARG_RE.match(str(a))],
             "memory_mb": round(_int(_dict(p.get("monit")).get("memory")) / MIB, 1),
