@@ -56,7 +56,7 @@ def test_the_compose_file_has_the_limit_passes_config_and_up_keeps_it():
     host = _on("containers-bookworm")
     text = host.file("/srv/hrshop/docker-compose.yml").content_string
     assert re.search(r"^    mem_limit: ['\"]?64[mM]", text, re.M), text
-    assert text.startswith("# The shop: one service, no memory limit")  # comments kept
+    assert text.startswith("---\n# The shop: one service, no memory limit")  # the document start and comments kept
     assert host.run("docker-compose -f /srv/hrshop/docker-compose.yml config -q").rc == 0
     backups = host.run("ls /srv/hrshop | grep -c '^docker-compose\\.yml\\..*~$'").stdout.strip()
     assert backups == "1"  # the first converge wrote it; check mode and the second run did not
