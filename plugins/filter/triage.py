@@ -11,12 +11,32 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import (
     TriageError, triage_fleet as _triage_fleet, triage_host)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import ThresholdError
+
+
+def _plain(value):
+    """``value`` with plain dicts and lists all the way down. ansible-core 2.19 hands a filter lazy containers (a
+    host's facts, inventory values) that may pass into the findings, and wrap_var rebuilds a sequence by calling
+    its type, which a lazy container refuses ("Direct construction of lazy containers is not supported")."""
+    if isinstance(value, Mapping):
+        return dict((k, _plain(v)) for k, v in value.items())
+    if isinstance(value, tuple) and type(value) is tuple:  # pylint: disable=unidiomatic-typecheck
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def unsafe(value):
+    """The filters' results, marked unsafe (see the module doc) once made plain."""
+    return wrap_var(_plain(value))
 
 
 def _interval(value):
@@ -31,7 +51,7 @@ def _interval(value):
 def triage(facts, thresholds=None, sample2=None, interval=None):
     """Findings for one host's ansible_facts['headroom'], worst first."""
     try:
-        return wrap_var(triage_host(facts, thresholds, sample2, _interval(interval)))
+        return unsafe(triage_host(facts, thresholds, sample2, _interval(interval)))
     except (TriageError, ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 
@@ -41,7 +61,7 @@ def triage_fleet(entries, since=None, interval=None, generated=None):
     if not isinstance(entries, (list, tuple)):
         raise AnsibleFilterError("triage_fleet expects a list of host entries, got %s" % type(entries).__name__)
     try:
-        return wrap_var(_triage_fleet(entries, since=since, interval_s=_interval(interval), generated=generated))
+        return unsafe(_triage_fleet(entries, since=since, interval_s=_interval(interval), generated=generated))
     except (TriageError, ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 

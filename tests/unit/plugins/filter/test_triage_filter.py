@@ -6,7 +6,17 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.headroom.memory.plugins.filter.report_render import FilterModule as ReportFilters
-from ansible_collections.headroom.memory.plugins.filter.triage import FilterModule as TriageFilters
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+from ansible.utils.unsafe_proxy import wrap_var
+
+try:  # ansible-core 2.19+ templates only strings marked as trusted templates; 2.16 templates every string
+    from ansible.template import trust_as_template
+except ImportError:
+    def trust_as_template(text):
+        return text
+
+from ansible_collections.headroom.memory.plugins.filter.triage import FilterModule as TriageFilters, unsafe
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage import sick
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import healthy
 
@@ -58,3 +68,28 @@ def test_renderers_refuse_other_input():
         REPORT["report_remedy_vars"]("a")
     with pytest.raises(AnsibleFilterError, match="list of host entries"):
         TRIAGE["triage_fleet"]({"host": "a"})
+
+
+class _Lazy(list):
+    """Stands for ansible-core 2.19's lazy list: built by the templar, refusing construction by anyone else."""
+
+    def __init__(self, *args):  # pylint: disable=super-init-not-called
+        raise TypeError("Direct construction of lazy containers is not supported.")
+
+
+def _lazy(items):
+    value = list.__new__(_Lazy)
+    list.extend(value, items)
+    return value
+
+
+def test_results_with_a_lazy_list_from_the_input_are_made_plain_then_marked_unsafe():
+    result = {"hosts": [{"host": "web1", "evidence": _lazy(["{{ lookup('pipe', 'id') }}"])}], "pair": ("a", 1)}
+    with pytest.raises(TypeError):
+        wrap_var(result)  # what the filters did: wrap_var rebuilds the list by calling its type
+    marked = unsafe(result)
+    assert type(marked["hosts"][0]["evidence"]) is list and marked["pair"] == ("a", 1)
+    # used as a fact, the hostile line is data: never templated again on the controller
+    templar = Templar(loader=DataLoader(), variables={"report": marked})
+    assert templar.template(trust_as_template("{{ report.hosts[0].evidence[0] }}")) == "{{ lookup('pipe', 'id') }}"
+
