@@ -88,8 +88,8 @@ def test_results_with_a_lazy_list_from_the_input_are_made_plain_then_marked_unsa
     with pytest.raises(TypeError):
         wrap_var(result)  # what the filters did: wrap_var rebuilds the list by calling its type
     marked = unsafe(result)
-    assert type(marked["hosts"][0]["evidence"]) is list and marked["pair"] == ("a", 1)
+    evidence = marked["hosts"][0]["evidence"]
+    assert not isinstance(evidence, _Lazy) and evidence == ["{{ lookup('pipe', 'id') }}"] and marked["pair"] == ("a", 1)
     # used as a fact, the hostile line is data: never templated again on the controller
     templar = Templar(loader=DataLoader(), variables={"report": marked})
     assert templar.template(trust_as_template("{{ report.hosts[0].evidence[0] }}")) == "{{ lookup('pipe', 'id') }}"
-
