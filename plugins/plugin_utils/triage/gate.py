@@ -199,18 +199,15 @@ def _pm2_item(facts, name, settings, withheld):
                                   None, None, refusal))
         return None
     item = {"name": name}
-    if "max_memory_restart" in settings:
-        value, failed = _pick_size(settings["max_memory_restart"], bounds.check_threshold)
+    for setting, pick, check in (("max_memory_restart", _pick_size, bounds.check_threshold),
+                                 ("max_old_space_size", _pick_int, bounds.check_heap)):
+        if setting not in settings:
+            continue
+        value, failed = pick(settings[setting], check)
         for v, fids, reason in failed:
-            withheld.append(_withheld(fids, "pm2_apps", name, "max_memory_restart", v, reason))
+            withheld.append(_withheld(fids, "pm2_apps", name, setting, v, reason))
         if value is not None:
-            item["max_memory_restart"] = value
-    if "max_old_space_size" in settings:
-        value, failed = _pick_int(settings["max_old_space_size"], bounds.check_heap)
-        for v, fids, reason in failed:
-            withheld.append(_withheld(fids, "pm2_apps", name, "max_old_space_size", v, reason))
-        if value is not None:
-            item["max_old_space_size"] = value
+            item[setting] = value
     return item if len(item) > 1 else None
 
 
