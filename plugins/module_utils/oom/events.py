@@ -96,7 +96,8 @@ class _KernelReports(object):
     def _new_head(self, wall, up):
         self.close()
         self.head = {'trigger': None, 'constraint': None, 'oom_memcg': None, 'task_memcg': None, 'scope': None,
-                     'hint': None, 'wall': wall, 'up': up, 'kills': 0, 'last': None}
+                     'hint': None, 'wall': wall, 'up': up, 'kills': 0, 'last': None, 'last_pid': None,
+                     'group': None}
 
     def _emit(self, event):
         event['sources'] = [self.source]
@@ -198,14 +199,37 @@ class _KernelReports(object):
                 if not fields['partial']:
                     self.split_text = None
         elif kind == 'select':
-            if self.select is not None or (head is not None and not self._head_open(wall, up)):
+            # a header serves one selection: a second one after its kill is a report whose header was suppressed
+            if self.select is not None or (head is not None and (head['kills'] > 0 or not self._head_open(wall, up))):
                 self.close()
             self.select = dict(f, wall=wall, up=up)
+        elif kind == 'group':
+            if head is not None and head['kills'] > 0:
+                head['group'] = f['memcg']
         elif kind == 'killed':
             self._killed(wall, up, f)
 
+    def _own_head(self, wall, up, pid):
+        """Whether the current report's header is this kill's own.
+
+        By pid when the header names its victim (the ``oom-kill:`` summary's ``pid=``): another pid's kill line
+        is a kill whose own header the kernel rate-limited away (``oom_kill_process: N callbacks suppressed``),
+        and borrowing this header would count it on another cgroup. A header naming no victim (kernels before
+        the summary line) serves the one kill that follows it (and the same victim's line again an instant
+        later), never a second victim."""
+        head = self.head
+        if head is None or not self._head_open(wall, up):
+            return False
+        if head['group'] is not None and head['kills'] > 0:
+            return True  # memory.oom.group: the kernel kills every task of the cgroup in this one report
+        hint = head['hint']
+        if hint is not None:
+            return hint['pid'] == pid
+        return head['kills'] == 0 or head['last_pid'] == pid
+
     def _killed(self, wall, up, f):
-        if self.head is not None and not self._head_open(wall, up):
+        own = self._own_head(wall, up, f.get('pid'))
+        if self.head is not None and not own and not self._may_still_come(wall, up):
             self.head = None
         event = new_event('kernel')
         _set_time(event, wall, up)
@@ -213,19 +237,28 @@ class _KernelReports(object):
         victim = event['victim']
         for key in VICTIM_KEYS:
             victim[key] = f.get(key)
-        if self.head is not None:
+        select = self.select
+        if own:
             self._apply_head(event)
             hint = self.head['hint']
             if hint and hint['pid'] == victim['pid'] and victim['uid'] is None:
                 victim['uid'] = hint['uid']
             self.head['kills'] += 1
             self.head['last'] = (wall, up)
+            self.head['last_pid'] = victim['pid']
         if event['scope'] is None:
             event['scope'] = f['scope']
-        if event['scope'] is None and self.select is not None:
-            event['scope'] = self.select['scope']
-        self.select = None
+        if event['scope'] is None and select is not None and (own or select['pid'] == victim['pid']):
+            event['scope'] = select['scope']
+        if own or select is None or select['pid'] == victim['pid']:
+            self.select = None
         self._emit(event)
+
+    def _may_still_come(self, wall, up):
+        """A header naming a victim whose kill line has not come yet stays open for it (a suppressed report's
+        kill line of another victim may come first when several CPUs print at once)."""
+        head = self.head
+        return head['hint'] is not None and head['kills'] == 0 and self._head_open(wall, up)
 
 
 def is_oom_record(record):

@@ -17,6 +17,8 @@
 - ``killed``: ``Killed process`` in every layout -> pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb,
   shmem_rss_kb, pgtables_kb, oom_score_adj, scope
 - ``reaped``: ``oom_reaper: reaped process N (<comm>), now ...`` -> pid, comm
+- ``group``: ``Tasks in <memcg> are going to be killed due to memory.oom.group set`` -> memcg (the kill lines
+  that follow, of other pids, belong to the same report)
 
 A process name may hold spaces, brackets and parentheses (``my hog (test)``, ``runc:[2:INIT]``,
 ``(resolved)`` printed as ``((resolved))``): the name is cut at the fields that follow it, never at the
@@ -59,6 +61,7 @@ _PID_UID_END_RE = re.compile(r',pid=(?P<pid>-?\d+),uid=(?P<uid>\d+)\s*$')
 _TASK_RE = re.compile(r'(?:^|(?<=\W))task=')
 _CONT_RE = re.compile(r'^,?(?:cpuset=|mems_allowed=|global_oom|oom_memcg=|task_memcg=|task=)')
 _TASK_IN_RE = re.compile(r'^Task in (?P<task>.*) killed as a result of limit of (?P<oom>.*?)\s*$')
+_GROUP_RE = re.compile(r'^Tasks in (?P<memcg>.*) are going to be killed due to memory\.oom\.group set\s*$')
 _REAPED_RE = re.compile(r'^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*)\), now ')
 
 _KB_FIELDS = {
@@ -160,6 +163,9 @@ def parse_kernel(msg):
         if m:
             return 'reaped', {'pid': int(m.group('pid')), 'comm': m.group('comm')}
         return None
+    if msg.startswith('Tasks in '):
+        m = _GROUP_RE.match(msg)
+        return ('group', {'memcg': m.group('memcg')}) if m else None
     if msg.startswith('Task in '):
         m = _TASK_IN_RE.match(msg)
         if m:

@@ -171,19 +171,20 @@ def test_the_uptime_is_kept_to_the_microsecond():
 
 # --- one report, several kill lines -----------------------------------------------------------------------
 
-@pytest.mark.parametrize('delta, shared', [(1.0, True), (1.5, False)])
-def test_a_kill_an_instant_after_another_shares_its_report(delta, shared):
+@pytest.mark.parametrize('delta', [0.0, 1.0, 1.5])
+def test_another_victims_kill_an_instant_later_never_borrows_the_header(delta):
+    # under a kill storm the kernel rate-limits the report header: the next victim's kill line stands alone
     records = [kern(invoked(), up=300.0), kern(killed(pid=1), up=300.0), kern(killed(pid=2), up=300.0 + delta)]
     events = build_history([('k', records)])[0]
     assert pids(events) == [1, 2]
-    assert (events[1]['trigger'] is not None) is shared
+    assert events[0]['trigger'] is not None and events[1]['trigger'] is None
 
 
-@pytest.mark.parametrize('delta, shared', [(1.0, True), (2.0, False)])
-def test_without_kernel_times_the_wall_clock_ties_kills_to_a_report(delta, shared):
+@pytest.mark.parametrize('delta', [0.0, 1.0, 2.0])
+def test_without_kernel_times_another_victims_kill_never_borrows_the_header(delta):
     records = [kern(invoked(), wall=T0), kern(killed(pid=1), wall=T0), kern(killed(pid=2), wall=T0 + delta)]
     events = build_history([('k', records)])[0]
-    assert (events[1]['trigger'] is not None) is shared
+    assert events[1]['trigger'] is None
 
 
 def test_a_second_kill_with_no_time_at_all_starts_a_report_of_its_own():
@@ -273,9 +274,12 @@ def test_a_killed_line_takes_the_uid_of_the_summary_only_for_its_own_pid():
     summary = 'oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,' \
               'task=hog,pid=%d,uid=55'
     no_uid = killed().replace(', UID:0', '')
-    for pid, uid in ((77, 55), (78, None)):
-        [e] = build_history([('k', [kern(invoked(), up=1.0), kern(summary % pid, up=1.0), kern(no_uid, up=1.0)])])[0]
-        assert e['victim']['uid'] == uid
+    [e] = build_history([('k', [kern(invoked(), up=1.0), kern(summary % 77, up=1.0), kern(no_uid, up=1.0)])])[0]
+    assert e['victim']['uid'] == 55
+    # pid 78's own header was suppressed: it takes nothing of 77's, whose kill is known from its summary alone
+    events = build_history([('k', [kern(invoked(), up=1.0), kern(summary % 78, up=1.0), kern(no_uid, up=1.0)])])[0]
+    assert sorted((e['victim']['pid'], e['victim']['uid'], e['trigger'] is not None, e['complete']) for e in events) \
+        == [(77, None, False, True), (78, 55, True, True)]
 
 
 # --- systemd's notices --------------------------------------------------------------------------------------
@@ -464,12 +468,13 @@ def test_two_selections_without_a_kill_are_two_cut_off_reports():
 
 
 @pytest.mark.parametrize('time', [{'wall': T0}, {'up': 9.0}])
-def test_a_selection_an_instant_after_a_kill_stays_in_its_report(time):
+def test_a_selection_an_instant_after_a_kill_is_a_report_of_its_own(time):
     sel = 'Out of memory: Kill process %d (hog) score 1 or sacrifice child'
     records = [kern(invoked(), **time), kern(sel % 1, **time), kern(killed(pid=1), **time), kern(sel % 2, **time),
                kern(killed(pid=2), **time)]
     events = build_history([('k', records)])[0]
-    assert [(e['victim']['pid'], e['trigger'] is not None) for e in events] == [(1, True), (2, True)]
+    # a header serves one selection: the second one's own header was suppressed
+    assert [(e['victim']['pid'], e['trigger'] is not None) for e in events] == [(1, True), (2, False)]
 
 
 def test_an_old_task_in_line_gives_both_memcgs_and_the_memcg_scope():
