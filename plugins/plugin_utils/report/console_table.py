@@ -65,6 +65,9 @@ def table_lines(report):
                      ram_needed(h.get("summary") or {}).endswith("!") for h in report.get("hosts") or []) else ""))
     for host in report.get("hosts") or []:
         if host.get("unread"):
-            lines.append("%s: could not read %s (the OOM history may be incomplete; become: true reads it)" % (
-                _text(host["host"]), ", ".join("%s (%s)" % (_text(u["name"]), _text(u["status"])) for u in host["unread"])))
+            denied = any(u.get("status") == "denied" for u in host["unread"])
+            lines.append("%s: could not read %s (the OOM history may be incomplete%s)" % (
+                _text(host["host"]), ", ".join("%s (%s)" % (_text(u["name"]), _text(u["status"])) for u in host["unread"]),
+                # only a denied read is a matter of privileges; a timeout or an error is not fixed by become
+                "; become: true reads it" if denied else ""))
     return lines

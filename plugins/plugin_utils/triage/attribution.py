@@ -18,7 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import container_of
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import container_match, unit_from_cgroup
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import victim_name
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import unit_cgroups, victim_name
 
 KINDS = ("unit", "slice", "container", "cgroup", "host")
 
@@ -108,6 +108,57 @@ def container_kills(events, containers):
         if c is not None:
             found.append((event, c))
     return found
+
+
+# --- what the logs cannot support: the kernel's own counters ---------------------------------------------------
+
+def unread_reason(source):
+    """Why one OOM history source (an item of memory_facts' ``oom.sources``) was not read and what would read it,
+    as one clause; None when it was read or is absent. Only ``denied`` is a matter of privileges."""
+    state = source.get("status")
+    name = source.get("name") or "a source"
+    msg = source.get("msg") or source.get("message") or ""
+    if state == "denied":
+        return "%s was not readable (%s): become: true reads it" % (name, msg or "permission denied")
+    if state == "error" and "timed out" in msg:
+        return "the %s read timed out (%s): a shorter oom_since reads less of it" % (name, msg)
+    if state == "error":
+        return "%s could not be read (%s)" % (name, msg or "error")
+    return None
+
+
+def log_coverage(facts, events=None):
+    """Whether the logs support the kill counts, against the kernel's own counters.
+
+    ``{supported, missing_since_boot, reasons, units}``: ``supported`` False when the kernel's count proves kills
+    missing from the logs, or when no count says and a source was not read; ``missing_since_boot`` the kernel kills since boot (/proc/vmstat
+    ``oom_kill``) that no log holds (0 when none or unknown); ``reasons`` why, one clause each (a source not read,
+    or the ring buffer having rolled over when every source was read); ``units`` [{unit, logged, counted}] for each
+    unit whose cgroup's ``oom_kill`` counter (memory.events / memory.oom_control) exceeds the kills the logs give
+    it, listed only when the count is not supported (the counter also holds kills older than the window)."""
+    oom = facts.get("oom") or {}
+    counted = oom.get("kills_since_boot")
+    logged = oom.get("kernel_kills_logged_since_boot")
+    missing = counted - logged if isinstance(counted, int) and isinstance(logged, int) and counted > logged else 0
+    reasons = [r for r in (unread_reason(s) for s in oom.get("sources") or [] if isinstance(s, dict)) if r]
+    if missing and not reasons:
+        reasons.append("the logs hold %d of the kernel's %d OOM kills since boot (oom_kill in /proc/vmstat): the "
+                       "kernel's ring buffer keeps only its newest messages, the older reports rolled out of it and "
+                       "no journal or syslog file kept them" % (logged, counted))
+    # unsupported: the kernel's count proves kills missing, or no count says and a source was not read
+    supported = not missing and (not reasons or (isinstance(counted, int) and isinstance(logged, int)))
+    units = []
+    if not supported:
+        by_unit = dict((oom.get("counts") or {}).get("by_unit") or {})
+        if not by_unit:
+            for event in events or []:
+                if isinstance(event, dict) and event.get("unit"):
+                    by_unit[event["unit"]] = by_unit.get(event["unit"], 0) + 1
+        for unit, entry in sorted(unit_cgroups(facts).items()):
+            counter = entry.get("oom_kill")
+            if isinstance(counter, int) and not isinstance(counter, bool) and counter > by_unit.get(unit, 0):
+                units.append({"unit": unit, "logged": by_unit.get(unit, 0), "counted": counter})
+    return {"supported": supported, "missing_since_boot": missing, "reasons": reasons, "units": units}
 
 
 # --- PM2: which PM2 app a killed node process was ---------------------------------------------------------------

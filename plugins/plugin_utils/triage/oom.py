@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import (
-    KINDS, describe, kill_limit, victim_label)
+    KINDS, describe, kill_limit, log_coverage, victim_label)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     finding, fmt_mb, is_service, limits_entry, short_time, unit_ceiling_mb, unit_cgroups, unit_limits, unit_room_mb,
     victim_name, victim_rss_mb, processes, databases)
@@ -90,8 +90,6 @@ def oom_kills_recent(facts, thresholds, ctx):
     by_comm = _counted(victim_label(e) for e in events)  # a PM2 app's kill by its app name and id, not ``node``
     by_unit = _counted(e.get("unit") for e in events if e.get("unit"))
     scopes = _counted(e.get("scope") or e.get("killer") or "?" for e in events)
-    severity = "critical" if (count >= thresholds["oom_kills_crit"]
-                              or any(f["kind"] == "host" for f in fired)) else "warning"
     evidence = ["%d kill(s) since %s: %s" % (count, short_time(since) or "the start of the logs", _listing(by_comm))]
     if unlisted:
         evidence[0] = "%d kill(s) since %s; the newest %d listed: %s" % (
@@ -100,6 +98,16 @@ def oom_kills_recent(facts, thresholds, ctx):
                              key=lambda kv: (-kv[1], kv[0]))
         if by_comm_all:
             evidence.append("every kill of the window by process: %s" % _listing(by_comm_all[:10]))
+    coverage = log_coverage(facts, ctx["events"])
+    if not coverage["supported"]:
+        # the logs miss kills: say why, and count a unit's kills by its cgroup's own counter where it has one
+        evidence.insert(1, "the logs cannot support this count: %s" % "; ".join(coverage["reasons"]))
+        for n, gap in enumerate(coverage["units"]):
+            evidence.insert(2 + n, "%s: the kernel counted %d OOM kill(s) in its cgroup (oom_kill, since the cgroup "
+                                   "was made), the logs hold %d" % (gap["unit"], gap["counted"], gap["logged"]))
+            count += gap["counted"] - gap["logged"]
+    severity = "critical" if (count >= thresholds["oom_kills_crit"]
+                              or any(f["kind"] == "host" for f in fired)) else "warning"
     forged = bool((facts.get("oom") or {}).get("kills_implausible"))
     if forged:
         # memory_facts found more kernel kills in the logs than the kernel counted: some lines were forged
@@ -135,7 +143,9 @@ def oom_kills_recent(facts, thresholds, ctx):
         entries = []
         text += " No limit is proposed from these kills: the logs hold kills the kernel did not make."
     return [finding("oom_kills_recent", severity,
-                    "%d OOM kill(s) in the window, most often %s" % (count, by_comm[0][0]),
+                    "%d OOM kill(s) %s, most often %s" % (
+                        count, "by the kernel's counters (the logs miss some)" if coverage["units"] else "in the window",
+                        by_comm[0][0]),
                     evidence, text, SERVICE_LIMITS if entries else None,
                     {"service_limits_units": entries} if entries else None)]
 

@@ -170,3 +170,11 @@ def test_yaml_writer_nan_reads_back_as_nan():
 def test_yaml_writer_keeps_the_safe_shapes_plain():
     assert to_yaml({"a": "12:30", "b": "512M", "c": "/swapfile", "d": "0x1F", "e": "@x", "f": 1e20}) == (
         '---\na: "12:30"\nb: 512M\nc: /swapfile\nd: "0x1F"\ne: "@x"\nf: 1.0e+20\n')
+
+
+def test_table_says_become_only_for_a_denied_read():
+    facts = healthy()
+    facts["oom"]["sources"].append({"name": "journal", "status": "error", "lines": 0,
+                                    "msg": "journalctl timed out after 60s"})
+    lines = table_lines(triage_fleet([{"host": "h", "facts": facts}]))
+    assert lines[-1] == "h: could not read journal (error) (the OOM history may be incomplete)"
