@@ -37,6 +37,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from collections import deque
+
 from ansible_collections.headroom.memory.plugins.module_utils.oom.kernel import parse_kernel, parse_oom_kill
 from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import slice_depth, unit_from_cgroup
@@ -58,6 +60,7 @@ NOTICE_ANY_TOLERANCE = 10.0
 # the killers after whose kills systemd gives a unit the result 'oom-kill'
 RESULT_OOM_KILLERS = ('kernel', 'systemd-oomd')
 SHARED_REPORT = 1.0
+RECENT_KILLS = 64  # kills of one source an oom_reaper line may follow
 
 
 def new_event(killer):
@@ -92,6 +95,7 @@ class _KernelReports(object):
         self.head = None
         self.select = None
         self.split_text = None
+        self.recent = deque(maxlen=RECENT_KILLS)  # pids of the last kills emitted, for the oom_reaper's lines
 
     def _new_head(self, wall, up):
         self.close()
@@ -100,6 +104,8 @@ class _KernelReports(object):
                      'group': None}
 
     def _emit(self, event):
+        if event['victim']['pid'] is not None:
+            self.recent.append(event['victim']['pid'])
         event['sources'] = [self.source]
         event['_seq'] = len(self.out)
         self.out.append(event)
@@ -208,6 +214,11 @@ class _KernelReports(object):
                 head['group'] = f['memcg']
         elif kind == 'killed':
             self._killed(wall, up, f)
+        elif kind == 'reaped' and f['pid'] not in self.recent and not (head and head['hint'] and
+                                                                      head['hint']['pid'] == f['pid']):
+            # the oom_reaper reaps only a victim the killer killed: when its kill line was lost (journald's
+            # "Missed N kernel messages", an excerpt), this line is what is left of the kill
+            self._killed(wall, up, dict((k, None) for k in VICTIM_KEYS + ('scope',)), reaped=f)
 
     def _own_head(self, wall, up, pid):
         """Whether the current report's header is this kill's own.
@@ -227,7 +238,9 @@ class _KernelReports(object):
             return hint['pid'] == pid
         return head['kills'] == 0 or head['last_pid'] == pid
 
-    def _killed(self, wall, up, f):
+    def _killed(self, wall, up, f, reaped=None):
+        if reaped is not None:
+            f = dict(f, pid=reaped['pid'], comm=reaped['comm'])
         own = self._own_head(wall, up, f.get('pid'))
         if self.head is not None and not own and not self._may_still_come(wall, up):
             self.head = None

@@ -63,9 +63,10 @@ from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import
     COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
 
 # A kernel message can only start or make an event (oom.events._KernelReports) when oom.kernel.parse_kernel
-# reads it as 'invoked', 'constraint', 'task_in', 'select' or 'killed', and each of those needs one of these
-# phrases; the other kinds ('cpu', 'cont', 'reaped') only add to a report one of them opened.
-KERNEL_EVENT_PHRASES = ('invoked oom-killer', 'oom-kill:', 'Killed process', 'ill process', 'Task in ')
+# reads it as 'invoked', 'constraint', 'task_in', 'select', 'killed' or 'reaped' (a kill whose kill line was lost),
+# and each of those needs one of these phrases; the other kinds ('cpu', 'cont', 'group') only add to a report.
+KERNEL_EVENT_PHRASES = ('invoked oom-killer', 'oom-kill:', 'Killed process', 'ill process', 'Task in ',
+                        'oom_reaper: reaped process')
 # what oom.events.count_events([]) returns
 NO_COUNTS = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
 

@@ -14,7 +14,8 @@
   global_oom, comm, pid, uid (``partial`` True when the line was cut before ``task=``)
 - ``cont``: a piece of a split ``oom-kill:`` line (``,oom_memcg=...``, ``,task=...,pid=...,uid=...``)
 - ``task_in``: ``Task in <memcg> killed as a result of limit of <memcg>`` -> task_memcg, oom_memcg
-- ``killed``: ``Killed process`` in every layout -> pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb,
+- ``killed``: ``Killed process`` in every layout (RHEL 5's ``Out of memory: Killed process N, UID N, (comm).`` ends in a
+  period) -> pid, comm, uid, total_vm_kb, anon_rss_kb, file_rss_kb,
   shmem_rss_kb, pgtables_kb, oom_score_adj, scope
 - ``reaped``: ``oom_reaper: reaped process N (<comm>), now ...`` -> pid, comm
 - ``group``: ``Tasks in <memcg> are going to be killed due to memory.oom.group set`` -> memcg (the kill lines
@@ -53,7 +54,7 @@ _SELECT_RE = re.compile(
 _KILLED_RE = re.compile(
     r'^(?:(?P<pfx>Memory cgroup out of memory|Out of memory(?: \([^)]*\))?): )?Killed process (?P<pid>\d+)'
     r'(?:, UID (?P<uid6>\d+),)? \((?P<comm>.{0,%d})\)'
-    r'(?P<rest>(?:,? (?:UID \d+,|total-vm:|vsz:|anon-rss:).*)?)$' % COMM_MAX)
+    r'(?P<rest>(?:,? (?:UID \d+,|total-vm:|vsz:|anon-rss:).*)?)\.?$' % COMM_MAX)
 _KB_RE = re.compile(r'(total-vm|vsz|anon-rss|file-rss|shmem-rss|pgtables):(\d+)kB')
 _UID_RE = re.compile(r'\bUID[: ](\d+)')
 _ADJ_RE = re.compile(r'\boom_score_adj:(-?\d+)')

@@ -75,6 +75,10 @@ _MONO_SYSLOG_RE = LazyPattern(
     r'(?P<msg>.*)$', re.S)
 # what the kernel (printk) and dmesg put before a message: "<3>", "[ 123.456]", "[  T71]"/"[C3]"
 # a copy of /dev/kmsg: "4,345,7144220898,-;msg"
+# dmesg -x (--decode): "kern  :err   : [ 3101.220330] msg"; only the kern facility is the kernel's own
+_DMESG_X_RE = LazyPattern(
+    r'^(?P<fac>kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7]) *:'
+    r'(?:emerg|alert|crit|err|warn|notice|info|debug) *: ?(?P<msg>.*)$', re.S)
 _KMSG_LINE_RE = LazyPattern(r'^\d{1,3},\d+,(?P<usec>\d+),[^;]*;(?P<msg>.*)$', re.S)
 _KPREFIX_RE = re.compile(r'^(?:<(?P<pri>\d{1,3})>)?(?:\[ *(?P<up>\d+\.\d+)\])?(?: ?\[ *[TC]\d+\])? ?', re.S)
 
@@ -168,6 +172,14 @@ def split_line(line, ref=None):
                 wall += _frac(m.group('frac'))
             if colon:
                 return wall, None, None, None, colon.group('msg')
+        else:
+            decoded = _DMESG_X_RE.match(line)
+            if decoded:
+                up, msg = split_kernel_prefix(decoded.group('msg'))
+                if decoded.group('fac') != 'kern':
+                    # a program's record in the ring buffer (written to /dev/kmsg): not the kernel's report
+                    return None, up, UNTRUSTED + 'dmesg-' + decoded.group('fac'), None, msg
+                return None, up, 'kernel', None, msg
     elif first.isdigit():
         m = _KMSG_LINE_RE.match(line)
         if m:

@@ -4,7 +4,8 @@
 
 The file is read in 1 MiB blocks; each block is searched with two C-speed literal searches, a regular
 expression for ``ill`` (kept only when it reads ``Kill``/``kill``; faster than two searches for ``Kill`` and
-``kill`` even with the false hits of "will" or "still") and bytes.find for ``sending SIG``; only the lines holding a hit are cut out
+``kill`` even with the false hits of "will" or "still") and bytes.find for ``sending SIG`` and ``oom_reaper: reaped``
+(all that is left of a kill whose kill line was lost); only the lines holding a hit are cut out
 and decoded. Every line an OOM report needs holds one of them: ``invoked oom-killer``, ``oom-kill:``,
 ``[Kk]ill process``, ``Killed process``, ``Task in .. killed as a result of limit``, systemd-oomd's
 ``Killed /..`` / ``Marked .. for killing``, systemd's ``killed by the OOM killer`` / ``'oom-kill'`` /
@@ -25,14 +26,15 @@ import re
 CHUNK = 1 << 20
 MAX_LINE = 1 << 16
 CONTEXT = 3
-GREP_PATTERN = '[Kk]ill|sending SIG'
+GREP_PATTERN = '[Kk]ill|sending SIG|oom_reaper: reaped'
 _ILL_RE = re.compile(b'ill')
 _SIG = b'sending SIG'
+_REAPED = b'oom_reaper: reaped'  # what is left of a kill whose kill line was lost
 _KK = (ord('K'), ord('k'))
 # a hit line is kept only when it holds one of these (cheap `in` tests on the line, before any decoding)
 PHRASES = ('oom-kill', 'Kill process', 'kill process', 'Killed process', 'Killing process', 'killing process',
            'killed as a result of limit',
-           'Killed /', 'for killing', 'OOM killer', 'systemd-oomd killed', 'sending SIG')
+           'Killed /', 'for killing', 'OOM killer', 'systemd-oomd killed', 'sending SIG', 'oom_reaper: reaped')
 _PHRASES = tuple(p.encode() for p in PHRASES)
 # what may follow / precede the "ill" of a phrase: tested at the hit, so that other "kill"s cost no line cutting
 _TAILS = (b'ill process', b'illed process', b'illing process', b'illed as a result of limit', b'illed /')
@@ -61,11 +63,12 @@ def _line_starts(buf, start, end):
         if p > start and buf[p - 1] in _KK and (buf.startswith(_TAILS, p) or (p >= 5 and buf.startswith(_HEADS, p - 5))):
             ls = buf.rfind(b'\n', start, p)
             starts.add(start if ls < 0 else ls + 1)
-    p = buf.find(_SIG, start, end)
-    while p >= 0:
-        ls = buf.rfind(b'\n', start, p)
-        starts.add(start if ls < 0 else ls + 1)
-        p = buf.find(_SIG, p + 1, end)
+    for literal in (_SIG, _REAPED):
+        p = buf.find(literal, start, end)
+        while p >= 0:
+            ls = buf.rfind(b'\n', start, p)
+            starts.add(start if ls < 0 else ls + 1)
+            p = buf.find(literal, p + 1, end)
     return sorted(starts)
 
 

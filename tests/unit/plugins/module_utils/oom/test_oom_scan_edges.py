@@ -22,7 +22,7 @@ def kept(data, chunk=1 << 20):
 
 def test_the_constants():
     assert (oom_scan.CHUNK, oom_scan.MAX_LINE, CONTEXT) == (1 << 20, 1 << 16, 3)
-    assert oom_scan.GREP_PATTERN == '[Kk]ill|sending SIG'
+    assert oom_scan.GREP_PATTERN == '[Kk]ill|sending SIG|oom_reaper: reaped'
 
 
 @pytest.mark.parametrize('line', [
