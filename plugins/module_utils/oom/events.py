@@ -16,6 +16,11 @@ task_memcg, cgroup, unit, complete, sources`` (see ``new_event``). Rules:
   when the victim is not known. ``complete`` means "the victim is known".
 - The ``oom-kill:`` summary the kernel prints with pr_cont may arrive in pieces (a piece may be a bare
   cgroup path after ``oom_memcg=``/``task_memcg=``): the pieces are joined.
+- A ``Killed process`` line takes a report's header (trigger, memcgs, constraint) only when it is its own: the
+  ``oom-kill:`` summary names the same pid, or, on kernels without it, the header has served no other victim
+  yet (memory.oom.group's kills share one). Under a kill storm the kernel rate-limits headers, and a lone kill
+  line keeps its unit unknown rather than borrowing the previous report's; a summary whose kill line was lost,
+  or an ``oom_reaper:`` line alone, still names its victim.
 - The lines of one report are tied together by order within one source: the ``invoked oom-killer`` line
   and the ``CPU: .. PID: .. Comm:`` line give the trigger, ``oom-kill:`` / ``Task in`` the memcgs and the
   constraint, ``Kill process .. or sacrifice child`` the scope on old kernels. Lines of other programs in
@@ -250,7 +255,10 @@ class _KernelReports(object):
         victim = event['victim']
         for key in VICTIM_KEYS:
             victim[key] = f.get(key)
+        # a selection line is this kill's when the header is its own, none is open (a report of an old kernel whose
+        # header was suppressed: the kill may be a sacrificed child of the selected pid) or it names this pid
         select = self.select
+        select_own = select is not None and (own or self.head is None or select['pid'] == victim['pid'])
         if own:
             self._apply_head(event)
             hint = self.head['hint']
@@ -261,9 +269,9 @@ class _KernelReports(object):
             self.head['last_pid'] = victim['pid']
         if event['scope'] is None:
             event['scope'] = f['scope']
-        if event['scope'] is None and select is not None and (own or select['pid'] == victim['pid']):
+        if event['scope'] is None and select_own:
             event['scope'] = select['scope']
-        if own or select is None or select['pid'] == victim['pid']:
+        if select_own:
             self.select = None
         self._emit(event)
 

@@ -78,3 +78,15 @@ def test_a_summary_names_its_victim_even_when_its_kill_line_is_lost():
     assert (event['complete'], event['unit'], event['victim']['comm']) == (True, 'hrstorm-b.service', 'hog-b')
     [other] = [e for e in events if e['victim']['pid'] == 13641]
     assert other['unit'] is None
+
+
+def _kern(msg, up):
+    return (None, up, 'kernel', None, msg)
+
+
+def test_an_old_kernels_suppressed_report_keeps_its_selection_for_the_sacrificed_child():
+    # 3.x: the header (Task in) was suppressed; the selection names the parent, the kill its child
+    records = [_kern('Memory cgroup out of memory: Kill process 100 (php-fpm) score 900 or sacrifice child', 5.0),
+               _kern('Killed process 101 (php-fpm) total-vm:9000kB, anon-rss:5000kB, file-rss:0kB', 5.0)]
+    [event] = build_history([('k', records)])[0]
+    assert (event['victim']['pid'], event['scope'], event['unit']) == (101, 'memcg', None)
