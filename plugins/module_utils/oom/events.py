@@ -219,8 +219,8 @@ class _KernelReports(object):
                 head['group'] = f['memcg']
         elif kind == 'killed':
             self._killed(wall, up, f)
-        elif kind == 'reaped' and f['pid'] not in self.recent and not (head and head['hint'] and
-                                                                      head['hint']['pid'] == f['pid']):
+        elif kind == 'reaped' and f['pid'] not in self.recent \
+                and not (head and head['hint'] and head['hint']['pid'] == f['pid']):
             # the oom_reaper reaps only a victim the killer killed: when its kill line was lost (journald's
             # "Missed N kernel messages", an excerpt), this line is what is left of the kill
             self._killed(wall, up, dict((k, None) for k in VICTIM_KEYS + ('scope',)), reaped=f)
