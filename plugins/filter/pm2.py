@@ -42,6 +42,16 @@ def pm2_jlist_apps(stdout):
     return role.jlist_apps(stdout)
 
 
+def pm2_preflight(apps, user="root", home=None, executable="pm2", timeout=60):
+    """Errors in the role's input that need no host (empty list when all is well): for the preflight."""
+    return role.preflight(apps, user, home, executable, timeout)
+
+
+def pm2_want(apps, restart=False):
+    """The role's preflighted pm2_apps normalised (sizes in MiB, PM2's notation kept, restart resolved)."""
+    return role.want(apps, restart)
+
+
 def pm2_role_plan(want, now, files, texts, stats):
     """Each wanted app's edit, live comparison and refusal (the plan's own rules)."""
     try:
@@ -58,4 +68,6 @@ class FilterModule(object):
             "pm2_plan": pm2_plan,
             "pm2_jlist_apps": pm2_jlist_apps,
             "pm2_role_plan": pm2_role_plan,
+            "pm2_preflight": pm2_preflight,
+            "pm2_want": pm2_want,
         }

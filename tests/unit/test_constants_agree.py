@@ -23,7 +23,10 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.heap.plan import R
 from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import (
     OOM_POLICIES, RESTART_EVERY_MAX_S, RESTART_EVERY_MIN_S, RESTART_EVERY_SPREAD_PCT, RESTART_POLICIES, RESTARTS_ON_TIMEOUT)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import DEFAULT_THRESHOLDS
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import SCHEDULED_RESTART_PERIOD
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import (
+    SCHEDULED_RESTART_CRON, SCHEDULED_RESTART_PERIOD)
+from ansible_collections.headroom.memory.plugins.module_utils.node.pm2 import ECOSYSTEM_FILES as PM2_ECOSYSTEM_FILES
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.role import PATH_RE as PM2_PATH_RE
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
@@ -117,3 +120,19 @@ def test_restart_every_documents_its_range_spread_restart_policies_and_diagnose_
     assert "C(%s), C(%s) or C(%s)" % RESTARTS_ON_TIMEOUT in text
     diagnose = " ".join(role_option("diagnose", "diagnose_scheduled_restart_units")["description"])
     assert "C(restart_every) C(%s)" % SCHEDULED_RESTART_PERIOD in diagnose
+
+
+def test_the_pm2_roles_ecosystem_names_and_path_rule_are_the_pythons():
+    role_vars = load("roles", "pm2", "vars", "main.yml")
+    assert tuple(role_vars["__pm2_ecosystem_names"]) == PM2_ECOSYSTEM_FILES
+    assert re.compile(role_vars["__pm2_path_re"]).pattern.rstrip("$") == PM2_PATH_RE.pattern[:-len("\\Z")]
+    described = " ".join(load("roles", "pm2", "meta", "argument_specs.yml")["argument_specs"]["main"]["description"])
+    for name in PM2_ECOSYSTEM_FILES:
+        assert "C(%s)" % name in described
+
+
+def test_diagnose_documents_the_pm2_scheduled_restart_it_proposes():
+    text = " ".join(role_option("diagnose", "diagnose_scheduled_restart_pm2_apps")["description"])
+    assert "C(cron_restart) C(%s)" % SCHEDULED_RESTART_CRON in text
+    readme = open(os.path.join(ROOT, "roles", "diagnose", "README.md")).read()
+    assert "`cron_restart: '%s'`" % SCHEDULED_RESTART_CRON in readme

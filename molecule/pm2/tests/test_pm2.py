@@ -172,3 +172,27 @@ def test_remediate_applied_the_pm2_remedy_and_pm2_runs_it(host):
     assert len(live) == 2 and all(a["status"] == "online" for a in live)
     assert all(a["node_args"] == ["--max-old-space-size=%d" % item["max_old_space_size"]] for a in live)
     assert all(a["max_memory_restart"] == int(item["max_memory_restart"].rstrip("M")) * 1024 * 1024 for a in live)
+
+
+def test_the_web_apps_daily_cron_restart_is_in_its_file_in_pm2_and_in_the_saved_list(host):
+    for p in _apps(host, "hr-pm2-web"):
+        assert p["pm2_env"]["cron_restart"] == "0 4 * * *", p["pm2_env"].get("cron_restart")
+    web = host.file("/srv/pm2test/web/ecosystem.config.js").content_string
+    assert re.search(r"""cron_restart['"]?\s*:\s*['"]0 4 \* \* \*['"]""", web), web
+    dump = json.loads(host.file("/root/.pm2/dump.pm2").content_string)
+    assert all(p.get("cron_restart") == "0 4 * * *" for p in dump if p["name"] == "hr-pm2-web")
+
+
+def test_pm2_restarted_the_app_on_its_cron_restart_schedule(host):
+    cron = _json(host, "/root/pm2-cron.json")
+    assert cron["cron_before"] in (None, "0", 0) and cron["cron_applied"] == "* * * * *", cron
+    assert cron["pid_applied"] != cron["pid_before"]  # the role applied it (fork mode: a restart)
+    # then PM2 itself restarted it on the schedule, with no role or command in between
+    assert cron["restarts_after"] > cron["restarts_applied"] and cron["pid_after"] != cron["pid_applied"], cron
+    assert cron["status_after"] == "online"
+    [app] = cron["result"]["apps"]
+    assert app["cron_restart"] == "* * * * *" and app["applied"] and "cron_restart * * * * *" in app["summary"]
+    # and the daily pattern diagnose proposes is what PM2 and the file keep
+    assert _apps(host, "hr-pm2-leak")[0]["pm2_env"]["cron_restart"] == "0 4 * * *"
+    leak = json.loads(host.file("/srv/pm2test/leak/ecosystem.json").content_string)["apps"][0]
+    assert leak["cron_restart"] == "0 4 * * *"

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Set one PM2 app's ``max_memory_restart`` and Node heap flag in its ecosystem file, changing nothing else.
+"""Set one PM2 app's ``max_memory_restart``, Node heap flag and ``cron_restart`` in its ecosystem file, changing
+nothing else.
 
 What PM2 reads (lib/API/schema.json, lib/tools/Config.js, lib/Common.js of PM2 5/6):
 
@@ -12,7 +13,10 @@ What PM2 reads (lib/API/schema.json, lib/tools/Config.js, lib/Common.js of PM2 5
   (``^\\d+(G|M|K)?$``), checked per process, so per instance in cluster mode;
 - the interpreter's arguments are ``node_args``, or when that is empty its aliases ``interpreter_args``,
   ``interpreterArgs``, ``nodeArgs`` (the first one set wins), a string or a list of strings; V8 reads
-  ``--max-old-space-size=<MiB>`` (also spelt with underscores, or with the value as the next argument).
+  ``--max-old-space-size=<MiB>`` (also spelt with underscores, or with the value as the next argument);
+- ``cron_restart`` (alias ``cron``) is a cron pattern (croner's; ``0`` disables it): PM2 restarts the app on it.
+  Only a plain 5-field pattern of digits and ``* / , -`` is written (``CRON_RE``): a scheduled restart, a stop-gap
+  while a leak is found.
 
 Every format is read into the same tree (``jsliteral.Node``) with the text span of each value, and edited by
 splicing text at those spans: comments, key order, quoting and indentation stay as they were. A JavaScript file
@@ -34,8 +38,12 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.jsliteral impo
     Entry, JSReadError, Node, Reader, plain, where)
 
 FORMATS = ("json", "yaml", "js")
-SETTINGS = ("max_memory_restart", "max_old_space_size")
+SETTINGS = ("max_memory_restart", "max_old_space_size", "cron_restart")
 MMR_KEYS = ("max_memory_restart", "maxMemoryRestart")
+CRON_KEYS = ("cron_restart", "cron")
+# a 5-field cron pattern (minute hour day month weekday) of digits and * / , - only: what croner reads as PM2's
+# cron_restart, with nothing that a file, a command line or a report could take for more
+CRON_RE = re.compile(r"^[0-9*/,-]{1,20}( [0-9*/,-]{1,20}){4}\Z")
 ARGS_KEYS = ("node_args", "interpreter_args", "interpreterArgs", "nodeArgs")   # PM2's order of precedence
 HEAP_FLAG = "--max-old-space-size"
 HEAP_FLAG_RE = re.compile(r"^--max[-_]old[-_]space[-_]size(?:=(\d+))?$")
@@ -66,7 +74,7 @@ def settings_errors(app, settings):
     if not isinstance(app, str) or not APP_NAME_RE.match(app):
         errors.append("app %r is not a PM2 app name (1-200 printable characters)" % (app,))
     if not isinstance(settings, dict):
-        return errors + ["settings %r is not a dict of max_memory_restart and max_old_space_size" % (settings,)]
+        return errors + ["settings %r is not a dict of %s" % (settings, ", ".join(SETTINGS))]
     unknown = sorted(str(k) for k in settings if k not in SETTINGS)
     if unknown:
         errors.append("settings: unknown key(s) %s (known: %s)" % (", ".join(unknown), ", ".join(SETTINGS)))
@@ -77,8 +85,11 @@ def settings_errors(app, settings):
     heap = settings.get("max_old_space_size")
     if heap is not None and (not isinstance(heap, int) or isinstance(heap, bool) or not 0 < heap <= HEAP_MAX_MB):
         errors.append("max_old_space_size %r is not a whole number of MiB between 1 and %d" % (heap, HEAP_MAX_MB))
-    if mmr is None and heap is None and not unknown:
-        errors.append("settings give neither max_memory_restart nor max_old_space_size: nothing to set")
+    cron = settings.get("cron_restart")
+    if cron is not None and (not isinstance(cron, str) or not CRON_RE.match(cron)):
+        errors.append("cron_restart %r is not a 5-field cron pattern of digits and * / , - (0 4 * * *)" % (cron,))
+    if mmr is None and heap is None and cron is None and not unknown:
+        errors.append("settings give none of %s: nothing to set" % ", ".join(SETTINGS))
     return errors
 
 
@@ -552,11 +563,12 @@ def _one_key(doc, mapping, keys, app, wanted, whole=True):
     return entry
 
 
-def _mmr_edits(doc, mapping, app, target):
-    wanted = "max_memory_restart: %s" % target
-    entry = _one_key(doc, mapping, MMR_KEYS, app, wanted)
+def _scalar_edits(doc, mapping, app, keys, target):
+    """Set a setting PM2 reads as one string (``keys``: its name and alias) to ``target``."""
+    wanted = "%s: %s" % (keys[0], target)
+    entry = _one_key(doc, mapping, keys, app, wanted)
     if entry is None:
-        return doc.insert_entry(mapping, MMR_KEYS[0], doc.render_str(target, quote=_name_quote(doc, mapping)))
+        return doc.insert_entry(mapping, keys[0], doc.render_str(target, quote=_name_quote(doc, mapping)))
     node = entry.value
     if node.kind != "scalar" or isinstance(node.value, bool) or not isinstance(node.value, (str, int, type(None))):
         raise Refusal("app %s: %s is computed (%s): set it by hand to %s" % (
@@ -565,6 +577,14 @@ def _mmr_edits(doc, mapping, app, target):
         return []
     like = node if isinstance(node.value, str) else None
     return doc.replace(node, doc.render_str(target, like=like, quote=_name_quote(doc, mapping)))
+
+
+def _mmr_edits(doc, mapping, app, target):
+    return _scalar_edits(doc, mapping, app, MMR_KEYS, target)
+
+
+def _cron_edits(doc, mapping, app, target):
+    return _scalar_edits(doc, mapping, app, CRON_KEYS, target)
 
 
 def _name_quote(doc, mapping):
@@ -726,6 +746,8 @@ def _comparable(node, app_index, settings):
         for e in item.entries:
             if e.key in MMR_KEYS and settings.get("max_memory_restart") is not None:
                 continue
+            if e.key in CRON_KEYS and settings.get("cron_restart") is not None:
+                continue
             if e.key in ARGS_KEYS and settings.get("max_old_space_size") is not None:
                 tokens = _arg_tokens(e.value)
                 kept = strip_heap(tokens) if tokens is not None else [plain(e.value)]
@@ -750,6 +772,11 @@ def check_app(mapping, app, settings):
         found = _entries(mapping, MMR_KEYS)
         if len(found) != 1 or found[0].value.kind != "scalar" or found[0].value.value != mmr:
             return "app %s does not read max_memory_restart %s back" % (app, mmr)
+    cron = settings.get("cron_restart")
+    if cron is not None:
+        found = _entries(mapping, CRON_KEYS)
+        if len(found) != 1 or found[0].value.kind != "scalar" or found[0].value.value != cron:
+            return "app %s does not read cron_restart %s back" % (app, cron)
     heap = settings.get("max_old_space_size")
     if heap is not None:
         found = _entries(mapping, ARGS_KEYS)
@@ -773,7 +800,8 @@ def _self_check(doc, new_text, fmt, app, settings, container, app_index):
     if problem:
         raise Refusal("internal: %s" % problem)
     if _comparable(container, app_index, settings) != _comparable(new_container, app_index, settings):
-        raise Refusal("internal: the edit would change more than the app's max_memory_restart and heap flag")
+        raise Refusal("internal: the edit would change more than the app's max_memory_restart, heap flag and "
+                      "cron_restart")
     if doc.text[:container.start] != new_text[:new_container.start] \
             or doc.text[container.end:] != new_text[new_container.end:]:
         raise Refusal("internal: the edit would change text outside the apps")
@@ -783,7 +811,8 @@ def _self_check(doc, new_text, fmt, app, settings, container, app_index):
 def edit(text, fmt, app, settings):
     """The ecosystem file ``text`` (format json, yaml or js) with ``app``'s settings set.
 
-    ``settings``: ``max_memory_restart`` (PM2's notation, 300M) and/or ``max_old_space_size`` (MiB). Returns
+    ``settings``: ``max_memory_restart`` (PM2's notation, 300M), ``max_old_space_size`` (MiB) and/or
+    ``cron_restart`` (a 5-field cron pattern). Returns
     ``{text, changed, error}``: on a refusal ``error`` is a sentence and ``text`` the original.
     """
     def refused(message):
@@ -803,7 +832,7 @@ def edit(text, fmt, app, settings):
         new_text = text
         # one setting at a time, each on a fresh read of the text: two members added at one place stay apart
         for key, edits in (("max_memory_restart", _mmr_edits), ("max_old_space_size", _heap_edits),
-                           ("max_old_space_size", _node_options_edits)):
+                           ("max_old_space_size", _node_options_edits), ("cron_restart", _cron_edits)):
             if settings.get(key) is not None:
                 step = doc if new_text == text else _document(new_text, fmt)
                 mapping = find_app(apps_of(step)[0], app)[1]

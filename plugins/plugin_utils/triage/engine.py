@@ -22,7 +22,8 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution
     attribute_pm2, container_kills, victim_label)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import (
     oom_kills_recent, oom_protection_missing)
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import leak_suspect, scheduled_restart_units
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import (
+    leak_suspect, scheduled_restart_pm2_apps, scheduled_restart_units)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.pressure import (
     memory_available_low, memory_pressure_high, psi_source)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.database import database_defaults, database_oversized
@@ -97,10 +98,12 @@ def elapsed_s(facts, sample2_uptime_s=None, interval_s=None):
     return None, None
 
 
-def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=None, restart_units=None):
+def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=None, restart_units=None,
+            restart_pm2_apps=None):
     """What the rules share, computed once: ``events`` are the newest listed kills, ``kills`` all of them;
     ``scheduled_restart_units`` the services the operator lets diagnose propose a scheduled restart for
-    (``diagnose_scheduled_restart_units``: ThresholdError when malformed); ``container_kills`` the [(event,
+    (``diagnose_scheduled_restart_units``: ThresholdError when malformed), ``scheduled_restart_pm2_apps`` the PM2
+    apps (``diagnose_scheduled_restart_pm2_apps``); ``container_kills`` the [(event,
     container)] of the listed kills whose container's own limit fired (attribution.container_kills: the
     container rules report them, the host-level OOM rules do not)."""
     elapsed, how = elapsed_s(facts, sample2_uptime_s, interval_s)
@@ -109,7 +112,8 @@ def context(facts, thresholds, sample2=None, interval_s=None, sample2_uptime_s=N
     return {"events": events, "kills": kills, "view": memory_view(facts),
             "container_kills": container_kills(events, container_list(facts)),
             "sample2": sample2, "interval_s": interval_s, "elapsed_s": elapsed, "elapsed_how": how,
-            "scheduled_restart_units": scheduled_restart_units(restart_units)}
+            "scheduled_restart_units": scheduled_restart_units(restart_units),
+            "scheduled_restart_pm2_apps": scheduled_restart_pm2_apps(restart_pm2_apps)}
 
 
 def triage_host(facts, thresholds=None, sample2=None, interval_s=None, sample2_uptime_s=None):
@@ -213,7 +217,8 @@ def _not_triaged(host, status, message):
 
 
 def triage_entry(entry, interval_s=None):
-    """One host of the fleet. ``entry`` is ``{host, facts, result, sample2, thresholds, scheduled_restart_units}`` where ``result`` is
+    """One host of the fleet. ``entry`` is ``{host, facts, result, sample2, thresholds, scheduled_restart_units,
+    scheduled_restart_pm2_apps}`` where ``result`` is
     the registered memory_facts result (for unreachable or failed hosts) and ``facts`` the headroom facts.
     Malformed facts, or a rule that fails on them, make the host ``failed`` with a message naming the field
     (or the rule and the exception): one host never takes down the others' report."""
@@ -241,7 +246,7 @@ def _triaged(host, facts, entry, interval_s):
     thresholds = merge_thresholds(entry.get("thresholds"))
     # one context for the rules, the summary and the sizing verdict
     ctx = context(facts, thresholds, entry.get("sample2"), interval_s, entry.get("sample2_uptime_s"),
-                  entry.get("scheduled_restart_units"))
+                  entry.get("scheduled_restart_units"), entry.get("scheduled_restart_pm2_apps"))
     findings = _run_rules(facts, thresholds, ctx)
     gated = gate(facts, findings)
     apply_to_findings(findings, gated["withheld"])

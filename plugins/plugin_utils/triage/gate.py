@@ -20,7 +20,8 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
 - a unit item is withheld whole when the unit's name is not a valid systemd unit name or the unit is not
   among those memory_facts saw on the host (its cgroups and processes): a name read only in log text;
 - a scheduled restart (``restart_every``, which only leak_suspect proposes, and only for a unit the operator
-  listed in ``diagnose_scheduled_restart_units``) passes as a plain setting of a unit on the host;
+  listed in ``diagnose_scheduled_restart_units``) passes as a plain setting of a unit on the host, and a PM2 app's
+  (``cron_restart``, for ``diagnose_scheduled_restart_pm2_apps``) as one of an app on the host;
 - a container's limit (``containers_limits``) is withheld whole when no docker/podman container of that name is
   in the facts (one name, one container) or Kubernetes runs it (its manifest holds its limits); its memory is at
   least what the container holds now plus the proposal margin (never under the floor) and at most what the host
@@ -208,6 +209,13 @@ def _pm2_item(facts, name, settings, withheld):
             withheld.append(_withheld(fids, "pm2_apps", name, setting, v, reason))
         if value is not None:
             item[setting] = value
+    if "cron_restart" in settings:  # a scheduled restart (diagnose_scheduled_restart_pm2_apps): a plain setting
+        value, reason = _pick_plain("cron_restart", settings["cron_restart"])
+        if reason:
+            withheld.append(_withheld([f for _v, f in settings["cron_restart"]], "pm2_apps", name, "cron_restart",
+                                      None, reason))
+        else:
+            item["cron_restart"] = value
     return item if len(item) > 1 else None
 
 

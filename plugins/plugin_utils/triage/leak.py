@@ -10,13 +10,16 @@ time the modules themselves took.
 A scheduled restart (service_limits' ``restart_every``, systemd's RuntimeMaxSec=) is a stop-gap while the leak is
 found: proposed only here, beside the leak finding, and only for a unit the operator listed in
 ``diagnose_scheduled_restart_units`` (``ctx['scheduled_restart_units']``) as one that may be restarted on a
-schedule; never for another."""
+schedule; never for another. A PM2 app's scheduled restart (the pm2 role's ``cron_restart``) follows the same rule
+with ``diagnose_scheduled_restart_pm2_apps`` (``ctx['scheduled_restart_pm2_apps']``), beside the PM2 leak finding
+(triage/node.py pm2_restart_threshold_missing), once a day too (``SCHEDULED_RESTART_CRON``)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name, unit_name_error
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.role import APP_NAME_RE
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     ThresholdError, finding, fmt_mb, is_service, limits_entry, unit_limits, unit_use_mb, victim_name)
 
@@ -24,6 +27,8 @@ SERVICE_LIMITS = "headroom.memory.service_limits"
 # the period diagnose proposes for a unit whose scheduled restart the operator accepted: once a day (systemd adds up
 # to a tenth at random), a restart short enough to stay ahead of most leaks and rare enough to be noticed
 SCHEDULED_RESTART_PERIOD = "1d"
+# the same period as PM2's cron_restart: once a day, at 04:00 (PM2 adds no random delay)
+SCHEDULED_RESTART_CRON = "0 4 * * *"
 
 
 def scheduled_restart_units(value):
@@ -44,6 +49,21 @@ def scheduled_restart_units(value):
                                  % (name, error or "a scheduled restart applies to .service units only"))
         units.add(unit)
     return frozenset(units)
+
+
+def scheduled_restart_pm2_apps(value):
+    """``diagnose_scheduled_restart_pm2_apps`` as a set of PM2 app names (the pm2 role's rule for a name); raises
+    ThresholdError naming the value when it is not a list of them (the operator's input: the whole run stops)."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, (list, tuple)):
+        raise ThresholdError("diagnose_scheduled_restart_pm2_apps must be a list of PM2 app names, got %s %r"
+                             % (type(value).__name__, value))
+    for name in value:
+        if not isinstance(name, str) or not APP_NAME_RE.match(name):
+            raise ThresholdError("diagnose_scheduled_restart_pm2_apps: %r is not a PM2 app name (letters, digits and "
+                                 "_ . @ : + -, at most 64, not starting with . @ : + -)" % (name,))
+    return frozenset(value)
 
 
 def _kill_series(events):

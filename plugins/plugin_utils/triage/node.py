@@ -11,7 +11,10 @@ Remedies are ``pm2_apps`` items for headroom.memory.pm2 (``max_memory_restart``,
 what the app holds and the room it has; a node service run by systemd without PM2 gets the heap role's
 ``heap_services`` item (runtime node: ``NODE_OPTIONS=--max-old-space-size``), the one place that sets a unit's heap.
 The remedy gate (triage.gate) then checks every size against the host: a threshold under what the app holds now
-would restart it forever, and is withheld with that reason."""
+would restart it forever, and is withheld with that reason. Beside the PM2 leak finding (an app without a threshold
+that grew or was OOM-killed) an app listed in ``diagnose_scheduled_restart_pm2_apps`` also gets ``cron_restart``
+(once a day, leak.SCHEDULED_RESTART_CRON): a stop-gap while the leak is found, as service_limits' restart_every is
+for a unit."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,7 +23,7 @@ __metaclass__ = type
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import pm2_apps
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     finding, fmt_mb, is_service, memory_view, processes, size_str, unit_limits, unit_room_mb, unit_use_mb, victim_rss_mb)
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import suspects_of
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import SCHEDULED_RESTART_CRON, suspects_of
 from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.plan import plan as pm2_plan
 
 PM2 = "headroom.memory.pm2"
@@ -196,7 +199,8 @@ def _kills_of(ctx, name):
 
 def pm2_restart_threshold_missing(facts, thresholds, ctx):
     suspects = None
-    evidence, entries, named = [], [], []
+    evidence, entries, named, recycled = [], [], [], []
+    recyclable = ctx.get("scheduled_restart_pm2_apps") or frozenset()
     for name, instances in app_groups(facts):
         if any(a.get("max_memory_restart_mb") for a in instances):
             continue
@@ -220,17 +224,27 @@ def pm2_restart_threshold_missing(facts, thresholds, ctx):
             evidence.append("%s: %s; no max_memory_restart" % (label, s["evidence"]))
         peak = max(peaks + [s["peak_mb"] for s in grew]) if (peaks or grew) else None
         size = size_pm2(facts, instances, steady_mb=steady, peak_mb=peak)
+        entry = {"name": name}
         if size["errors"]:
             evidence.extend("%s: no threshold proposed: %s" % (label, e) for e in size["errors"])
         else:
-            entries.append({"name": name, "max_memory_restart": size["max_memory_restart"]})
+            entry["max_memory_restart"] = size["max_memory_restart"]
             evidence.append("%s: threshold sized from %s held now%s" % (
                 label, fmt_mb(steady), " and a peak of %s" % fmt_mb(peak) if peak else ""))
+        if name in recyclable:
+            entry["cron_restart"] = SCHEDULED_RESTART_CRON
+            recycled.append(name)
+        if len(entry) > 1:
+            entries.append(entry)
     if not named:
         return []
     text = ("A PM2 app that leaks or was OOM-killed should be restarted by PM2 at a memory threshold "
             "(max_memory_restart) before the kernel kills it, or another process in its place: one app restarted at "
             "its threshold instead of a kill anywhere on the host. Find the leak meanwhile.")
+    if recycled:
+        text += (" As a stop-gap while the leak is found, %s restarted by PM2 every day at 04:00 (cron_restart %s), as "
+                 "diagnose_scheduled_restart_pm2_apps allows: not a fix." % (
+                     ", ".join(sorted(recycled)) + (" is" if len(recycled) == 1 else " are"), SCHEDULED_RESTART_CRON))
     return [finding("pm2_restart_threshold_missing", "warning",
                     "PM2 app without a memory threshold: %s" % ", ".join(named), evidence, text,
                     PM2 if entries else None, {"pm2_apps": entries} if entries else None)]

@@ -23,6 +23,8 @@ import re
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.database.sizing import ENGINES
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.ecosystem import CRON_RE
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.role import APP_NAME_RE
 from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import restart_every_error, span_seconds
 from ansible_collections.headroom.memory.plugins.module_utils.containers.parse import NAME_RULE as CONTAINER_NAME_RULE, name_error as container_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.workers.plan import KINDS
@@ -43,10 +45,9 @@ DATABASE_CONFIG = {
 }
 
 
-# a PM2 app name a report may carry: PM2 itself takes nearly any text, the pm2 role passes the name to the pm2 command
-# and into the ecosystem file; a plain word only, never one that starts with "-" (an option to pm2). The ecosystem
-# file is not taken from a report: the pm2 role finds it from what PM2 records on the host.
-PM2_APP_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@:+-]{0,63}\Z")
+# a PM2 app name a report may carry: the pm2 role's own rule (pm2/role.py APP_NAME_RE). The ecosystem file is not
+# taken from a report: the pm2 role finds it from what PM2 records on the host.
+PM2_APP_NAME = APP_NAME_RE
 # --max-old-space-size a report may set, MiB: under 16 Node does not start; above 64 GiB is a typo
 PM2_HEAP_MB = (16, 65536)
 
@@ -154,7 +155,9 @@ REMEDY_VARS = {
     "containers_limits": {"name": _container_name, "memory": _size, "memory_swap": _size, "memory_reservation": _size},
     "pm2_apps": {"name": _matches(PM2_APP_NAME, "a PM2 app name of letters, digits and _.@:+- (at most 64, not starting "
                                                 "with -)"),
-                 "max_memory_restart": _size, "max_old_space_size": _ints(*PM2_HEAP_MB)},
+                 "max_memory_restart": _size, "max_old_space_size": _ints(*PM2_HEAP_MB),
+                 # a scheduled restart: diagnose proposes it only beside a leak, for diagnose_scheduled_restart_pm2_apps
+                 "cron_restart": _matches(CRON_RE, "a 5-field cron pattern of digits and * / , -")},
 }
 REQUIRED = {"swap_files": "path", "service_limits_units": "unit", "heap_services": "unit",
             "database_instances": "engine", "workers_pools": "kind", "containers_limits": "name", "pm2_apps": "name"}

@@ -396,3 +396,62 @@ def test_node_options_heap_flags_are_taken_out_so_the_heap_is_said_once():
 def test_deep_nesting_is_refused_not_a_crash(text, fmt):
     result = edit(text, fmt, "api", BOTH)
     assert result["changed"] is False and result["error"]
+
+
+# --- cron_restart: a scheduled restart, written like max_memory_restart (one key, its alias cron) -------------------
+
+CRON = {"cron_restart": "0 4 * * *"}
+CRON_EDITS = [
+    ("ecosystem.json", "worker", ['            "node_args": "--max-old-space-size=4096 --trace-warnings"'],
+     ['            "cron_restart": "0 4 * * *"']),
+    ("ecosystem.yml", "bare", [], ['    cron_restart: "0 4 * * *"']),
+    ("ecosystem.yml", "flow", ["  - {name: flow, script: flow.js, node_args: [--trace-gc]}"],
+     ['  - {name: flow, script: flow.js, node_args: [--trace-gc], cron_restart: "0 4 * * *"}']),
+    ("ecosystem.config.js", "tiny", ["    { name: 'tiny', script: 'tiny.js' },"],
+     ["    { name: 'tiny', script: 'tiny.js', cron_restart: '0 4 * * *' },"]),
+]
+
+
+@pytest.mark.parametrize("name, app, removed, added", CRON_EDITS, ids=["%s-%s" % (e[0], e[1]) for e in CRON_EDITS])
+def test_cron_restart_is_added_alone_and_a_second_run_changes_nothing(name, app, removed, added):
+    text = fixture(name)
+    result = edit(text, file_format(name), app, CRON)
+    assert result["error"] is None and result["changed"] is True
+    removed_now, added_now = changed_lines(text, result["text"])
+    assert removed_now == removed and [a for a in added_now if "cron" in a] == added
+    assert edit(result["text"], file_format(name), app, CRON) == {"text": result["text"], "changed": False, "error": None}
+
+
+def test_cron_restart_reads_back_as_pm2_reads_it_with_the_other_settings():
+    data = yaml.safe_load(edit(fixture("ecosystem.yml"), "yaml", "worker", dict(BOTH, **CRON))["text"])
+    assert data["apps"][1]["cron_restart"] == "0 4 * * *" and data["apps"][1]["max_memory_restart"] == "300M"
+    data = json.loads(edit(fixture("ecosystem.json"), "json", "api", dict(BOTH, **CRON))["text"])
+    assert data["apps"][0]["cron_restart"] == "0 4 * * *" and data["apps"][0]["max_memory_restart"] == "300M"
+    loaded = load_js([edit(fixture("ecosystem.config.js"), "js", "tiny", CRON)["text"]])
+    if loaded is not None:
+        assert [a for a in loaded[0]["apps"] if a.get("name") == "tiny"][0]["cron_restart"] == "0 4 * * *"
+
+
+@pytest.mark.parametrize("text, fmt, changed", [
+    ("apps:\n  - name: api\n    cron: '0 3 * * *'\n", "yaml", "apps:\n  - name: api\n    cron: '0 4 * * *'\n"),
+    ('{"apps": [{"name": "api", "cron_restart": 0}]}', "json", '{"apps": [{"name": "api", "cron_restart": "0 4 * * *"}]}'),
+])
+def test_an_existing_cron_restart_or_its_alias_is_replaced(text, fmt, changed):
+    assert edit(text, fmt, "api", CRON) == {"text": changed, "changed": True, "error": None}
+
+
+@pytest.mark.parametrize("text, fmt, message", [
+    ("module.exports = {apps: [{name: 'api', cron_restart: process.env.CRON}]};\n", "js",
+     "cron_restart is computed (process.env.CRON): set it by hand to 0 4 * * *"),
+    ("apps:\n  - name: api\n    cron: '0 3 * * *'\n    cron_restart: '0 2 * * *'\n", "yaml", "sets cron and cron_restart"),
+])
+def test_a_computed_or_doubled_cron_restart_is_refused(text, fmt, message):
+    result = edit(text, fmt, "api", CRON)
+    assert result["changed"] is False and message in result["error"], result["error"]
+
+
+@pytest.mark.parametrize("cron", ["0 4 * *", "0 4 * * * *", "@daily", "0 4 * * MON", "0 4 * * *\n", "0 4 * * *; x",
+                                  "0  4 * * *", 0, "0", None.__class__.__name__])
+def test_a_cron_restart_that_is_not_a_plain_5_field_pattern_is_refused(cron):
+    result = edit("{}", "json", "api", {"cron_restart": cron})
+    assert result["changed"] is False and "is not a 5-field cron pattern" in result["error"]

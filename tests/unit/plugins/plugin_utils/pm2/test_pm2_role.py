@@ -9,7 +9,10 @@ __metaclass__ = type
 import base64
 import json
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.role import jlist_apps, role_plan
+import pytest
+
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.role import jlist_apps, preflight, role_plan
+from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.role import want as role_want
 
 MIB = 1024 * 1024
 SECRET = "s3cret-token"
@@ -37,7 +40,7 @@ def test_jlist_keeps_only_the_keys_the_role_uses_never_the_environment():
     assert SECRET not in json.dumps(apps)
     assert apps[0] == {"name": "api", "pm_id": 1, "pid": 101, "status": "online", "exec_mode": "cluster",
                        "max_memory_restart": 200 * MIB, "heap_args": ["--max-old-space-size=96"], "memory_mb": 80.0,
-                       "restarts": 1, "cwd": "/srv/app"}
+                       "restarts": 1, "cron_restart": None, "cwd": "/srv/app"}
     assert apps[1]["max_memory_restart"] is None and apps[1]["heap_args"] == []
     assert jlist_apps(proc(101, 80, args="--max_old_space_size=64")["pm2_env"] and "not json") == []
     assert jlist_apps("") == [] and jlist_apps("[1, \"x\"]") == []
@@ -86,3 +89,83 @@ def test_what_pm2_already_runs_is_not_applied_again():
     now = jlist_apps(jlist(proc(101, 80, 200 * MIB)))
     p = role_plan(want("200M"), now, {"api": [FILE]}, {FILE: base64.b64encode(done.encode()).decode()}, {FILE: {}})[0]
     assert not p["live_differs"] and not p["file_changed"] and p["refusal"] is None
+
+
+# --- cron_restart: the scheduled restart, read from jlist, written to the file, compared with what PM2 runs ---------
+
+def cron_proc(pid, cron):
+    p = proc(pid, 80)
+    if cron is not None:
+        p["pm2_env"]["cron_restart"] = cron
+    return p
+
+
+def test_jlist_reads_cron_restart_and_takes_0_for_none():
+    apps = jlist_apps(jlist(cron_proc(101, "0 4 * * *"), cron_proc(102, "0"), cron_proc(103, None)))
+    assert [a["cron_restart"] for a in apps] == ["0 4 * * *", None, None]
+
+
+def test_a_cron_restart_is_written_and_applied_then_already_set():
+    w = [dict(want()[0], cron_restart="0 4 * * *")]
+    first = plan(w, cron_proc(101, None), cron_proc(102, None))
+    assert first["refusal"] is None and first["file_changed"] and first["needs_apply"]
+    assert json.loads(first["text"])["apps"][0]["cron_restart"] == "0 4 * * *" and first["cron_restart"] == "0 4 * * *"
+    running = [cron_proc(101, "0 4 * * *"), cron_proc(102, "0 4 * * *")]
+    now = jlist_apps(jlist(*running))
+    again = role_plan(w, now, {"api": [FILE]}, {FILE: base64.b64encode(first["text"].encode()).decode()},
+                      {FILE: {"uid": 0, "gid": 0, "mode": "0644"}})[0]
+    assert not again["file_changed"] and not again["needs_apply"]
+    # one instance still on the old pattern: PM2 must apply it
+    assert plan(w, cron_proc(101, "0 4 * * *"), cron_proc(102, "0 3 * * *"))["needs_apply"]
+
+
+# --- preflight and want: the role's input, checked before any host query -------------------------------------------
+
+GOOD = [{"name": "api", "max_memory_restart": "300M", "max_old_space_size": 128, "cron_restart": "*/5 * * * *",
+         "ecosystem_file": "/srv/api/ecosystem.config.js", "restart": True}, {"name": "web", "max_memory_restart": 200}]
+
+
+def test_preflight_accepts_good_input():
+    assert preflight(GOOD) == [] and preflight(GOOD, "app_user", "/home/app/.pm2", "/usr/local/bin/pm2", "30") == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (([],), "pm2_apps must be a non-empty list"),
+    (("api",), "pm2_apps must be a non-empty list"),
+    ((["api"],), 'pm2_apps[0] "api" is not a mapping'),
+    (([{"name": "api", "max_memory_restart": "300M", "cpu": 1}],), "pm2_apps[0] has unknown key(s) cpu"),
+    (([{"name": "-api", "max_memory_restart": "300M"}],), 'name "-api" is not a PM2 app name'),
+    (([{"name": "a\nb", "max_memory_restart": "300M"}],), 'name "a\\nb" is not a PM2 app name'),
+    (([{"name": "api"}],), '"api" sets none of max_memory_restart, max_old_space_size, cron_restart'),
+    (([{"name": "api", "max_memory_restart": "300m"}],), 'max_memory_restart "300m" is not in PM2 notation'),
+    (([{"name": "api", "max_memory_restart": True}],), "max_memory_restart true is not in PM2 notation"),
+    (([{"name": "api", "max_old_space_size": 5}],), "max_old_space_size 5 is not a number of MiB"),
+    (([{"name": "api", "cron_restart": "0 4 * *"}],), 'cron_restart "0 4 * *" is not a 5-field cron pattern'),
+    (([{"name": "api", "cron_restart": "0 4 * * *; reboot"}],), "is not a 5-field cron pattern"),
+    (([{"name": "api", "cron_restart": "0 4 * * *\nx"}],), "is not a 5-field cron pattern"),
+    (([{"name": "api", "cron_restart": "@daily"}],), "is not a 5-field cron pattern"),
+    (([{"name": "api", "cron_restart": 0}],), "cron_restart 0 is not a 5-field cron pattern"),
+    (([{"name": "api", "max_old_space_size": 64, "ecosystem_file": "/srv/../etc/x.json"}],), "ecosystem_file"),
+    (([{"name": "api", "max_old_space_size": 64, "ecosystem_file": "/srv/app/run.sh"}],), "ending in .json"),
+    (([{"name": "api", "max_old_space_size": 64, "restart": "yes"}],), 'restart "yes" is not true or false'),
+    (([{"name": "api", "max_old_space_size": 64}, {"name": "api", "max_old_space_size": 64}],), "names repeat"),
+    ((GOOD, "Root"), 'pm2_user "Root" is not a user name'),
+    ((GOOD, "root", "/root/.pm2/"), 'pm2_home "/root/.pm2/" is not null or an absolute normalised path'),
+    ((GOOD, "root", None, "bin/pm2"), 'pm2_executable "bin/pm2" is not pm2'),
+    ((GOOD, "root", None, "pm2", 0), "pm2_online_timeout 0 is not 1 to 9999 seconds"),
+])
+def test_preflight_names_each_bad_value(args, message):
+    errors = preflight(*args)
+    assert any(message in e for e in errors), errors
+
+
+def test_want_keeps_pm2s_notation_and_takes_a_bare_number_as_mib():
+    got = role_want(GOOD)
+    assert got[0] == {"name": "api", "max_memory_restart": "300M", "max_memory_restart_bytes": 300 * MIB,
+                      "max_memory_restart_mb": 300.0, "max_old_space_size": 128, "cron_restart": "*/5 * * * *",
+                      "ecosystem_file": "/srv/api/ecosystem.config.js", "restart": True}
+    assert got[1]["max_memory_restart"] == "200M" and got[1]["restart"] is False and got[1]["cron_restart"] is None
+    assert role_want([{"name": "a", "max_memory_restart": "512000K"}], True)[0]["max_memory_restart_mb"] == 500.0
+    assert role_want([{"name": "a", "max_old_space_size": "96", "restart": False}], True)[0] == {
+        "name": "a", "max_memory_restart": None, "max_memory_restart_bytes": None, "max_memory_restart_mb": None,
+        "max_old_space_size": 96, "cron_restart": None, "ecosystem_file": None, "restart": False}

@@ -11,10 +11,12 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.report.files impor
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import esc, report_text
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import (
     attribute_pm2, pm2_owner, victim_label)
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import merge_thresholds
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import ThresholdError, merge_thresholds
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import context, triage_entry, triage_fleet
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.facts_shape import facts_problems
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import gate, recheck
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import (
+    SCHEDULED_RESTART_CRON, scheduled_restart_pm2_apps)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.node import (
     node_heap_unbounded, pm2_restart_loop, pm2_restart_threshold_missing, size_pm2)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import oom_kills_recent
@@ -340,3 +342,76 @@ def test_app_names_render_escaped_and_never_reach_remedy_vars(name):
     remedy = yaml.safe_load(files["remedy-vars/vps.yml"])
     assert not (remedy or {}).get("pm2_apps")
     assert "lookup" not in "".join(line for line in files["remedy-vars/vps.yml"].splitlines() if not line.startswith("#"))
+
+
+# --- cron_restart: the scheduled restart, only for the apps the operator listed, only beside the PM2 leak finding ---
+
+def run_listing(facts, apps, sample2=None):
+    thresholds = merge_thresholds()
+    ctx = context(facts, thresholds, sample2=sample2, interval_s=60 if sample2 else None, restart_pm2_apps=apps)
+    return pm2_restart_threshold_missing(facts, thresholds, ctx)
+
+
+def killed_app(memory_mb=150):
+    facts = small_host(app(memory_mb=memory_mb))
+    facts["oom"]["events"] = [kill(comm="node", unit=UNIT, pid=777, anon_kb=600 * 1024)]
+    return facts
+
+
+def test_a_scheduled_restart_is_proposed_only_for_a_pm2_app_the_operator_listed():
+    [f] = run_listing(killed_app(), ["api"])
+    assert f["remedy"]["vars"] == {"pm2_apps": [{"name": "api", "max_memory_restart": "704M",
+                                                 "cron_restart": SCHEDULED_RESTART_CRON}]}
+    assert SCHEDULED_RESTART_CRON == "0 4 * * *"
+    assert "stop-gap" in f["remedy"]["text"] and "api is restarted by PM2 every day at 04:00" in f["remedy"]["text"]
+    for apps in (None, [], ["web"]):
+        [f] = run_listing(killed_app(), apps)
+        assert "cron_restart" not in f["remedy"]["vars"]["pm2_apps"][0] and "stop-gap" not in f["remedy"]["text"]
+
+
+def test_a_listed_app_gets_the_scheduled_restart_even_when_no_threshold_fits():
+    facts = small_host(app(memory_mb=1000, default_heap=256))
+    facts["oom"]["events"] = [kill(comm="node", unit=UNIT, pid=777, anon_kb=1100 * 1024)]
+    [f] = run_listing(facts, ["api"])
+    assert f["remedy"]["role"] == "headroom.memory.pm2"
+    assert f["remedy"]["vars"] == {"pm2_apps": [{"name": "api", "cron_restart": "0 4 * * *"}]}
+
+
+def test_no_leak_or_a_threshold_in_place_no_scheduled_restart():
+    assert run_listing(small_host(app()), ["api"]) == []
+    facts = killed_app()
+    facts["pm2"]["apps"][0]["max_memory_restart_mb"] = 700  # PM2 restarts it at its threshold already
+    assert run_listing(facts, ["api"]) == []
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("api", "must be a list of PM2 app names, got str 'api'"),
+    (["-api"], "'-api' is not a PM2 app name"),
+    (["a b"], "'a b' is not a PM2 app name"),
+    ([None], "None is not a PM2 app name"),
+])
+def test_a_malformed_list_of_pm2_apps_stops_the_run_naming_the_value(value, shown):
+    with pytest.raises(ThresholdError) as exc:
+        scheduled_restart_pm2_apps(value)
+    assert "diagnose_scheduled_restart_pm2_apps" in str(exc.value) and shown in str(exc.value)
+
+
+def test_the_fleet_report_carries_the_cron_restart_through_the_gate_and_remediate_takes_it():
+    entry = {"host": "vps", "facts": killed_app(), "scheduled_restart_pm2_apps": ["api"]}
+    host = triage_entry(entry)
+    [item] = host["remedy_vars"]["pm2_apps"]
+    assert item["cron_restart"] == "0 4 * * *" and remedy_errors("pm2_apps", [item]) == []
+    with pytest.raises(ThresholdError):
+        triage_entry(dict(entry, scheduled_restart_pm2_apps=["bad name"]))
+
+
+def test_the_gate_withholds_two_different_cron_patterns_and_remediate_refuses_a_bad_one():
+    two = finding_with([{"name": "api", "cron_restart": "0 4 * * *"}]) + [
+        dict(finding_with([{"name": "api", "cron_restart": "0 3 * * *"}])[0], id="other")]
+    out = gate(small_host(app()), two)
+    assert out["vars"] == {} and "findings propose different values" in out["withheld"][0]["reason"]
+    assert gate(small_host(app()), finding_with([{"name": "api", "cron_restart": "0 4 * * *"}]))["vars"] == {
+        "pm2_apps": [{"name": "api", "cron_restart": "0 4 * * *"}]}
+    for bad in ("0 4 * * * reboot", "@daily", "0 4 * *", 5):
+        [(index, key, reason)] = remedy_errors("pm2_apps", [{"name": "api", "cron_restart": bad}])
+        assert (index, key) == (0, "cron_restart") and "5-field cron pattern" in reason
