@@ -62,8 +62,8 @@ def input_errors(v):
     if not isinstance(v, dict):
         return ["the role inputs must be a mapping"]
     errors = []
-    errors.extend(bool_errors(dict((key, v.get(key)) for key in ("early_warning_collector",
-                                                                  "early_warning_earlyoom_from_units"))))
+    switches = ("early_warning_collector", "early_warning_earlyoom_from_units")
+    errors.extend(bool_errors(dict((key, v.get(key)) for key in switches)))
     for key in ("early_warning_install_dir", "early_warning_state_dir", "early_warning_textfile_dir",
                 "early_warning_python"):
         _path(v, key, errors)
