@@ -6,7 +6,8 @@ the engine's plan from sizing), and by what they hold where their settings were 
 
 - ``database_oversized``: a server configured for more memory than it can get (PostgreSQL shared_buffers +
   max_connections x work_mem, MariaDB/MySQL's peak, Redis maxmemory), or, without its settings, holding
-  most of the host; each setting that is too big is named with the amount.
+  most of the host; each setting that is too big is named with the amount; critical too when the server's
+  unit has a MemoryMax below what its settings make it hold (triage.configured, the gate's rule as well).
 - ``database_defaults``: a server left on its built-in memory defaults where they matter: Redis without
   maxmemory (grows until killed), PostgreSQL/MariaDB with the defaults' small caches on a host that gives them
   far more.
