@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the headroom.memory.diagnose role's preflight: thin over module_utils/oom/since.py."""
+"""Filters of the headroom.memory.diagnose role's preflight: thin over module_utils/oom/since.py and
+plugin_utils/triage/common.py (the thresholds, their types and ranges)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,6 +10,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.since import since_error
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import threshold_errors
 
 
 def diagnose_since_errors(value, name="diagnose_since"):
@@ -17,6 +19,12 @@ def diagnose_since_errors(value, name="diagnose_since"):
     return [error] if error else []
 
 
+def diagnose_thresholds_errors(value):
+    """What is wrong with a diagnose_thresholds value (keys, types, ranges, order), by the rule triage applies: []
+    or [message naming the key and the value]."""
+    return threshold_errors(value)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"diagnose_since_errors": diagnose_since_errors}
+        return {"diagnose_since_errors": diagnose_since_errors, "diagnose_thresholds_errors": diagnose_thresholds_errors}

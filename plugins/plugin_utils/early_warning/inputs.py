@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.headroom.memory.plugins.plugin_utils.booleans import bool_errors
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.killer import (
     earlyoom_errors, name_errors, oomd_errors)
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.rules import threshold_errors
@@ -61,9 +62,8 @@ def input_errors(v):
     if not isinstance(v, dict):
         return ["the role inputs must be a mapping"]
     errors = []
-    for key in ("early_warning_collector", "early_warning_earlyoom_from_units"):
-        if not isinstance(v.get(key), bool):
-            errors.append("%s must be true or false, got %r" % (key, v.get(key)))
+    switches = ("early_warning_collector", "early_warning_earlyoom_from_units")
+    errors.extend(bool_errors(dict((key, v.get(key)) for key in switches)))
     for key in ("early_warning_install_dir", "early_warning_state_dir", "early_warning_textfile_dir",
                 "early_warning_python"):
         _path(v, key, errors)

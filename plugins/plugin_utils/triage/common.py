@@ -73,6 +73,22 @@ DEFAULT_THRESHOLDS = {
     "protected_score_adj": -900,
 }
 
+# the range of each numeric threshold (both ends allowed): a value outside it makes a rule fire always or never
+THRESHOLD_RANGES = {
+    "available_warn_pct": (0, 100), "available_crit_pct": (0, 100),
+    "psi_some_avg60_warn": (0, 100), "psi_full_avg60_warn": (0, 100), "psi_full_avg60_crit": (0, 100),
+    "oom_kills_crit": (1, 1000000),
+    "leak_min_kills": (2, 1000), "leak_kill_growth_pct": (1, 10000),
+    "leak_sample_growth_mb": (1, 1048576), "leak_sample_growth_pct": (1, 10000),
+    "database_warn_pct": (1, 100), "database_crit_pct": (1, 100), "database_target_pct": (1, 100),
+    "workers_min_count": (1, 100000), "workers_fit_pct": (1, 100), "workers_target_pct": (1, 100),
+    "jvm_heap_limit_pct": (1, 100), "jvm_heap_ram_pct": (1, 100),
+    "pm2_restarts_warn": (1, 1000000),
+    "swap_missing_max_ram_mb": (0, 1073741824),
+    "swappiness_max": (0, 200), "swappiness_max_database": (0, 200), "swappiness_target": (0, 200),
+    "overcommit_strict_pct": (1, 100), "overcommit_heuristic_pct": (1, 10000),
+    "protected_score_adj": (-1000, 0),
+}
 DATABASE_COMMS = {
     "postgres": "postgresql",
     "postmaster": "postgresql",
@@ -124,8 +140,21 @@ def merge_thresholds(overrides=None):
                 raise ThresholdError("diagnose_thresholds.%s: expected a number, got %r" % (key, value))
         if isinstance(value, float) and not math.isfinite(value):
             raise ThresholdError("diagnose_thresholds.%s: expected a finite number, got %r" % (key, value))
+        if key in THRESHOLD_RANGES and not THRESHOLD_RANGES[key][0] <= value <= THRESHOLD_RANGES[key][1]:
+            raise ThresholdError("diagnose_thresholds.%s: %r is out of range: from %s to %s" % (
+                key, value, THRESHOLD_RANGES[key][0], THRESHOLD_RANGES[key][1]))
         merged[key] = value
     return merged
+
+
+def threshold_errors(overrides=None):
+    """[] when ``overrides`` (diagnose_thresholds) merge cleanly, else [message naming the key and value]: the
+    check the diagnose and remediate preflights run before the first host query."""
+    try:
+        merge_thresholds(overrides)
+    except ThresholdError as exc:
+        return [str(exc)]
+    return []
 
 
 def finding(rule_id, severity, title, evidence, text, role=None, role_vars=None, settings=None):

@@ -6,7 +6,8 @@ the engine's plan from sizing), and by what they hold where their settings were 
 
 - ``database_oversized``: a server configured for more memory than it can get (PostgreSQL shared_buffers +
   max_connections x work_mem, MariaDB/MySQL's peak, Redis maxmemory), or, without its settings, holding
-  most of the host; each setting that is too big is named with the amount.
+  most of the host; each setting that is too big is named with the amount; critical too when the server's
+  unit has a MemoryMax below what its settings make it hold (triage.configured, the gate's rule as well).
 - ``database_defaults``: a server left on its built-in memory defaults where they matter: Redis without
   maxmemory (grows until killed), PostgreSQL/MariaDB with the defaults' small caches on a host that gives them
   far more.
@@ -25,6 +26,8 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.database.instances
 from ansible_collections.headroom.memory.plugins.plugin_utils.database.shares import SharesError, shares
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     databases, finding, fmt_mb, pct, unit_ceiling_mb, unit_limits)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.configured import (  # noqa: F401 pylint: disable=unused-import
+    MYSQL_DEFAULTS, PG_DEFAULTS_KB, existing_limit_problems, servers)
 
 DATABASE_ROLE = "headroom.memory.database"
 # the share offered is this much of the share computed now: the other processes' RSS drifts before the role
@@ -32,27 +35,10 @@ DATABASE_ROLE = "headroom.memory.database"
 OFFER_PCT = 90
 MIB = 1024 * 1024
 
-# built-in defaults of the settings the arithmetic needs, where the files leave them out
-PG_DEFAULTS_KB = {"shared_buffers": 131072, "work_mem": 4096, "maintenance_work_mem": 65536,
-                  "autovacuum_work_mem": -1, "max_connections": 100, "autovacuum_max_workers": 3}
-MYSQL_DEFAULTS = {  # MariaDB 10.11 / MySQL 8.0, bytes
-    "innodb_buffer_pool_size": 128 * MIB, "key_buffer_size": 128 * MIB, "innodb_log_buffer_size": 16 * MIB,
-    "query_cache_size": 1 * MIB, "aria_pagecache_buffer_size": 128 * MIB, "max_connections": 151,
-    "read_buffer_size": 128 * 1024, "read_rnd_buffer_size": 256 * 1024, "sort_buffer_size": 2 * MIB,
-    "thread_stack": 292 * 1024, "join_buffer_size": 256 * 1024, "binlog_cache_size": 32 * 1024,
-    "tmp_table_size": 16 * MIB, "max_heap_table_size": 16 * MIB, "innodb_buffer_pool_chunk_size": 128 * MIB,
-    "innodb_buffer_pool_instances": 1,
-}
 MYSQL_VERSION = {"mariadb": "10.6", "mysql": "8.0"}  # chunk rounding: no instances term on MariaDB >= 10.6
 # database_defaults for PostgreSQL/MariaDB: the role would give the cache at least this many times the default
 DEFAULTS_MATTER_FACTOR = 4
 DEFAULT_CACHE_MB = 128  # shared_buffers and innodb_buffer_pool_size both default to 128 MiB
-
-
-def servers(facts):
-    """The database servers memory_facts read the settings of (``settings.databases``)."""
-    return [s for s in ((facts.get("settings") or {}).get("databases") or [])
-            if s.get("engine") in sizing.ENGINES and isinstance(s.get("settings"), dict)]
 
 
 def _instance(server):
@@ -411,6 +397,10 @@ def database_oversized(facts, thresholds, ctx):
             evidence = evidence[:1] + ["it has no maxmemory: nothing bounds it; its share (the database role's "
                                        "arithmetic) is %s: %s" % (fmt_mb(share["share_mb"]), share["arithmetic"])]
             title = "redis holds %.0f%% of memory and has no maxmemory" % (held or 0)
+        # an existing MemoryMax below what the server is configured to hold (triage.configured's rule)
+        own_limit = existing_limit_problems(facts, [server.get("unit")])
+        if own_limit:
+            severity, evidence = "critical", evidence + own_limit
         if severity is None:
             continue
         f = finding("database_oversized", severity, title, evidence + _planned(settings),

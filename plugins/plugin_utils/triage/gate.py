@@ -9,6 +9,9 @@ may reach remedy-vars/ (diagnose) or a role (remediate). ``gate(facts, findings)
   the rest is room for drift until the apply), at least its service's own
   configured cache plus overhead when a finding knows it (``remedy.floors``), and at most what the unit
   can ever get (the container's limit, a slice's, the host's RAM): above that it can never fire;
+- a unit's MemoryMax and MemoryHigh are at least what its service is configured to hold by its own settings
+  (PostgreSQL shared_buffers, innodb_buffer_pool_size, Redis maxmemory, a JVM's -Xmx: triage.configured), also
+  in ``recheck``;
 - a unit's MemoryHigh is at least what the unit holds now (below it, the unit is throttled at once) and at
   most the MemoryMax offered (or what the unit can get);
 - a JVM heap fits under the unit's limit with room for the memory outside the heap;
@@ -44,6 +47,7 @@ from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names
 from ansible_collections.headroom.memory.plugins.plugin_utils.limit_rules import LIMIT_FLOOR, proposal_margin
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     container_list, fmt_mb, processes, shared_kernel, unit_ceiling_mb, unit_cgroups, unit_limits, unit_use_mb)
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.configured import below_configured
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.containers import (
     ENGINES, floor_mb, label, limit_of, name_error, nameable, room_mb, use_of)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars import remedy_errors
@@ -94,6 +98,7 @@ class _Unit(object):
     """The bounds of one unit."""
 
     def __init__(self, facts, unit, floors):
+        self.facts = facts
         self.unit = unit
         self.use, self.use_source = unit_use_mb(facts, unit)
         self.ceiling, self.ceiling_where, _used = unit_ceiling_mb(facts, unit)
@@ -112,6 +117,8 @@ class _Unit(object):
             if mb < floor:
                 return "MemoryMax %s is below %s (%s) that %s is configured to use" % (
                     fmt_mb(mb), fmt_mb(floor), reason, self.unit)
+        if below_configured(self.facts, self.unit, "MemoryMax", mb):
+            return below_configured(self.facts, self.unit, "MemoryMax", mb)
         if self.ceiling is not None and mb > self.ceiling:
             return "MemoryMax %s is above what %s can ever get (%s, %s): it could never fire" % (
                 fmt_mb(mb), self.unit, fmt_mb(self.ceiling), self.ceiling_where)
@@ -123,6 +130,8 @@ class _Unit(object):
         if self.use is not None and mb < self.use:
             return "MemoryHigh %s is below what %s holds now (%s, %s): it would be throttled at once" % (
                 fmt_mb(mb), self.unit, fmt_mb(self.use), self.use_source)
+        if below_configured(self.facts, self.unit, "MemoryHigh", mb):
+            return below_configured(self.facts, self.unit, "MemoryHigh", mb)
         top = memory_max if memory_max is not None else self.ceiling
         if top is not None and mb > top:
             return "MemoryHigh %s is above %s (%s)" % (

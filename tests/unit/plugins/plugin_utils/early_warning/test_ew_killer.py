@@ -181,7 +181,7 @@ def defaults():
     ("early_warning_oom_sources", []),
     ("early_warning_rules_validate", "yes"),
     ("early_warning_killer", "both"),
-    ("early_warning_collector", "yes"),
+    ("early_warning_collector", "maybe"),
     ("early_warning_earlyoom_prefer", ["a|b"]),
     ("early_warning_oomd_units", ["system.slice", "evil\n.slice"]),
 ])
