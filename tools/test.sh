@@ -159,6 +159,25 @@ echo "stage       passed    failed    time"
 printf '%s\n' "${report[@]}"
 # the VM stage (cgroup v2 on qemu, after both podman lanes) is part of the molecule stage: its own time
 [ -z "${ran_molecule:-}" ] || sed -nE 's/^\[molecule\] (vm stage: [0-9]+ s)$/(\1 of the molecule stage)/p' "$W/molecule-all.log"
+# each scenario's time (its lane: kernel, containers or vm; core216 for those on the oldest core) and the images
+# built for the run, so the next person sees where the molecule stage's time goes
+scen_times() {  # lane-label (empty: the scenario's own lane) log
+  sed -nE 's/^\[molecule\] ([^ :]+): (passed|FAILED).* in ([0-9]+) s.*$/\1 \3 \2/p' "$2" \
+  | while read -r name secs how; do
+      lane=containers
+      [[ " $KERNEL_LANE " != *" $name "* ]] || lane=kernel
+      [[ " $VM_LANE " != *" $name "* ]] || lane=vm
+      printf '  %-16s %-11s %5ds %s\n' "$name" "${1:-$lane}" "$secs" "$how"
+    done
+}
+if [ -n "${ran_molecule:-}" ] || [[ " ${STAGES[*]} " == *" core216 "* ]]; then
+  KERNEL_LANE=$(sed -nE 's/^KERNEL_SCENARIOS="(.*)"$/\1/p' "$HERE/molecule.sh")
+  VM_LANE=$(sed -nE 's/^VM_SCENARIOS="(.*)"$/\1/p' "$HERE/molecule.sh")
+  echo "scenario         lane         time"
+  [ -z "${ran_molecule:-}" ] || scen_times "" "$W/molecule-all.log"
+  [[ " ${STAGES[*]} " != *" core216 "* ]] || [ ! -s "$W/molecule-core216.log" ] || scen_times core216 "$W/molecule-core216.log"
+  [ -z "${ran_molecule:-}" ] || sed -nE 's/^\[molecule\] ((vm|derived) image .*)$/  \1/p' "$W/molecule-all.log"
+fi
 echo "total time $((SECONDS-t_start))s"
 echo "$P passed, $F failed"
 [ "$F" -eq 0 ]
