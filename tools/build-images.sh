@@ -44,17 +44,22 @@ recipe() {  # scenario suite: the recipe's path, or nothing
   return 0
 }
 derived() {  # scenario suite: build localhost/headroom-<scenario>:<suite> from its recipe unless cached
-  local scen=$1 suite=$2 file base tag hash have t0=$SECONDS ca=()
+  local scen=$1 suite=$2 file base tag hash have tmp t0=$SECONDS ca=()
   file=$(recipe "$scen" "$suite"); [ -n "$file" ] || return 0
   base=localhost/headroom-debian:$suite-r$REV; tag=localhost/headroom-$scen:$suite
-  hash=$( { cat "$file"; podman image inspect --format '{{.Id}}' "$base"; } | sha256sum | cut -d' ' -f1)
+  # every recipe ends as the base images' hook does: the packages' sysctl.d files stripped, or systemd-sysctl
+  # would apply them to the kernel every test host shares when the host boots
+  tmp=$(mktemp "$HEADROOM_WORK/Containerfile.XXXXXX")
+  { cat "$file"; echo; echo 'RUN rm -f /usr/lib/sysctl.d/*.conf'; } > "$tmp"
+  hash=$( { cat "$tmp"; podman image inspect --format '{{.Id}}' "$base"; } | sha256sum | cut -d' ' -f1)
   have=$(podman image inspect --format '{{index .Labels "headroom.recipe"}}' "$tag" 2>/dev/null || true)
-  if [ "$have" = "$hash" ]; then echo "derived image $tag: cached"; return; fi
+  if [ "$have" = "$hash" ]; then rm -f "$tmp"; echo "derived image $tag: cached"; return; fi
   # the CA bundle of a TLS-inspecting proxy, for npm and the like (see molecule/pm2/Containerfile)
   if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then ca=(--volume "$NODE_EXTRA_CA_CERTS:/run/headroom-ca.pem:ro"); fi
   # one layer (vfs copies every layer whole), no intermediate images
   podman build --quiet --layers=false --pull=never --network=host "${ca[@]}" --build-arg "BASE=$base" \
-    --label "headroom.recipe=$hash" -t "$tag" -f "$file" "$(dirname "$file")" >/dev/null
+    --label "headroom.recipe=$hash" -t "$tag" -f "$tmp" "$(dirname "$file")" >/dev/null || { rm -f "$tmp"; return 1; }
+  rm -f "$tmp"
   echo "derived image $tag: built in $((SECONDS-t0)) s"
 }
 pids=()

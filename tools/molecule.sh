@@ -73,6 +73,29 @@ vm_down() {  # scenario: destroy its VMs (molecule, then by pidfile); fails when
   [ -z "$left" ] || { echo "[molecule] $s: qemu still running after destroy: $left"; return 1; }
 }
 
+# ansible-core 2.16, the oldest supported, converges every role: the scenarios in CORE216_CONVERGE (tools/test.sh
+# sets it from tools/core216.sh --list-converge) run their test sequence step by step with one more converge,
+# from the oldest core's venv, right after idempotence, on the same hosts (no second create or prepare)
+CORE216_VENV=$ROOT/.work/venv-core216
+scenario_run() {  # scenario: molecule $CMD, or the test sequence with the oldest core's converge in it
+  local s=$1 step rc=0
+  if [ "$CMD" != test ] || [[ " ${CORE216_CONVERGE:-} " != *" $s "* ]] || grep -q 'test_sequence:' "molecule/$s/molecule.yml"; then
+    molecule "$CMD" -s "$s"; return
+  fi
+  "$HERE/setup-venv.sh" .work/venv-core216 requirements-core216.txt || return 1
+  for step in $(python -c 'import sys, yaml; print(" ".join(yaml.safe_load(open(sys.argv[1]))["scenario"]["test_sequence"]))' .config/molecule/config.yml); do
+    case $step in
+      idempotence)
+        molecule idempotence -s "$s" || { rc=1; break; }
+        echo "INFO     $s ➜ converge on the oldest core: $("$CORE216_VENV/bin/ansible" --version | head -n1)"
+        PATH=$CORE216_VENV/bin:$PATH molecule converge -s "$s" || { rc=1; break; } ;;
+      *) molecule "${step//_/-}" -s "$s" || { rc=1; break; } ;;
+    esac
+  done
+  if [ $rc -ne 0 ]; then molecule cleanup -s "$s"; molecule destroy -s "$s"; fi
+  return $rc
+}
+
 run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lane <name>: P F' last
   local lane=$1 s lock rc t0 log swaps_before pass=0 fail=0; shift
   if [ "$lane" = kernel ]; then lock=$HEADROOM_WORK/molecule.lock; else lock=$HEADROOM_WORK/molecule-containers.lock; fi
@@ -109,7 +132,7 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
     echo "[molecule] $s: molecule $CMD (log: $log)"
     if [ "$CMD" = test ] && [ "$lane" = kernel ]; then
       trap 'restore_host "$s"' EXIT INT TERM
-      molecule test -s "$s" > "$log" 2>&1; rc=$?
+      scenario_run "$s" > "$log" 2>&1; rc=$?
       restore_host "$s"; trap - EXIT INT TERM
     elif [ "$lane" = vm ]; then
       # no VM outlives the run: destroyed on failure and on interruption, and checked
@@ -119,7 +142,7 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
       if [ "$CMD" = test ] || [ $rc -ne 0 ]; then vm_down "$s" || rc=1; fi
       trap - EXIT INT TERM
     else
-      molecule "$CMD" -s "$s" > "$log" 2>&1; rc=$?
+      scenario_run "$s" > "$log" 2>&1; rc=$?
     fi
     flock -u 9
     if [ "$lane" = vm ]; then flock -u 8; fi
