@@ -54,8 +54,11 @@ derived() {  # scenario suite: build localhost/headroom-<scenario>:<suite> from 
   hash=$( { cat "$tmp"; podman image inspect --format '{{.Id}}' "$base"; } | sha256sum | cut -d' ' -f1)
   have=$(podman image inspect --format '{{index .Labels "headroom.recipe"}}' "$tag" 2>/dev/null || true)
   if [ "$have" = "$hash" ]; then rm -f "$tmp"; echo "derived image $tag: cached"; return; fi
-  # the CA bundle of a TLS-inspecting proxy, for npm and the like (see molecule/pm2/Containerfile)
-  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then ca=(--volume "$NODE_EXTRA_CA_CERTS:/run/headroom-ca.pem:ro"); fi
+  # the CA bundle of a TLS-inspecting proxy, for a recipe that asks for it (npm: molecule/pm2/Containerfile); its
+  # empty mount point stays in the image
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ] && grep -q /run/headroom-ca.pem "$file"; then
+    ca=(--volume "$NODE_EXTRA_CA_CERTS:/run/headroom-ca.pem:ro")
+  fi
   # one layer (vfs copies every layer whole), no intermediate images
   podman build --quiet --layers=false --pull=never --network=host "${ca[@]}" --build-arg "BASE=$base" \
     --label "headroom.recipe=$hash" -t "$tag" -f "$tmp" "$(dirname "$file")" >/dev/null || { rm -f "$tmp"; return 1; }
