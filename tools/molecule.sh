@@ -87,7 +87,7 @@ scenario_run() {  # scenario: molecule $CMD, or the test sequence with the oldes
     case $step in
       idempotence)
         molecule idempotence -s "$s" || { rc=1; break; }
-        echo "INFO     $s ➜ converge on the oldest core: $("$CORE216_VENV/bin/ansible" --version | head -n1)"
+        echo "INFO     $s ➜ converge on the oldest core: $("$CORE216_VENV/bin/ansible" --version | sed -n 1p)"
         PATH=$CORE216_VENV/bin:$PATH molecule converge -s "$s" || { rc=1; break; } ;;
       *) molecule "${step//_/-}" -s "$s" || { rc=1; break; } ;;
     esac
