@@ -7,6 +7,8 @@
 # usage: tools/core216.sh <collection copy>
 #        tools/core216.sh --list-scenarios   (prints the scenarios it would run, one line; tools/test.sh leaves
 #        them out of its molecule stage, so make test runs each scenario once)
+#        tools/core216.sh --list-converge    (the scenarios whose roles converge on this core inside the molecule
+#        stage, one line; CORE216_CONVERGE overrides, '' for none)
 # Prints one line per part, 'core216 <part>: N passed, N failed', and nothing else is counted.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +20,12 @@ W=$ROOT/.work
 read -r -a SCENARIOS <<<"${CORE216_SCENARIOS:-diagnose swap}"
 [ "${SCENARIOS[*]}" != none ] || SCENARIOS=()
 if [ "$COLL" = --list-scenarios ]; then echo "${SCENARIOS[*]}"; exit 0; fi
+# every other role converges on this core too, inside the newest core's run of one scenario each (tools/molecule.sh
+# runs one more converge from this venv right after idempotence, on the same hosts): the cheapest proof, a converge
+# each and no second create or prepare. remediate's converge applies the database, heap, service_limits and
+# workers roles (its remedies), so their own scenarios need not converge again.
+CONVERGE="containers early_warning internal_restart pm2 remediate"
+if [ "$COLL" = --list-converge ]; then echo "${CORE216_CONVERGE-$CONVERGE}"; exit 0; fi
 "$HERE/setup-venv.sh" .work/venv-core216 requirements-core216.txt || { echo "core216 set-up: 0 passed, 1 failed"; exit 1; }
 want=$(sed -nE 's/^ansible-core==([0-9.]+).*/\1/p' "$REQ")
 have=$("$VENV/bin/python" -c 'import ansible.release as r; print(r.__version__)')
@@ -54,6 +62,7 @@ p=$(grep -c '^ok ' <<<"$out"); f=$(grep -c '^FAIL ' <<<"$out")
 [ "$f" -eq 0 ] || rc=1
 echo "core216 job: $p passed, $f failed ($((SECONDS-t0))s)"
 
+rm -f "$W/molecule-core216.log"   # tools/test.sh's table reads it: never a stale one
 [ ${#SCENARIOS[@]} -gt 0 ] || exit $rc   # molecule.sh without a scenario would run every one
 t0=$SECONDS
 HEADROOM_VENV=$VENV HEADROOM_LOG_SUFFIX=-core216 "$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee "$W/molecule-core216.log"

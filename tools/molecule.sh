@@ -13,6 +13,9 @@
 # cores, so the scenarios run last, after both podman lanes, holding both locks, and the stage prints its own
 # time. Their VMs are destroyed whatever happens (failure, Ctrl-C), and the stage fails if a qemu of the run
 # directory is left. HEADROOM_VM_STAGE=0 leaves them out of the default list (and says so).
+# A scenario with a recipe of its own (molecule/<scenario>/Containerfile*: engines, runtimes) runs on images built
+# from it (tools/build-images.sh --derived, cached until the recipe changes): built beside the lanes, and such
+# scenarios run last in their lane, each waiting for its image.
 # Ends with the line 'molecule: N passed, N failed'.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +73,32 @@ vm_down() {  # scenario: destroy its VMs (molecule, then by pidfile); fails when
   [ -z "$left" ] || { echo "[molecule] $s: qemu still running after destroy: $left"; return 1; }
 }
 
+# ansible-core 2.16, the oldest supported, converges every role: the scenarios in CORE216_CONVERGE (tools/test.sh
+# sets it from tools/core216.sh --list-converge) run their test sequence step by step with one more converge,
+# from the oldest core's venv, right after idempotence, on the same hosts (no second create or prepare)
+CORE216_VENV=$ROOT/.work/venv-core216
+scenario_run() {  # scenario: molecule $CMD, or the test sequence with the oldest core's converge in it
+  local s=$1 step rc=0 first=1
+  if [ "$CMD" != test ] || [[ " ${CORE216_CONVERGE:-} " != *" $s "* ]] || grep -q 'test_sequence:' "molecule/$s/molecule.yml"; then
+    molecule "$CMD" -s "$s"; return
+  fi
+  "$HERE/setup-venv.sh" .work/venv-core216 requirements-core216.txt || return 1
+  for step in $(python -c 'import sys, yaml; print(" ".join(yaml.safe_load(open(sys.argv[1]))["scenario"]["test_sequence"]))' .config/molecule/config.yml); do
+    case $step in
+      # the first destroy only clears what an earlier run left: its cleanup fails on hosts that do not exist
+      destroy) [ "$first" = 1 ] && { first=0; molecule destroy -s "$s" || true; continue; }
+               molecule destroy -s "$s" || { rc=1; break; } ;;
+      idempotence)
+        molecule idempotence -s "$s" || { rc=1; break; }
+        echo "INFO     $s ➜ converge on the oldest core: $("$CORE216_VENV/bin/ansible" --version | sed -n 1p)"
+        PATH=$CORE216_VENV/bin:$PATH molecule converge -s "$s" || { rc=1; break; } ;;
+      *) molecule "${step//_/-}" -s "$s" || { rc=1; break; } ;;
+    esac
+  done
+  if [ $rc -ne 0 ]; then molecule cleanup -s "$s"; molecule destroy -s "$s"; fi
+  return $rc
+}
+
 run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lane <name>: P F' last
   local lane=$1 s lock rc t0 log swaps_before pass=0 fail=0; shift
   if [ "$lane" = kernel ]; then lock=$HEADROOM_WORK/molecule.lock; else lock=$HEADROOM_WORK/molecule-containers.lock; fi
@@ -78,6 +107,16 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
   if [ "$lane" = vm ]; then exec 8>"$HEADROOM_WORK/molecule.lock"; fi
   for s in "$@"; do
     [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; fail=$((fail+1)); echo "[molecule] $s: FAILED (no scenario)"; continue; }
+    if has_image "$s"; then
+      # its image, built beside the lanes: polled for, never slept on blindly
+      t0=$SECONDS
+      while [ ! -s "$OUT/image-$s.rc" ]; do sleep 2; done
+      [ $((SECONDS-t0)) -lt 2 ] || echo "[molecule] $s: waited $((SECONDS-t0)) s for its image"
+      if [ "$(cat "$OUT/image-$s.rc")" != 0 ]; then
+        fail=$((fail+1)); echo "[molecule] $s: FAILED (its image was not built; log: $IMGLOG)"
+        tail -n 20 "$IMGLOG" | sed 's/^/    /'; continue
+      fi
+    fi
     if [ "$lane" = vm ]; then flock 8; fi
     flock 9
     "$HERE/sync-collection.sh" >/dev/null
@@ -96,7 +135,7 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
     echo "[molecule] $s: molecule $CMD (log: $log)"
     if [ "$CMD" = test ] && [ "$lane" = kernel ]; then
       trap 'restore_host "$s"' EXIT INT TERM
-      molecule test -s "$s" > "$log" 2>&1; rc=$?
+      scenario_run "$s" > "$log" 2>&1; rc=$?
       restore_host "$s"; trap - EXIT INT TERM
     elif [ "$lane" = vm ]; then
       # no VM outlives the run: destroyed on failure and on interruption, and checked
@@ -106,7 +145,7 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
       if [ "$CMD" = test ] || [ $rc -ne 0 ]; then vm_down "$s" || rc=1; fi
       trap - EXIT INT TERM
     else
-      molecule "$CMD" -s "$s" > "$log" 2>&1; rc=$?
+      scenario_run "$s" > "$log" 2>&1; rc=$?
     fi
     flock -u 9
     if [ "$lane" = vm ]; then flock -u 8; fi
@@ -123,11 +162,30 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
   echo "[molecule] lane $lane: $pass $fail"
 }
 
-KERNEL=(); CONTAINERS=(); VMS=()
-for s in "${SCEN[@]}"; do
-  if [[ "$VM_SCENARIOS" == *" $s "* ]]; then VMS+=("$s")
-  elif [[ "$KERNEL_SCENARIOS" == *" $s "* ]]; then KERNEL+=("$s"); else CONTAINERS+=("$s"); fi
+# a scenario with an image of its own (molecule/<scenario>/Containerfile*: engines, runtimes installed once)
+has_image() { compgen -G "molecule/$1/Containerfile*" >/dev/null; }
+KERNEL=(); CONTAINERS=(); VMS=(); IMAGES=()
+# those with an image of their own last in their lane, so that its build (beside the lanes) is done by then
+for pass in plain image; do
+  for s in "${SCEN[@]}"; do
+    if has_image "$s"; then [ $pass = image ] || continue; IMAGES+=("$s"); else [ $pass = plain ] || continue; fi
+    if [[ "$VM_SCENARIOS" == *" $s "* ]]; then VMS+=("$s")
+    elif [[ "$KERNEL_SCENARIOS" == *" $s "* ]]; then KERNEL+=("$s"); else CONTAINERS+=("$s"); fi
+  done
 done
+# each invocation its own: two molecule.sh at once (make test's core216 stage, a developer's run) must not
+# read each other's lane summaries
+OUT=$(mktemp -d "$LOGDIR/molecule-lanes.XXXXXX")
+# the scenarios' own images: built (or found cached) one scenario after the other beside the lanes, each
+# leaving its exit status in $OUT/image-<scenario>.rc, which run_lane waits for before that scenario
+image_build_pid=; IMGLOG=$LOGDIR/derived-images${HEADROOM_LOG_SUFFIX:-}.log
+if [ ${#IMAGES[@]} -gt 0 ]; then
+  : > "$IMGLOG"
+  for s in "${IMAGES[@]}"; do
+    "$HERE/build-images.sh" --derived "$s" >> "$IMGLOG" 2>&1; echo $? > "$OUT/image-$s.rc"
+  done &
+  image_build_pid=$!
+fi
 # the VM images: built beside the podman lanes (mmdebstrap waits on the mirror and dpkg more than it computes),
 # or found cached; the VM stage waits for them
 vm_build_pid=
@@ -135,9 +193,6 @@ if [ ${#VMS[@]} -gt 0 ]; then
   "$HERE/build-vm-images.sh" bookworm trixie > "$LOGDIR/vm-images.log" 2>&1 &
   vm_build_pid=$!
 fi
-# each invocation its own: two molecule.sh at once (make test's core216 stage, a developer's run) must not
-# read each other's lane summaries
-OUT=$(mktemp -d "$LOGDIR/molecule-lanes.XXXXXX")
 if [ "${MOLECULE_PARALLEL:-0}" = 1 ] && [ ${#KERNEL[@]} -gt 0 ] && [ ${#CONTAINERS[@]} -gt 0 ]; then
   # the container lane's lines go to a file and are printed when both lanes are done, so lines do not interleave
   run_lane containers "${CONTAINERS[@]}" > "$OUT/containers.out" 2>&1 &
@@ -165,6 +220,7 @@ if [ ${#VMS[@]} -gt 0 ]; then
   fi
   echo "[molecule] vm stage: $((SECONDS-t_vm)) s"
 fi
+[ -z "$image_build_pid" ] || { wait "$image_build_pid"; grep '^derived image ' "$IMGLOG" | sed 's/^/[molecule] /' | sort -u; }
 pass=0; fail=0
 while read -r p f; do pass=$((pass+p)); fail=$((fail+f)); done < <(sed -nE 's/^\[molecule\] lane [a-z]+: ([0-9]+) ([0-9]+)$/\1 \2/p' "$OUT/kernel.out" "$OUT/containers.out" "$OUT/vm.out")
 failed=$(sed -nE 's/^\[molecule\] ([^ :]+): FAILED.*/\1/p' "$OUT/kernel.out" "$OUT/containers.out" "$OUT/vm.out" | tr '\n' ' ')

@@ -6,6 +6,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=$ROOT/${1:-.venv}
 REQ=$ROOT/${2:-requirements-test.txt}
 STAMP=$VENV/.requirements.sha256
+# one creator at a time: a second caller (tools/molecule.sh's oldest-core converge beside tools/core216.sh) waits,
+# then finds the venv current
+mkdir -p "$ROOT/.work"; exec 6>"$ROOT/.work/setup-$(basename "$VENV").lock"; flock 6
 want=$(sha256sum "$REQ" | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then exit 0; fi
 PY=${PYTHON:-python3}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the collection, from a fresh machine: set-up, unit, argument specs, sanity, lint,
 # build + ansible-doc, release (galaxy-importer, changelog and docs lints, execution environment), an AWX-style job,
-# molecule, and the oldest supported ansible-core (unit, sanity, two scenarios). Ends with the plain
+# molecule, and the oldest supported ansible-core (unit, sanity, two scenarios, and one converge of every other
+# role inside the molecule stage: tools/core216.sh --list-converge). Ends with the plain
 # line 'N passed, N failed' that sums every stage. With both, the molecule and core216 stages run at the same
 # time (tools/molecule.sh's lanes keep apart what shares the kernel), so their times overlap in the summary.
 # usage: tools/test.sh [stage ...]
@@ -19,7 +20,11 @@ STAGES=("$@"); [ ${#STAGES[@]} -gt 0 ] || STAGES=(unit specs sanity lint build r
 # runs on ansible-core 2.16 (diagnose and swap by default; the newest core still runs the diagnose role in the
 # job stage and the swap role in swap-refusals). `make molecule` runs every scenario on the newest core.
 MOLECULE_SKIP=
-if [[ " ${STAGES[*]} " == *" core216 "* ]]; then MOLECULE_SKIP=$("$HERE/core216.sh" --list-scenarios); fi
+# and the roles of the other scenarios converge on 2.16 too, once each inside the molecule stage's run
+CORE216_CONVERGE=
+if [[ " ${STAGES[*]} " == *" core216 "* ]]; then
+  MOLECULE_SKIP=$("$HERE/core216.sh" --list-scenarios); CORE216_CONVERGE=$("$HERE/core216.sh" --list-converge)
+fi
 # with both stages (make test), core216 runs beside the molecule stage: the machine waits on apt and systemd
 # in the test hosts much more than it computes, and the kernel lock keeps the kernel-lane scenarios apart
 CORE216_WITH_MOLECULE=0; core216_pid=; core216_t0=
@@ -113,7 +118,7 @@ for s in "${STAGES[@]}"; do
       stamp "molecule: every scenario, in two lanes (kernel-global ones one at a time, the others beside them)"
       # tee to a file of our own: tee to /dev/stderr would reopen (and truncate) a log file we write to
       ran_molecule=1
-      MOLECULE_PARALLEL=${MOLECULE_PARALLEL:-1} MOLECULE_SKIP=$MOLECULE_SKIP "$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee "$W/molecule-all.log"; rc=${PIPESTATUS[0]}
+      MOLECULE_PARALLEL=${MOLECULE_PARALLEL:-1} MOLECULE_SKIP=$MOLECULE_SKIP CORE216_CONVERGE=$CORE216_CONVERGE "$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee "$W/molecule-all.log"; rc=${PIPESTATUS[0]}
       read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$W/molecule-all.log" | tail -n1)
       p=${p:-0}; f=${f:-1}; [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count molecule "$p" "$f" $((SECONDS-t0))
@@ -159,6 +164,25 @@ echo "stage       passed    failed    time"
 printf '%s\n' "${report[@]}"
 # the VM stage (cgroup v2 on qemu, after both podman lanes) is part of the molecule stage: its own time
 [ -z "${ran_molecule:-}" ] || sed -nE 's/^\[molecule\] (vm stage: [0-9]+ s)$/(\1 of the molecule stage)/p' "$W/molecule-all.log"
+# each scenario's time (its lane: kernel, containers or vm; core216 for those on the oldest core) and the images
+# built for the run, so the next person sees where the molecule stage's time goes
+scen_times() {  # lane-label (empty: the scenario's own lane) log
+  sed -nE 's/^\[molecule\] ([^ :]+): (passed|FAILED).* in ([0-9]+) s.*$/\1 \3 \2/p' "$2" \
+  | while read -r name secs how; do
+      lane=containers
+      [[ " $KERNEL_LANE " != *" $name "* ]] || lane=kernel
+      [[ " $VM_LANE " != *" $name "* ]] || lane=vm
+      printf '  %-16s %-11s %5ds %s\n' "$name" "${1:-$lane}" "$secs" "$how"
+    done
+}
+if [ -n "${ran_molecule:-}" ] || [[ " ${STAGES[*]} " == *" core216 "* ]]; then
+  KERNEL_LANE=$(sed -nE 's/^KERNEL_SCENARIOS="(.*)"$/\1/p' "$HERE/molecule.sh")
+  VM_LANE=$(sed -nE 's/^VM_SCENARIOS="(.*)"$/\1/p' "$HERE/molecule.sh")
+  echo "scenario         lane         time"
+  [ -z "${ran_molecule:-}" ] || scen_times "" "$W/molecule-all.log"
+  [[ " ${STAGES[*]} " != *" core216 "* ]] || [ ! -s "$W/molecule-core216.log" ] || scen_times core216 "$W/molecule-core216.log"
+  [ -z "${ran_molecule:-}" ] || sed -nE 's/^\[molecule\] ((vm|derived) image .*)$/  \1/p' "$W/molecule-all.log"
+fi
 echo "total time $((SECONDS-t_start))s"
 echo "$P passed, $F failed"
 [ "$F" -eq 0 ]
