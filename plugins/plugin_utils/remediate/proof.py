@@ -197,7 +197,7 @@ def kills_since(before_report, after_host):
         return None
     out = []
     for event in after_host.get("events") or []:
-        when = parse_time(str(event.get("time") or "").split(".")[0].rstrip("Z") + "Z")
+        when = parse_time(str(event.get("time") or "").split(".", 1)[0].rstrip("Z") + "Z")
         if when is None:
             return None
         if when > then:
@@ -313,4 +313,3 @@ def outcome_lines(result):
     totals = result.get("totals") or {}
     lines.append(", ".join("%d %s" % (totals.get(s, 0), s) for s in STATES))
     return lines
-

@@ -247,8 +247,8 @@ def test_changed_items_per_role_from_their_results():
         {"unit": "c.service", "live_pushed": [], "restart_required": False}]}}) == ["a.service", "b.service"]
     assert changed_items("heap", {"heap_restart_required": ["j.service"]}) == ["j.service"]
     assert changed_items("database", {"database_result": {"instances": [
-        {"name": "redis", "backup_file": "/etc/redis/redis.conf.1.bak"}, {"name": "pg", "unit": "pg.service",
-                                                                         "restart_required": True},
+        {"name": "redis", "backup_file": "/etc/redis/redis.conf.1.bak"},
+        {"name": "pg", "unit": "pg.service", "restart_required": True},
         {"name": "calm", "backup_file": None, "restarted": False, "restart_required": False}]}}) == [
             "redis", "pg", "pg.service"]
     assert changed_items("workers", {"workers_result": {"pools": [
