@@ -95,7 +95,7 @@ def test_postgresql_got_its_file_and_waits_for_the_restart_that_was_not_allowed(
 def test_php_fpm_got_the_count_that_fits_and_reloaded_to_it(outcome):
     host = on("remediate-noswap")
     got, why = state(outcome, "remediate-noswap", "workers_oversubscribed")
-    assert got == "fixed" and why.startswith("workers: php_fpm ") and "(was 40)" in why
+    assert got == "fixed" and why.startswith("workers: php_fpm ") and "(was 40)" in why, why
     remedy = yaml.safe_load((WORK / "first-report" / "remedy-vars" / "remediate-noswap.yml").read_text())
     assert remedy["workers_pools"] == [{"kind": "php_fpm", "config": "/etc/php/8.2/fpm/pool.d/www.conf"}]
     # php-fpm's own view of its configuration: the pool's children, now below the 40 planted
@@ -124,9 +124,11 @@ def test_every_state_has_a_reason_and_the_table_shows_each_instance(outcome):
         for row in host["findings"]:
             assert row["state"] in ("fixed", "pending restart", "gone (not by this run)", "not re-checked",
                                     "remaining", "new") and row["reason"]
-    text = (WORK / "remediate-report" / "remediate.txt").read_text().splitlines()
+    text = (WORK / "first-apply.txt").read_text().splitlines()
     assert text[0].split() == ["HOST", "STATE", "FINDING", "WHY"]
     assert any(line.split()[:3] == ["remediate-noswap", "fixed", "database_oversized[redis]"] for line in text)
+    assert any(line.split()[:4] == ["remediate-noswap", "pending", "restart", "database_oversized[postgresql-15-main]"]
+               for line in text)
 
 
 def test_the_rediagnosis_report_was_written_by_diagnose():

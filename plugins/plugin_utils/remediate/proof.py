@@ -40,32 +40,30 @@ def _names(entry, keys):
 
 
 def changed_items(role, facts):
-    """Every name of each item (unit, swap file, instance, pool) a remedy role reports it changed in this run, from
-    its result facts (``facts``: the host's variables); None when its result does not say (containers, pm2, or no
-    result). A database instance counts when its file was backed up (written) or it was restarted or waits for a
-    restart; a service_limits unit when a setting was pushed live or waits for a restart."""
+    """The items (unit, swap file, instance, pool) a remedy role reports it changed in this run, each as the list of
+    names it is known by, from its result facts (``facts``: the host's variables); None when its result does not say
+    (containers, pm2, or no result). A database instance counts when its file was backed up (written), it was
+    restarted or waits for a restart; a service_limits unit when a setting was pushed live or it waits for a
+    restart."""
     facts = facts or {}
-    out = None
     if role == "swap" and isinstance(facts.get("swap_result"), dict):
-        out = [n for f in facts["swap_result"].get("files") or [] if isinstance(f, dict) and f.get("changed")
-               for n in _names(f, ("path",))]
-    elif role == "service_limits" and isinstance(facts.get("service_limits_result"), dict):
-        out = [n for u in facts["service_limits_result"].get("units") or []
-               if isinstance(u, dict) and (u.get("live_pushed") or u.get("restart_required")) for n in _names(u, ("unit",))]
-    elif role == "heap" and isinstance(facts.get("heap_restart_required"), list):
-        out = [str(u) for u in facts["heap_restart_required"]]
-    elif role == "database" and isinstance(facts.get("database_result"), dict):
-        out = [n for i in facts["database_result"].get("instances") or []
-               if isinstance(i, dict) and (i.get("backup_file") or i.get("restarted") or i.get("restart_required"))
-               for n in _names(i, ("name", "unit"))]
-    elif role == "workers" and isinstance(facts.get("workers_result"), dict):
-        out = [n for p in facts["workers_result"].get("pools") or [] if isinstance(p, dict) and p.get("changed")
-               for n in _names(p, ("name", "unit", "dest", "config"))]
-    return out
+        return [_names(f, ("path",)) for f in facts["swap_result"].get("files") or [] if isinstance(f, dict) and f.get("changed")]
+    if role == "service_limits" and isinstance(facts.get("service_limits_result"), dict):
+        return [_names(u, ("unit",)) for u in facts["service_limits_result"].get("units") or []
+                if isinstance(u, dict) and (u.get("live_pushed") or u.get("restart_required"))]
+    if role == "heap" and isinstance(facts.get("heap_restart_required"), list):
+        return [[str(u)] for u in facts["heap_restart_required"]]
+    if role == "database" and isinstance(facts.get("database_result"), dict):
+        return [_names(i, ("name", "unit")) for i in facts["database_result"].get("instances") or []
+                if isinstance(i, dict) and (i.get("backup_file") or i.get("restarted") or i.get("restart_required"))]
+    if role == "workers" and isinstance(facts.get("workers_result"), dict):
+        return [_names(p, ("name", "unit", "dest", "config")) for p in facts["workers_result"].get("pools") or []
+                if isinstance(p, dict) and p.get("changed")]
+    return None
 
 
 def applied_hosts(hosts, hostvars):
-    """``{host: __remediate_applied + {changed: {role: [item names] or None}, said: {role: [sentences]}}}`` for
+    """``{host: __remediate_applied + {changed: {role: [[names of an item]] or None}, said: {role: [sentences]}}}`` for
     ``hosts`` (changed_items, plan.role_changes); extra keys of ``__remediate_applied`` are kept. A host without
     it is ``{status: not run}``."""
     out = {}
@@ -157,11 +155,13 @@ def remedied(finding, applied):
     if changed is None:
         return True, "%s was applied (its result does not say what changed)" % role
     items = items_of(finding)
-    hit = [i for i in items if i in changed] if items else changed
+    hit = [group for group in changed if not items or set(items) & set(group)]
     if not hit:
         return False, "%s ran and changed nothing for it in this run (already in place)" % role
-    said = [s for s in (applied.get("said") or {}).get(role) or [] if any(i in s for i in hit)]
-    return True, "%s: %s" % (role, "; ".join(said) if said else "changed %s in this run" % ", ".join(hit))
+    names = [n for group in hit for n in group]
+    said = [s for s in (applied.get("said") or {}).get(role) or [] if any(n in s for n in names)]
+    return True, "%s: %s" % (role, "; ".join(said) if said else "changed %s in this run" % ", ".join(
+        group[0] for group in hit if group))
 
 
 def _why(finding, applied):
@@ -302,7 +302,7 @@ def _t(value):
 
 def outcome_lines(result):
     """The before/after table: one line per finding (its instance in brackets), host by host, then the totals."""
-    row = "%-24s  %-22s  %-36s  %s"
+    row = "%-24s  %-22s  %-44s  %s"
     lines = [row % ("HOST", "STATE", "FINDING", "WHY")]
     for h in result.get("hosts") or []:
         for r in h.get("findings") or []:

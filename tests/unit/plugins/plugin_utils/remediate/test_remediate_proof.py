@@ -41,7 +41,7 @@ def doc(findings, status="ok", sampled=False, events=None, generated=GENERATED, 
              **extra)]})
 
 
-DB_CHANGED = {"status": "ok", "roles": ["database"], "changed": {"database": ["redis", "15-main"]},
+DB_CHANGED = {"status": "ok", "roles": ["database"], "changed": {"database": [["redis"], ["15-main", "pg.service"]]},
               "said": {"database": ["redis (redis): maxmemory=200 MiB", "15-main (postgresql): shared_buffers=64MB"]}}
 
 
@@ -61,6 +61,12 @@ def test_fixed_only_when_the_role_changed_this_item_in_this_run():
     assert one(redis(), [], DB_CHANGED) == ("fixed", "database: redis (redis): maxmemory=200 MiB")
     # the role's result names the item but no sentence does: said so plainly
     assert one(redis(), [], dict(DB_CHANGED, said={})) == ("fixed", "database: changed redis in this run")
+    # the finding names the pool's file, the role's sentence its name: the same item
+    pool = finding("workers_oversubscribed", role="headroom.memory.workers",
+                   vars={"workers_pools": [{"kind": "php_fpm", "config": "/p.conf"}]})
+    assert one(pool, [], {"status": "ok", "roles": ["workers"], "changed": {"workers": [["www", "/p.conf"], ["b"]]},
+                          "said": {"workers": ["php_fpm www: 9 workers (was 40)", "php_fpm b: 2 workers (was 4)"]}}) == (
+        "fixed", "workers: php_fpm www: 9 workers (was 40)")
     # a role whose result does not itemise (containers, pm2): its word
     containers = finding("container_without_limit", role="headroom.memory.containers",
                          vars={"containers_limits": [{"name": "web", "memory": "64M"}]})
@@ -68,11 +74,11 @@ def test_fixed_only_when_the_role_changed_this_item_in_this_run():
         "fixed", "containers was applied (its result does not say what changed)")
     # a finding that names no item: any change of its role
     assert one(finding("x", role="headroom.memory.swap"), [],
-               {"status": "ok", "roles": ["swap"], "changed": {"swap": ["/swapfile"]}})[0] == "fixed"
+               {"status": "ok", "roles": ["swap"], "changed": {"swap": [["/swapfile"]]}})[0] == "fixed"
 
 
 def test_gone_without_this_run_s_remedy_is_not_fixed_word_for_word():
-    assert one(redis(), [], {"status": "ok", "roles": ["database"], "changed": {"database": ["other"]}}) == (
+    assert one(redis(), [], {"status": "ok", "roles": ["database"], "changed": {"database": [["other"]]}}) == (
         GONE, "database ran and changed nothing for it in this run (already in place)")
     assert one(redis(), [], {"status": "ok", "roles": ["database"], "changed": {"database": []}})[0] == GONE
     assert one(redis(), [], {"status": "ok", "roles": ["swap"]}) == (
@@ -85,7 +91,7 @@ def test_gone_without_this_run_s_remedy_is_not_fixed_word_for_word():
     assert one(finding("swap_missing", role=None), [], DB_CHANGED) == (GONE, "no remedy of this run targets it")
     # kills that left the window: time did that, not the remedy
     assert one(finding("oom_kills_recent", role="headroom.memory.service_limits"), [],
-               {"status": "ok", "roles": ["service_limits"], "changed": {"service_limits": ["hog.service"]}},
+               {"status": "ok", "roles": ["service_limits"], "changed": {"service_limits": [["hog.service"]]}},
                since="2026-11-30T09:00:00Z") == (
         GONE, "the kills it read left the window (2026-11-30T09:00:00Z): that is time, not the remedy")
 
@@ -120,7 +126,7 @@ def test_kills_the_window_still_holds_are_not_re_checked_unless_a_kill_followed(
 def test_a_leak_found_from_two_samples_is_not_re_checked_by_a_single_sample():
     leak = finding("leak_suspect", role="headroom.memory.service_limits",
                    vars={"service_limits_units": [{"unit": "drip.service", "memory_max": "640M"}]})
-    done = {"status": "ok", "roles": ["service_limits"], "changed": {"service_limits": ["drip.service"]}}
+    done = {"status": "ok", "roles": ["service_limits"], "changed": {"service_limits": [["drip.service"]]}}
     assert one(leak, [], done, sampled=False) == (
         UNCHECKED, "the leak was found from growth between two samples and the re-diagnosis took no second sample on "
                    "this host: it cannot see it")
@@ -139,7 +145,7 @@ def test_the_leak_case_on_real_triage_output():
                           interval_s=50, generated=GENERATED)
     [leak] = [f for f in before["hosts"][0]["findings"] if f["id"] == "leak_suspect"]
     assert before["hosts"][0]["sampled"] is True and instance_of(leak) == "drip.service"
-    done = {"status": "ok", "roles": ["service_limits"], "changed": {"service_limits": ["drip.service"]}}
+    done = {"status": "ok", "roles": ["service_limits"], "changed": {"service_limits": [["drip.service"]]}}
     single = triage_fleet([{"host": "h", "facts": facts, "result": {}}], since="2h", generated=GENERATED)
     assert single["hosts"][0]["sampled"] is False
     assert [r[2] for r in judged(before, single, done) if r[0] == "leak_suspect"] == [UNCHECKED]
@@ -156,7 +162,7 @@ def test_kills_on_real_triage_output_stay_not_re_checked_until_a_new_kill():
     facts["oom"]["events"] = [kill(pid=1, time="2026-11-30T10:30:00Z")]
     before = triage_fleet([{"host": "h", "facts": facts, "result": {}}], since="2h", generated=GENERATED)
     assert "oom_kills_recent" in [f["id"] for f in before["hosts"][0]["findings"]]
-    done = {"status": "ok", "roles": ["service_limits"], "changed": {"service_limits": ["hog.service"]}}
+    done = {"status": "ok", "roles": ["service_limits"], "changed": {"service_limits": [["hog.service"]]}}
     states = dict((r[0], r[2]) for r in judged(before, before, done))
     assert states["oom_kills_recent"] == UNCHECKED
     facts["oom"]["events"].append(kill(pid=2, time="2026-11-30T11:10:00Z"))
@@ -241,19 +247,19 @@ def test_totals_count_every_state_and_empty_input():
 
 def test_changed_items_per_role_from_their_results():
     assert changed_items("swap", {"swap_result": {"files": [{"path": "/a", "changed": True},
-                                                            {"path": "/b", "changed": False}]}}) == ["/a"]
+                                                            {"path": "/b", "changed": False}]}}) == [["/a"]]
     assert changed_items("service_limits", {"service_limits_result": {"units": [
         {"unit": "a.service", "live_pushed": ["MemoryMax=1G"]}, {"unit": "b.service", "restart_required": True},
-        {"unit": "c.service", "live_pushed": [], "restart_required": False}]}}) == ["a.service", "b.service"]
-    assert changed_items("heap", {"heap_restart_required": ["j.service"]}) == ["j.service"]
+        {"unit": "c.service", "live_pushed": [], "restart_required": False}]}}) == [["a.service"], ["b.service"]]
+    assert changed_items("heap", {"heap_restart_required": ["j.service"]}) == [["j.service"]]
     assert changed_items("database", {"database_result": {"instances": [
         {"name": "redis", "backup_file": "/etc/redis/redis.conf.1.bak"},
         {"name": "pg", "unit": "pg.service", "restart_required": True},
         {"name": "calm", "backup_file": None, "restarted": False, "restart_required": False}]}}) == [
-            "redis", "pg", "pg.service"]
+            ["redis"], ["pg", "pg.service"]]
     assert changed_items("workers", {"workers_result": {"pools": [
         {"kind": "php_fpm", "name": "www", "unit": "php-fpm.service", "dest": "/p.conf", "changed": True},
-        {"name": "calm", "changed": False}]}}) == ["www", "php-fpm.service", "/p.conf"]
+        {"name": "calm", "changed": False}]}}) == [["www", "php-fpm.service", "/p.conf"]]
     for role in ("containers", "pm2", "swap", "database"):
         assert changed_items(role, {}) is None
 
@@ -264,7 +270,7 @@ def test_applied_hosts_keeps_extra_keys_and_marks_hosts_not_run():
                 "b": {}}
     got = applied_hosts(["a", "b"], hostvars)
     assert got["b"] == {"status": "not run"}
-    assert got["a"]["per_role"] == {"swap": "ok"} and got["a"]["changed"] == {"swap": ["/swapfile"], "pm2": None}
+    assert got["a"]["per_role"] == {"swap": "ok"} and got["a"]["changed"] == {"swap": [["/swapfile"]], "pm2": None}
     assert got["a"]["said"] == {"swap": ["swap file /swapfile: created"], "pm2": []}
 
 
@@ -277,10 +283,10 @@ def test_outcome_lines_word_for_word():
         {"host": "web2", "findings": []}],
         "totals": {"fixed": 1, GONE: 1}}
     assert outcome_lines(result) == [
-        "HOST                      STATE                   FINDING                               WHY",
-        "web1                      fixed                   database_oversized[redis]             r1",
-        "web1                      gone (not by this run)  swap_missing                          r2",
-        "web2                      ok                      -                                     no finding before or after",
+        "HOST                      STATE                   FINDING                                       WHY",
+        "web1                      fixed                   database_oversized[redis]                     r1",
+        "web1                      gone (not by this run)  swap_missing                                  r2",
+        "web2                      ok                      -                                             no finding before or after",
         "1 fixed, 0 pending restart, 1 gone (not by this run), 0 not re-checked, 0 remaining, 0 new"]
     assert outcome_lines({})[-1] == "0 fixed, 0 pending restart, 0 gone (not by this run), 0 not re-checked, 0 remaining, 0 new"
 
