@@ -9,8 +9,9 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
-    RemediateError, health_problems, outcome, outcome_lines, plan_lines, plan_rows, report_problems, role_changes, roles_for,
-    stopped_lines, stopped_record)
+    RemediateError, health_problems, plan_lines, plan_rows, report_problems, role_changes, roles_for, stopped_lines,
+    stopped_record)
+from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.proof import applied_hosts, outcome, outcome_lines
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.remedy_file import read_remedy
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.files import remedy_path
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import ThresholdError
@@ -49,8 +50,14 @@ def remediate_health(before, after, running_before, services_after, thresholds=N
 
 
 def remediate_outcome(before, after, applied=None):
-    """Fixed, remaining (and why) and new findings per host."""
+    """Each finding per host and instance: fixed, pending restart, gone (not by this run), not re-checked,
+    remaining or new, with the reason."""
     return outcome(before, after, applied)
+
+
+def remediate_applied(hosts, hostvars):
+    """Per host what remediate applied (__remediate_applied) and what each role it ran changed."""
+    return applied_hosts(hosts, hostvars)
 
 
 def remediate_table(data, kind="outcome"):
@@ -94,6 +101,7 @@ class FilterModule(object):
             "remediate_report_problems": remediate_report_problems,
             "remediate_health": remediate_health,
             "remediate_outcome": remediate_outcome,
+            "remediate_applied": remediate_applied,
             "remediate_table": remediate_table,
             "remediate_changes": remediate_changes,
             "remediate_remedy_path": remediate_remedy_path,

@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-"""remediate applied the fixable fleet's remedies and proved them (remediate.json), and the breaking fleet
+"""remediate applied the fixable fleet's remedies and proved them (remediate.json: each finding per instance
+fixed only where this run's remedy for it changed something, else pending restart, not re-checked or remaining,
+with the reason), and the breaking fleet
 stopped after its canary batch: the next batch's host was never touched, and the stopped run's remediate.json
 says what the canary changed and why it stopped."""
 
@@ -26,12 +28,21 @@ def outcome():
     return dict((h["host"], h) for h in json.loads((WORK / "first-apply.json").read_text())["hosts"])
 
 
+def rows(outcome, host, fid):
+    return [r for r in outcome[host]["findings"] if r["id"] == fid]
+
+
+def state(outcome, host, fid):
+    [row] = rows(outcome, host, fid)
+    return row["state"], row["reason"]
+
+
 def test_swap_missing_in_a_container_is_left_to_the_host_and_no_swap_file_is_made(outcome):
     # the container shares its host's kernel: a swap file made here would be the host's swap (issue 32)
     host = on("remediate-noswap")
-    remaining = dict((r["id"], r["reason"]) for r in outcome["remediate-noswap"]["remaining"])
-    assert remaining["swap_missing"].startswith("no role of this collection fixes it: This host is a podman container")
-    assert "The levers are the host's swap and sysctls" in remaining["swap_missing"]
+    got, why = state(outcome, "remediate-noswap", "swap_missing")
+    assert got == "remaining" and why.startswith("no role of this collection fixes it: This host is a podman container")
+    assert "The levers are the host's swap and sysctls" in why
     assert outcome["remediate-noswap"]["status"] == "ok"
     remedy = yaml.safe_load((WORK / "first-report" / "remedy-vars" / "remediate-noswap.yml").read_text())
     assert [k for k in remedy if k.startswith("swap_")] == []
@@ -48,7 +59,9 @@ def _bytes(text):
 
 def test_redis_was_sized_live_and_in_its_file_within_the_reported_share(outcome):
     host = on("remediate-noswap")
-    assert "database_oversized" in outcome["remediate-noswap"]["fixed"]
+    [redis] = [r for r in rows(outcome, "remediate-noswap", "database_oversized") if r["instance"] == "redis"]
+    # fixed: the database role changed this instance in this run, and the re-diagnosis no longer sees it
+    assert redis["state"] == "fixed" and redis["reason"].startswith("database: redis (redis): maxmemory=")
     remedy = yaml.safe_load((WORK / "first-report" / "remedy-vars" / "remediate-noswap.yml").read_text())
     share = _bytes(next(i["memory"] for i in remedy["database_instances"] if i["engine"] == "redis")[:-1] + "mb")
     live = int(host.check_output("redis-cli CONFIG GET maxmemory").split()[-1])
@@ -60,7 +73,12 @@ def test_redis_was_sized_live_and_in_its_file_within_the_reported_share(outcome)
 
 def test_postgresql_got_its_file_and_waits_for_the_restart_that_was_not_allowed(outcome):
     host = on("remediate-noswap")
-    [pending] = [p for p in outcome["remediate-noswap"]["pending"] if p["id"] == "database_oversized"]
+    findings = rows(outcome, "remediate-noswap", "database_oversized")
+    # two instances of one finding: each has its own state, never fixed and pending at once
+    assert sorted(r["state"] for r in findings) == ["fixed", "pending restart"]
+    assert len(set(r["instance"] for r in findings)) == 2
+    [pending] = [r for r in findings if r["state"] == "pending restart"]
+    assert "postgresql" in pending["instance"] and pending["instance"] != "redis"
     assert "remediate_restart: false" in pending["reason"] and "postgresql" in pending["reason"]
     live = host.check_output("runuser -u postgres -- psql -tAc 'SHOW shared_buffers'")
     assert live == "768MB"  # not restarted: the planted value still runs
@@ -76,7 +94,8 @@ def test_postgresql_got_its_file_and_waits_for_the_restart_that_was_not_allowed(
 
 def test_php_fpm_got_the_count_that_fits_and_reloaded_to_it(outcome):
     host = on("remediate-noswap")
-    assert "workers_oversubscribed" in outcome["remediate-noswap"]["fixed"]
+    got, why = state(outcome, "remediate-noswap", "workers_oversubscribed")
+    assert got == "fixed" and why.startswith("workers: php_fpm ") and "(was 40)" in why, why
     remedy = yaml.safe_load((WORK / "first-report" / "remedy-vars" / "remediate-noswap.yml").read_text())
     assert remedy["workers_pools"] == [{"kind": "php_fpm", "config": "/etc/php/8.2/fpm/pool.d/www.conf"}]
     # php-fpm's own view of its configuration: the pool's children, now below the 40 planted
@@ -93,13 +112,30 @@ def test_the_hog_got_its_limits_and_its_kill_history_remains_with_the_reason(out
     host = on("remediate-oom")
     assert host.file(DROPIN).is_directory
     assert host.check_output("systemctl show -p MemoryMax --value remediate-oomhog.service") != HOG_MAX
-    remaining = dict((r["id"], r["reason"]) for r in outcome["remediate-oom"]["remaining"])
-    assert remaining["oom_kills_recent"].startswith("reads the OOM history of the window")
+    # the re-diagnosis reads the same window, which still holds the kills before the fix, and the hog was not
+    # killed again: that alone proves nothing, so not re-checked (neither fixed nor remaining)
+    got, why = state(outcome, "remediate-oom", "oom_kills_recent")
+    assert got == "not re-checked" and "no kill since the first diagnosis" in why
     assert outcome["remediate-oom"]["status"] == "ok"
+
+
+def test_every_state_has_a_reason_and_the_table_shows_each_instance(outcome):
+    for host in outcome.values():
+        for row in host["findings"]:
+            assert row["state"] in ("fixed", "pending restart", "gone (not by this run)", "not re-checked",
+                                    "remaining", "new") and row["reason"]
+    text = (WORK / "first-apply.txt").read_text().splitlines()
+    assert text[0].split() == ["HOST", "STATE", "FINDING", "WHY"]
+    assert any(line.split()[:3] == ["remediate-noswap", "fixed", "database_oversized[redis]"] for line in text)
+    assert any(line.split()[:4] == ["remediate-noswap", "pending", "restart", "database_oversized[postgresql-15-main]"]
+               for line in text)
 
 
 def test_the_rediagnosis_report_was_written_by_diagnose():
     after = json.loads((WORK / "remediate-report" / "after" / "report.json").read_text())
+    first = json.loads((WORK / "first-report" / "report.json").read_text())
+    # the same window and sampling as the diagnosis it is compared with
+    assert (after["window"], after["sample_interval_s"]) == (first["window"], first["sample_interval_s"])
     assert sorted(h["host"] for h in after["hosts"]) == ["remediate-noswap", "remediate-oom"]
     [swap] = [f for h in after["hosts"] if h["host"] == "remediate-noswap" for f in h["findings"] if f["id"] == "swap_missing"]
     assert swap["remedy"]["role"] is None and swap["remedy"]["vars"] == {} and swap["severity"] == "info"
@@ -113,9 +149,9 @@ def test_the_jvm_got_its_heap_in_a_drop_in_and_was_not_restarted(outcome):
     assert int(pid) > 0
     # the running JVM is the one prepare started: remediate_restart was false, so no restart
     assert "JAVA_TOOL_OPTIONS" not in host.file("/proc/%s/environ" % pid).content_string
-    remaining = dict((r["id"], r["reason"]) for r in outcome["remediate-oom"]["remaining"])
-    assert remaining["jvm_heap_unbounded"].startswith("needs a restart that was not allowed")
-    assert "remediate-java.service" in remaining["jvm_heap_unbounded"]
+    got, why = state(outcome, "remediate-oom", "jvm_heap_unbounded")
+    assert got == "pending restart" and why.startswith("needs a restart that was not allowed")
+    assert "remediate-java.service" in why
 
 
 def test_the_canary_was_applied_and_its_broken_neighbour_is_down():

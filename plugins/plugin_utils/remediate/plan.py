@@ -9,8 +9,7 @@
   host not in it, its RAM changed);
 - ``health_problems(before, after, running_before, services_after, thresholds, check_mode)``: the health gate
   after a batch;
-- ``outcome(before, after, applied)``: which findings were fixed, which remain and why;
-- ``outcome_lines(result)``: that as a console table;
+- the proof after the apply (which findings were fixed, which were not and why) is in proof.py;
 - ``stopped_record(hosts, hostvars)`` and ``stopped_lines``: the record of a run that stopped during the apply
   (a failed host), written before Ansible ends the playbook: what each host changed, and why it stopped."""
 
@@ -40,10 +39,6 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.remedy_vars
 ROLES = ("swap", "service_limits", "heap", "database", "workers", "containers", "pm2")
 # PM2 statuses of an app that is up
 PM2_UP = ("online",)
-
-# findings that read history (kills in the window, a container's kill counter): they stay until the kills age out
-# of the window (a container's counter and the engine's OOMKilled: until it is re-created)
-HISTORY = ("oom_kills_recent", "leak_suspect", "container_oom_killed", "container_limit_too_tight")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")  # \Z: "$" would let a trailing newline through
 _HOURS = 3600
@@ -291,110 +286,8 @@ def health_problems(before, after, running_before, services_after, thresholds=No
     return problems
 
 
-def _why(finding, applied):
-    """Why a finding the remedy was meant for is still there."""
-    remedy = finding.get("remedy") or {}
-    role = (remedy.get("role") or "").rsplit(".", 1)[-1]
-    if applied.get("status") == "failed":
-        return "not fixed: the host failed during remediate (%s)" % (applied.get("msg") or "see the run")
-    if applied.get("status") == "not run":
-        return "not applied: the run stopped before this host's batch, or it was not in the play"
-    if finding.get("id") == "leak_suspect" and not role:
-        # diagnose proposes no limit for a leak its unit's own limit contains: the limit is in place
-        return ("contained by its unit's memory limit; no role of this collection fixes the leak itself: fix the "
-                "program or recycle it (max_requests, pm.max_requests, a timer restart)")
-    if finding.get("id") in HISTORY:
-        if finding["id"].startswith("container_"):
-            return ("reads the container's own kill counter and the kills of the window: it clears when those kills age "
-                    "out of the window and the container is re-created (docker/podman update keeps the counter)")
-        return "reads the OOM history of the window: it clears when those kills age out of the window"
-    if remedy.get("withheld"):
-        return "withheld by the remedy gate: %s" % "; ".join(remedy["withheld"])
-    if not role:
-        settings = remedy.get("settings") or []
-        if settings:
-            return "no role of this collection changes it: set %s" % ", ".join(
-                "%s = %s (%s)" % (s.get("setting"), s.get("value"), s.get("service")) for s in settings)
-        return "no role of this collection fixes it: %s" % remedy.get("text", "see the report")
-    waiting = _waiting(finding, applied)
-    if waiting:
-        return "needs a restart that was not allowed (remediate_restart: false): %s" % ", ".join(waiting)
-    if role not in (applied.get("roles") or []):
-        return "%s was not applied here (its variables were not in remedy-vars)" % role
-    return "%s was applied and the finding remains: diagnose again once the service has settled" % role
-
-
-def _waiting(finding, applied):
-    """The units or instances of ``finding``'s remedy that still wait for a restart remediate_restart did
-    not allow: its configuration is fixed (diagnose reads the files), the running service is not yet."""
-    if applied.get("restart_allowed") or not applied.get("restart_required"):
-        return []
-    named = set()
-    for value in ((finding.get("remedy") or {}).get("vars") or {}).values():
-        for item in value if isinstance(value, list) else []:
-            if isinstance(item, dict):
-                named.update(str(item[k]) for k in ("unit", "name") if item.get(k) is not None)
-    return [r for r in applied["restart_required"] if r in named]
-
-
-def outcome(before, after, applied=None):
-    """Per host: ``{host, status, fixed, pending: [{id, severity, reason}], remaining: [{id, severity,
-    reason}], new}`` from the diagnose reports before and after; ``applied`` is {host: {status, msg, roles,
-    restart_required, restart_allowed}}. A finding gone from the report whose remedy's unit or instance still
-    waits for a restart that was not allowed is ``pending``, not ``fixed``: the files say fixed, the running
-    service does not yet."""
-    applied = applied or {}
-    hosts = []
-    for entry in (before or {}).get("hosts") or []:
-        name = entry.get("host")
-        done = applied.get(name) or {"status": "not run"}
-        now = report_host(after, name)
-        old_ids = [f["id"] for f in entry.get("findings") or []]
-        if now is None or now.get("status") != "ok":
-            hosts.append({"host": name, "status": "unread", "fixed": [], "pending": [], "new": [],
-                          "remaining": [{"id": f["id"], "severity": f["severity"],
-                                         "reason": "could not diagnose the host again"} for f in entry.get("findings") or []]})
-            continue
-        new_ids = [f["id"] for f in now.get("findings") or []]
-        by_id = dict((f["id"], f) for f in now.get("findings") or [])
-        gone = [(f, _waiting(f, done)) for f in entry.get("findings") or [] if f["id"] not in new_ids]
-        hosts.append({
-            "host": name, "status": done.get("status"),
-            "fixed": [f["id"] for f, waiting in gone if not waiting],
-            "pending": [{"id": f["id"], "severity": f["severity"],
-                         "reason": "fixed in the configuration; the running service keeps the old setting until the "
-                                   "restart that was not allowed (remediate_restart: false): %s" % ", ".join(waiting)}
-                        for f, waiting in gone if waiting],
-            "remaining": [{"id": i, "severity": by_id[i]["severity"], "reason": _why(by_id[i], done)}
-                          for i in old_ids if i in new_ids],
-            "new": [i for i in new_ids if i not in old_ids],
-        })
-    return {"hosts": hosts, "fixed": sum(len(h["fixed"]) for h in hosts),
-            "pending": sum(len(h["pending"]) for h in hosts),
-            "remaining": sum(len(h["remaining"]) for h in hosts), "new": sum(len(h["new"]) for h in hosts)}
-
-
 def _t(value):
     return report_text(value, "text")
-
-
-def outcome_lines(result):
-    """The before/after table: one line per finding, host by host."""
-    lines = ["%-24s  %-8s  %-24s  %s" % ("HOST", "RESULT", "FINDING", "WHY")]
-    for h in result.get("hosts") or []:
-        for fid in h["fixed"]:
-            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "fixed", _t(fid), ""))
-        for r in h.get("pending") or []:
-            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "pending", _t(r["id"]), _t(r["reason"])))
-        for r in h["remaining"]:
-            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "remains", _t(r["id"]), _t(r["reason"])))
-        for fid in h["new"]:
-            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "new", _t(fid), "appeared since the report"))
-        if not (h["fixed"] or h.get("pending") or h["remaining"] or h["new"]):
-            lines.append("%-24s  %-8s  %-24s  %s" % (_t(h["host"]), "ok", "-", "no finding before or after"))
-    lines.append("%d fixed, %d pending a restart, %d remaining, %d new finding(s)"
-                 % (result.get("fixed", 0), result.get("pending", 0), result.get("remaining", 0), result.get("new", 0)))
-    return lines
 
 
 def vars_text(role_vars):

@@ -213,7 +213,7 @@ def _public_process(proc):
 
 def _not_triaged(host, status, message):
     return {"host": host, "status": status, "message": str(message)[:500], "findings": [], "summary": None,
-            "events": [], "processes": [], "units": [], "unread": [], "remedy_vars": {}, "withheld": []}
+            "events": [], "processes": [], "units": [], "unread": [], "remedy_vars": {}, "withheld": [], "sampled": False}
 
 
 def triage_entry(entry, interval_s=None):
@@ -262,6 +262,9 @@ def _triaged(host, facts, entry, interval_s):
         "since": (facts.get("oom") or {}).get("since"),
         "remedy_vars": gated["vars"],
         "withheld": gated["withheld"],
+        # a second process sample was taken (leak detection by growth): remediate's proof needs it again to say
+        # such a leak is gone
+        "sampled": entry.get("sample2") is not None,
     }
 
 

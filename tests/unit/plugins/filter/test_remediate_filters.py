@@ -16,7 +16,7 @@ from ansible_collections.headroom.memory.plugins.filter.remediate import (
 
 def test_every_filter_is_registered():
     assert sorted(FilterModule().filters()) == [
-        "remediate_changes", "remediate_health", "remediate_outcome", "remediate_plan_rows",
+        "remediate_applied", "remediate_changes", "remediate_health", "remediate_outcome", "remediate_plan_rows",
         "remediate_remedy_path", "remediate_remedy_read", "remediate_report_problems", "remediate_roles",
         "remediate_stopped", "remediate_table"]
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""remediate: remedy-vars by role, report freshness, the health gate and the before/after outcome, on real
+"""remediate: remedy-vars by role, report freshness, the health gate and the plan table, on real
 triage output (triage_fleet over the triage tests' facts)."""
 from __future__ import absolute_import, division, print_function
 
@@ -12,8 +12,7 @@ import datetime
 import pytest
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
-    ROLES, RemediateError, health_problems, outcome, outcome_lines, plan_lines, plan_rows, report_problems,
-    role_changes, roles_for)
+    ROLES, RemediateError, health_problems, plan_lines, plan_rows, report_problems, role_changes, roles_for)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import triage_fleet
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import (
     healthy, kill)
@@ -117,75 +116,6 @@ def test_health_does_not_blame_the_batch_for_memory_that_was_already_low():
     for f in (before, after):
         f["memory"]["available_mb"] = f["memory"]["total_mb"] * 5 // 100
     assert health_problems(before, after, [], {}) == []
-
-
-def test_outcome_says_what_was_fixed_and_why_the_rest_remains():
-    small = no_swap_small()
-    small["oom"]["events"] = [kill(pid=1, time="2026-11-30T10:30:00Z")]
-    before = fleet(web1=small)
-    fixed = no_swap_small()
-    fixed["swap"].update(total_mb=2048, free_mb=2048)
-    fixed["oom"]["events"] = list(small["oom"]["events"])
-    after = fleet(web1=fixed)
-    ids_before = [f["id"] for f in before["hosts"][0]["findings"]]
-    assert "swap_missing" in ids_before and "oom_kills_recent" in ids_before
-    result = outcome(before, after, {"web1": {"status": "ok", "roles": ["swap", "service_limits"]}})
-    [host] = result["hosts"]
-    assert "swap_missing" in host["fixed"]  # (swap also relieves overcommit_risky here)
-    reasons = dict((r["id"], r["reason"]) for r in host["remaining"])
-    assert reasons["oom_kills_recent"].startswith("reads the OOM history of the window")
-    assert result["fixed"] == len(host["fixed"]) and result["remaining"] == len(host["remaining"])
-    lines = outcome_lines(result)
-    assert any(line.split()[:3] == ["web1", "fixed", "swap_missing"] for line in lines)
-
-
-def test_outcome_names_a_restart_that_was_not_allowed_and_hosts_not_reached():
-    java = healthy()
-    java["processes"].append({"pid": 77, "comm": "java", "user": "app", "rss_mb": 300, "swap_mb": 0, "oom_score": 5,
-                              "oom_score_adj": 0, "unit": "app.service", "cgroup": "/system.slice/app.service",
-                              "cmdline": ["/usr/bin/java", "-jar", "app.jar"]})
-    before = fleet(web1=java, web2=java)
-    result = outcome(before, before, {"web1": {"status": "ok", "roles": ["heap"], "restart_required": ["app.service"],
-                                               "restart_allowed": False}})
-    reasons = dict((h["host"], h["remaining"][0]["reason"]) for h in result["hosts"])
-    assert reasons["web1"] == "needs a restart that was not allowed (remediate_restart: false): app.service"
-    assert reasons["web2"].startswith("not applied: the run stopped before this host's batch")
-
-    # a restart another unit waits for is not this finding's reason: only its own unit is named
-    result = outcome(before, before, {"web1": {"status": "ok", "roles": ["heap"], "restart_allowed": False,
-                                               "restart_required": ["other.service", "app.service"]}})
-    assert result["hosts"][0]["remaining"][0]["reason"] == (
-        "needs a restart that was not allowed (remediate_restart: false): app.service")
-    result = outcome(before, before, {"web1": {"status": "ok", "roles": ["heap"], "restart_allowed": False,
-                                               "restart_required": ["other.service"]}})
-    assert result["hosts"][0]["remaining"][0]["reason"].startswith("heap was applied and the finding remains")
-
-
-def test_a_finding_gone_from_the_files_but_waiting_for_a_restart_is_pending_not_fixed():
-    def report(*findings):
-        return {"hosts": [{"host": "db1", "status": "ok", "findings": list(findings)}]}
-    pg = {"id": "database_oversized", "severity": "critical",
-          "remedy": {"role": "headroom.memory.database",
-                     "vars": {"database_instances": [{"engine": "postgresql", "name": "15-main", "memory": "300M"}]}}}
-    redis = {"id": "database_defaults", "severity": "warning",
-             "remedy": {"role": "headroom.memory.database",
-                        "vars": {"database_instances": [{"engine": "redis", "name": "redis", "memory": "200M"}]}}}
-    before, after = report(pg, redis), report()
-    waiting = {"status": "ok", "roles": ["database"], "restart_required": ["15-main"], "restart_allowed": False}
-    [host] = outcome(before, after, {"db1": waiting})["hosts"]
-    assert host["fixed"] == ["database_defaults"]  # Redis took its setting live
-    [pending] = host["pending"]
-    assert pending["id"] == "database_oversized" and pending["severity"] == "critical"
-    assert pending["reason"].endswith("(remediate_restart: false): 15-main")
-    result = outcome(before, after, {"db1": waiting})
-    assert (result["fixed"], result["pending"], result["remaining"]) == (1, 1, 0)
-    lines = outcome_lines(result)
-    assert any(line.split()[:3] == ["db1", "pending", "database_oversized"] for line in lines)
-    assert lines[-1] == "1 fixed, 1 pending a restart, 0 remaining, 0 new finding(s)"
-    # restarts allowed, or another unit waiting: fixed
-    for done in (dict(waiting, restart_allowed=True), dict(waiting, restart_required=["other.service"])):
-        [host] = outcome(before, after, {"db1": done})["hosts"]
-        assert host["fixed"] == ["database_oversized", "database_defaults"] and host["pending"] == []
 
 
 def test_plan_rows_and_tables_show_each_role_per_host():

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """remediate plan: the edges mutation testing found unpinned (issue #10): the report's age and clock-skew
-bounds, the RAM tolerance, the health gate's critical line, every reason a finding remains, the restart wait,
-and each line of the plan and outcome tables word for word (they are what the operator reads)."""
+bounds, the RAM tolerance, the health gate's critical line, and each line of the plan table word for word (what
+the operator reads)."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -13,7 +13,7 @@ import datetime
 import pytest
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
-    RemediateError, health_problems, outcome, outcome_lines, parse_time, plan_lines, plan_rows, report_host,
+    RemediateError, health_problems, parse_time, plan_lines, plan_rows, report_host,
     report_problems, role_changes, role_of, roles_for, vars_text)
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import (
     healthy, kill)
@@ -208,159 +208,11 @@ def test_a_kill_is_new_unless_time_pid_and_unit_all_match_one_before():
         "2 new OOM kill(s): a (pid 3, unit hog.service), b (pid 4, unit hog.service)"]
 
 
-# --- outcome: why a finding remains -----------------------------------------------------------------------
-
-def finding(fid, role="headroom.memory.swap", severity="warning", **remedy):
-    rem = dict(remedy)
-    if role is not None:
-        rem["role"] = role
-    return {"id": fid, "severity": severity, "remedy": rem}
-
-
-def remains(f, done):
-    doc = {"hosts": [{"host": "h", "status": "ok", "findings": [f]}]}
-    result = outcome(doc, doc, {"h": done} if done is not None else None)
-    [host] = result["hosts"]
-    [r] = host["remaining"]
-    assert r["id"] == f["id"] and r["severity"] == f["severity"]
-    return r["reason"]
-
-
-def test_each_reason_a_finding_remains_word_for_word():
-    ok = {"status": "ok", "roles": ["swap"]}
-    assert remains(finding("swap_missing"), {"status": "failed", "msg": "disk full"}) == (
-        "not fixed: the host failed during remediate (disk full)")
-    assert remains(finding("swap_missing"), {"status": "failed"}) == (
-        "not fixed: the host failed during remediate (see the run)")
-    assert remains(finding("swap_missing"), None) == (
-        "not applied: the run stopped before this host's batch, or it was not in the play")
-    for fid in ("oom_kills_recent", "leak_suspect"):
-        assert remains(finding(fid), ok) == (
-            "reads the OOM history of the window: it clears when those kills age out of the window")
-    # a leak its unit's limit contains now: diagnose proposes nothing more, and no role fixes the leak itself
-    assert remains(finding("leak_suspect", role=None), ok) == (
-        "contained by its unit's memory limit; no role of this collection fixes the leak itself: fix the program "
-        "or recycle it (max_requests, pm.max_requests, a timer restart)")
-    assert remains(finding("swap_missing", withheld=["a restart", "no MemoryMax"]), ok) == (
-        "withheld by the remedy gate: a restart; no MemoryMax")
-    assert remains(finding("x", role=None, settings=[{"setting": "vm.swappiness", "value": 10, "service": "sysctl"},
-                                                     {"setting": "b", "value": 2, "service": "c"}]), ok) == (
-        "no role of this collection changes it: set vm.swappiness = 10 (sysctl), b = 2 (c)")
-    assert remains(finding("x", role=None, text="add RAM"), ok) == "no role of this collection fixes it: add RAM"
-    assert remains(finding("x", role=None), ok) == "no role of this collection fixes it: see the report"
-    assert remains(finding("x", role="headroom.memory.heap"), ok) == (
-        "heap was not applied here (its variables were not in remedy-vars)")
-    assert remains(finding("x", role="headroom.memory.swap"), ok) == (
-        "swap was applied and the finding remains: diagnose again once the service has settled")
-    assert remains(finding("x", role="swap"), ok).startswith("swap was applied")
-    assert remains(finding("x", role="headroom.memory.swap"), {"status": "ok"}).startswith("swap was not applied")
-
-
-def test_a_withheld_remedy_or_history_wins_over_the_later_reasons():
-    done = {"status": "ok", "roles": [], "restart_required": ["a.service"], "restart_allowed": False}
-    assert remains(finding("oom_kills_recent", role=None), done).startswith("reads the OOM history")
-    assert remains(finding("x", role=None, withheld=["w"]), done) == "withheld by the remedy gate: w"
-    mine = {"heap_services": [{"unit": "a.service"}]}
-    assert remains(finding("x", vars=mine), done) == (
-        "needs a restart that was not allowed (remediate_restart: false): a.service")
-    # only the restarts its own remedy waits for: another unit's is not this finding's reason
-    assert remains(finding("x"), done).startswith("swap was not applied")
-    assert remains(finding("x", vars=mine), dict(done, restart_allowed=True)).startswith("swap was not applied")
-    assert remains(finding("x", vars=mine), dict(done, restart_required=[])).startswith("swap was not applied")
-
-
-# --- outcome: fixed, pending, new, unread -----------------------------------------------------------------
-
-def db_finding(fid, vars_):
-    return {"id": fid, "severity": "warning", "remedy": {"role": "headroom.memory.database", "vars": vars_}}
-
-
-def gone(f, done):
-    before = {"hosts": [{"host": "h", "status": "ok", "findings": [f]}]}
-    after = {"hosts": [{"host": "h", "status": "ok", "findings": []}]}
-    [host] = outcome(before, after, {"h": done})["hosts"]
-    return host["fixed"], [p["reason"].rsplit(": ", 1)[-1] for p in host["pending"]]
-
-
-def test_a_finding_waits_for_a_restart_named_by_unit_or_name_in_any_list_variable():
-    done = {"status": "ok", "roles": ["database"], "restart_required": ["a.service", "pg", "other"],
-            "restart_allowed": False}
-    assert gone(db_finding("f", {"database_instances": [{"name": "pg"}, {"unit": "a.service"}]}), done) == (
-        [], ["a.service, pg"])
-    assert gone(db_finding("f", {"x": [{"unit": "a.service", "name": None}]}), done) == ([], ["a.service"])
-    # names not in a list of mappings, or not waiting, do not hold a finding back
-    assert gone(db_finding("f", {"x": "pg", "y": ["pg"], "z": [{"name": None, "unit": None}], "n": 5,
-                                 "d": {"name": "pg"}}), done) == (["f"], [])
-    assert gone(db_finding("f", {"x": [{"name": "nope"}]}), done) == (["f"], [])
-    assert gone({"id": "f", "severity": "info"}, done) == (["f"], [])
-
-
-def test_pending_reason_word_for_word():
-    done = {"status": "ok", "roles": ["database"], "restart_required": ["pg"], "restart_allowed": False}
-    before = {"hosts": [{"host": "h", "status": "ok", "findings": [db_finding("f", {"i": [{"name": "pg"}]})]}]}
-    result = outcome(before, {"hosts": [{"host": "h", "status": "ok"}]}, {"h": done})
-    assert result["hosts"][0]["pending"] == [{"id": "f", "severity": "warning", "reason": (
-        "fixed in the configuration; the running service keeps the old setting until the restart that was not "
-        "allowed (remediate_restart: false): pg")}]
-    assert result["hosts"][0]["status"] == "ok"
-
-
-def test_a_host_not_read_again_keeps_every_finding_and_new_ones_are_listed():
-    before = {"hosts": [
-        {"host": "a", "status": "ok", "findings": [finding("f1"), finding("f2", severity="critical")]},
-        {"host": "b", "status": "ok", "findings": [finding("f1")]},
-        {"host": "c", "status": "ok", "findings": [finding("f1")]}]}
-    after = {"hosts": [{"host": "b", "status": "unreachable"},
-                       {"host": "c", "status": "ok", "findings": [finding("f1"), finding("f3"), finding("f4")]}]}
-    result = outcome(before, after, {"a": {"status": "ok"}, "c": {"status": "changed"}})
-    a, b, c = result["hosts"]
-    assert a == {"host": "a", "status": "unread", "fixed": [], "pending": [], "new": [], "remaining": [
-        {"id": "f1", "severity": "warning", "reason": "could not diagnose the host again"},
-        {"id": "f2", "severity": "critical", "reason": "could not diagnose the host again"}]}
-    assert b["status"] == "unread" and len(b["remaining"]) == 1
-    assert c["status"] == "changed" and c["new"] == ["f3", "f4"] and c["fixed"] == []
-    assert (result["fixed"], result["pending"], result["remaining"], result["new"]) == (0, 0, 4, 2)
-    assert outcome(None, None) == {"hosts": [], "fixed": 0, "pending": 0, "remaining": 0, "new": 0}
-
-
 # --- tables -------------------------------------------------------------------------------------------------
 
-def test_outcome_lines_word_for_word():
-    result = {"hosts": [
-        {"host": "web1", "fixed": ["swap_missing"], "pending": [{"id": "db", "reason": "waits"}],
-         "remaining": [{"id": "leak_suspect", "reason": "history"}], "new": ["x"]},
-        {"host": "web2", "fixed": [], "remaining": [], "new": []}],
-        "fixed": 1, "pending": 1, "remaining": 1, "new": 1}
-    assert outcome_lines(result) == [
-        "HOST                      RESULT    FINDING                   WHY",
-        "web1                      fixed     swap_missing              ",
-        "web1                      pending   db                        waits",
-        "web1                      remains   leak_suspect              history",
-        "web1                      new       x                         appeared since the report",
-        "web2                      ok        -                         no finding before or after",
-        "1 fixed, 1 pending a restart, 1 remaining, 1 new finding(s)"]
-    assert outcome_lines({}) == [
-        "HOST                      RESULT    FINDING                   WHY",
-        "0 fixed, 0 pending a restart, 0 remaining, 0 new finding(s)"]
-
-
-def test_a_host_with_only_a_pending_finding_is_not_ok():
-    lines = outcome_lines({"hosts": [{"host": "h", "fixed": [], "pending": [{"id": "p", "reason": "r"}],
-                                      "remaining": [], "new": []}]})
-    assert [line.split()[1] for line in lines[1:-1]] == ["pending"]
-
-
-def test_table_text_has_its_control_characters_replaced():
-    lines = outcome_lines({"hosts": [{"host": "h\x1b", "fixed": ["f\n"], "remaining": [{"id": "r", "reason": "a\rb"}],
-                                      "new": ["n\x00"]}]})
-    assert all("\x1b" not in line and "\n" not in line and "\r" not in line and "\x00" not in line for line in lines)
-    assert lines[1].startswith("h\ufffd ")
+def test_plan_table_text_has_its_control_characters_replaced():
     plan = plan_lines([{"host": "h\x1b", "roles": [{"role": "swap\x07", "vars": {}, "changes": ["a\nb"]}]}])
     assert plan[1].split() == ["h\ufffd", "swap\ufffd", "a\ufffdb"]
-    # a console table, not HTML: quotes, ampersands and angle brackets stay as they are
-    lines = outcome_lines({"hosts": [{"host": "a&b", "fixed": [], "remaining": [{"id": "r", "reason": "it's <x>"}],
-                                      "new": []}]})
-    assert lines[1].split() == ["a&b", "remains", "r", "it's", "<x>"]
 
 
 def test_vars_text_names_items_by_unit_or_path_and_keeps_scalars():
@@ -459,16 +311,6 @@ def test_survivors_of_the_first_edge_run():
     grown = healthy()
     grown["memory"]["total_mb"] = 16160
     assert report_problems(report(host_ram_mb=16000, ram_mb=16000), "web1", grown, now=NOW) == []
-    # several units waiting for a restart are listed with commas
-    done = {"status": "ok", "roles": [], "restart_required": ["a.service", "b.service"], "restart_allowed": False}
-    assert remains(finding("x", vars={"service_limits_units": [{"unit": "b.service"}, {"unit": "a.service"}]}),
-                   done) == "needs a restart that was not allowed (remediate_restart: false): a.service, b.service"
-    # a host with only remaining findings (or only new ones) is not "ok"
-    for kind in ("remaining", "new"):
-        h = {"host": "h", "fixed": [], "remaining": [], "new": []}
-        h[kind] = [{"id": "r", "reason": "x"}] if kind == "remaining" else ["n"]
-        assert [line.split()[1] for line in outcome_lines({"hosts": [h]})[1:-1]] == [
-            "remains" if kind == "remaining" else "new"]
     # a unit whose limits were pushed live names them, not its drop-in
     assert role_changes("service_limits", {"service_limits_result": {"units": [
         {"unit": "a.service", "live_pushed": ["MemoryMax=1G"], "restart_required": False, "dropin": "/d.conf",

@@ -248,10 +248,11 @@ def test_the_fleet_report_is_never_templated_again_when_used_as_a_fact():
 
 
 def test_outcome_says_why_a_container_kill_finding_remains_after_remediate():
-    from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import outcome
+    from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.proof import outcome
     tight = {"id": "container_limit_too_tight", "severity": "warning",
              "remedy": {"role": "headroom.memory.containers", "vars": {"containers_limits": [{"name": "api", "memory": "384M"}]}}}
-    before = {"hosts": [{"host": "h", "status": "ok", "findings": [tight]}]}
+    before = {"generated": "2026-11-30T11:00:00Z", "hosts": [{"host": "h", "status": "ok", "findings": [tight]}]}
     result = outcome(before, before, {"h": {"status": "ok", "roles": ["containers"]}})
-    [remaining] = result["hosts"][0]["remaining"]
-    assert remaining["reason"].startswith("reads the container's own kill counter and the kills of the window")
+    [row] = result["hosts"][0]["findings"]
+    assert row["state"] == "not re-checked" and row["instance"] == "api"
+    assert "and the container's own kill counter (it clears when the container is re-created" in row["reason"]
