@@ -75,3 +75,30 @@ def test_trixie_warns_and_writes_nothing(host):
     assert json.loads(host.file("/tmp/ewn-result.json").content_string)["netdata"] is None
     refusal = host.file("/tmp/ewn-refusal.txt").content_string
     assert "has no netdata package" in refusal and "Nothing was changed" in refusal
+
+
+def test_bookworm_unit_alarm_follows_a_live_hog(host):
+    """ewn-hog.scope (MemoryMax=200M) holds 10 MiB for 45 s, then 150 MiB: the template's alarm on its cgroup is
+    CLEAR first (5% of the limit), then WARNING (75% > 50% for 10 s), read from Netdata's API as it happens."""
+    if not is_bookworm(host):
+        pytest.skip("bookworm only")
+    start = int(host.file("/tmp/ewn-hog-start").content_string)
+    seen = []
+    deadline = start + 160
+    while time.time() < deadline:
+        unit = [v for v in alarms(host).values()
+                if v["name"] == "headroom_memory_unit_near_limit" and "ewn-hog" in v["chart"]]
+        if unit:
+            state = (unit[0]["status"], unit[0]["value"])
+            if not seen or seen[-1][1] != state[0]:
+                seen.append((int(time.time()) - start, state[0], state[1], unit[0]["chart"]))
+            if state[0] == "WARNING":
+                break
+        time.sleep(2)
+    print("ewn-hog.scope alarm timeline (s after start, status, % of MemoryMax, chart):", seen)
+    statuses = [s[1] for s in seen]
+    assert "CLEAR" in statuses and statuses[-1] == "WARNING", seen
+    assert statuses.index("CLEAR") < len(statuses) - 1, seen
+    # 45 s small, then at most the 10 s window, one 2 s evaluation and Netdata's 1 s collection
+    assert seen[-1][0] <= 45 + 10 + 2 + 15, seen
+    assert 50 < seen[-1][2] <= 100, seen
