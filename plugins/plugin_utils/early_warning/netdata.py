@@ -67,6 +67,8 @@ def netdata_alarms(thresholds, options=None):
         raise ValueError("; ".join(errors))
     t = thresholds
     every = "%ds" % options["every"]
+    available_info = "MemAvailable as a share of RAM, the highest of the last %s (warning below %s%%, critical below " \
+        "%s%%)" % (t["available_for"], _num(t["available_warn_pct"]), _num(t["available_crit_pct"]))
     return [
         _alarm("alarm", "available", "mem.available", [
             ("lookup", "max -%s unaligned of avail" % t["available_for"]),
@@ -74,9 +76,7 @@ def netdata_alarms(thresholds, options=None):
             ("units", "%"), ("every", every),
             ("warn", "$this < %s" % _num(t["available_warn_pct"])),
             ("crit", "$this < %s" % _num(t["available_crit_pct"])),
-            ("info", "MemAvailable as a share of RAM, the highest of the last %s (warning below %s%%, critical "
-                     "below %s%%)" % (t["available_for"], _num(t["available_warn_pct"]),
-                                       _num(t["available_crit_pct"])))], options),
+            ("info", available_info)], options),
         _alarm("alarm", "pressure", "system.memory_full_pressure", [
             ("lookup", "min -%s unaligned of full 60" % t["psi_for"]),
             ("units", "%"), ("every", every),
@@ -118,4 +118,3 @@ def health_conf(thresholds, options=None, header=""):
                 raise ValueError("%s of %s: %r has a newline, NUL or #" % (key, alarm[0][1], value))
             lines.append("%10s: %s" % (key, value))
     return "\n".join(lines) + "\n"
-
