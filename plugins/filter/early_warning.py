@@ -10,9 +10,10 @@ from ansible.errors import AnsibleFilterError
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.inputs import (
-    earlyoom_settings, input_errors, thresholds_of)
+    earlyoom_settings, input_errors, netdata_options, thresholds_of)
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.killer import (
     cgroup_version, earlyoom_argv, earlyoom_errors, earlyoom_lists, exec_start, name_errors, units_from_show)
+from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.netdata import health_conf
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.rules import alert_rules
 
 
@@ -30,6 +31,14 @@ def early_warning_rules(inputs):
         return wrap_var(alert_rules(thresholds_of(inputs), inputs.get("early_warning_rules_labels")))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise AnsibleFilterError("early_warning_rules: %s" % exc)
+
+
+def early_warning_netdata(inputs):
+    """Netdata health.d alarms (text) from the role's inputs: the rules' thresholds, the netdata options."""
+    try:
+        return health_conf(thresholds_of(inputs), netdata_options(inputs))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError("early_warning_netdata: %s" % exc)
 
 
 def early_warning_earlyoom(show_text, inputs, binary="/usr/bin/earlyoom"):
@@ -58,6 +67,7 @@ class FilterModule(object):
         return {
             "early_warning_errors": early_warning_errors,
             "early_warning_rules": early_warning_rules,
+            "early_warning_netdata": early_warning_netdata,
             "early_warning_earlyoom": early_warning_earlyoom,
             "early_warning_cgroup_version": early_warning_cgroup_version,
         }

@@ -15,11 +15,13 @@ import re
 from ansible_collections.headroom.memory.plugins.plugin_utils.booleans import bool_errors
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.killer import (
     earlyoom_errors, name_errors, oomd_errors)
+from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.netdata import option_errors
 from ansible_collections.headroom.memory.plugins.plugin_utils.early_warning.rules import threshold_errors
 
 KILLERS = ("none", "earlyoom", "systemd-oomd")
 SOURCES = ("kmsg", "journal", "syslog")
 VALIDATE = ("auto", "always", "never")
+NETDATA_MISSING = ("warn", "fail")
 # absolute, no .. component, no whitespace, quotes, $, %, backslash or glob: these go into unit files
 _PATH = re.compile(r"^/(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9_./@+-]*$")
 _PROM_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}\.prom$")
@@ -57,15 +59,21 @@ def earlyoom_settings(v):
     return dict((k, v.get(P + "earlyoom_" + k)) for k in keys)
 
 
+def netdata_options(v):
+    """The options of the Netdata alarms (plugin_utils.early_warning.netdata) out of the role variables."""
+    return {"to": v.get(P + "netdata_to"), "every": v.get(P + "netdata_every")}
+
+
 def input_errors(v):
     """Problems with the role's inputs (see the module docstring)."""
     if not isinstance(v, dict):
         return ["the role inputs must be a mapping"]
     errors = []
-    switches = ("early_warning_collector", "early_warning_earlyoom_from_units")
+    switches = ("early_warning_collector", "early_warning_earlyoom_from_units", "early_warning_netdata",
+                "early_warning_netdata_install")
     errors.extend(bool_errors(dict((key, v.get(key)) for key in switches)))
     for key in ("early_warning_install_dir", "early_warning_state_dir", "early_warning_textfile_dir",
-                "early_warning_python"):
+                "early_warning_python", "early_warning_netdata_config_dir", "early_warning_netdatacli"):
         _path(v, key, errors)
     _path(v, "early_warning_rules_dest", errors, optional=True)
     name = v.get("early_warning_textfile_name")
@@ -82,6 +90,10 @@ def input_errors(v):
         errors.append("early_warning_rules_validate must be one of %s, got %r"
                       % (", ".join(VALIDATE), v.get("early_warning_rules_validate")))
     errors.extend(threshold_errors(thresholds_of(v), v.get("early_warning_rules_labels")))
+    if v.get("early_warning_netdata_missing") not in NETDATA_MISSING:
+        errors.append("early_warning_netdata_missing must be one of %s, got %r"
+                      % (", ".join(NETDATA_MISSING), v.get("early_warning_netdata_missing")))
+    errors.extend(option_errors(netdata_options(v)))
     killer = v.get("early_warning_killer")
     if killer not in KILLERS:
         errors.append("early_warning_killer must be one of %s, got %r" % (", ".join(KILLERS), killer))

@@ -204,7 +204,7 @@ def test_filter_plans_earlyoom(defaults):
 
 def test_filter_names():
     assert sorted(F) == ["early_warning_cgroup_version", "early_warning_earlyoom", "early_warning_errors",
-                         "early_warning_rules"]
+                         "early_warning_netdata", "early_warning_rules"]
 
 
 def collection_imports(path):
