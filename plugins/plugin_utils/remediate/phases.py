@@ -64,10 +64,12 @@ def planned_files(role, facts):
 
 def _database_files(facts):
     """PostgreSQL: postgresql.conf (the conf.d include) and conf.d/<the role's file>; MariaDB/MySQL: the
-    instance's config_file or the role's default; Redis and MongoDB: the config file the preflight decided."""
+    instance's config_file or the role's default; Redis and MongoDB: the config file the preflight decided. The
+    role's file names come from ``__database_file_names`` (its phase_plan keeps them)."""
     live = _get(facts, "__database_live", {})
     conf = _get(facts, "__database_conf", {}).get("files") or {}
     instances = {i.get("name"): i for i in _get(facts, "__database_instances", []) if isinstance(i, dict)}
+    names = _get(facts, "__database_file_names", {})
     out = []
     for plan in _get(facts, "__database_plans", []):
         name, engine = plan.get("name"), plan.get("engine")
@@ -75,13 +77,14 @@ def _database_files(facts):
             cluster = (live.get(name) or {}).get("cluster") or {}
             if cluster.get("conf_dir"):
                 out.append("%s/postgresql.conf" % cluster["conf_dir"])
-                out.append("%s/conf.d/%s" % (cluster["conf_dir"], _get(facts, "__database_pg_conf_name")))
+                if names.get("pg_conf_name"):
+                    out.append("%s/conf.d/%s" % (cluster["conf_dir"], names["pg_conf_name"]))
         elif engine in ("mariadb", "mysql"):
             out.append((instances.get(name) or {}).get("config_file")
-                       or _get(facts, "__database_mariadb_conf" if engine == "mariadb" else "__database_mysql_conf"))
+                       or names.get("mariadb_conf" if engine == "mariadb" else "mysql_conf"))
         elif (conf.get(name) or {}).get("path"):
             out.append(conf[name]["path"])
-    return [str(p) for p in out if p and "None" not in str(p)]
+    return [str(p) for p in out if p]
 
 
 def snapshot(stats):
