@@ -181,8 +181,8 @@ def apply_failed(applied, failed_role, done, facts, files_by_role, undone, undo_
     why = applied.get("msg") or "failed"
     msg = "%s failed during the apply (%s)" % (failed_role, why)
     msg += "; put back: %s" % (", ".join("%s (%s)" % (r["path"], r["action"]) for r in rolled) if rolled else "no file")
-    msg += "; still changed: %s" % ("; ".join("%s: %s" % (s["role"], s["change"]) for s in stayed) if stayed else
-                                     "nothing (every file this run changed was put back)")
+    kept = "; ".join("%s: %s" % (s["role"], s["change"]) for s in stayed)
+    msg += "; still changed: %s" % (kept or "nothing (every file this run changed was put back)")
     applied.update({"status": "failed", "msg": msg, "phase": "apply", "failed_role": failed_role,
                     "applied_roles": list(done or []), "rolled_back": rolled, "stayed_changed": stayed})
     return applied

@@ -549,8 +549,8 @@ def stopped_lines(record):
             for sentence in h["changed"][role]:
                 lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], _t(role), _t(sentence)))
         for r in h.get("rolled_back") or []:
-            lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], _t(r.get("role")),
-                                                    _t("put back: %s (%s)" % (r.get("path"), r.get("action")))))
+            back = "put back: %s (%s)" % (r.get("path"), r.get("action"))
+            lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], _t(r.get("role")), _t(back)))
         if h["status"] != "ok" or not h.get("changed"):
             why = h.get("msg") or ("changed nothing" if h["status"] == "ok" else "")
             lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], "-", _t(why)))
