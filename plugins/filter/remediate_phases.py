@@ -31,9 +31,9 @@ def remediate_rollback(before, now_stats):
     return rollback(before, now_stats)
 
 
-def remediate_apply_failed(applied, failed_role, done, facts, files_by_role, undone, undo_results=None, live_results=None):
+def remediate_apply_failed(applied, failed_role, done, facts, files_by_role, undone, left=None, live_results=None):
     """The host's record after a failure during the apply: what was put back, what stayed changed."""
-    return apply_failed(applied, failed_role, done, facts, files_by_role, undone, undo_results, live_results)
+    return apply_failed(applied, failed_role, done, facts, files_by_role, undone, left, live_results)
 
 
 def remediate_plan_refused(applied, role, why):

@@ -6,7 +6,7 @@ change; then the files the plans will write are copied aside, and a failure duri
 - ``planned_files(role, facts)``: the configuration files a role's plan (its private plan facts) will write;
 - ``snapshot(stats)``: those files as they were before the apply, from a stat loop;
 - ``rollback(before, now)``: which of them this run changed, to restore from the copy or remove (it made them);
-- ``apply_failed(applied, failed_role, done, facts, files_by_role, undone, undo_results, live_results)``: the host's record
+- ``apply_failed(applied, failed_role, done, facts, files_by_role, undone, left, live_results)``: the host's record
   (``__remediate_applied``) after a failure during the apply: the role that failed, what was put back, and what
   stayed changed (live state is never rolled back: an active swap file, a limit pushed to a running unit, a
   reloaded server stay, and the record says so)."""
@@ -88,8 +88,8 @@ def _database_files(facts):
 
 
 def snapshot(stats):
-    """``{path: {exists, checksum, owner, group, mode, copy}}`` from the results of a stat loop (item: the path);
-    ``copy`` is the name of an existing file's copy in the private directory (its rank, by path), else None."""
+    """``{path: {exists, checksum, owner, group, mode, saved_as}}`` from the results of a stat loop (item: the path);
+    ``saved_as`` is the name of an existing file's copy in the private directory (its rank, by path), else None."""
     out = {}
     for result in stats or []:
         stat = result.get("stat") or {}
@@ -98,15 +98,15 @@ def snapshot(stats):
             raise ValueError("%s is not a regular file: remediate copies aside only regular files; nothing was "
                              "changed" % path)
         out[path] = {"exists": bool(stat.get("exists")), "checksum": stat.get("checksum"),
-                     "owner": stat.get("pw_name"), "group": stat.get("gr_name"), "mode": stat.get("mode"), "copy": None}
+                     "owner": stat.get("pw_name"), "group": stat.get("gr_name"), "mode": stat.get("mode"), "saved_as": None}
     for rank, path in enumerate(sorted(p for p in out if out[p]["exists"])):
-        out[path]["copy"] = str(rank)
+        out[path]["saved_as"] = str(rank)
     return out
 
 
 def rollback(before, now_stats):
     """What a failed apply changed among the copied files (``before``: ``snapshot``; ``now_stats``: a stat loop's
-    results now): ``{restore: [{path, copy, owner, group, mode}], remove: [paths]}`` - restore a file that existed
+    results now): ``{restore: [{path, saved_as, owner, group, mode}], remove: [paths]}`` - restore a file that existed
     before and differs now (or is gone, or is no longer a regular file), remove one this run made."""
     now = {}
     for result in now_stats or []:
@@ -118,7 +118,7 @@ def rollback(before, now_stats):
         was, isnow = before[path], now.get(path) or {}
         if was["exists"]:
             if not isnow.get("isreg") or isnow.get("checksum") != was["checksum"]:
-                restore.append({"path": path, "copy": was["copy"], "owner": was["owner"], "group": was["group"],
+                restore.append({"path": path, "saved_as": was["saved_as"], "owner": was["owner"], "group": was["group"],
                                 "mode": was["mode"]})
         elif isnow.get("exists"):
             remove.append(path)
@@ -132,16 +132,6 @@ def _role_of_file(path, files_by_role):
     return "?"
 
 
-def _failed_paths(results):
-    """The paths whose restore or removal failed, from the two loops' results (item: {path...} or a path)."""
-    out = []
-    for result in results or []:
-        if result.get("failed"):
-            item = result.get("item")
-            out.append(str(item.get("path") if isinstance(item, dict) else item))
-    return out
-
-
 def _live_limits(results):
     """[{role: service_limits, change}] from ``systemctl show --property=MemoryMax,...`` results per unit."""
     out = []
@@ -152,17 +142,18 @@ def _live_limits(results):
     return out
 
 
-def apply_failed(applied, failed_role, done, facts, files_by_role, undone, undo_results=None, live_results=None):
+def apply_failed(applied, failed_role, done, facts, files_by_role, undone, left=None, live_results=None):
     """The host's record after a failure while ``failed_role`` applied (``done``: the roles applied before it).
 
-    ``undone``: the rollback (``rollback``) that was carried out, ``undo_results`` the results of its restore and
-    remove loops (a failed one stays changed); ``live_results``: ``systemctl show`` of service_limits' units after
-    the rollback. Returns ``applied`` (kept keys: status, msg, roles, restart_required, restart_allowed) with
-    ``phase: apply``, ``failed_role``, ``applied_roles``, ``rolled_back`` [{role, path, action}] and
-    ``stayed_changed`` [{role, change}], and a msg that names all three, never "nothing was changed" when
-    something stayed."""
+    ``undone``: the rollback (``rollback``) that was carried out; ``left``: ``rollback`` computed again from a stat
+    after it - what still differs was not put back and stays changed; ``live_results``: ``systemctl show`` of
+    service_limits' units after the rollback. Returns ``applied`` (kept keys: status, msg, roles,
+    restart_required, restart_allowed) with ``phase: apply``, ``failed_role``, ``applied_roles``, ``rolled_back``
+    [{role, path, action}] and ``stayed_changed`` [{role, change}], and a msg that names all three, never
+    "nothing was changed" when something stayed."""
     applied = dict(applied or {})
-    not_restored = _failed_paths(undo_results)
+    not_restored = [str(r["path"]) for r in (left or {}).get("restore") or []] + [
+        str(p) for p in (left or {}).get("remove") or []]
     rolled = [{"role": _role_of_file(i["path"], files_by_role), "path": i["path"], "action": "restored"}
               for i in (undone or {}).get("restore") or [] if i["path"] not in not_restored]
     rolled += [{"role": _role_of_file(p, files_by_role), "path": p, "action": "removed"}

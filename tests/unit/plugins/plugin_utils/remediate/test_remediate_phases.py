@@ -68,8 +68,8 @@ def test_a_role_without_a_plan_or_swap_it_cannot_manage_names_no_file():
 
 def test_the_snapshot_names_a_copy_for_each_existing_file_and_refuses_a_special_one():
     snap = snapshot([stat(HEAP, exists=False), stat(DROPIN, checksum="old"), stat("/etc/fstab", checksum="f")])
-    assert snap[HEAP] == {"exists": False, "checksum": None, "owner": None, "group": None, "mode": None, "copy": None}
-    assert snap[DROPIN]["copy"] == "1" and snap["/etc/fstab"]["copy"] == "0"
+    assert snap[HEAP] == {"exists": False, "checksum": None, "owner": None, "group": None, "mode": None, "saved_as": None}
+    assert snap[DROPIN]["saved_as"] == "1" and snap["/etc/fstab"]["saved_as"] == "0"
     assert snap[DROPIN]["checksum"] == "old" and snap[DROPIN]["mode"] == "0644"
     with pytest.raises(ValueError, match="not a regular file"):
         snapshot([stat("/etc/fstab", isreg=False)])
@@ -83,9 +83,9 @@ def test_the_rollback_restores_what_changed_or_vanished_and_removes_what_the_run
     now = [stat(DROPIN, checksum="new"), stat(HEAP, checksum="h"), stat("/etc/fstab", checksum="f"),
            stat("/gone", exists=False), stat("/never", exists=False)]
     undo = rollback(snap, now)
-    assert undo == {"restore": [{"path": DROPIN, "copy": snap[DROPIN]["copy"], "owner": "root", "group": "root",
+    assert undo == {"restore": [{"path": DROPIN, "saved_as": snap[DROPIN]["saved_as"], "owner": "root", "group": "root",
                                  "mode": "0644"},
-                                {"path": "/gone", "copy": snap["/gone"]["copy"], "owner": "root", "group": "root",
+                                {"path": "/gone", "saved_as": snap["/gone"]["saved_as"], "owner": "root", "group": "root",
                                  "mode": "0644"}],
                     "remove": [HEAP]}
     assert remediate_rollback(snap, now) == undo
@@ -109,8 +109,7 @@ def failed_heap_after_service_limits():
 def test_a_failed_apply_says_what_was_put_back_and_what_stayed_changed_live():
     facts, files, undo = failed_heap_after_service_limits()
     live = [{"item": "app.service", "rc": 0, "stdout": "MemoryMax=1006632960\nMemoryHigh=infinity\nMemorySwapMax=0"}]
-    got = apply_failed(applied(), "heap", ["service_limits"], facts, files, undo,
-                       [{"item": undo["restore"][0], "changed": True}, {"item": HEAP, "changed": True}], live)
+    got = apply_failed(applied(), "heap", ["service_limits"], facts, files, undo, {"restore": [], "remove": []}, live)
     assert got["status"] == "failed" and got["phase"] == "apply" and got["failed_role"] == "heap"
     assert got["applied_roles"] == ["service_limits"]
     assert got["rolled_back"] == [{"role": "service_limits", "path": DROPIN, "action": "restored"},
@@ -128,8 +127,10 @@ def test_a_failed_apply_says_what_was_put_back_and_what_stayed_changed_live():
 
 def test_a_file_that_could_not_be_put_back_stays_changed_and_a_live_role_that_failed_says_what_may_stay():
     facts, files, undo = failed_heap_after_service_limits()
-    got = remediate_apply_failed(applied(), "database", ["service_limits", "heap"], facts, files, undo,
-                                 [{"item": undo["restore"][0], "failed": True, "msg": "read-only"}], [])
+    # the stat after the rollback still finds the drop-in changed: it was not put back
+    left = rollback(snapshot([stat(DROPIN, checksum="old"), stat(HEAP, exists=False)]),
+                    [stat(DROPIN, checksum="new"), stat(HEAP, exists=False)])
+    got = remediate_apply_failed(applied(), "database", ["service_limits", "heap"], facts, files, undo, left, [])
     assert got["rolled_back"] == [{"role": "heap", "path": HEAP, "action": "removed"}]
     assert {"role": "service_limits", "change": DROPIN + ": changed, and putting it back failed"} in got["stayed_changed"]
     assert {"role": "database", "change": "may have: " + LIVE["database"]} in got["stayed_changed"]
