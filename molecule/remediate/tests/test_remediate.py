@@ -176,3 +176,32 @@ def test_the_stopped_run_recorded_what_the_canary_changed_and_why_it_stopped():
     assert "health gate: unit(s) running before and failed now: remediate-fragile.service" in fragile["msg"]
     assert hosts["remediate-later"]["status"] == "stopped" and hosts["remediate-later"]["changed"] == {}
     assert (report / "remediate.txt").read_text().startswith("remediate stopped during the apply: remediate-fragile failed")
+
+
+def _record(name):
+    return dict((h["host"], h) for h in json.loads((WORK / name / "remediate.json").read_text())["hosts"])
+
+
+def test_a_later_role_that_refuses_in_its_plan_leaves_the_host_unchanged():
+    # issue 32, partial apply: service_limits would have written the hog's drop-in; database refused in its plan
+    later = _record("partial-remediate-report")["remediate-later"]
+    assert later["status"] == "failed" and later["changed"] == {} and later["rolled_back"] == []
+    assert later["msg"].startswith("database refused in its plan, before any change (")
+    assert later["msg"].endswith("Nothing was changed on this host: no remedy role was applied")
+    host = on("remediate-later")
+    assert not host.file(DROPIN).exists
+    assert host.check_output("systemctl show -p MemoryMax --value remediate-oomhog.service") == HOG_MAX
+
+
+def test_a_failed_apply_put_the_drop_in_back_and_says_what_stayed_changed():
+    # side_effect.yml compared the drop-ins' sha256 before and after: equal; the record says so and what stayed
+    fragile = _record("rollback-remediate-report")["remediate-fragile"]
+    assert fragile["status"] == "failed" and fragile["msg"].startswith("heap failed during the apply (")
+    restored = [r for r in fragile["rolled_back"] if r["action"] == "restored"]
+    assert restored and all(r["role"] == "service_limits" and r["path"].startswith(DROPIN + "/") for r in restored)
+    live = fragile["changed"]["service_limits"]
+    assert len(live) == 1 and live[0].startswith("remediate-oomhog.service: live now ")
+    host = on("remediate-fragile")
+    shown = host.check_output("systemctl show -p MemoryMax --value remediate-oomhog.service")
+    assert ("MemoryMax=%s" % shown) in live[0]
+    assert not host.file(DROPIN + "/50-headroom-heap.conf").content_string  # heap's write never landed

@@ -399,9 +399,11 @@ STOPPED_NOT_LOADED = "not applied: the first play loaded no remedies for it (its
 
 def stopped_record(hosts, hostvars):
     """The record of a run that stopped during the apply, from ``hostvars`` of ``hosts`` (the play's): per host
-    ``{host, status, msg, roles, changed: {role: [sentences]}}`` where status is ``ok`` (applied, health gate
-    passed), ``failed`` (its apply or health gate failed: ``msg`` says where and why) or ``stopped`` (not
-    reached); ``changed`` is what each role it ran reported it changed (``role_changes``). Top level:
+    ``{host, status, msg, roles, changed: {role: [sentences]}, rolled_back: [{role, path, action}]}`` where status
+    is ``ok`` (applied, health gate passed), ``failed`` (a plan refused, the apply or the health gate failed:
+    ``msg`` says where and why) or ``stopped`` (not reached); ``changed`` is what each role it ran reported it
+    changed (``role_changes``), after a failed apply what stayed changed once its files were put back
+    (``phases.apply_failed``), after a refused plan nothing. Top level:
     ``stopped: true``, ``failed`` (the failed hosts) and ``changed_hosts`` (those that changed anything)."""
     rows = []
     for host in hosts or []:
@@ -409,16 +411,22 @@ def stopped_record(hosts, hostvars):
         applied = hv.get("__remediate_applied")
         if not applied:
             why = STOPPED_NOT_REACHED if "__remediate_roles" in hv else STOPPED_NOT_LOADED
-            rows.append({"host": host, "status": "stopped", "msg": why, "roles": [], "changed": {}})
+            rows.append({"host": host, "status": "stopped", "msg": why, "roles": [], "changed": {}, "rolled_back": []})
             continue
         roles = [str(r) for r in applied.get("roles") or []]
         changed = {}
-        for role in roles:
-            sentences = role_changes(role, hv)
-            if sentences:
-                changed[role] = [str(x) for x in sentences]
+        if applied.get("phase") in ("plan", "apply"):
+            # a refused plan changed nothing; a failed apply kept what stayed changed after its rollback
+            for item in applied.get("stayed_changed") or []:
+                changed.setdefault(str(item.get("role")), []).append(str(item.get("change")))
+        else:
+            for role in roles:
+                sentences = role_changes(role, hv)
+                if sentences:
+                    changed[role] = [str(x) for x in sentences]
         status = "ok" if applied.get("status") == "ok" else "failed"
-        rows.append({"host": host, "status": status, "msg": str(applied.get("msg") or ""), "roles": roles, "changed": changed})
+        rows.append({"host": host, "status": status, "msg": str(applied.get("msg") or ""), "roles": roles, "changed": changed,
+                     "rolled_back": [dict((str(k), str(v)) for k, v in r.items()) for r in applied.get("rolled_back") or []]})
     return {"stopped": True, "hosts": rows, "failed": [r["host"] for r in rows if r["status"] == "failed"],
             "changed_hosts": [r["host"] for r in rows if r["changed"]]}
 
@@ -433,6 +441,9 @@ def stopped_lines(record):
         for role in sorted(h.get("changed") or {}):
             for sentence in h["changed"][role]:
                 lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], _t(role), _t(sentence)))
+        for r in h.get("rolled_back") or []:
+            back = "put back: %s (%s)" % (r.get("path"), r.get("action"))
+            lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], _t(r.get("role")), _t(back)))
         if h["status"] != "ok" or not h.get("changed"):
             why = h.get("msg") or ("changed nothing" if h["status"] == "ok" else "")
             lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], "-", _t(why)))
