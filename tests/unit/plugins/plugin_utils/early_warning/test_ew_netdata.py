@@ -144,7 +144,7 @@ def test_bad_thresholds_refused(thresholds):
 
 def test_role_inputs_checked(defaults):
     assert option_errors(netdata_options(defaults)) == []
-    bad = dict(defaults, early_warning_netdata="yes", early_warning_netdata_missing="ignore",
+    bad = dict(defaults, early_warning_netdata="maybe", early_warning_netdata_missing="ignore",
                early_warning_netdata_config_dir="/etc/net data", early_warning_netdata_to="a\nb")
     errors = "; ".join(input_errors(bad))
     for name in ("early_warning_netdata must be true or false", "early_warning_netdata_missing must be one of",
