@@ -133,12 +133,13 @@ def _role_of_file(path, files_by_role):
 
 
 def _live_limits(results):
-    """[{role: service_limits, change}] from ``systemctl show --property=MemoryMax,...`` results per unit."""
+    """[{role: service_limits, reading}] from ``systemctl show --property=MemoryMax,...`` results per unit: what
+    the unit runs with after the rollback, a reading (it may equal what it ran with before), not a change."""
     out = []
     for result in results or []:
         if result.get("rc") == 0 and result.get("stdout"):
             values = " ".join(line.strip() for line in str(result["stdout"]).splitlines() if line.strip())
-            out.append({"role": "service_limits", "change": "%s: live now %s" % (result.get("item"), values)})
+            out.append({"role": "service_limits", "reading": "%s: live now %s" % (result.get("item"), values)})
     return out
 
 
@@ -149,8 +150,9 @@ def apply_failed(applied, failed_role, done, facts, files_by_role, undone, left=
     after it - what still differs was not put back and stays changed; ``live_results``: ``systemctl show`` of
     service_limits' units after the rollback. Returns ``applied`` (kept keys: status, msg, roles,
     restart_required, restart_allowed) with ``phase: apply``, ``failed_role``, ``applied_roles``, ``rolled_back``
-    [{role, path, action}] and ``stayed_changed`` [{role, change}], and a msg that names all three, never
-    "nothing was changed" when something stayed."""
+    [{role, path, action}], ``stayed_changed`` [{role, change}] and ``read_back`` [{role, reading}] (the live
+    limits read after the rollback: readings, not changes), and a msg that names them all, never "nothing was
+    changed" when something stayed."""
     applied = dict(applied or {})
     not_restored = [str(r["path"]) for r in (left or {}).get("restore") or []] + [
         str(p) for p in (left or {}).get("remove") or []]
@@ -168,14 +170,17 @@ def apply_failed(applied, failed_role, done, facts, files_by_role, undone, left=
             else:  # what the role reported, less what names a file that was put back
                 stayed.extend({"role": role, "change": str(s)} for s in reported
                               if not any(r["path"] in str(s) for r in rolled))
-    stayed.extend(_live_limits(live_results))
+    read_back = _live_limits(live_results)
     why = applied.get("msg") or "failed"
     msg = "%s failed during the apply (%s)" % (failed_role, why)
     msg += "; put back: %s" % (", ".join("%s (%s)" % (r["path"], r["action"]) for r in rolled) if rolled else "no file")
     kept = "; ".join("%s: %s" % (s["role"], s["change"]) for s in stayed)
     msg += "; still changed: %s" % (kept or "nothing (every file this run changed was put back)")
+    if read_back:
+        msg += "; read back: %s" % "; ".join(r["reading"] for r in read_back)
     applied.update({"status": "failed", "msg": msg, "phase": "apply", "failed_role": failed_role,
-                    "applied_roles": list(done or []), "rolled_back": rolled, "stayed_changed": stayed})
+                    "applied_roles": list(done or []), "rolled_back": rolled, "stayed_changed": stayed,
+                    "read_back": read_back})
     return applied
 
 

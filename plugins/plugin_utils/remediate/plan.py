@@ -399,7 +399,8 @@ STOPPED_NOT_LOADED = "not applied: the first play loaded no remedies for it (its
 
 def stopped_record(hosts, hostvars):
     """The record of a run that stopped during the apply, from ``hostvars`` of ``hosts`` (the play's): per host
-    ``{host, status, msg, roles, changed: {role: [sentences]}, rolled_back: [{role, path, action}]}`` where status
+    ``{host, status, msg, roles, changed: {role: [sentences]}, rolled_back: [{role, path, action}],
+    read_back: [{role, reading}]}`` (read_back: live limits read after a rollback, not counted as changes) where status
     is ``ok`` (applied, health gate passed), ``failed`` (a plan refused, the apply or the health gate failed:
     ``msg`` says where and why) or ``stopped`` (not reached); ``changed`` is what each role it ran reported it
     changed (``role_changes``), after a failed apply what stayed changed once its files were put back
@@ -411,7 +412,8 @@ def stopped_record(hosts, hostvars):
         applied = hv.get("__remediate_applied")
         if not applied:
             why = STOPPED_NOT_REACHED if "__remediate_roles" in hv else STOPPED_NOT_LOADED
-            rows.append({"host": host, "status": "stopped", "msg": why, "roles": [], "changed": {}, "rolled_back": []})
+            rows.append({"host": host, "status": "stopped", "msg": why, "roles": [], "changed": {}, "rolled_back": [],
+                     "read_back": []})
             continue
         roles = [str(r) for r in applied.get("roles") or []]
         changed = {}
@@ -426,7 +428,8 @@ def stopped_record(hosts, hostvars):
                     changed[role] = [str(x) for x in sentences]
         status = "ok" if applied.get("status") == "ok" else "failed"
         rows.append({"host": host, "status": status, "msg": str(applied.get("msg") or ""), "roles": roles, "changed": changed,
-                     "rolled_back": [dict((str(k), str(v)) for k, v in r.items()) for r in applied.get("rolled_back") or []]})
+                     "rolled_back": [dict((str(k), str(v)) for k, v in r.items()) for r in applied.get("rolled_back") or []],
+                     "read_back": [dict((str(k), str(v)) for k, v in r.items()) for r in applied.get("read_back") or []]})
     return {"stopped": True, "hosts": rows, "failed": [r["host"] for r in rows if r["status"] == "failed"],
             "changed_hosts": [r["host"] for r in rows if r["changed"]]}
 
@@ -444,6 +447,9 @@ def stopped_lines(record):
         for r in h.get("rolled_back") or []:
             back = "put back: %s (%s)" % (r.get("path"), r.get("action"))
             lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], _t(r.get("role")), _t(back)))
+        for r in h.get("read_back") or []:
+            seen = "read back: %s" % r.get("reading")
+            lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], _t(r.get("role")), _t(seen)))
         if h["status"] != "ok" or not h.get("changed"):
             why = h.get("msg") or ("changed nothing" if h["status"] == "ok" else "")
             lines.append("%-24s  %-8s  %-15s  %s" % (_t(h["host"]), h["status"], "-", _t(why)))

@@ -114,10 +114,12 @@ def test_a_failed_apply_says_what_was_put_back_and_what_stayed_changed_live():
     assert got["applied_roles"] == ["service_limits"]
     assert got["rolled_back"] == [{"role": "service_limits", "path": DROPIN, "action": "restored"},
                                   {"role": "heap", "path": HEAP, "action": "removed"}]
-    # the drop-in sentence names a file that was put back: dropped; the live push stays, and is read back
-    assert got["stayed_changed"] == [
-        {"role": "service_limits", "change": "app.service: MemoryMax=960M"},
-        {"role": "service_limits", "change": "app.service: live now MemoryMax=1006632960 MemoryHigh=infinity MemorySwapMax=0"}]
+    # the drop-in sentence names a file that was put back: dropped; the live push stays; the live limit read
+    # after the rollback is a reading, not a change
+    assert got["stayed_changed"] == [{"role": "service_limits", "change": "app.service: MemoryMax=960M"}]
+    assert got["read_back"] == [
+        {"role": "service_limits", "reading": "app.service: live now MemoryMax=1006632960 MemoryHigh=infinity MemorySwapMax=0"}]
+    assert got["msg"].endswith("; read back: app.service: live now MemoryMax=1006632960 MemoryHigh=infinity MemorySwapMax=0")
     assert got["msg"].startswith("heap failed during the apply (Write the drop-ins: Permission denied); put back: "
                                  + DROPIN + " (restored), " + HEAP + " (removed); still changed: service_limits: ")
     assert "nothing was changed" not in got["msg"].lower()
@@ -166,6 +168,13 @@ def test_the_stopped_record_keeps_only_what_stayed_changed_and_what_was_put_back
     assert a["rolled_back"] == [{"role": "service_limits", "path": DROPIN, "action": "restored"},
                                 {"role": "heap", "path": HEAP, "action": "removed"}]
     assert b["changed"] == {} and b["rolled_back"] == [] and record["changed_hosts"] == ["a"]
+    # a host whose only entry is the live limit read back after its rollback changed nothing
+    only_read = apply_failed(applied(), "heap", ["service_limits"], {}, files, undo, None,
+                             [{"item": "app.service", "rc": 0, "stdout": "MemoryMax=67108864"}])
+    record2 = stopped_record(["c"], {"c": {"__remediate_applied": only_read}})
+    assert record2["changed_hosts"] == [] and record2["hosts"][0]["read_back"] == [
+        {"role": "service_limits", "reading": "app.service: live now MemoryMax=67108864"}]
+    assert any(line.endswith("read back: app.service: live now MemoryMax=67108864") for line in stopped_lines(record2))
     lines = stopped_lines(record)
     assert any(line.split() == ["a", "failed", "heap", "put", "back:", HEAP, "(removed)"] for line in lines)
     assert any("database refused in its plan" in line for line in lines)

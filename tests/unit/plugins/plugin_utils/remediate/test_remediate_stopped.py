@@ -33,9 +33,9 @@ def test_the_canary_that_failed_keeps_what_it_changed_and_the_others_are_stopped
     assert web1 == {"host": "web1", "status": "failed", "msg": "health gate: app.service stopped running",
                     "roles": ["swap", "service_limits"],
                     "changed": {"swap": ["swap file /swapfile: created"], "service_limits": ["app.service: MemoryMax=960M"]},
-                    "rolled_back": []}
-    assert web2 == {"host": "web2", "status": "stopped", "msg": STOPPED_NOT_REACHED, "roles": [], "changed": {}, "rolled_back": []}
-    assert web3 == {"host": "web3", "status": "stopped", "msg": STOPPED_NOT_LOADED, "roles": [], "changed": {}, "rolled_back": []}
+                    "rolled_back": [], "read_back": []}
+    assert web2 == {"host": "web2", "status": "stopped", "msg": STOPPED_NOT_REACHED, "roles": [], "changed": {}, "rolled_back": [], "read_back": []}
+    assert web3 == {"host": "web3", "status": "stopped", "msg": STOPPED_NOT_LOADED, "roles": [], "changed": {}, "rolled_back": [], "read_back": []}
 
 
 def test_an_earlier_batch_that_passed_is_ok_with_its_changes_and_a_host_that_changed_nothing_says_so():
