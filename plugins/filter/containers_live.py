@@ -8,7 +8,10 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.containers import live
+from ansible_collections.headroom.memory.plugins.plugin_utils.lazy_import import LazyModule
+
+# imported on first use: ansible loads this file in every worker that looks up any headroom.memory filter
+live = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.containers.live")
 
 
 def containers_limit_errors(limits):

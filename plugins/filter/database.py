@@ -8,7 +8,14 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.database import files, instances, parse, pgtune, sizing
+from ansible_collections.headroom.memory.plugins.plugin_utils.lazy_import import LazyModule
+
+# imported on first use: ansible loads this file in every worker that looks up any headroom.memory filter
+files = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.database.files")
+instances = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.database.instances")
+parse = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.database.parse")
+pgtune = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.database.pgtune")
+sizing = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.database.sizing")
 
 MIB = 1024 * 1024
 

@@ -7,7 +7,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.headroom.memory.plugins.plugin_utils.heap import plan as heap
+from ansible_collections.headroom.memory.plugins.plugin_utils.lazy_import import LazyModule
+
+# imported on first use: ansible loads this file in every worker that looks up any headroom.memory filter
+heap = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.heap.plan")
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name
 
 

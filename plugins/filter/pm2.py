@@ -7,9 +7,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.headroom.memory.plugins.plugin_utils.pm2 import ecosystem
-from ansible_collections.headroom.memory.plugins.plugin_utils.pm2 import plan as pm2
-from ansible_collections.headroom.memory.plugins.plugin_utils.pm2 import role
+from ansible_collections.headroom.memory.plugins.plugin_utils.lazy_import import LazyModule
+
+# imported on first use: ansible loads this file in every worker that looks up any headroom.memory filter
+ecosystem = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.pm2.ecosystem")
+pm2 = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.pm2.plan")
+role = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.pm2.role")
 
 
 def pm2_ecosystem_edit(text, format, app, settings):  # pylint: disable=redefined-builtin

@@ -9,10 +9,13 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.report.html_page import render_html
-from ansible_collections.headroom.memory.plugins.plugin_utils.report.markdown_page import render_markdown
-from ansible_collections.headroom.memory.plugins.plugin_utils.report.console_table import table_lines
-from ansible_collections.headroom.memory.plugins.plugin_utils.report.yaml_writer import remedy_document
+from ansible_collections.headroom.memory.plugins.plugin_utils.lazy_import import LazyModule
+
+# imported on first use: ansible loads this file in every worker that looks up any headroom.memory filter
+html_page = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.report.html_page")
+markdown_page = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.report.markdown_page")
+console_table = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.report.console_table")
+yaml_writer = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.report.yaml_writer")
 
 
 def _report(report, name):
@@ -23,24 +26,24 @@ def _report(report, name):
 
 def report_html(report):
     """index.html text."""
-    return render_html(_report(report, "report_html"))
+    return html_page.render_html(_report(report, "report_html"))
 
 
 def report_markdown(report):
     """report.md text."""
-    return render_markdown(_report(report, "report_markdown"))
+    return markdown_page.render_markdown(_report(report, "report_markdown"))
 
 
 def report_table(report):
     """The console table as a list of lines."""
-    return table_lines(_report(report, "report_table"))
+    return console_table.table_lines(_report(report, "report_table"))
 
 
 def report_remedy_vars(host):
     """remedy-vars/<host>.yml text for one host entry of the report."""
     if not isinstance(host, dict) or "host" not in host:
         raise AnsibleFilterError("report_remedy_vars expects one entry of a triage_fleet report's hosts")
-    return remedy_document(host)
+    return yaml_writer.remedy_document(host)
 
 
 class FilterModule(object):

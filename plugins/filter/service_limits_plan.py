@@ -7,9 +7,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan import (
-    live_changes, margin_bytes, plan, preflight, report, restart_needed)
+from ansible_collections.headroom.memory.plugins.plugin_utils.lazy_import import LazyModule
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError
+
+# imported on first use: ansible loads this file in every worker that looks up any headroom.memory filter
+limits_plan = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.service_limits.plan")
 
 
 def _info(info):
@@ -20,7 +22,7 @@ def _info(info):
 
 def service_limits_preflight(items, margin="auto"):
     """Errors in the role's input that need no host (empty list when all is well): for the preflight."""
-    return preflight(items, margin)
+    return limits_plan.preflight(items, margin)
 
 
 def service_limits_plan(items, info, margin="auto", allow_unkillable=False, allow_missing_units=False,
@@ -30,10 +32,10 @@ def service_limits_plan(items, info, margin="auto", allow_unkillable=False, allo
     if not isinstance(items, list):
         raise AnsibleFilterError("service_limits_units must be a list, got %s" % type(items).__name__)
     try:
-        margin = margin_bytes(margin)
+        margin = limits_plan.margin_bytes(margin)
     except SizeError as e:
         raise AnsibleFilterError("service_limits_margin: %s" % e)
-    return plan(items, info["units"], info["host"], {
+    return limits_plan.plan(items, info["units"], info["host"], {
         "margin": margin,
         "allow_unkillable": bool(allow_unkillable),
         "allow_missing_units": bool(allow_missing_units),
@@ -44,17 +46,17 @@ def service_limits_plan(items, info, margin="auto", allow_unkillable=False, allo
 def service_limits_live(the_plan, info):
     """What to push to running units with systemctl set-property --runtime."""
     info = _info(info)
-    return live_changes(the_plan, info["units"], the_plan.get("cgroup"), the_plan.get("systemd_version"))
+    return limits_plan.live_changes(the_plan, info["units"], the_plan.get("cgroup"), the_plan.get("systemd_version"))
 
 
 def service_limits_restart(the_plan, info):
     """Units whose running process lacks a setting that applies only at start."""
-    return restart_needed(the_plan, _info(info)["units"])
+    return limits_plan.restart_needed(the_plan, _info(info)["units"])
 
 
 def service_limits_report(units, live, restarts):
     """Per-unit result: the plan plus what was pushed live and why a restart is needed."""
-    return report(units, live, restarts)
+    return limits_plan.report(units, live, restarts)
 
 
 class FilterModule(object):

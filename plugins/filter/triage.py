@@ -16,9 +16,11 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine import (
-    TriageError, triage_fleet as _triage_fleet, triage_host)
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import ThresholdError
+from ansible_collections.headroom.memory.plugins.plugin_utils.lazy_import import LazyModule
+
+# imported on first use: ansible loads this file in every worker that looks up any headroom.memory filter
+engine = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine")
+common = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.triage.common")
 
 
 def _plain(value):
@@ -51,8 +53,8 @@ def _interval(value):
 def triage(facts, thresholds=None, sample2=None, interval=None):
     """Findings for one host's ansible_facts['headroom'], worst first."""
     try:
-        return unsafe(triage_host(facts, thresholds, sample2, _interval(interval)))
-    except (TriageError, ThresholdError) as exc:
+        return unsafe(engine.triage_host(facts, thresholds, sample2, _interval(interval)))
+    except (engine.TriageError, common.ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 
 
@@ -61,8 +63,8 @@ def triage_fleet(entries, since=None, interval=None, generated=None):
     if not isinstance(entries, (list, tuple)):
         raise AnsibleFilterError("triage_fleet expects a list of host entries, got %s" % type(entries).__name__)
     try:
-        return unsafe(_triage_fleet(entries, since=since, interval_s=_interval(interval), generated=generated))
-    except (TriageError, ThresholdError) as exc:
+        return unsafe(engine.triage_fleet(entries, since=since, interval_s=_interval(interval), generated=generated))
+    except (engine.TriageError, common.ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 
 

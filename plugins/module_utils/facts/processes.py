@@ -23,7 +23,6 @@ from ansible_collections.headroom.memory.plugins.module_utils.cgroups import par
 from ansible_collections.headroom.memory.plugins.module_utils.node.heap import NodeHost, is_node, node_heap_fields
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_bytes, read_int
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
-from ansible_collections.headroom.memory.plugins.module_utils.redact import redact_args
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import kb_to_mb
 
 
@@ -134,6 +133,10 @@ def read_cmdline(proc, pid, heap_only=False, comm=None):
     ``heap_only``: only a JVM's program and its -X/-XX flags (jvm_flags), None for any other process (one whose
     ``comm`` is not ``java`` nor its program a ``java`` binary): no argument that may hold a secret is read back.
     """
+    # imported here: only a call with cmdline=true reads command lines, and the redaction rules (some twenty
+    # regular expressions) cost a few milliseconds to compile on every run of the default call otherwise
+    from ansible_collections.headroom.memory.plugins.module_utils.redact import redact_args
+
     data = read_bytes(os.path.join(proc, str(pid), "cmdline"))
     if not data:
         return None

@@ -19,7 +19,6 @@ import re
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import parse_proc_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils import config_files
-from ansible_collections.headroom.memory.plugins.module_utils.database import conf
 from ansible_collections.headroom.memory.plugins.module_utils.facts.processes import MAX_ENVIRON, scan
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.workers import conf as workers_conf
@@ -122,6 +121,7 @@ def postgresql(reader, entry, args):
     if not _absolute(config_file):
         reader.problem("a PostgreSQL server runs without an absolute data directory or config_file: not read")
         return out, {}, []
+    from ansible_collections.headroom.memory.plugins.module_utils.database import conf  # see _DATABASE_CONF
     settings, explicit = conf.pg_settings(reader, config_file, data_dir if _absolute(data_dir) else None, overrides)
     return out, settings, explicit
 
@@ -135,6 +135,7 @@ def mysql(reader, entry, args):
         elif arg.startswith("--defaults-extra-file="):
             extra.append(arg.split("=", 1)[1])
     files = [f for f in files + extra if _absolute(f)]
+    from ansible_collections.headroom.memory.plugins.module_utils.database import conf  # see _DATABASE_CONF
     settings, explicit = conf.mysql_settings(reader, files, args[1:])
     return {"engine": ENGINES[entry["comm"]], "pid": entry["pid"]}, settings, explicit
 
@@ -142,8 +143,14 @@ def mysql(reader, entry, args):
 def redis(reader, entry, args):
     files = [a for a in args[1:] if a.endswith(".conf") and _absolute(a)]
     out = {"engine": "redis", "pid": entry["pid"], "config": "command line" if files else "default path"}
+    from ansible_collections.headroom.memory.plugins.module_utils.database import conf  # see _DATABASE_CONF
     settings, explicit = conf.redis_settings(reader, files[0] if files else REDIS_DEFAULT_FILE)
     return out, settings, explicit
+
+
+# _DATABASE_CONF: the database configuration parsers (module_utils.database.conf) are imported by the function
+# that reads a server's files, only when a server runs: most hosts run none, and AnsiballZ ships source, so every
+# run of the default call would otherwise compile them (a few milliseconds per host)
 
 
 def read_databases(proc="/proc", rootfs="", entries=None):
