@@ -10,7 +10,10 @@ __metaclass__ = type
 import time
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.since import since_error
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import threshold_errors
+from ansible_collections.headroom.memory.plugins.plugin_utils.lazy_import import LazyModule
+
+# imported on first use: ansible loads this file in every worker that looks up any headroom.memory filter
+common = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.triage.common")
 
 
 def diagnose_since_errors(value, name="diagnose_since"):
@@ -22,7 +25,7 @@ def diagnose_since_errors(value, name="diagnose_since"):
 def diagnose_thresholds_errors(value):
     """What is wrong with a diagnose_thresholds value (keys, types, ranges, order), by the rule triage applies: []
     or [message naming the key and the value]."""
-    return threshold_errors(value)
+    return common.threshold_errors(value)
 
 
 class FilterModule(object):

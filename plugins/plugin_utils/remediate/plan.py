@@ -413,7 +413,7 @@ def stopped_record(hosts, hostvars):
         if not applied:
             why = STOPPED_NOT_REACHED if "__remediate_roles" in hv else STOPPED_NOT_LOADED
             rows.append({"host": host, "status": "stopped", "msg": why, "roles": [], "changed": {}, "rolled_back": [],
-                     "read_back": []})
+                         "read_back": []})
             continue
         roles = [str(r) for r in applied.get("roles") or []]
         changed = {}
