@@ -83,19 +83,31 @@ scenario_run() {  # scenario: molecule $CMD, or the test sequence with the oldes
     molecule "$CMD" -s "$s"; return
   fi
   "$HERE/setup-venv.sh" .work/venv-core216 requirements-core216.txt || return 1
+  # Run alone, a molecule subcommand runs its own sequence (check: destroy, create, prepare, converge, check,
+  # cleanup, destroy; destroy: cleanup first), and MOLECULE_PARALLEL (this script's lane switch) turns on
+  # molecule's parallel mode, which renames the hosts: here each subcommand runs its one action, without it.
+  local base=$LOGDIR/molecule-one-step.yml
+  python - "$base" <<'PY' || return 1
+import sys, yaml
+steps = ("check", "cleanup", "converge", "create", "dependency", "destroy", "idempotence", "prepare", "side_effect",
+         "syntax", "verify")
+with open(sys.argv[1], "w") as f:
+    yaml.safe_dump({"scenario": dict(("%s_sequence" % s, [s]) for s in steps)}, f)
+PY
+  one() { env -u MOLECULE_PARALLEL molecule -c .config/molecule/config.yml -c "$base" "$@"; }
   for step in $(python -c 'import sys, yaml; print(" ".join(yaml.safe_load(open(sys.argv[1]))["scenario"]["test_sequence"]))' .config/molecule/config.yml); do
     case $step in
-      # the first destroy only clears what an earlier run left: its cleanup fails on hosts that do not exist
-      destroy) [ "$first" = 1 ] && { first=0; molecule destroy -s "$s" || true; continue; }
-               molecule destroy -s "$s" || { rc=1; break; } ;;
+      # the first destroy only clears what an earlier run left
+      destroy) [ "$first" = 1 ] && { first=0; one destroy -s "$s" || true; continue; }
+               one destroy -s "$s" || { rc=1; break; } ;;
       idempotence)
-        molecule idempotence -s "$s" || { rc=1; break; }
+        one idempotence -s "$s" || { rc=1; break; }
         echo "INFO     $s ➜ converge on the oldest core: $("$CORE216_VENV/bin/ansible" --version | sed -n 1p)"
-        PATH=$CORE216_VENV/bin:$PATH molecule converge -s "$s" || { rc=1; break; } ;;
-      *) molecule "${step//_/-}" -s "$s" || { rc=1; break; } ;;
+        PATH=$CORE216_VENV/bin:$PATH one converge -s "$s" || { rc=1; break; } ;;
+      *) one "${step//_/-}" -s "$s" || { rc=1; break; } ;;
     esac
   done
-  if [ $rc -ne 0 ]; then molecule cleanup -s "$s"; molecule destroy -s "$s"; fi
+  if [ $rc -ne 0 ]; then one cleanup -s "$s"; one destroy -s "$s"; fi
   return $rc
 }
 
