@@ -135,6 +135,21 @@ def test_pm2_restarted_the_leak_at_its_threshold(host):
                      r"max_memory_limit=%d " % (leak["pm_id"], 120 * MIB), log), log[-2000:]
 
 
+def test_early_warning_counts_the_threshold_restart_by_app_name(host):
+    """The collector (early_warning's defaults, run by its systemd unit) read that line of the root daemon's
+    pm2.log and names the app, mapped from its pm_id by PM2's own App lines."""
+    leak = _apps(host, "hr-pm2-leak")[0]
+    text = host.file("/var/lib/prometheus/node-exporter/headroom_memory.prom").content_string
+    found = re.findall(r'^headroom_pm2_memory_restarts_total\{app="hr-pm2-leak",home="/root/\.pm2",pm_id="%d"\} '
+                       r'(\d+)$' % leak["pm_id"], text, re.M)
+    assert found and int(found[0]) >= 1, [line for line in text.splitlines() if "pm2" in line]
+    # the cluster app never crossed its threshold: its series is there, at 0
+    assert re.search(r'^headroom_pm2_memory_restarts_total\{app="hr-pm2-web",home="/root/\.pm2",pm_id="\d+"\} 0$',
+                     text, re.M), text
+    state = host.run("systemctl show -p Result --value headroom-memory-collector.service")
+    assert state.stdout.strip() == "success", state.stdout
+
+
 def test_the_kernel_killed_nothing(host):
     # the ring buffer is shared with the machine: match the leaking app's own process name
     dmesg = host.run("dmesg")

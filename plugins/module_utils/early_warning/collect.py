@@ -12,6 +12,7 @@ own readers (procfs, cgroups, oom.history), which the role copies next to it. Pu
 - ``count_journal(lines, state, ...)``: the journal's kills counted as its lines stream in, a batch at a time,
   and the cursor of the last entry kept in the state, so that the next run reads only what is new
   (``journal_source`` runs journalctl for it).
+- PM2's restarts at its memory threshold, from each running daemon's pm2.log (early_warning.pm2log).
 - ``main(argv)`` wires them to /proc, /sys/fs/cgroup and the logs, and replaces the file atomically.
 """
 
@@ -30,6 +31,7 @@ import tempfile
 import time
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import cgroup_mounts, scan_hierarchy
+from ansible_collections.headroom.memory.plugins.module_utils.early_warning.pm2log import pm2_families, pm2_source
 from ansible_collections.headroom.memory.plugins.module_utils.early_warning.textfile import (
     OTHER, family, label_text, render, top_n)
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import (
@@ -498,7 +500,11 @@ def collect(args, now=None, problems=None):
     limited, _unlimited = scan_hierarchy(mounts, args.rootfs)
     boot_id = (read_text(os.path.join(proc, "sys", "kernel", "random", "boot_id")) or "").strip() or None
     boot_time = read_boot_time(proc)
-    state = same_boot_state(load_state(args.state), boot_id)
+    loaded = load_state(args.state)
+    state = same_boot_state(loaded, boot_id)
+    # PM2's cursors outlive a boot (its log does): only the counts start again
+    pm2_prev = loaded.get("pm2") if isinstance(loaded, dict) else None
+    pm2_new_boot = state is not loaded
     sources = []
     if "journal" in args.sources:  # first: its kernel report and systemd's notice of one kill come together
         state, journal = journal_source(state, boot_id, args.max_oom_series, boot_time, args.journalctl,
@@ -511,9 +517,13 @@ def collect(args, now=None, problems=None):
         sources += history["sources"]
         state = oom_update(state, boot_id, history["events"], args.max_oom_series)
     state = oom_update(state, boot_id, [], args.max_oom_series)
+    state["pm2"], unread = pm2_source(pm2_prev, pm2_new_boot, args.max_oom_series, proc)
+    for msg in unread:
+        sys.stderr.write("headroom-memory-collect: PM2: %s\n" % msg)
     fams = guarded(problems, memory_families, meminfo, vmstat, pressure)
     fams += guarded(problems, unit_families, limited, args.top_units)
     fams += guarded(problems, oom_families, state, sources)
+    fams += guarded(problems, pm2_families, state["pm2"])
     text = render(fams, problems)
     state["errors"] += len(problems)
     text += render(collector_families(started, time.time() if now is None else now, state["errors"]))

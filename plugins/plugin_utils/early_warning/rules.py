@@ -135,6 +135,13 @@ def alert_rules(thresholds, labels=None):
               % inst,
               "The {{ $labels.killer }} OOM killer killed {{ $labels.comm }}{{ with $labels.unit }} (unit {{ . }}){{ end }}"
               " on %s in the last %s." % (inst, t["oom_window"]), labels),
+        # the same story told earlier: PM2 restarted an app at its max_memory_restart before the kernel had to
+        _rule("HeadroomPM2MemoryRestart",
+              "increase(headroom_pm2_memory_restarts_total[{w}]) > 0".format(w=t["oom_window"]),
+              None, "warning",
+              "PM2 restarted {{ $labels.app }} at its memory threshold on %s" % inst,
+              "PM2 ({{ $labels.home }}) restarted {{ $labels.app }} (pm_id {{ $labels.pm_id }}) because it exceeded "
+              "its max_memory_restart on %s in the last %s." % (inst, t["oom_window"]), labels),
         _rule("HeadroomUnitNearMemoryMax",
               "headroom_unit_memory_current_bytes{sel} / headroom_unit_memory_max_bytes{sel} > {r}".format(
                   sel=unit_sel, r=_num(t["unit_limit_pct"] / 100.0)),
