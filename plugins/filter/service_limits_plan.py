@@ -54,9 +54,9 @@ def service_limits_restart(the_plan, info):
     return limits_plan.restart_needed(the_plan, _info(info)["units"])
 
 
-def service_limits_report(units, live, restarts):
-    """Per-unit result: the plan plus what was pushed live and why a restart is needed."""
-    return limits_plan.report(units, live, restarts)
+def service_limits_report(units, live, restarts, written=None):
+    """Per-unit result: the plan plus what was pushed live, why a restart is needed and whether its drop-in changed."""
+    return limits_plan.report(units, live, restarts, written)
 
 
 class FilterModule(object):

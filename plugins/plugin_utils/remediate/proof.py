@@ -43,14 +43,14 @@ def changed_items(role, facts):
     """The items (unit, swap file, instance, pool) a remedy role reports it changed in this run, each as the list of
     names it is known by, from its result facts (``facts``: the host's variables); None when its result does not say
     (containers, pm2, or no result). A database instance counts when its file was backed up (written), it was
-    restarted or waits for a restart; a service_limits unit when a setting was pushed live or it waits for a
-    restart."""
+    restarted or waits for a restart; a service_limits unit when its drop-in was written or removed, a setting
+    was pushed live or it waits for a restart."""
     facts = facts or {}
     if role == "swap" and isinstance(facts.get("swap_result"), dict):
         return [_names(f, ("path",)) for f in facts["swap_result"].get("files") or [] if isinstance(f, dict) and f.get("changed")]
     if role == "service_limits" and isinstance(facts.get("service_limits_result"), dict):
         return [_names(u, ("unit",)) for u in facts["service_limits_result"].get("units") or []
-                if isinstance(u, dict) and (u.get("live_pushed") or u.get("restart_required"))]
+                if isinstance(u, dict) and (u.get("live_pushed") or u.get("restart_required") or u.get("dropin_changed"))]
     if role == "heap" and isinstance(facts.get("heap_restart_required"), list):
         return [[str(u)] for u in facts["heap_restart_required"]]
     if role == "database" and isinstance(facts.get("database_result"), dict):

@@ -472,9 +472,11 @@ def restart_needed(the_plan, infos):
     return out
 
 
-def report(units, live, restarts):
+def report(units, live, restarts, written=None):
     """Per-unit result for the role's caller: the plan without its rendered text, plus what was pushed
-    live and why a restart is needed."""
+    live, why a restart is needed and (``written``: the units whose drop-in this run wrote or removed)
+    ``dropin_changed`` - on cgroup v2 systemd applies a written limit at daemon-reload, with nothing pushed."""
+    written = set(written or [])
     pushed = dict((c["unit"], c["args"]) for c in live or [])
     reasons = dict((r["unit"], r["reasons"]) for r in restarts or [])
     out = []
@@ -483,5 +485,6 @@ def report(units, live, restarts):
         entry["live_pushed"] = pushed.get(unit_plan["unit"], [])
         entry["restart_required"] = unit_plan["unit"] in reasons
         entry["restart_reasons"] = reasons.get(unit_plan["unit"], [])
+        entry["dropin_changed"] = unit_plan["unit"] in written
         out.append(entry)
     return out

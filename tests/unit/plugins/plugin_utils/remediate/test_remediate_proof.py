@@ -250,7 +250,10 @@ def test_changed_items_per_role_from_their_results():
                                                             {"path": "/b", "changed": False}]}}) == [["/a"]]
     assert changed_items("service_limits", {"service_limits_result": {"units": [
         {"unit": "a.service", "live_pushed": ["MemoryMax=1G"]}, {"unit": "b.service", "restart_required": True},
-        {"unit": "c.service", "live_pushed": [], "restart_required": False}]}}) == [["a.service"], ["b.service"]]
+        {"unit": "c.service", "live_pushed": [], "restart_required": False},
+        # cgroup v2: the drop-in written and applied at daemon-reload, nothing pushed, no restart
+        {"unit": "d.service", "live_pushed": [], "restart_required": False, "dropin_changed": True}]}}) == [
+            ["a.service"], ["b.service"], ["d.service"]]
     assert changed_items("heap", {"heap_restart_required": ["j.service"]}) == [["j.service"]]
     assert changed_items("database", {"database_result": {"instances": [
         {"name": "redis", "backup_file": "/etc/redis/redis.conf.1.bak"},

@@ -288,6 +288,9 @@ def test_report_merges_live_and_restart():
     assert rep[0]["restart_required"] is True
     assert "body" not in rep[0] and "remove_overrides" not in rep[0]
     assert rep[0]["settings"] == {"MemoryMax": 96 * MIB, "OOMScoreAdjust": 5}
+    assert rep[0]["dropin_changed"] is False
+    # cgroup v2: the written drop-in is applied at daemon-reload, nothing pushed, no restart - still a change
+    assert report(the_plan["units"], [], [], ["a.service"])[0]["dropin_changed"] is True
 
 
 # restart_every: systemd's own scheduled restart (RuntimeMaxSec=), a stop-gap while a leak is found
