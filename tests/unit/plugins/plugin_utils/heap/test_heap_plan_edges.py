@@ -156,7 +156,8 @@ def test_report_of_a_unit_with_nothing_pushed_or_owed():
     the_plan = limits.plan([{"unit": "a", "memory_max": "1G"}], infos, HOST, OPTS)
     rep = limits.report(the_plan["units"], None, None)
     assert rep[0]["live_pushed"] == [] and rep[0]["restart_required"] is False and rep[0]["restart_reasons"] == []
-    assert sorted(rep[0]) == ["dropin", "exists", "live_pushed", "not_enforced", "notes", "overrides",
+    assert rep[0]["dropin_changed"] is False  # nothing written: no units named
+    assert sorted(rep[0]) == ["dropin", "dropin_changed", "exists", "live_pushed", "not_enforced", "notes", "overrides",
                               "restart_reasons", "restart_required", "settings", "state", "unit"]
     assert limits.report(None, [], []) == []
 
