@@ -8,7 +8,7 @@ only the pm_id. The app's name comes from the same log's ``App [<name>:<pm_id>] 
 ``-cluster mode-``, or ``online``) lines, kept in the state from one run to the next. jlist's ``restart_time``
 counts every restart (crash, cron, reload) and is no help here.
 
-Daemons are found as memory_facts finds them (node.pm2.parse_title of a process whose comm starts ``PM2 v``);
+Daemons are found as memory_facts finds them (node.pm2.find_daemons: the title of a process whose comm starts ``PM2 v``);
 the log is opened through the daemon's ``/proc/<pid>/root`` without following a symlink
 (node.pm2.open_no_symlinks), only when it is a regular file. Each run reads what is new since the byte offset
 kept with the file's inode, at most ``cap`` bytes (the rest the next run); a new inode, or a file shorter than
@@ -27,8 +27,8 @@ import stat
 from ansible_collections.headroom.memory.plugins.module_utils.early_warning.textfile import (
     OTHER, family, label_text)
 from ansible_collections.headroom.memory.plugins.module_utils.node.pm2 import (
-    MAX_PATH, Pm2Error, clean_name, open_no_symlinks, parse_title)
-from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_bytes, read_text
+    Pm2Error, clean_name, find_daemons, open_no_symlinks)
+from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_text
 
 LOG = "pm2.log"
 MAX_READ = 4 * 1024 * 1024  # bytes of one log read per run
@@ -95,19 +95,16 @@ def read_new(fd, cursor, cap=MAX_READ):
 
 
 def find_homes(proc="/proc"):
-    """[(home, pid)] of the running PM2 God Daemons (one pid per home, the lowest), by home."""
-    homes = {}
+    """[(home, pid)] of the running PM2 God Daemons (one pid per home, the lowest), by home: node.pm2's
+    find_daemons over every process's comm."""
     try:
         pids = sorted(int(p) for p in os.listdir(proc) if p.isdigit())
     except OSError:
         return []
-    for pid in pids:
-        comm = read_text(os.path.join(proc, str(pid), "comm")) or ""
-        if not comm.startswith("PM2 v"):
-            continue
-        found = parse_title(read_bytes(os.path.join(proc, str(pid), "cmdline"), MAX_PATH + 64))
-        if found is not None and found[1] not in homes:
-            homes[found[1]] = pid
+    entries = [{"pid": pid, "comm": read_text(os.path.join(proc, str(pid), "comm")) or ""} for pid in pids]
+    homes = {}
+    for daemon in find_daemons(entries, proc):  # by pid: the lowest of a home comes first
+        homes.setdefault(daemon["home"], daemon["pid"])
     return sorted(homes.items())
 
 
