@@ -3,16 +3,20 @@
 # the test hosts: the scenarios in KERNEL_SCENARIOS change or judge that state, so they run one at a time under
 # the machine-wide kernel lock, and host-global state is restored after each whatever happens. The others only
 # touch their own containers: they run one at a time under a second lock, and with MOLECULE_PARALLEL=1 (what
-# make test uses) beside the kernel lane, which roughly halves the wall time of the molecule stage.
+# make test uses) beside the kernel lane, which roughly halves the wall time of the molecule stage. There the two
+# lanes share the work: the kernel lane, done with its own, takes the next container scenario too (under its lock).
 # usage: tools/molecule.sh [scenario ...]      (default: every molecule/*/molecule.yml)
 #        MOLECULE_CMD=converge tools/molecule.sh swap   (one step, for development)
 #        MOLECULE_SKIP='diagnose swap' tools/molecule.sh   (every scenario but those)
 #        MOLECULE_PARALLEL=1 tools/molecule.sh   (the two lanes at once)
 # The scenarios in VM_SCENARIOS run on qemu VMs with a kernel of their own (cgroup v2; tools/build-vm-images.sh,
-# molecule/_shared/vm). Their images are built (or found cached) beside the podman lanes; two VMs fill both
-# cores, so the scenarios run last, after both podman lanes, holding both locks, and the stage prints its own
-# time. Their VMs are destroyed whatever happens (failure, Ctrl-C), and the stage fails if a qemu of the run
-# directory is left. HEADROOM_VM_STAGE=0 leaves them out of the default list (and says so).
+# molecule/_shared/vm). Their images are built (or found cached) beside the podman lanes. Two VMs fill both cores:
+# run alone, such a scenario holds both lanes' locks; with MOLECULE_PARALLEL=1 it is the last job of the lanes, taken
+# by the first lane free once every container scenario is taken, and runs beside the other lane's last scenarios
+# (not after both lanes: the stage is the longest job of make test). One VM scenario runs at a time machine-wide
+# (a lock of its own: the SSH forwards' ports). The stage prints its own time. VMs are destroyed whatever happens
+# (failure, Ctrl-C), and the stage fails if a qemu of the run directory is left. HEADROOM_VM_STAGE=0 leaves them
+# out of the default list (and says so).
 # A scenario with a recipe of its own (molecule/<scenario>/Containerfile*: engines, runtimes) runs on images built
 # from it (tools/build-images.sh --derived, cached until the recipe changes): built beside the lanes, and such
 # scenarios run last in their lane, each waiting for its image.
@@ -30,7 +34,7 @@ CMD=${MOLECULE_CMD:-test}
 LOGDIR=$ROOT/.work; mkdir -p "$LOGDIR"
 # swap files, vm.* sysctls, earlyoom/oomd and fleet-wide OOM kill histories: one at a time, host state restored
 KERNEL_SCENARIOS=" swap swap-refusals diagnose early_warning remediate containers "
-# qemu VMs (cgroup v2, own kernel): after both podman lanes, never beside them
+# qemu VMs (cgroup v2, own kernel): alone, or the last job of MOLECULE_PARALLEL's lanes
 VM_SCENARIOS=" cgroup-v2 "
 export HEADROOM_VM_DIR=${HEADROOM_VM_DIR:-$ROOT/.work/vm}
 SYSCTLS="vm.swappiness vm.vfs_cache_pressure vm.overcommit_memory vm.overcommit_ratio vm.min_free_kbytes vm.panic_on_oom vm.oom_kill_allocating_task"
@@ -112,12 +116,21 @@ PY
 }
 
 run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lane <name>: P F' last
-  local lane=$1 s lock rc t0 log swaps_before pass=0 fail=0; shift
+  # With LANE_CLAIM=1 (MOLECULE_PARALLEL's two lanes) a scenario is run by the first lane that claims it: each lane
+  # runs its own list, then takes what is left of the shared ones (SHARED: scenarios that touch only their own
+  # containers, safe in either lane), then the VM scenarios, so neither lane idles while the other has work.
+  local lane=$1 s lock rc t0 log swaps_before kind pass=0 fail=0; shift
   if [ "$lane" = kernel ]; then lock=$HEADROOM_WORK/molecule.lock; else lock=$HEADROOM_WORK/molecule-containers.lock; fi
   exec 9>"$lock"
-  # the VM lane holds the kernel lock too: another run's kernel-lane scenarios (core216) must not share the cores
+  # one VM scenario at a time machine-wide (the SSH forwards' ports are the machine's)
+  exec 7>"$HEADROOM_WORK/molecule-vm.lock"
+  # run alone, the VM lane holds the kernel lock too, so that another run's podman scenarios do not share the cores
+  # its two VMs fill; in MOLECULE_PARALLEL's lanes it holds the lock of the lane that runs it, beside the other lane
   if [ "$lane" = vm ]; then exec 8>"$HEADROOM_WORK/molecule.lock"; fi
   for s in "$@"; do
+    if [ "${LANE_CLAIM:-0}" = 1 ]; then mkdir "$OUT/claim-$s" 2>/dev/null || continue; fi
+    kind=containers
+    if [[ "$VM_SCENARIOS" == *" $s "* ]]; then kind=vm; elif [[ "$KERNEL_SCENARIOS" == *" $s "* ]]; then kind=kernel; fi
     [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; fail=$((fail+1)); echo "[molecule] $s: FAILED (no scenario)"; continue; }
     if has_image "$s"; then
       # its image, built beside the lanes: polled for, never slept on blindly
@@ -129,10 +142,25 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
         tail -n 20 "$IMGLOG" | sed 's/^/    /'; continue
       fi
     fi
-    if [ "$lane" = vm ]; then flock 8; fi
+    if [ "$kind" = vm ]; then
+      # the VM stage: its images, built (or found cached) beside the podman lanes; its own time
+      t_vm=$SECONDS
+      echo "[molecule] vm stage (qemu VMs, cgroup v2): $s (lane $lane)"
+      while [ ! -s "$OUT/vm-images.rc" ]; do sleep 2; done
+      [ $((SECONDS-t_vm)) -lt 2 ] || echo "[molecule] $s: waited $((SECONDS-t_vm)) s for the VM images"
+      # each image's line (built in N s, or cached); the whole log only when the build failed
+      if [ "$(cat "$OUT/vm-images.rc")" = 0 ]; then
+        grep '^vm image ' "$LOGDIR/vm-images.log" | sed 's/^/[molecule] /'
+      else
+        tail -n 40 "$LOGDIR/vm-images.log" | sed 's/^/[molecule] /'
+        fail=$((fail+1)); echo "[molecule] $s: FAILED (VM images not built)"; continue
+      fi
+      flock 7
+      if [ "$lane" = vm ]; then flock 8; fi
+    fi
     flock 9
     "$HERE/sync-collection.sh" >/dev/null
-    if [ "$lane" = kernel ]; then
+    if [ "$kind" = kernel ]; then
       HOST_SYSCTLS=$(for k in $SYSCTLS; do printf '%s=%s,' "$k" "$(sysctl -n "$k")"; done)
       export HEADROOM_HOST_SYSCTLS=${HOST_SYSCTLS%,}
       # a swap left active by an earlier aborted run would make podman fail to remove that container
@@ -145,11 +173,11 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
     t0=$SECONDS
     log=$LOGDIR/molecule-$s${HEADROOM_LOG_SUFFIX:-}.log
     echo "[molecule] $s: molecule $CMD (log: $log)"
-    if [ "$CMD" = test ] && [ "$lane" = kernel ]; then
+    if [ "$CMD" = test ] && [ "$kind" = kernel ]; then
       trap 'restore_host "$s"' EXIT INT TERM
       scenario_run "$s" > "$log" 2>&1; rc=$?
       restore_host "$s"; trap - EXIT INT TERM
-    elif [ "$lane" = vm ]; then
+    elif [ "$kind" = vm ]; then
       # no VM outlives the run: destroyed on failure and on interruption, and checked
       trap 'trap - EXIT; vm_down "$s"; exit 130' INT TERM
       trap 'vm_down "$s"' EXIT
@@ -160,14 +188,15 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
       scenario_run "$s" > "$log" 2>&1; rc=$?
     fi
     flock -u 9
-    if [ "$lane" = vm ]; then flock -u 8; fi
+    if [ "$kind" = vm ]; then flock -u 7; [ "$lane" != vm ] || flock -u 8; fi
     if [ $rc -eq 0 ]; then
-      pass=$((pass+1)); echo "[molecule] $s: passed in $((SECONDS-t0)) s"
+      pass=$((pass+1)); echo "[molecule] $s: passed in $((SECONDS-t0)) s (lane $lane)"
     else
-      fail=$((fail+1)); echo "[molecule] $s: FAILED (rc $rc) in $((SECONDS-t0)) s; last lines:"
+      fail=$((fail+1)); echo "[molecule] $s: FAILED (rc $rc) in $((SECONDS-t0)) s (lane $lane); last lines:"
       tail -n 80 "$log" | sed 's/^/    /'
     fi
-    if [ "$CMD" = test ] && [ "$lane" = kernel ] && [ "$(tail -n +2 /proc/swaps | wc -l)" != "$swaps_before" ]; then
+    [ "$kind" != vm ] || echo "[molecule] vm stage: $((SECONDS-t_vm)) s"
+    if [ "$CMD" = test ] && [ "$kind" = kernel ] && [ "$(tail -n +2 /proc/swaps | wc -l)" != "$swaps_before" ]; then
       echo "[molecule] WARNING: $s left swap active:"; cat /proc/swaps
     fi
   done
@@ -199,39 +228,32 @@ if [ ${#IMAGES[@]} -gt 0 ]; then
   image_build_pid=$!
 fi
 # the VM images: built beside the podman lanes (mmdebstrap waits on the mirror and dpkg more than it computes),
-# or found cached; the VM stage waits for them
+# or found cached; the VM scenarios wait for $OUT/vm-images.rc
 vm_build_pid=
 if [ ${#VMS[@]} -gt 0 ]; then
-  "$HERE/build-vm-images.sh" bookworm trixie > "$LOGDIR/vm-images.log" 2>&1 &
+  { "$HERE/build-vm-images.sh" bookworm trixie > "$LOGDIR/vm-images.log" 2>&1; echo $? > "$OUT/vm-images.rc"; } &
   vm_build_pid=$!
 fi
-if [ "${MOLECULE_PARALLEL:-0}" = 1 ] && [ ${#KERNEL[@]} -gt 0 ] && [ ${#CONTAINERS[@]} -gt 0 ]; then
-  # the container lane's lines go to a file and are printed when both lanes are done, so lines do not interleave
-  run_lane containers "${CONTAINERS[@]}" > "$OUT/containers.out" 2>&1 &
+: > "$OUT/kernel.out"; : > "$OUT/containers.out"; : > "$OUT/vm.out"
+if [ "${MOLECULE_PARALLEL:-0}" = 1 ] && [ $((${#KERNEL[@]}+${#CONTAINERS[@]})) -gt 1 ]; then
+  # Two lanes that share the work: the kernel lane runs the kernel scenarios one at a time, the other lane the
+  # container scenarios; whichever lane is free takes the next container scenario (either lane may run one), and
+  # the VM scenarios go to the first lane free once those are all taken. The VMs so run beside the other lane's
+  # last scenarios instead of after both lanes. The container lane's lines go to a file and are printed when both
+  # lanes are done, so lines do not interleave.
+  LANE_CLAIM=1 run_lane containers "${CONTAINERS[@]}" "${VMS[@]}" > "$OUT/containers.out" 2>&1 &
   bg=$!
-  run_lane kernel "${KERNEL[@]}" | tee "$OUT/kernel.out"
+  LANE_CLAIM=1 run_lane kernel "${KERNEL[@]}" "${CONTAINERS[@]}" "${VMS[@]}" | tee "$OUT/kernel.out"
   wait "$bg"
   cat "$OUT/containers.out"
 else
   { [ ${#KERNEL[@]} -eq 0 ] || run_lane kernel "${KERNEL[@]}"; } | tee "$OUT/kernel.out"
   { [ ${#CONTAINERS[@]} -eq 0 ] || run_lane containers "${CONTAINERS[@]}"; } | tee "$OUT/containers.out"
+  # the VM stage alone: after the podman lanes (two VMs fill both cores), holding both locks
+  [ ${#VMS[@]} -eq 0 ] || run_lane vm "${VMS[@]}" | tee "$OUT/vm.out"
 fi
-# the VM stage: after both podman lanes are done (two VMs fill both cores), with its own time
-: > "$OUT/vm.out"
-if [ ${#VMS[@]} -gt 0 ]; then
-  t_vm=$SECONDS
-  echo "[molecule] vm stage (qemu VMs, cgroup v2): ${VMS[*]}"
-  wait "$vm_build_pid"; rc=$?
-  # each image's line (built in N s, or cached); the whole log only when the build failed
-  if [ $rc -eq 0 ]; then grep '^vm image ' "$LOGDIR/vm-images.log"; else tail -n 40 "$LOGDIR/vm-images.log"; fi | sed 's/^/[molecule] /'
-  if [ $rc -eq 0 ]; then
-    run_lane vm "${VMS[@]}" | tee "$OUT/vm.out"
-  else
-    for s in "${VMS[@]}"; do echo "[molecule] $s: FAILED (VM images not built)"; done | tee "$OUT/vm.out"
-    echo "[molecule] lane vm: 0 ${#VMS[@]}" >> "$OUT/vm.out"
-  fi
-  echo "[molecule] vm stage: $((SECONDS-t_vm)) s"
-fi
+# a VM image build nobody waited for (its scenarios failed first) is not left behind
+[ -z "$vm_build_pid" ] || wait "$vm_build_pid"
 [ -z "$image_build_pid" ] || { wait "$image_build_pid"; grep '^derived image ' "$IMGLOG" | sed 's/^/[molecule] /' | sort -u; }
 pass=0; fail=0
 while read -r p f; do pass=$((pass+p)); fail=$((fail+f)); done < <(sed -nE 's/^\[molecule\] lane [a-z]+: ([0-9]+) ([0-9]+)$/\1 \2/p' "$OUT/kernel.out" "$OUT/containers.out" "$OUT/vm.out")

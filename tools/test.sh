@@ -167,12 +167,14 @@ printf '%s\n' "${report[@]}"
 # each scenario's time (its lane: kernel, containers or vm; core216 for those on the oldest core) and the images
 # built for the run, so the next person sees where the molecule stage's time goes
 scen_times() {  # lane-label (empty: the scenario's own lane) log
-  sed -nE 's/^\[molecule\] ([^ :]+): (passed|FAILED).* in ([0-9]+) s.*$/\1 \3 \2/p' "$2" \
-  | while read -r name secs how; do
-      lane=containers
-      [[ " $KERNEL_LANE " != *" $name "* ]] || lane=kernel
-      [[ " $VM_LANE " != *" $name "* ]] || lane=vm
-      printf '  %-16s %-11s %5ds %s\n' "$name" "${1:-$lane}" "$secs" "$how"
+  sed -nE 's/^\[molecule\] ([^ :]+): (passed|FAILED).* in ([0-9]+) s( \(lane ([a-z]+)\))?.*$/\1 \3 \2 \5/p' "$2" \
+  | while read -r name secs how ran; do
+      kind=containers
+      [[ " $KERNEL_LANE " != *" $name "* ]] || kind=kernel
+      [[ " $VM_LANE " != *" $name "* ]] || kind=vm
+      # the lane that ran it, when it is not the scenario's own kind (MOLECULE_PARALLEL's lanes share the work)
+      [ -z "$ran" ] || [ "$ran" = "$kind" ] || kind="$kind>$ran"
+      printf '  %-16s %-15s %5ds %s\n' "$name" "${1:-$kind}" "$secs" "$how"
     done
 }
 if [ -n "${ran_molecule:-}" ] || [[ " ${STAGES[*]} " == *" core216 "* ]]; then
