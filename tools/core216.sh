@@ -65,6 +65,10 @@ echo "core216 job: $p passed, $f failed ($((SECONDS-t0))s)"
 rm -f "$W/molecule-core216.log"   # tools/test.sh's table reads it: never a stale one
 [ ${#SCENARIOS[@]} -gt 0 ] || exit $rc   # molecule.sh without a scenario would run every one
 t0=$SECONDS
+# make test starts this stage before the test-host images are built: wait for that build (a no-op when they are in place)
+if ! "$HERE/setup-hosts.sh" > "$W/setup-hosts-core216.log" 2>&1; then
+  tail -n 20 "$W/setup-hosts-core216.log"; echo "core216 molecule: 0 passed, ${#SCENARIOS[@]} failed (test-host set-up)"; exit 1
+fi
 HEADROOM_VENV=$VENV HEADROOM_LOG_SUFFIX=-core216 "$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee "$W/molecule-core216.log"
 mrc=${PIPESTATUS[0]}
 read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$W/molecule-core216.log" | tail -n1)

@@ -8,6 +8,8 @@
 # usage: tools/test.sh [stage ...]
 #   stages: unit specs sanity lint build release job molecule core216 (default: all)
 #   with the molecule stage, unit ... job run beside it (TEST_STATIC_BESIDE=0: one after the other, first)
+#   set-up is overlapped too: one apt run, then the test-host and VM images build while the venv is created, and
+#   the static stages and core216 start as soon as the venv is there
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/tools
@@ -48,15 +50,55 @@ count() {  # stage passed failed seconds
   P=$((P+$2)); F=$((F+$3)); report+=("$(printf '%-9s %4d passed %3d failed %5ds' "$1" "$2" "$3" "$4")")
 }
 
-stamp "set-up: venv"
-"$HERE/setup-venv.sh" || { echo "set-up failed"; echo "0 passed, 1 failed"; exit 1; }
-for s in "${STAGES[@]}"; do
-  if [ "$s" = molecule ] || [ "$s" = core216 ]; then
-    stamp "set-up: podman and test-host images"
-    "$HERE/setup-hosts.sh" || { echo "set-up of test hosts failed"; echo "$P passed, $((F+1)) failed"; exit 1; }
+# Set-up, overlapped: one apt run first (as root), then the test-host images (and the VM images) are built while
+# the venv is created, and the static stages and core216 (which need no test host) start as soon as the venv is
+# there, beside the image builds; the molecule stage waits for the images. core216's scenarios call
+# tools/setup-hosts.sh themselves (it waits for this run's).
+ALL=" ${STATIC[*]} ${STAGES[*]} "
+HOSTS=0; if [[ "$ALL" == *" molecule "* || "$ALL" == *" core216 "* ]]; then HOSTS=1; fi
+if [ "$(id -u)" = 0 ]; then
+  groups=(venv); [[ "$ALL" != *" sanity "* ]] || groups+=(sanity)
+  if [ $HOSTS = 1 ]; then groups+=(hosts); [ "${HEADROOM_VM_STAGE:-1}" = 0 ] || groups+=(vm); fi
+  stamp "set-up: Debian packages (${groups[*]}), one apt run"
+  "$HERE/setup-packages.sh" "${groups[@]}" || { echo "set-up of Debian packages failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+# promtool for the unit tests, fetched once here: the unit and core216 stages would both fetch it at once
+if [[ "$ALL" == *" unit "* || "$ALL" == *" core216 "* ]]; then
+  "$HERE/get-promtool.sh" >/dev/null || echo "set-up: could not get promtool from Debian's prometheus package"
+fi
+hosts_pid=; vmimg_pid=; hosts_ok=1
+if [ $HOSTS = 1 ]; then
+  stamp "set-up: podman and test-host images (beside the venv; log .work/setup-hosts.log)"
+  "$HERE/setup-hosts.sh" > "$W/setup-hosts.log" 2>&1 &
+  hosts_pid=$!
+  if [[ "$ALL" == *" molecule "* ]] && [ "${HEADROOM_VM_STAGE:-1}" != 0 ] && [ ${#SCENARIOS[@]} -eq 0 ]; then
+    # the VM stage's images: tools/molecule.sh's own call waits for this one and finds them cached
+    "$HERE/build-vm-images.sh" bookworm trixie > "$W/vm-images-setup.log" 2>&1 &
+    vmimg_pid=$!
   fi
-done
+fi
+stamp "set-up: venv"
+"$HERE/setup-venv.sh" || { echo "set-up failed"; [ -z "$hosts_pid" ] || wait "$hosts_pid"; [ -z "$vmimg_pid" ] || wait "$vmimg_pid"; echo "0 passed, 1 failed"; exit 1; }
 COLL=$("$HERE/sync-collection.sh")
+if [ "$CORE216_WITH_MOLECULE" = 1 ]; then
+  # the oldest core's stage (its unit and sanity runs, then two kernel-lane scenarios under the same kernel
+  # lock) runs beside the molecule stage: its output is printed at its own stage below
+  stamp "core216: started beside the set-up and the molecule stage (output at its stage)"
+  core216_t0=$SECONDS
+  "$HERE/core216.sh" "$COLL" > "$W/core216.log" 2>&1 &
+  core216_pid=$!
+fi
+if [ ${#STATIC[@]} -gt 0 ]; then
+  stamp "static stages (${STATIC[*]}): started beside the set-up and the molecule stage (output after it)"
+  static_t0=$SECONDS
+  PYTEST_ARGS=${PYTEST_ARGS:-} "$HERE/test.sh" "${STATIC[@]}" > "$W/static.log" 2>&1 &
+  static_pid=$!
+fi
+if [ -n "$hosts_pid" ]; then
+  wait "$hosts_pid" || hosts_ok=0
+  stamp "set-up: test-host images $([ $hosts_ok = 1 ] && echo ready || echo FAILED)"
+  [ $hosts_ok = 1 ] || tail -n 30 "$W/setup-hosts.log"
+fi
 
 for s in "${STAGES[@]}"; do
   t0=$SECONDS
@@ -101,27 +143,17 @@ for s in "${STAGES[@]}"; do
       [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
       count build "$p" "$f" $((SECONDS-t0)) ;;
     molecule)
-      if [ "$CORE216_WITH_MOLECULE" = 1 ]; then
-        # the oldest core's stage (its unit and sanity runs, then two kernel-lane scenarios under the same
-        # kernel lock) runs beside this one: its output is printed at its own stage below
-        stamp "core216: started beside the molecule stage (output at its stage)"
-        core216_t0=$SECONDS
-        "$HERE/core216.sh" "$COLL" > "$W/core216.log" 2>&1 &
-        core216_pid=$!
+      if [ $hosts_ok = 1 ]; then
+        stamp "molecule: every scenario, in two lanes (kernel-global ones one at a time, the others beside them)"
+        # tee to a file of our own: tee to /dev/stderr would reopen (and truncate) a log file we write to
+        ran_molecule=1
+        MOLECULE_PARALLEL=${MOLECULE_PARALLEL:-1} MOLECULE_SKIP=$MOLECULE_SKIP CORE216_CONVERGE=$CORE216_CONVERGE "$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee "$W/molecule-all.log"; rc=${PIPESTATUS[0]}
+        read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$W/molecule-all.log" | tail -n1)
+        p=${p:-0}; f=${f:-1}; [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+        count molecule "$p" "$f" $((SECONDS-t0))
+      else
+        stamp "molecule: not run, the set-up of the test hosts failed"; count molecule 0 1 0
       fi
-      if [ ${#STATIC[@]} -gt 0 ]; then
-        stamp "static stages (${STATIC[*]}): started beside the molecule stage (output after it)"
-        static_t0=$SECONDS
-        PYTEST_ARGS=${PYTEST_ARGS:-} "$HERE/test.sh" "${STATIC[@]}" > "$W/static.log" 2>&1 &
-        static_pid=$!
-      fi
-      stamp "molecule: every scenario, in two lanes (kernel-global ones one at a time, the others beside them)"
-      # tee to a file of our own: tee to /dev/stderr would reopen (and truncate) a log file we write to
-      ran_molecule=1
-      MOLECULE_PARALLEL=${MOLECULE_PARALLEL:-1} MOLECULE_SKIP=$MOLECULE_SKIP CORE216_CONVERGE=$CORE216_CONVERGE "$HERE/molecule.sh" "${SCENARIOS[@]}" 2>&1 | tee "$W/molecule-all.log"; rc=${PIPESTATUS[0]}
-      read -r p f < <(sed -nE 's/^molecule: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$W/molecule-all.log" | tail -n1)
-      p=${p:-0}; f=${f:-1}; [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
-      count molecule "$p" "$f" $((SECONDS-t0))
       if [ -n "$static_pid" ]; then
         wait "$static_pid"; rc=$?
         stamp "static stages (ran beside the molecule stage from ${static_t0}s):"; cat "$W/static.log"
@@ -184,6 +216,11 @@ if [ -n "${ran_molecule:-}" ] || [[ " ${STAGES[*]} " == *" core216 "* ]]; then
   [ -z "${ran_molecule:-}" ] || scen_times "" "$W/molecule-all.log"
   [[ " ${STAGES[*]} " != *" core216 "* ]] || [ ! -s "$W/molecule-core216.log" ] || scen_times core216 "$W/molecule-core216.log"
   [ -z "${ran_molecule:-}" ] || sed -nE 's/^\[molecule\] ((vm|derived) image .*)$/  \1/p' "$W/molecule-all.log"
+fi
+# the VM images' build of the set-up (tools/molecule.sh's own line above says 'cached' then)
+if [ -n "$vmimg_pid" ]; then
+  wait "$vmimg_pid" || echo "set-up: the VM images' build failed (.work/vm-images-setup.log)"
+  sed -nE 's/^(vm image .*)$/  \1 (set-up)/p' "$W/vm-images-setup.log"
 fi
 echo "total time $((SECONDS-t_start))s"
 echo "$P passed, $F failed"
