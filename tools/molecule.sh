@@ -129,6 +129,7 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
   if [ "$lane" = vm ]; then exec 8>"$HEADROOM_WORK/molecule.lock"; fi
   for s in "$@"; do
     if [ "${LANE_CLAIM:-0}" = 1 ]; then mkdir "$OUT/claim-$s" 2>/dev/null || continue; fi
+    t_claim=$(date +%s)
     kind=containers
     if [[ "$VM_SCENARIOS" == *" $s "* ]]; then kind=vm; elif [[ "$KERNEL_SCENARIOS" == *" $s "* ]]; then kind=kernel; fi
     [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; fail=$((fail+1)); echo "[molecule] $s: FAILED (no scenario)"; continue; }
@@ -170,7 +171,7 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
       HOST_SYSCTLS=; export HEADROOM_HOST_SYSCTLS=
     fi
     swaps_before=$(tail -n +2 /proc/swaps | wc -l)
-    t0=$SECONDS
+    t0=$SECONDS; t_run=$(date +%s)
     log=$LOGDIR/molecule-$s${HEADROOM_LOG_SUFFIX:-}.log
     echo "[molecule] $s: molecule $CMD (log: $log)"
     if [ "$CMD" = test ] && [ "$kind" = kernel ]; then
@@ -196,6 +197,8 @@ run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lan
       tail -n 80 "$log" | sed 's/^/    /'
     fi
     [ "$kind" != vm ] || echo "[molecule] vm stage: $((SECONDS-t_vm)) s"
+    # the run's timeline (bench/suite_stages reads it): picked by the lane, started (image and lock waited for), ended
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$kind" "$lane" "$t_claim" "$t_run" "$(date +%s)" "$rc" >> "$TIMELINE"
     if [ "$CMD" = test ] && [ "$kind" = kernel ] && [ "$(tail -n +2 /proc/swaps | wc -l)" != "$swaps_before" ]; then
       echo "[molecule] WARNING: $s left swap active:"; cat /proc/swaps
     fi
@@ -217,6 +220,8 @@ done
 # each invocation its own: two molecule.sh at once (make test's core216 stage, a developer's run) must not
 # read each other's lane summaries
 OUT=$(mktemp -d "$LOGDIR/molecule-lanes.XXXXXX")
+TIMELINE=$LOGDIR/molecule-timeline${HEADROOM_LOG_SUFFIX:-}.tsv
+printf 'scenario\tkind\tlane\tpicked\tstarted\tended\trc\n' > "$TIMELINE"
 # the scenarios' own images: built (or found cached) one scenario after the other beside the lanes, each
 # leaving its exit status in $OUT/image-<scenario>.rc, which run_lane waits for before that scenario
 image_build_pid=; IMGLOG=$LOGDIR/derived-images${HEADROOM_LOG_SUFFIX:-}.log

@@ -46,8 +46,17 @@ W=$ROOT/.work; mkdir -p "$W"
 P=0; F=0; report=()
 t_start=$SECONDS
 stamp() { echo "[test $((SECONDS-t_start))s] $*"; }
+# the run's timeline (bench/suite_stages reads it): each stage's start and end, epoch seconds; the static stages'
+# child writes its own
+TIMELINE=$W/test-timeline${TEST_TIMELINE_SUFFIX:-}.tsv
+printf 'stage\tstarted\tended\tpassed\tfailed\n' > "$TIMELINE"
 count() {  # stage passed failed seconds
   P=$((P+$2)); F=$((F+$3)); report+=("$(printf '%-9s %4d passed %3d failed %5ds' "$1" "$2" "$3" "$4")")
+  local now; now=$(date +%s)
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$((now-$4))" "$now" "$2" "$3" >> "$TIMELINE"
+}
+mark() {  # name started-epoch: a set-up step's line in the timeline (not a stage: nothing counted)
+  printf '%s\t%s\t%s\t-\t-\n' "$1" "$2" "$(date +%s)" >> "$TIMELINE"
 }
 
 # Set-up, overlapped: one apt run first (as root), then the test-host images (and the VM images) are built while
@@ -60,25 +69,35 @@ if [ "$(id -u)" = 0 ]; then
   groups=(venv); [[ "$ALL" != *" sanity "* ]] || groups+=(sanity)
   if [ $HOSTS = 1 ]; then groups+=(hosts); [ "${HEADROOM_VM_STAGE:-1}" = 0 ] || groups+=(vm); fi
   stamp "set-up: Debian packages (${groups[*]}), one apt run"
+  e0=$(date +%s)
   "$HERE/setup-packages.sh" "${groups[@]}" || { echo "set-up of Debian packages failed"; echo "0 passed, 1 failed"; exit 1; }
+  mark set-up-packages "$e0"
 fi
 # promtool for the unit tests, fetched once here: the unit and core216 stages would both fetch it at once
 if [[ "$ALL" == *" unit "* || "$ALL" == *" core216 "* ]]; then
+  e0=$(date +%s)
   "$HERE/get-promtool.sh" >/dev/null || echo "set-up: could not get promtool from Debian's prometheus package"
+  mark set-up-promtool "$e0"
 fi
 hosts_pid=; vmimg_pid=; hosts_ok=1
 if [ $HOSTS = 1 ]; then
   stamp "set-up: podman and test-host images (beside the venv; log .work/setup-hosts.log)"
-  "$HERE/setup-hosts.sh" > "$W/setup-hosts.log" 2>&1 &
+  e0=$(date +%s)
+  { "$HERE/setup-hosts.sh" > "$W/setup-hosts.log" 2>&1; rc=$?; mark set-up-hosts "$e0"; exit $rc; } &
   hosts_pid=$!
   if [[ "$ALL" == *" molecule "* ]] && [ "${HEADROOM_VM_STAGE:-1}" != 0 ] && [ ${#SCENARIOS[@]} -eq 0 ]; then
     # the VM stage's images: tools/molecule.sh's own call waits for this one and finds them cached
-    "$HERE/build-vm-images.sh" bookworm trixie > "$W/vm-images-setup.log" 2>&1 &
+    { "$HERE/build-vm-images.sh" bookworm trixie > "$W/vm-images-setup.log" 2>&1; rc=$?; mark set-up-vm-images "$e0"; exit $rc; } &
     vmimg_pid=$!
   fi
 fi
 stamp "set-up: venv"
-"$HERE/setup-venv.sh" || { echo "set-up failed"; [ -z "$hosts_pid" ] || wait "$hosts_pid"; [ -z "$vmimg_pid" ] || wait "$vmimg_pid"; echo "0 passed, 1 failed"; exit 1; }
+e0=$(date +%s)
+if ! "$HERE/setup-venv.sh"; then
+  echo "set-up failed"; [ -z "$hosts_pid" ] || wait "$hosts_pid"; [ -z "$vmimg_pid" ] || wait "$vmimg_pid"
+  echo "0 passed, 1 failed"; exit 1
+fi
+mark set-up-venv "$e0"
 COLL=$("$HERE/sync-collection.sh")
 if [ "$CORE216_WITH_MOLECULE" = 1 ]; then
   # the oldest core's stage (its unit and sanity runs, then two kernel-lane scenarios under the same kernel
@@ -91,7 +110,7 @@ fi
 if [ ${#STATIC[@]} -gt 0 ]; then
   stamp "static stages (${STATIC[*]}): started beside the set-up and the molecule stage (output after it)"
   static_t0=$SECONDS
-  PYTEST_ARGS=${PYTEST_ARGS:-} "$HERE/test.sh" "${STATIC[@]}" > "$W/static.log" 2>&1 &
+  PYTEST_ARGS=${PYTEST_ARGS:-} TEST_TIMELINE_SUFFIX=-static "$HERE/test.sh" "${STATIC[@]}" > "$W/static.log" 2>&1 &
   static_pid=$!
 fi
 if [ -n "$hosts_pid" ]; then
