@@ -116,10 +116,11 @@ PY
 }
 
 run_lane() {  # lane-name scenario...: run them in order; prints '[molecule] lane <name>: P F' last
-  # With LANE_CLAIM=1 (MOLECULE_PARALLEL's two lanes) a scenario is run by the first lane that claims it: each lane
-  # runs its own list, then takes what is left of the shared ones (SHARED: scenarios that touch only their own
-  # containers, safe in either lane), then the VM scenarios, so neither lane idles while the other has work.
-  local lane=$1 s lock rc t0 log swaps_before kind pass=0 fail=0; shift
+  # With LANE_CLAIM=1 (MOLECULE_PARALLEL's two lanes) a scenario is run by the first lane that claims it (an atomic
+  # mkdir): the kernel lane runs the kernel scenarios, then takes what is left of the container scenarios (they
+  # touch only their own containers: safe in either lane), then the VM scenarios, so neither lane idles while the
+  # other has work. A scenario runs under its lane's lock, whatever its kind.
+  local lane=$1 s lock rc t0 log swaps_before kind t_claim t_run t_vm pass=0 fail=0; shift
   if [ "$lane" = kernel ]; then lock=$HEADROOM_WORK/molecule.lock; else lock=$HEADROOM_WORK/molecule-containers.lock; fi
   exec 9>"$lock"
   # one VM scenario at a time machine-wide (the SSH forwards' ports are the machine's)
