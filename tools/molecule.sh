@@ -213,11 +213,14 @@ KERNEL=(); CONTAINERS=(); VMS=(); IMAGES=()
 # those with an image of their own last in their lane, so that its build (beside the lanes) is done by then
 for pass in plain image; do
   for s in "${SCEN[@]}"; do
-    if has_image "$s"; then [ $pass = image ] || continue; IMAGES+=("$s"); else [ $pass = plain ] || continue; fi
+    if has_image "$s"; then [ $pass = image ] || continue; else [ $pass = plain ] || continue; fi
     if [[ "$VM_SCENARIOS" == *" $s "* ]]; then VMS+=("$s")
     elif [[ "$KERNEL_SCENARIOS" == *" $s "* ]]; then KERNEL+=("$s"); else CONTAINERS+=("$s"); fi
   done
 done
+# their images are built in the order they are needed: the container lane reaches its image scenarios first (its
+# plain ones are shorter than the kernel lane's, which also takes core216's scenarios)
+for s in "${CONTAINERS[@]}" "${KERNEL[@]}" "${VMS[@]}"; do ! has_image "$s" || IMAGES+=("$s"); done
 # each invocation its own: two molecule.sh at once (make test's core216 stage, a developer's run) must not
 # read each other's lane summaries
 OUT=$(mktemp -d "$LOGDIR/molecule-lanes.XXXXXX")
