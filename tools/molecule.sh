@@ -9,6 +9,7 @@
 #        MOLECULE_CMD=converge tools/molecule.sh swap   (one step, for development)
 #        MOLECULE_SKIP='diagnose swap' tools/molecule.sh   (every scenario but those)
 #        MOLECULE_PARALLEL=1 tools/molecule.sh   (the two lanes at once)
+#        MOLECULE_PARALLEL=1 MOLECULE_VM_BESIDE=0 tools/molecule.sh   (the VM scenarios after both lanes, alone)
 # The scenarios in VM_SCENARIOS run on qemu VMs with a kernel of their own (cgroup v2; tools/build-vm-images.sh,
 # molecule/_shared/vm). Their images are built (or found cached) beside the podman lanes. Two VMs fill both cores:
 # run alone, such a scenario holds both lanes' locks; with MOLECULE_PARALLEL=1 it is the last job of the lanes, taken
@@ -250,11 +251,15 @@ if [ "${MOLECULE_PARALLEL:-0}" = 1 ] && [ $((${#KERNEL[@]}+${#CONTAINERS[@]})) -
   # the VM scenarios go to the first lane free once those are all taken. The VMs so run beside the other lane's
   # last scenarios instead of after both lanes. The container lane's lines go to a file and are printed when both
   # lanes are done, so lines do not interleave.
+  # MOLECULE_VM_BESIDE=0: the VM scenarios after both lanes instead, alone, holding both locks (as run alone)
+  LASTVMS=("${VMS[@]}"); [ "${MOLECULE_VM_BESIDE:-1}" = 0 ] || LASTVMS=()
+  [ "${MOLECULE_VM_BESIDE:-1}" != 0 ] || VMS=()
   LANE_CLAIM=1 run_lane containers "${CONTAINERS[@]}" "${VMS[@]}" > "$OUT/containers.out" 2>&1 &
   bg=$!
   LANE_CLAIM=1 run_lane kernel "${KERNEL[@]}" "${CONTAINERS[@]}" "${VMS[@]}" | tee "$OUT/kernel.out"
   wait "$bg"
   cat "$OUT/containers.out"
+  [ ${#LASTVMS[@]} -eq 0 ] || run_lane vm "${LASTVMS[@]}" | tee "$OUT/vm.out"
 else
   { [ ${#KERNEL[@]} -eq 0 ] || run_lane kernel "${KERNEL[@]}"; } | tee "$OUT/kernel.out"
   { [ ${#CONTAINERS[@]} -eq 0 ] || run_lane containers "${CONTAINERS[@]}"; } | tee "$OUT/containers.out"
