@@ -42,10 +42,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import heapq
 from collections import deque
+from itertools import chain
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.kernel import parse_kernel, parse_oom_kill
-from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, logged_since_boot
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import slice_depth, unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.oom.userspace import parse_userspace
 
@@ -97,6 +99,7 @@ class _KernelReports(object):
     def __init__(self, source, out):
         self.source = source
         self.out = out
+        self.count = 0  # events this source emitted so far (kernel and user space): the next event's _seq
         self.head = None
         self.select = None
         self.split_text = None
@@ -112,7 +115,8 @@ class _KernelReports(object):
         if event['victim']['pid'] is not None:
             self.recent.append(event['victim']['pid'])
         event['sources'] = [self.source]
-        event['_seq'] = len(self.out)
+        event['_seq'] = self.count
+        self.count += 1
         self.out.append(event)
 
     def _apply_head(self, event):
@@ -151,6 +155,16 @@ class _KernelReports(object):
         self.head = None
         self.select = None
         self.split_text = None
+
+    def floor(self, wall):
+        """The oldest time of an event still to come when later records are at ``wall`` or after (None: unknown):
+        a report not yet emitted keeps its header's or its selection line's time."""
+        walls = [wall]
+        if self.head is not None:
+            walls.append(self.head['wall'])
+        if self.select is not None:
+            walls.append(self.select['wall'])
+        return None if None in walls else min(walls)
 
     def wants_value(self):
         """Whether a split ``oom-kill:`` line ends in ``=``: its next piece may be a bare cgroup path."""
@@ -290,11 +304,21 @@ def is_oom_record(record):
     return ident != 'kernel' and parse_userspace(ident, msg) is not None
 
 
-def events_from_records(records, source):
-    """One source's records -> (events, notices). Notices: dicts {wall, unit, killer, source, seq}."""
-    events = []
-    notices = []
-    kernel = _KernelReports(source, events)
+def _own_unit(event):
+    if event['unit'] is None:
+        event['unit'] = unit_from_cgroup(event['task_memcg'] or event['oom_memcg'] or event['cgroup'])
+    return event
+
+
+def iter_source(records, source, floors=False):
+    """One source's records -> ``('event', event)`` and ``('notice', notice)`` in the order the source made them.
+
+    Notices: dicts {wall, unit, killer, source, seq}. An event is final when it is yielded (its unit from its
+    cgroup when nothing named one). With ``floors``, after each record ``('floor', wall)``: the oldest time an
+    event still to come can have when the records that follow are no older than this one (None: unknown)."""
+    out = []
+    kernel = _KernelReports(source, out)
+    notices = 0
     for wall, up, ident, _pid, msg in records:
         parsed = None
         if ident is None or ident == 'kernel':
@@ -308,15 +332,24 @@ def events_from_records(records, source):
                 if kind == 'constraint' and fields['partial']:
                     fields['text_for_join'] = msg.strip()
                 kernel.feed(wall, up, kind, fields)
+                if out:
+                    for event in out:
+                        yield 'event', _own_unit(event)
+                    del out[:]
+                if floors:
+                    yield 'floor', kernel.floor(wall)
                 continue
         if ident != 'kernel':
             parsed = parse_userspace(ident, msg)
         if parsed is None:
+            if floors:
+                yield 'floor', kernel.floor(wall)
             continue
         kind, fields = parsed
         if kind == 'notice':
-            notices.append({'wall': wall, 'unit': fields['unit'], 'killer': fields['killer'], 'source': source,
-                            'seq': len(notices)})
+            yield 'notice', {'wall': wall, 'unit': fields['unit'], 'killer': fields['killer'], 'source': source,
+                             'seq': notices}
+            notices += 1
             continue
         event = new_event('earlyoom' if kind == 'earlyoom' else 'systemd-oomd')
         _set_time(event, wall, None)
@@ -327,12 +360,22 @@ def events_from_records(records, source):
         else:
             event['cgroup'] = fields['cgroup']
         event['sources'] = [source]
-        event['_seq'] = len(events)
-        events.append(event)
+        event['_seq'] = kernel.count
+        kernel.count += 1
+        yield 'event', _own_unit(event)
+        if floors:
+            yield 'floor', kernel.floor(wall)
     kernel.close()
-    for event in events:
-        if event['unit'] is None:
-            event['unit'] = unit_from_cgroup(event['task_memcg'] or event['oom_memcg'] or event['cgroup'])
+    for event in out:
+        yield 'event', _own_unit(event)
+
+
+def events_from_records(records, source):
+    """One source's records -> (events, notices). Notices: dicts {wall, unit, killer, source, seq}."""
+    events = []
+    notices = []
+    for kind, item in iter_source(records, source):
+        (events if kind == 'event' else notices).append(item)
     return events, notices
 
 
@@ -421,38 +464,60 @@ def _bucket(event):
     return (event['killer'], 'trigger', trigger.get('pid'))
 
 
+def _merge_step(event, buckets):
+    """Merge ``event`` into the earlier event of ``buckets`` that is the same kill (then return None); when there is
+    none, file ``event`` in ``buckets`` and return the keys it was filed under. Events come oldest first
+    (``_order_key``)."""
+    keys = [_bucket(event)]
+    if event['killer'] == 'kernel' and event['victim']['pid'] is not None and event['trigger']:
+        keys.append(('kernel', 'trigger', event['trigger'].get('pid')))
+    target = None
+    for key in keys:
+        for other in buckets.get(key, ()):
+            if same_kill(other, event):
+                target = other
+                break
+        if target is not None:
+            break
+    if target is None:
+        # an incomplete report merges into the complete one that has its trigger
+        if event['victim']['pid'] is None and event['trigger']:
+            for other in buckets.get(('kernel', 'trigger', event['trigger'].get('pid')), ()):
+                if same_kill(event, other):
+                    target = other
+                    break
+    if target is not None:
+        _merge_into(target, event)
+        return None
+    filed = [keys[0]]
+    if event['killer'] == 'kernel' and event['trigger'] and event['trigger'].get('pid') is not None:
+        key = ('kernel', 'trigger', event['trigger']['pid'])
+        if key != keys[0]:
+            filed.append(key)
+    for key in filed:
+        buckets.setdefault(key, []).append(event)
+    return filed
+
+
+def _unfile(event, filed, buckets):
+    """Take ``event`` out of ``buckets`` (``filed``: the keys _merge_step filed it under)."""
+    for key in filed:
+        bucket = buckets.get(key, [])
+        for i, other in enumerate(bucket):
+            if other is event:
+                del bucket[i]
+                break
+        if not bucket:
+            buckets.pop(key, None)
+
+
 def merge_events(events):
     """Merge duplicate kills -> new list, oldest first."""
     merged = []
     buckets = {}
     for event in sorted(events, key=_order_key):
-        keys = [_bucket(event)]
-        if event['killer'] == 'kernel' and event['victim']['pid'] is not None and event['trigger']:
-            keys.append(('kernel', 'trigger', event['trigger'].get('pid')))
-        target = None
-        for key in keys:
-            for other in buckets.get(key, ()):
-                if same_kill(other, event):
-                    target = other
-                    break
-            if target is not None:
-                break
-        if target is None:
-            # an incomplete report merges into the complete one that has its trigger
-            if event['victim']['pid'] is None and event['trigger']:
-                for other in buckets.get(('kernel', 'trigger', event['trigger'].get('pid')), ()):
-                    if same_kill(event, other):
-                        target = other
-                        break
-        if target is not None:
-            _merge_into(target, event)
-            continue
-        merged.append(event)
-        buckets.setdefault(keys[0], []).append(event)
-        if event['killer'] == 'kernel' and event['trigger'] and event['trigger'].get('pid') is not None:
-            key = ('kernel', 'trigger', event['trigger']['pid'])
-            if key != keys[0]:
-                buckets.setdefault(key, []).append(event)
+        if _merge_step(event, buckets) is not None:
+            merged.append(event)
     return merged
 
 
@@ -486,70 +551,85 @@ def _path_has_unit(event, unit):
     return False
 
 
+def _apply_group(group, candidates, add):
+    """Apply one group of notices (``_group_notices``): ``candidates()`` the kills in list order, ``add(event)``
+    lists a kill a notice makes."""
+    wall = group[0]['wall']
+    killer = group[0]['killer']
+    source = group[0]['source']
+    for unit in _leaf_units([n['unit'] for n in group]):
+        best = None
+        best_rank = None
+        for event in candidates():
+            # a result 'oom-kill' follows the kernel's and systemd-oomd's kills, never earlyoom's signals
+            if event['killer'] != killer and not (killer is None and event['killer'] in RESULT_OOM_KILLERS):
+                continue
+            delta = None if (wall is None or event['_wall'] is None) else abs(wall - event['_wall'])
+            if event['unit'] == unit or _path_has_unit(event, unit):
+                if delta is not None and delta > NOTICE_UNIT_TOLERANCE:
+                    continue
+                rank = (0, delta if delta is not None else NOTICE_UNIT_TOLERANCE)
+            elif event['unit'] is None and delta is not None and delta <= NOTICE_ANY_TOLERANCE:
+                rank = (1, delta)
+            else:
+                continue
+            if best_rank is None or rank < best_rank:
+                best, best_rank = event, rank
+        if best is None and unit.endswith('.slice'):
+            # a slice holds no process of its own: its notice echoes a kill in a unit below it (which has
+            # its own record) or, alone, only a counter systemd read again later (systemd 252 after a
+            # daemon-reload): never a kill of its own
+            continue
+        if best is None:
+            best = new_event(killer or 'kernel')
+            _set_time(best, wall, None)
+            best['unit'] = unit
+            add(best)
+        if best['unit'] is None:
+            best['unit'] = unit
+        if source not in best['sources']:
+            best['sources'].append(source)
+
+
 def apply_notices(events, notices):
     """Give kills their unit from systemd's notices; a notice with no kill to annotate becomes one."""
+    def add(event):
+        event['_seq'] = len(events)
+        events.append(event)
+
     for group in _group_notices(notices):
-        wall = group[0]['wall']
-        killer = group[0]['killer']
-        source = group[0]['source']
-        for unit in _leaf_units([n['unit'] for n in group]):
-            best = None
-            best_rank = None
-            for event in events:
-                # a result 'oom-kill' follows the kernel's and systemd-oomd's kills, never earlyoom's signals
-                if event['killer'] != killer and not (killer is None and event['killer'] in RESULT_OOM_KILLERS):
-                    continue
-                delta = None if (wall is None or event['_wall'] is None) else abs(wall - event['_wall'])
-                if event['unit'] == unit or _path_has_unit(event, unit):
-                    if delta is not None and delta > NOTICE_UNIT_TOLERANCE:
-                        continue
-                    rank = (0, delta if delta is not None else NOTICE_UNIT_TOLERANCE)
-                elif event['unit'] is None and delta is not None and delta <= NOTICE_ANY_TOLERANCE:
-                    rank = (1, delta)
-                else:
-                    continue
-                if best_rank is None or rank < best_rank:
-                    best, best_rank = event, rank
-            if best is None and unit.endswith('.slice'):
-                # a slice holds no process of its own: its notice echoes a kill in a unit below it (which has
-                # its own record) or, alone, only a counter systemd read again later (systemd 252 after a
-                # daemon-reload): never a kill of its own
-                continue
-            if best is None:
-                best = new_event(killer or 'kernel')
-                _set_time(best, wall, None)
-                best['unit'] = unit
-                best['_seq'] = len(events)
-                events.append(best)
-            if best['unit'] is None:
-                best['unit'] = unit
-            if source not in best['sources']:
-                best['sources'].append(source)
+        _apply_group(group, lambda: events, add)
     return events
+
+
+def _count_into(counts, event):
+    comm = event['victim']['comm']
+    if comm is not None:
+        counts['by_comm'][comm] = counts['by_comm'].get(comm, 0) + 1
+    if event['unit'] is not None:
+        counts['by_unit'][event['unit']] = counts['by_unit'].get(event['unit'], 0) + 1
+    counts['by_killer'][event['killer']] = counts['by_killer'].get(event['killer'], 0) + 1
 
 
 def count_events(events):
     """{by_comm: {comm: n}, by_unit: {unit: n}, by_killer: {killer: n}} over the listed events."""
     counts = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
     for event in events:
-        comm = event['victim']['comm']
-        if comm is not None:
-            counts['by_comm'][comm] = counts['by_comm'].get(comm, 0) + 1
-        if event['unit'] is not None:
-            counts['by_unit'][event['unit']] = counts['by_unit'].get(event['unit'], 0) + 1
-        counts['by_killer'][event['killer']] = counts['by_killer'].get(event['killer'], 0) + 1
+        _count_into(counts, event)
     return counts
+
+
+def _public(event):
+    """The event as the module returns it: its time in ISO-8601, no private keys."""
+    event['time'] = iso_utc(event['_wall']) if event['_wall'] is not None else None
+    return dict((k, event[k]) for k in EVENT_KEYS)
 
 
 def finish(events, since=None):
     """Drop events older than ``since`` (epoch; events of unknown time are kept), sort, and strip private keys."""
     kept = [e for e in events if since is None or e['_wall'] is None or e['_wall'] >= since]
     kept.sort(key=_order_key)
-    result = []
-    for event in kept:
-        event['time'] = iso_utc(event['_wall']) if event['_wall'] is not None else None
-        result.append(dict((k, event[k]) for k in EVENT_KEYS))
-    return result
+    return [_public(event) for event in kept]
 
 
 def build_history(per_source, since=None):
@@ -564,3 +644,175 @@ def build_history(per_source, since=None):
     events = apply_notices(events, notices)
     events = finish(events, since)
     return events, count_events(events)
+
+
+# The bounded build (#29): what build_history returns, cut to the newest ``max_events``, without holding every
+# event. Events are taken oldest first across the sources; an event is let go (counted, and kept only when among
+# the newest) once no later event can be the same kill and no notice can still name its unit.
+MERGE_REACH = max(WALL_TOLERANCE, EARLYOOM_REPEAT, OOMD_TOLERANCE)  # how far apart two records of one kill may lie
+NOTICE_REACH = max(NOTICE_UNIT_TOLERANCE, NOTICE_ANY_TOLERANCE)  # how far a notice may lie from the kill it names
+
+
+class _Unordered(Exception):
+    """The sources are not in an order the bounded build can follow exactly: build the whole history instead."""
+
+
+class _Window(object):
+    """The bounded build's state: the events still open, the notice groups not yet applied, the newest kept."""
+
+    def __init__(self, since, max_events, boot_time):
+        self.since = since
+        self.max_events = max_events
+        self.boot_time = boot_time
+        self.buckets = {}
+        self.open = deque()  # [event, filed keys, arrival] of events that may still merge or take a unit
+        self.made = deque()  # [event, k] of events notices made, not yet let go
+        self.arrivals = 0  # events after merging, in order: their place in build_history's list
+        self.made_count = 0
+        self.groups = deque()  # closed groups of notices not yet applied
+        self.group = None  # the group being read
+        self.notice_source = None
+        self.notice_wall = None
+        self.kept = []  # heap of (wall, n, entry): the newest events let go
+        self.kept_n = 0
+        self.total = 0
+        self.logged = 0
+        self.counts = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
+        self.held = 0  # the most events held at once (open, made and kept): what the bound is about
+        self.now = float('-inf')  # every event still to come is at this time or after
+
+    def notice(self, notice, index):
+        if self.notice_source is None:
+            self.notice_source = index
+        # notices are applied in time order: exact when one source holds them all, in order
+        if index != self.notice_source or notice['wall'] is None or notice['wall'] < self.now \
+                or (self.notice_wall is not None and notice['wall'] < self.notice_wall):
+            raise _Unordered()
+        self.notice_wall = notice['wall']
+        group = self.group
+        if group and group[0]['killer'] == notice['killer'] and abs(group[-1]['wall'] - notice['wall']) <= 1.0:
+            group.append(notice)
+        else:
+            if group:
+                self.groups.append(group)
+            self.group = [notice]
+
+    def source(self, items, index):
+        """One source's events in (wall, seq) order: each is held until no event still to come can be older."""
+        heap = []
+        released = None
+        for kind, item in items:
+            if kind == 'floor':
+                while heap and item is not None and heap[0][0] < item:
+                    released = heapq.heappop(heap)
+                    yield released
+            elif kind == 'notice':
+                self.notice(item, index)
+            elif item['_wall'] is None or (released is not None and item['_wall'] < released[0]):
+                raise _Unordered()
+            else:
+                heapq.heappush(heap, (item['_wall'], item['_seq'], index, item))
+        while heap:
+            yield heapq.heappop(heap)
+
+    def add(self, event):
+        filed = _merge_step(event, self.buckets)
+        if filed is not None:
+            self.open.append([event, filed, self.arrivals])
+            self.arrivals += 1
+
+    def _make(self, event):
+        self.made.append([event, self.made_count])
+        self.made_count += 1
+
+    def _candidates(self):
+        return chain((entry[0] for entry in self.open), (entry[0] for entry in self.made))
+
+    def advance(self, now):
+        """Every later event is at ``now`` or after: apply the notices and let go the events nothing can change."""
+        self.now = now
+        while self.groups and self.groups[0][0]['wall'] + NOTICE_REACH + MERGE_REACH < now:
+            _apply_group(self.groups.popleft(), self._candidates, self._make)
+        pending = [g[0]['wall'] for g in (self.groups[0] if self.groups else None, self.group) if g]
+        horizon = min(pending) if pending else now
+        while self.open and self.open[0][0]['_wall'] + MERGE_REACH < now \
+                and self.open[0][0]['_wall'] + NOTICE_REACH < horizon:
+            event, filed, arrival = self.open.popleft()
+            _unfile(event, filed, self.buckets)
+            self._let_go(event, (0, arrival))
+        while self.made and self.made[0][0]['_wall'] + NOTICE_REACH < min(horizon, now):
+            event, k = self.made.popleft()
+            self._let_go(event, (1, k))
+        self.held = max(self.held, len(self.open) + len(self.made) + len(self.kept))
+
+    def close(self):
+        if self.group:
+            self.groups.append(self.group)
+            self.group = None
+        self.advance(float('inf'))
+
+    def _let_go(self, event, place):
+        wall = event['_wall']
+        if self.since is not None and wall < self.since:
+            return
+        self.total += 1
+        _count_into(self.counts, event)
+        if self.boot_time is not None and event['killer'] == 'kernel' and logged_since_boot(iso_utc(wall), self.boot_time):
+            self.logged += 1
+        heapq.heappush(self.kept, (wall, self.kept_n, (event, place)))
+        self.kept_n += 1
+        # the oldest go, but never one that ties in time with the newest max_events' oldest (its order among
+        # those is only known at the end)
+        while len(self.kept) > self.max_events:
+            oldest = self.kept[0][0]
+            ties = []
+            while self.kept and self.kept[0][0] == oldest:
+                ties.append(heapq.heappop(self.kept))
+            if len(self.kept) < self.max_events:
+                for entry in ties:
+                    heapq.heappush(self.kept, entry)
+                break
+
+    def result(self):
+        def key(entry):
+            event, (made, n) = entry
+            # build_history's list: the merged events in order, then the ones notices made (_seq: their place)
+            place = self.arrivals + n if made else n
+            return (event['_wall'], place if made else event['_seq'], place)
+
+        kept = sorted((entry for _wall, _n, entry in self.kept), key=key)[-self.max_events:]
+        return [_public(event) for event, _place in kept]
+
+
+def _bounded(per_source, since, max_events, boot_time):
+    window = _Window(since, max_events, boot_time)
+    streams = [window.source(iter_source(records, source, floors=True), index)
+               for index, (source, records) in enumerate(per_source)]
+    for wall, _seq, _index, event in heapq.merge(*streams):
+        window.advance(wall)
+        window.add(event)
+    window.close()
+    return {'events': window.result(), 'total': window.total, 'counts': window.counts,
+            'kernel_kills_logged_since_boot': window.logged if boot_time is not None else None,
+            'bounded': True, 'held': window.held}
+
+
+def build_history_bounded(per_source, since=None, max_events=200, boot_time=None):
+    """build_history cut to the newest ``max_events``, holding about that many events, not all of them.
+
+    Returns {events (the newest ``max_events`` of build_history's list, oldest first), total (the length of that
+    list), counts (count_events over all of it), kernel_kills_logged_since_boot (its kernel events at or after
+    ``boot_time``; None when that is None), bounded, held}. The same figures build_history gives, in a bounded
+    window when every event and notice has a wall-clock time, each source's records are in time order and one
+    source holds every systemd notice; else (``bounded``: False) through build_history itself. ``held``: the most events held at once (for the tests and bench/).
+    """
+    try:
+        return _bounded(per_source, since, max_events, boot_time)
+    except _Unordered:
+        pass
+    events, counts = build_history(per_source, since)
+    logged = None
+    if boot_time is not None:
+        logged = len([e for e in events if e['killer'] == 'kernel' and logged_since_boot(e['time'], boot_time)])
+    return {'events': events[-max_events:], 'total': len(events), 'counts': counts,
+            'kernel_kills_logged_since_boot': logged, 'bounded': False, 'held': len(events)}
