@@ -678,8 +678,9 @@ class _Window(object):
         self.total = 0
         self.logged = 0
         self.counts = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
-        self.held = 0  # the most events held at once (open, made and kept): what the bound is about
+        self.held = 0  # the most events held at once (sorted, open, made and kept): what the bound is about
         self.now = float('-inf')  # every event still to come is at this time or after
+        self.heaps = []  # each source's events not yet in time order
 
     def notice(self, notice, index):
         if self.notice_source is None:
@@ -700,6 +701,7 @@ class _Window(object):
     def source(self, items, index):
         """One source's events in (wall, seq) order: each is held until no event still to come can be older."""
         heap = []
+        self.heaps.append(heap)
         released = None
         for kind, item in items:
             if kind == 'floor':
@@ -743,7 +745,7 @@ class _Window(object):
         while self.made and self.made[0][0]['_wall'] + NOTICE_REACH < min(horizon, now):
             event, k = self.made.popleft()
             self._let_go(event, (1, k))
-        self.held = max(self.held, len(self.open) + len(self.made) + len(self.kept))
+        self.held = max(self.held, len(self.open) + len(self.made) + len(self.kept) + sum(len(h) for h in self.heaps))
 
     def close(self):
         if self.group:
