@@ -67,6 +67,9 @@ from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import
 # and each of those needs one of these phrases; the other kinds ('cpu', 'cont', 'group') only add to a report.
 KERNEL_EVENT_PHRASES = ('invoked oom-killer', 'oom-kill:', 'Killed process', 'ill process', 'Task in ',
                         'oom_reaper: reaped process')
+# more records than this are parsed in a bounded window (oom.window, the same result): fewer hold at most that many
+# events (~1.6 KB each) in the whole build, whose code is already compiled on the target (#29, #35)
+WINDOW_RECORDS = 10000
 # what oom.events.count_events([]) returns
 NO_COUNTS = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
 
@@ -192,9 +195,13 @@ def read_oom_history(kinds, cutoff, boot_time, files=(), run_command=None, kmsg_
 
     if may_hold_events(per_source):
         # imported here: parsing OOM reports is the costly part, and most hosts have none to parse
-        from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history_bounded
-        # the newest max_events, and the counts of all: holding about max_events events, not every one (#29)
-        built = build_history_bounded(per_source, cutoff, max_events, boot_time)
+        if sum(len(records) for _name, records in per_source) > WINDOW_RECORDS:
+            # the newest max_events, and the counts of all, holding a window of events, not every one (#29)
+            from ansible_collections.headroom.memory.plugins.module_utils.oom.window import build_history_bounded
+            built = build_history_bounded(per_source, cutoff, max_events, boot_time)
+        else:
+            from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history_cut
+            built = build_history_cut(per_source, cutoff, max_events, boot_time)
     else:
         built = {'events': [], 'total': 0, 'counts': dict((key, {}) for key in NO_COUNTS),
                  'kernel_kills_logged_since_boot': None if boot_time is None else 0}

@@ -16,7 +16,8 @@ import random
 
 import pytest
 
-from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history, build_history_bounded
+from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history
+from ansible_collections.headroom.memory.plugins.module_utils.oom.window import build_history_bounded
 from ansible_collections.headroom.memory.plugins.module_utils.oom.history import logged_kernel_kills
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import read_log_file
 
