@@ -549,13 +549,13 @@ def _path_has_unit(event, unit):
     return False
 
 
-def apply_group(group, candidates, add):
-    """Apply one group of notices (``_group_notices``): ``candidates()`` the kills in list order, ``add(event)``
-    lists a kill a notice makes."""
-    wall = group[0]['wall']
-    killer = group[0]['killer']
-    source = group[0]['source']
-    for unit in _leaf_units([n['unit'] for n in group]):
+def apply_group(first, units, candidates, add):
+    """Apply one group of notices (``_group_notices``), whose first is ``first`` and which name ``units``:
+    ``candidates()`` the kills in list order, ``add(event)`` lists a kill a notice makes."""
+    wall = first['wall']
+    killer = first['killer']
+    source = first['source']
+    for unit in _leaf_units(units):
         best = None
         best_rank = None
         for event in candidates():
@@ -596,7 +596,7 @@ def apply_notices(events, notices):
         events.append(event)
 
     for group in _group_notices(notices):
-        apply_group(group, lambda: events, add)
+        apply_group(group[0], [n['unit'] for n in group], lambda: events, add)
     return events
 
 

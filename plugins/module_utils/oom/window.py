@@ -40,12 +40,15 @@ class _Window(object):
         self.max_events = max_events
         self.boot_time = boot_time
         self.buckets = {}
-        self.open = deque()  # [event, filed keys, arrival] of events that may still merge or take a unit
-        self.made = deque()  # [event, k] of events notices made, not yet let go
+        self.open = deque()  # [event, filed keys, arrival] of events a later event may still be the same kill as
+        self.parked = []  # [event, arrival] of events past merging that a notice group still to apply may name
+        self.made = []  # [event, k] of events notices made, not yet let go
         self.arrivals = 0  # events after merging, in order: their place in build_history's list
         self.made_count = 0
-        self.groups = deque()  # closed groups of notices not yet applied
-        self.group = None  # the group being read
+        # notice groups not yet applied, oldest first, each [first notice, last notice's wall, units named]: the
+        # closed ones, then the one being read (its notices may still come, each within a second of the last)
+        self.groups = deque()
+        self.group = None
         self.notice_source = None
         self.notice_wall = None
         self.kept = []  # heap of (wall, n, entry): the newest events let go
@@ -53,7 +56,7 @@ class _Window(object):
         self.total = 0
         self.logged = 0
         self.counts = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
-        self.held = 0  # the most events held at once (sorted, open, made and kept): what the bound is about
+        self.held = 0  # the most events held at once (sorted, open, parked, made and kept): what the bound is about
         self.now = float('-inf')  # every event still to come is at this time or after
         self.heaps = []  # each source's events not yet in time order
 
@@ -66,12 +69,13 @@ class _Window(object):
             raise _Unordered()
         self.notice_wall = notice['wall']
         group = self.group
-        if group and group[0]['killer'] == notice['killer'] and abs(group[-1]['wall'] - notice['wall']) <= 1.0:
-            group.append(notice)
+        if group and group[0]['killer'] == notice['killer'] and abs(group[1] - notice['wall']) <= 1.0:
+            group[1] = notice['wall']
+            group[2].add(notice['unit'])
         else:
             if group:
                 self.groups.append(group)
-            self.group = [notice]
+            self.group = [notice, notice['wall'], set([notice['unit']])]
 
     def source(self, items, index):
         """One source's events in (wall, seq) order: each is held until no event still to come can be older."""
@@ -103,30 +107,64 @@ class _Window(object):
         self.made_count += 1
 
     def _candidates(self):
-        return chain((entry[0] for entry in self.open), (entry[0] for entry in self.made))
+        # build_history's list order: the merged events as they came, then the ones notices made
+        return chain((e[0] for e in self.parked), (e[0] for e in self.open), (e[0] for e in self.made))
+
+    def _named(self, wall):
+        """Whether a notice group not yet applied may name an event at ``wall`` (groups come in time order; later
+        ones start at self.now or after, beyond the reach of an event past merging)."""
+        for group in chain(self.groups, [self.group] if self.group else ()):
+            when = group[0]['wall']
+            if when > wall + NOTICE_REACH:
+                return False
+            if when >= wall - NOTICE_REACH:
+                return True
+        return False
+
+    def _let_go_free(self):
+        keep = []
+        for entry in self.parked:
+            if self._named(entry[0]['_wall']):
+                keep.append(entry)
+            else:
+                self._let_go(entry[0], (0, entry[1]))
+        self.parked = keep
+        keep = []
+        for entry in self.made:
+            if self._named(entry[0]['_wall']) or entry[0]['_wall'] + NOTICE_REACH >= self.now:
+                keep.append(entry)
+            else:
+                self._let_go(entry[0], (1, entry[1]))
+        self.made = keep
 
     def advance(self, now):
         """Every later event is at ``now`` or after: apply the notices and let go the events nothing can change."""
         self.now = now
+        changed = False
         while self.groups and self.groups[0][0]['wall'] + NOTICE_REACH + MERGE_REACH < now:
-            apply_group(self.groups.popleft(), self._candidates, self._make)
-        pending = [g[0]['wall'] for g in (self.groups[0] if self.groups else None, self.group) if g]
-        horizon = min(pending) if pending else now
-        while self.open and self.open[0][0]['_wall'] + MERGE_REACH < now \
-                and self.open[0][0]['_wall'] + NOTICE_REACH < horizon:
+            first, _last, units = self.groups.popleft()
+            apply_group(first, units, self._candidates, self._make)
+            changed = True
+        while self.open and self.open[0][0]['_wall'] + MERGE_REACH < now:
+            # no later event can be the same kill: out of the buckets; and a notice still to come starts at now
+            # or after, beyond its reach
             event, filed, arrival = self.open.popleft()
             unfile(event, filed, self.buckets)
-            self._let_go(event, (0, arrival))
-        while self.made and self.made[0][0]['_wall'] + NOTICE_REACH < min(horizon, now):
-            event, k = self.made.popleft()
-            self._let_go(event, (1, k))
-        self.held = max(self.held, len(self.open) + len(self.made) + len(self.kept) + sum(len(h) for h in self.heaps))
+            if self._named(event['_wall']):
+                self.parked.append([event, arrival])
+            else:
+                self._let_go(event, (0, arrival))
+        if changed or (self.made and self.made[0][0]['_wall'] + NOTICE_REACH < now):
+            self._let_go_free()
+        self.held = max(self.held, len(self.open) + len(self.parked) + len(self.made) + len(self.kept)
+                        + sum(len(h) for h in self.heaps))
 
     def close(self):
         if self.group:
             self.groups.append(self.group)
             self.group = None
         self.advance(float('inf'))
+        self._let_go_free()
 
     def _let_go(self, event, place):
         wall = event['_wall']

@@ -155,3 +155,17 @@ def test_kills_in_one_second_are_held_only_while_they_tie():
     records = kill_records(3000, per_second=50)
     got = check_same([('file', records)], max_events=120)
     assert got['bounded'] is True and got['held'] < 120 + 50 + 50 * 7 * 60
+
+
+def test_a_notice_a_second_makes_one_group_and_the_window_stays_small():
+    # systemd's notice after every kill, a second apart: build_history makes one group of all of them (each
+    # notice within a second of the last); that group can name only the kills near its first notice, so the
+    # others are let go as before
+    records = []
+    for n, (wall, up, ident, pid, msg) in enumerate(kill_records(3000)):
+        records.append((wall, up, ident, pid, msg))
+        records.append((wall, None, 'systemd', 1, 'app-%d.service: A process of this unit has been killed by the OOM '
+                                                  'killer.' % (n % 7)))
+    got = check_same([('journal', records)], max_events=50)
+    assert got['bounded'] is True and got['total'] == 3000
+    assert got['held'] < 50 + 7 * 60 + 2 * 60
