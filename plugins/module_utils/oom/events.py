@@ -45,7 +45,7 @@ __metaclass__ = type
 from collections import deque
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.kernel import parse_kernel, parse_oom_kill
-from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, logged_since_boot
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import slice_depth, unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.oom.userspace import parse_userspace
 
@@ -97,6 +97,7 @@ class _KernelReports(object):
     def __init__(self, source, out):
         self.source = source
         self.out = out
+        self.count = 0  # events this source emitted so far (kernel and user space): the next event's _seq
         self.head = None
         self.select = None
         self.split_text = None
@@ -112,7 +113,8 @@ class _KernelReports(object):
         if event['victim']['pid'] is not None:
             self.recent.append(event['victim']['pid'])
         event['sources'] = [self.source]
-        event['_seq'] = len(self.out)
+        event['_seq'] = self.count
+        self.count += 1
         self.out.append(event)
 
     def _apply_head(self, event):
@@ -151,6 +153,16 @@ class _KernelReports(object):
         self.head = None
         self.select = None
         self.split_text = None
+
+    def floor(self, wall):
+        """The oldest time of an event still to come when later records are at ``wall`` or after (None: unknown):
+        a report not yet emitted keeps its header's or its selection line's time."""
+        walls = [wall]
+        if self.head is not None:
+            walls.append(self.head['wall'])
+        if self.select is not None:
+            walls.append(self.select['wall'])
+        return None if None in walls else min(walls)
 
     def wants_value(self):
         """Whether a split ``oom-kill:`` line ends in ``=``: its next piece may be a bare cgroup path."""
@@ -290,11 +302,21 @@ def is_oom_record(record):
     return ident != 'kernel' and parse_userspace(ident, msg) is not None
 
 
-def events_from_records(records, source):
-    """One source's records -> (events, notices). Notices: dicts {wall, unit, killer, source, seq}."""
-    events = []
-    notices = []
-    kernel = _KernelReports(source, events)
+def _own_unit(event):
+    if event['unit'] is None:
+        event['unit'] = unit_from_cgroup(event['task_memcg'] or event['oom_memcg'] or event['cgroup'])
+    return event
+
+
+def iter_source(records, source, floors=False):
+    """One source's records -> ``('event', event)`` and ``('notice', notice)`` in the order the source made them.
+
+    Notices: dicts {wall, unit, killer, source, seq}. An event is final when it is yielded (its unit from its
+    cgroup when nothing named one). With ``floors``, after each record ``('floor', wall)``: the oldest time an
+    event still to come can have when the records that follow are no older than this one (None: unknown)."""
+    out = []
+    kernel = _KernelReports(source, out)
+    notices = 0
     for wall, up, ident, _pid, msg in records:
         parsed = None
         if ident is None or ident == 'kernel':
@@ -308,15 +330,24 @@ def events_from_records(records, source):
                 if kind == 'constraint' and fields['partial']:
                     fields['text_for_join'] = msg.strip()
                 kernel.feed(wall, up, kind, fields)
+                if out:
+                    for event in out:
+                        yield 'event', _own_unit(event)
+                    del out[:]
+                if floors:
+                    yield 'floor', kernel.floor(wall)
                 continue
         if ident != 'kernel':
             parsed = parse_userspace(ident, msg)
         if parsed is None:
+            if floors:
+                yield 'floor', kernel.floor(wall)
             continue
         kind, fields = parsed
         if kind == 'notice':
-            notices.append({'wall': wall, 'unit': fields['unit'], 'killer': fields['killer'], 'source': source,
-                            'seq': len(notices)})
+            yield 'notice', {'wall': wall, 'unit': fields['unit'], 'killer': fields['killer'], 'source': source,
+                             'seq': notices}
+            notices += 1
             continue
         event = new_event('earlyoom' if kind == 'earlyoom' else 'systemd-oomd')
         _set_time(event, wall, None)
@@ -327,12 +358,22 @@ def events_from_records(records, source):
         else:
             event['cgroup'] = fields['cgroup']
         event['sources'] = [source]
-        event['_seq'] = len(events)
-        events.append(event)
+        event['_seq'] = kernel.count
+        kernel.count += 1
+        yield 'event', _own_unit(event)
+        if floors:
+            yield 'floor', kernel.floor(wall)
     kernel.close()
-    for event in events:
-        if event['unit'] is None:
-            event['unit'] = unit_from_cgroup(event['task_memcg'] or event['oom_memcg'] or event['cgroup'])
+    for event in out:
+        yield 'event', _own_unit(event)
+
+
+def events_from_records(records, source):
+    """One source's records -> (events, notices). Notices: dicts {wall, unit, killer, source, seq}."""
+    events = []
+    notices = []
+    for kind, item in iter_source(records, source):
+        (events if kind == 'event' else notices).append(item)
     return events, notices
 
 
@@ -421,38 +462,60 @@ def _bucket(event):
     return (event['killer'], 'trigger', trigger.get('pid'))
 
 
+def merge_step(event, buckets):
+    """Merge ``event`` into the earlier event of ``buckets`` that is the same kill (then return None); when there is
+    none, file ``event`` in ``buckets`` and return the keys it was filed under. Events come oldest first
+    (``_order_key``)."""
+    keys = [_bucket(event)]
+    if event['killer'] == 'kernel' and event['victim']['pid'] is not None and event['trigger']:
+        keys.append(('kernel', 'trigger', event['trigger'].get('pid')))
+    target = None
+    for key in keys:
+        for other in buckets.get(key, ()):
+            if same_kill(other, event):
+                target = other
+                break
+        if target is not None:
+            break
+    if target is None:
+        # an incomplete report merges into the complete one that has its trigger
+        if event['victim']['pid'] is None and event['trigger']:
+            for other in buckets.get(('kernel', 'trigger', event['trigger'].get('pid')), ()):
+                if same_kill(event, other):
+                    target = other
+                    break
+    if target is not None:
+        _merge_into(target, event)
+        return None
+    filed = [keys[0]]
+    if event['killer'] == 'kernel' and event['trigger'] and event['trigger'].get('pid') is not None:
+        key = ('kernel', 'trigger', event['trigger']['pid'])
+        if key != keys[0]:
+            filed.append(key)
+    for key in filed:
+        buckets.setdefault(key, []).append(event)
+    return filed
+
+
+def unfile(event, filed, buckets):
+    """Take ``event`` out of ``buckets`` (``filed``: the keys merge_step filed it under)."""
+    for key in filed:
+        bucket = buckets.get(key, [])
+        for i, other in enumerate(bucket):
+            if other is event:
+                del bucket[i]
+                break
+        if not bucket:
+            buckets.pop(key, None)
+
+
 def merge_events(events):
     """Merge duplicate kills -> new list, oldest first."""
     merged = []
     buckets = {}
     for event in sorted(events, key=_order_key):
-        keys = [_bucket(event)]
-        if event['killer'] == 'kernel' and event['victim']['pid'] is not None and event['trigger']:
-            keys.append(('kernel', 'trigger', event['trigger'].get('pid')))
-        target = None
-        for key in keys:
-            for other in buckets.get(key, ()):
-                if same_kill(other, event):
-                    target = other
-                    break
-            if target is not None:
-                break
-        if target is None:
-            # an incomplete report merges into the complete one that has its trigger
-            if event['victim']['pid'] is None and event['trigger']:
-                for other in buckets.get(('kernel', 'trigger', event['trigger'].get('pid')), ()):
-                    if same_kill(event, other):
-                        target = other
-                        break
-        if target is not None:
-            _merge_into(target, event)
-            continue
-        merged.append(event)
-        buckets.setdefault(keys[0], []).append(event)
-        if event['killer'] == 'kernel' and event['trigger'] and event['trigger'].get('pid') is not None:
-            key = ('kernel', 'trigger', event['trigger']['pid'])
-            if key != keys[0]:
-                buckets.setdefault(key, []).append(event)
+        if merge_step(event, buckets) is not None:
+            merged.append(event)
     return merged
 
 
@@ -486,70 +549,86 @@ def _path_has_unit(event, unit):
     return False
 
 
+def apply_group(first, units, candidates, add):
+    """Apply one group of notices (``_group_notices``), whose first is ``first`` and which name ``units``:
+    ``candidates()`` the kills in list order, ``add(event)`` lists a kill a notice makes."""
+    wall = first['wall']
+    killer = first['killer']
+    source = first['source']
+    for unit in _leaf_units(units):
+        best = None
+        best_rank = None
+        for event in candidates():
+            # a result 'oom-kill' follows the kernel's and systemd-oomd's kills, never earlyoom's signals
+            if event['killer'] != killer and not (killer is None and event['killer'] in RESULT_OOM_KILLERS):
+                continue
+            delta = None if (wall is None or event['_wall'] is None) else abs(wall - event['_wall'])
+            if event['unit'] == unit or _path_has_unit(event, unit):
+                if delta is not None and delta > NOTICE_UNIT_TOLERANCE:
+                    continue
+                rank = (0, delta if delta is not None else NOTICE_UNIT_TOLERANCE)
+            elif event['unit'] is None and delta is not None and delta <= NOTICE_ANY_TOLERANCE:
+                rank = (1, delta)
+            else:
+                continue
+            if best_rank is None or rank < best_rank:
+                best, best_rank = event, rank
+        if best is None and unit.endswith('.slice'):
+            # a slice holds no process of its own: its notice echoes a kill in a unit below it (which has
+            # its own record) or, alone, only a counter systemd read again later (systemd 252 after a
+            # daemon-reload): never a kill of its own
+            continue
+        if best is None:
+            best = new_event(killer or 'kernel')
+            _set_time(best, wall, None)
+            best['unit'] = unit
+            add(best)
+        if best['unit'] is None:
+            best['unit'] = unit
+        if source not in best['sources']:
+            best['sources'].append(source)
+
+
 def apply_notices(events, notices):
     """Give kills their unit from systemd's notices; a notice with no kill to annotate becomes one."""
+    def add(event):
+        event['_seq'] = len(events)
+        events.append(event)
+
     for group in _group_notices(notices):
-        wall = group[0]['wall']
-        killer = group[0]['killer']
-        source = group[0]['source']
-        for unit in _leaf_units([n['unit'] for n in group]):
-            best = None
-            best_rank = None
-            for event in events:
-                # a result 'oom-kill' follows the kernel's and systemd-oomd's kills, never earlyoom's signals
-                if event['killer'] != killer and not (killer is None and event['killer'] in RESULT_OOM_KILLERS):
-                    continue
-                delta = None if (wall is None or event['_wall'] is None) else abs(wall - event['_wall'])
-                if event['unit'] == unit or _path_has_unit(event, unit):
-                    if delta is not None and delta > NOTICE_UNIT_TOLERANCE:
-                        continue
-                    rank = (0, delta if delta is not None else NOTICE_UNIT_TOLERANCE)
-                elif event['unit'] is None and delta is not None and delta <= NOTICE_ANY_TOLERANCE:
-                    rank = (1, delta)
-                else:
-                    continue
-                if best_rank is None or rank < best_rank:
-                    best, best_rank = event, rank
-            if best is None and unit.endswith('.slice'):
-                # a slice holds no process of its own: its notice echoes a kill in a unit below it (which has
-                # its own record) or, alone, only a counter systemd read again later (systemd 252 after a
-                # daemon-reload): never a kill of its own
-                continue
-            if best is None:
-                best = new_event(killer or 'kernel')
-                _set_time(best, wall, None)
-                best['unit'] = unit
-                best['_seq'] = len(events)
-                events.append(best)
-            if best['unit'] is None:
-                best['unit'] = unit
-            if source not in best['sources']:
-                best['sources'].append(source)
+        apply_group(group[0], [n['unit'] for n in group], lambda: events, add)
     return events
+
+
+def count_into(counts, event):
+    """Count ``event`` into ``counts`` (the shape count_events returns)."""
+    comm = event['victim']['comm']
+    if comm is not None:
+        counts['by_comm'][comm] = counts['by_comm'].get(comm, 0) + 1
+    if event['unit'] is not None:
+        counts['by_unit'][event['unit']] = counts['by_unit'].get(event['unit'], 0) + 1
+    counts['by_killer'][event['killer']] = counts['by_killer'].get(event['killer'], 0) + 1
 
 
 def count_events(events):
     """{by_comm: {comm: n}, by_unit: {unit: n}, by_killer: {killer: n}} over the listed events."""
     counts = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
     for event in events:
-        comm = event['victim']['comm']
-        if comm is not None:
-            counts['by_comm'][comm] = counts['by_comm'].get(comm, 0) + 1
-        if event['unit'] is not None:
-            counts['by_unit'][event['unit']] = counts['by_unit'].get(event['unit'], 0) + 1
-        counts['by_killer'][event['killer']] = counts['by_killer'].get(event['killer'], 0) + 1
+        count_into(counts, event)
     return counts
+
+
+def public_event(event):
+    """The event as the module returns it: its time in ISO-8601, no private keys."""
+    event['time'] = iso_utc(event['_wall']) if event['_wall'] is not None else None
+    return dict((k, event[k]) for k in EVENT_KEYS)
 
 
 def finish(events, since=None):
     """Drop events older than ``since`` (epoch; events of unknown time are kept), sort, and strip private keys."""
     kept = [e for e in events if since is None or e['_wall'] is None or e['_wall'] >= since]
     kept.sort(key=_order_key)
-    result = []
-    for event in kept:
-        event['time'] = iso_utc(event['_wall']) if event['_wall'] is not None else None
-        result.append(dict((k, event[k]) for k in EVENT_KEYS))
-    return result
+    return [public_event(event) for event in kept]
 
 
 def build_history(per_source, since=None):
@@ -564,3 +643,14 @@ def build_history(per_source, since=None):
     events = apply_notices(events, notices)
     events = finish(events, since)
     return events, count_events(events)
+
+
+def build_history_cut(per_source, since=None, max_events=200, boot_time=None):
+    """build_history cut to the newest ``max_events``: {events, total, counts, kernel_kills_logged_since_boot,
+    bounded: False, held} (see oom.window.build_history_bounded, which gives the same holding fewer events)."""
+    events, counts = build_history(per_source, since)
+    logged = None
+    if boot_time is not None:
+        logged = len([e for e in events if e['killer'] == 'kernel' and logged_since_boot(e['time'], boot_time)])
+    return {'events': events[-max_events:], 'total': len(events), 'counts': counts,
+            'kernel_kills_logged_since_boot': logged, 'bounded': False, 'held': len(events)}

@@ -58,7 +58,7 @@ import time
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_boot_time
 from ansible_collections.headroom.memory.plugins.module_utils.oom.options import (
     MAX_EVENTS_DEFAULT, check_max_events, resolve_sources)
-from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, parse_iso, parse_since
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, logged_since_boot, parse_since
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import (
     COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
 
@@ -67,6 +67,9 @@ from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import
 # and each of those needs one of these phrases; the other kinds ('cpu', 'cont', 'group') only add to a report.
 KERNEL_EVENT_PHRASES = ('invoked oom-killer', 'oom-kill:', 'Killed process', 'ill process', 'Task in ',
                         'oom_reaper: reaped process')
+# more records than this are parsed in a bounded window (oom.window, the same result): fewer hold at most that many
+# events (~1.6 KB each) in the whole build, whose code is already compiled on the target (#29, #35)
+WINDOW_RECORDS = 10000
 # what oom.events.count_events([]) returns
 NO_COUNTS = {'by_comm': {}, 'by_unit': {}, 'by_killer': {}}
 
@@ -90,19 +93,11 @@ def may_hold_events(per_source):
     return False
 
 
-BOOT_SKEW = 2.0  # seconds a kill's computed wall time may lie before the boot time (/proc/stat's btime is whole seconds)
-
-
 def logged_kernel_kills(events, boot_time):
     """How many of ``events`` the kernel made at or after ``boot_time`` (None when the boot time is unknown)."""
     if boot_time is None:
         return None
-    logged = 0
-    for event in events or ():
-        when = parse_iso(event['time']) if event.get('killer') == 'kernel' and event.get('time') else None
-        if when is not None and when >= boot_time - BOOT_SKEW:
-            logged += 1
-    return logged
+    return len([e for e in events or () if e.get('killer') == 'kernel' and logged_since_boot(e.get('time'), boot_time)])
 
 
 def check_kill_count(oom, counted, boot_time):
@@ -200,18 +195,24 @@ def read_oom_history(kinds, cutoff, boot_time, files=(), run_command=None, kmsg_
 
     if may_hold_events(per_source):
         # imported here: parsing OOM reports is the costly part, and most hosts have none to parse
-        from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history
-        events, counts = build_history(per_source, cutoff)
+        if sum(len(records) for _name, records in per_source) > WINDOW_RECORDS:
+            # the newest max_events, and the counts of all, holding a window of events, not every one (#29)
+            from ansible_collections.headroom.memory.plugins.module_utils.oom.window import build_history_bounded
+            built = build_history_bounded(per_source, cutoff, max_events, boot_time)
+        else:
+            from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history_cut
+            built = build_history_cut(per_source, cutoff, max_events, boot_time)
     else:
-        events, counts = [], dict((key, {}) for key in NO_COUNTS)
-    total = len(events)
+        built = {'events': [], 'total': 0, 'counts': dict((key, {}) for key in NO_COUNTS),
+                 'kernel_kills_logged_since_boot': None if boot_time is None else 0}
+    total = built['total']
     return {
         'since': iso_utc(cutoff) if cutoff is not None else None,
-        'events': events[-max_events:],  # the newest: oldest first, unknown times (a raw dmesg file) last
+        'events': built['events'],  # the newest: oldest first, unknown times (a raw dmesg file) last
         'total': total,
         'dropped': max(total - max_events, 0),
-        # counted before the cut: check_kill_count compares every logged kernel kill with the kernel's count
-        'kernel_kills_logged_since_boot': logged_kernel_kills(events, boot_time),
-        'counts': counts,
+        # over every event, not only the listed: check_kill_count compares the logged kernel kills with the kernel's
+        'kernel_kills_logged_since_boot': built['kernel_kills_logged_since_boot'],
+        'counts': built['counts'],
         'sources': states,
     }

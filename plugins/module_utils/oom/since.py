@@ -91,3 +91,12 @@ def iso_utc(epoch):
     except (OverflowError, OSError, ValueError):
         return None
     return stamp.replace(tzinfo=None).isoformat() + 'Z'
+
+
+BOOT_SKEW = 2.0  # seconds a kill's computed wall time may lie before the boot time (/proc/stat's btime is whole seconds)
+
+
+def logged_since_boot(time_text, boot_time):
+    """Whether an event whose ``time`` is ``time_text`` (ISO-8601, or None) lies at or after ``boot_time``."""
+    when = parse_iso(time_text) if time_text else None
+    return when is not None and when >= boot_time - BOOT_SKEW
