@@ -67,10 +67,7 @@ def triage_fleet(entries, since=None, interval=None, generated=None):
     if not isinstance(entries, (list, tuple)):
         raise AnsibleFilterError("triage_fleet expects a list of host entries, got %s" % type(entries).__name__)
     try:
-        # each host's entry made plain just before its triage: one host's copy at a time, not the fleet's
-        report = engine.triage_fleet(entries, since=since, interval_s=_interval(interval), generated=generated,
-                                     prepare=_plain)
-        return unsafe(report)
+        return unsafe(engine.triage_fleet(_plain(entries), since=since, interval_s=_interval(interval), generated=generated))
     except (engine.TriageError, common.ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 

@@ -268,15 +268,13 @@ def _triaged(host, facts, entry, interval_s):
     }
 
 
-def triage_fleet(entries, since=None, interval_s=None, generated=None, prepare=None):
-    """The whole report: ``{generated, since, hosts: [...], totals: {...}}``, hosts sorted worst first.
-    ``prepare`` (optional) turns one entry into what the rules read, just before its host is triaged: a caller's
-    copy then exists for one host at a time, not for the whole fleet at once."""
+def triage_fleet(entries, since=None, interval_s=None, generated=None):
+    """The whole report: ``{generated, since, hosts: [...], totals: {...}}``, hosts sorted worst first."""
     for index, entry in enumerate(entries or []):
         if not isinstance(entry, dict):
             raise TriageError("triage_fleet: entry %d is not a {host, facts, result} mapping but %s"
                               % (index, type(entry).__name__))
-    hosts = [triage_entry(prepare(e) if prepare else e, interval_s) for e in entries or []]
+    hosts = [triage_entry(e, interval_s) for e in entries or []]
 
     def rank(h):
         w = worst(h["findings"])
