@@ -26,7 +26,11 @@ common = LazyModule("ansible_collections.headroom.memory.plugins.plugin_utils.tr
 def _plain(value):
     """``value`` with plain dicts and lists all the way down. ansible-core 2.19 hands a filter lazy containers (a
     host's facts, inventory values) that may pass into the findings, and wrap_var rebuilds a sequence by calling
-    its type, which a lazy container refuses ("Direct construction of lazy containers is not supported")."""
+    its type, which a lazy container refuses ("Direct construction of lazy containers is not supported").
+
+    The inputs are made plain too, once, before any rule reads them: the facts' shape check and the rules read
+    each value many times, and every read from a lazy container goes through ansible-core's access and templating
+    hooks (diagnose at 64 hosts: 430,000 reads, 12 s of the filter's 17 s CPU); one copy reads each value once."""
     if isinstance(value, Mapping):
         return dict((k, _plain(v)) for k, v in value.items())
     if isinstance(value, tuple) and type(value) is tuple:  # pylint: disable=unidiomatic-typecheck
@@ -53,7 +57,7 @@ def _interval(value):
 def triage(facts, thresholds=None, sample2=None, interval=None):
     """Findings for one host's ansible_facts['headroom'], worst first."""
     try:
-        return unsafe(engine.triage_host(facts, thresholds, sample2, _interval(interval)))
+        return unsafe(engine.triage_host(_plain(facts), _plain(thresholds), _plain(sample2), _interval(interval)))
     except (engine.TriageError, common.ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 
@@ -63,7 +67,7 @@ def triage_fleet(entries, since=None, interval=None, generated=None):
     if not isinstance(entries, (list, tuple)):
         raise AnsibleFilterError("triage_fleet expects a list of host entries, got %s" % type(entries).__name__)
     try:
-        return unsafe(engine.triage_fleet(entries, since=since, interval_s=_interval(interval), generated=generated))
+        return unsafe(engine.triage_fleet(_plain(entries), since=since, interval_s=_interval(interval), generated=generated))
     except (engine.TriageError, common.ThresholdError) as exc:
         raise AnsibleFilterError(str(exc))
 

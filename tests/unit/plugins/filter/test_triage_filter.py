@@ -16,6 +16,7 @@ except ImportError:
     def trust_as_template(text):
         return text
 
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage import engine as triage_engine
 from ansible_collections.headroom.memory.plugins.filter.triage import FilterModule as TriageFilters, unsafe
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage import sick
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import healthy
@@ -93,3 +94,66 @@ def test_results_with_a_lazy_list_from_the_input_are_made_plain_then_marked_unsa
     # used as a fact, the hostile line is data: never templated again on the controller
     templar = Templar(loader=DataLoader(), variables={"report": marked})
     assert templar.template(trust_as_template("{{ report.hosts[0].evidence[0] }}")) == "{{ lookup('pipe', 'id') }}"
+
+
+class _Counted(dict):
+    """Stands for a lazy dict of ansible-core 2.19, whose every read runs the templar's access hooks: counts reads."""
+
+    reads = 0
+
+    def __getitem__(self, key):
+        _Counted.reads += 1
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        _Counted.reads += 1
+        return dict.get(self, key, default)
+
+    def items(self):
+        for key in dict.keys(self):
+            yield key, self[key]
+
+
+def _counted(value):
+    if isinstance(value, dict):
+        return _Counted((k, _counted(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_counted(v) for v in value]
+    return value
+
+
+def _containers(value):
+    if isinstance(value, dict):
+        yield type(value)
+        for item in value.values():
+            yield from _containers(item)
+    elif isinstance(value, (list, tuple)):
+        yield type(value)
+        for item in value:
+            yield from _containers(item)
+
+
+def test_fleet_input_is_read_once_and_the_rules_get_plain_containers(monkeypatch):
+    facts = sick()
+    plain = TRIAGE["triage_fleet"]([{"host": "a", "facts": facts}], "30d", 0, "2026-11-25T12:00:00Z")
+    entry = _counted({"host": "a", "facts": facts})
+    keys = sum(len(d) for d in _dicts(entry))
+    _Counted.reads = 0
+    report = TRIAGE["triage_fleet"]([entry], "30d", 0, "2026-11-25T12:00:00Z")
+    assert report == plain
+    # one read per key of every dict of the input, not one per rule that looks at it
+    assert keys > 100 and _Counted.reads == keys
+    seen = []
+    monkeypatch.setattr(triage_engine, "triage_fleet", lambda entries, **kw: seen.append(entries) or {})
+    TRIAGE["triage_fleet"]([_counted({"host": "a", "facts": facts})])
+    assert set(_containers(seen[0])) == {list, dict}
+
+
+def _dicts(value):
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _dicts(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _dicts(item)
