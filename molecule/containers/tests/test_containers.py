@@ -146,8 +146,26 @@ def test_a_manifest_kubectl_rejects_is_refused_with_its_message_and_left_alone()
     assert refusal["after"] == [refusal["before"]]  # the file as it was, and no backup beside it
 
 
-def _report(name):
-    return dict((h["host"], h) for h in json.loads((WORK / name / "report.json").read_text())["hosts"])
+def _report(name, work=WORK):
+    return dict((h["host"], h) for h in json.loads((work / name / "report.json").read_text())["hosts"])
+
+
+def test_diagnose_before_the_role_named_each_container_and_where_it_was_defined():
+    report = _report("report", WORK.parent / "containers-prepare")
+    bookworm, trixie = report["containers-bookworm"], report["containers-trixie"]
+    assert [f["id"] for f in bookworm["findings"]] == ["container_without_limit"], bookworm["findings"]
+    assert bookworm["findings"][0]["title"] == "2 container(s) without a memory limit: hr-bare, hr-leaky"
+    evidence = "\n".join(bookworm["findings"][0]["evidence"])
+    assert "hr-leaky (docker, image localhost/hr-busybox:1, compose service hrshop/leaky): no memory limit" in evidence
+    assert "hr-bare (docker, image localhost/hr-busybox:1): no memory limit" in evidence
+    assert [f["id"] for f in trixie["findings"]] == ["container_without_limit"], trixie["findings"]
+    assert trixie["findings"][0]["title"] == "1 container(s) without a memory limit: hr-quad"
+    assert trixie["findings"][0]["evidence"][0].startswith(
+        "hr-quad (podman, image localhost/hr-busybox:1, quadlet /etc/containers/systemd/hr-quad.container): "
+        "no memory limit"), trixie["findings"][0]["evidence"]
+    for entry in (bookworm, trixie):
+        names = sorted(item["name"] for item in entry["remedy_vars"]["containers_limits"])
+        assert names == (["hr-bare", "hr-leaky"] if entry is bookworm else ["hr-quad"])
 
 
 def test_diagnose_named_the_container_nobody_limited_and_proposed_its_limit():
