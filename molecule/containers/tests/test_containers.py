@@ -106,19 +106,66 @@ def test_check_mode_changed_nothing(host):
     assert all(c["changed"] for c in check["result"]["containers"])  # and said what it would change
 
 
-def test_the_manifest_has_the_limit_and_the_request_and_kept_the_rest():
-    host = _on("containers-bookworm")
+def test_the_manifest_has_the_limit_and_the_request_and_kept_the_rest(host):
     text = host.file("/srv/hrshop/k8s/shop.yaml").content_string
     assert "- name: leaky   # no limit yet" in text and "cpu: 100m" in text and text.count("\n---\n") == 1
     assert re.search(r"limits:\n\s+memory: 64Mi\n", text), text
     assert re.search(r"requests:\n(\s+cpu: 100m\n)?\s+memory: 32Mi\n", text) or "memory: 32Mi" in text, text
     backups = host.run("ls /srv/hrshop/k8s | grep -c '^shop\\.yaml\\..*~$'").stdout.strip()
     assert backups == "1"
+    assert _json(host, "/root/containers-first.json")["result"]["manifests"] == {"/srv/hrshop/k8s/shop.yaml": True}
     assert _json(host, "/root/containers-result.json")["result"]["manifests"] == {"/srv/hrshop/k8s/shop.yaml": False}
 
 
-def _report(name):
-    return dict((h["host"], h) for h in json.loads((WORK / name / "report.json").read_text())["hosts"])
+def test_kubectl_checked_the_edited_manifest_offline_where_it_is_installed(host):
+    """bookworm has Debian's kubectl and no cluster (kubectl create --dry-run=client needs the API server there, and
+    fails): the role's check and first real run still validated the edit with it; trixie has no kubectl and wrote
+    the same edit on the editor's own check."""
+    first = _json(host, "/root/containers-first.json")["result"]
+    check = _json(host, "/root/containers-check.json")["result"]
+    if host.backend.get_hostname().endswith("bookworm"):
+        assert first["manifests_checked_by"].startswith("kubectl v1.20."), first
+        assert check["manifests_checked_by"] == first["manifests_checked_by"]
+        no_cluster = host.run("kubectl create --dry-run=client -o name -f /srv/hrshop/k8s/shop.yaml")
+        assert no_cluster.rc != 0 and "connection refused" in no_cluster.stderr, no_cluster.stderr
+    else:
+        assert host.run("kubectl version --client").rc != 0  # not installed
+        assert first["manifests_checked_by"] == "" and check["manifests_checked_by"] == ""
+    # nothing edited on the second run: nothing for kubectl to check
+    assert _json(host, "/root/containers-result.json")["result"]["manifests_checked_by"] == ""
+
+
+def test_a_manifest_kubectl_rejects_is_refused_with_its_message_and_left_alone():
+    host = _on("containers-bookworm")
+    refusal = _json(host, "/root/containers-kubectl-refusal.json")
+    msg = refusal["msg"]
+    assert msg.startswith("/srv/hrshop/k8s/broken.yaml: kubectl v1.20."), msg
+    assert "(offline) rejects the edited manifest: error: unable to decode" in msg, msg
+    assert "quantities must match" in msg and '"lots"' in msg, msg
+    assert "Nothing was changed." in msg
+    assert refusal["after"] == [refusal["before"]]  # the file as it was, and no backup beside it
+
+
+def _report(name, work=WORK):
+    return dict((h["host"], h) for h in json.loads((work / name / "report.json").read_text())["hosts"])
+
+
+def test_diagnose_before_the_role_named_each_container_and_where_it_was_defined():
+    report = _report("report", WORK.parent / "containers-prepare")
+    bookworm, trixie = report["containers-bookworm"], report["containers-trixie"]
+    assert [f["id"] for f in bookworm["findings"]] == ["container_without_limit"], bookworm["findings"]
+    assert bookworm["findings"][0]["title"] == "2 container(s) without a memory limit: hr-bare, hr-leaky"
+    evidence = "\n".join(bookworm["findings"][0]["evidence"])
+    assert "hr-leaky (docker, image localhost/hr-busybox:1, compose service hrshop/leaky): no memory limit" in evidence
+    assert "hr-bare (docker, image localhost/hr-busybox:1): no memory limit" in evidence
+    assert [f["id"] for f in trixie["findings"]] == ["container_without_limit"], trixie["findings"]
+    assert trixie["findings"][0]["title"] == "1 container(s) without a memory limit: hr-quad"
+    assert trixie["findings"][0]["evidence"][0].startswith(
+        "hr-quad (podman, image localhost/hr-busybox:1, quadlet /etc/containers/systemd/hr-quad.container): "
+        "no memory limit"), trixie["findings"][0]["evidence"]
+    for entry in (bookworm, trixie):
+        names = sorted(item["name"] for item in entry["remedy_vars"]["containers_limits"])
+        assert names == (["hr-bare", "hr-leaky"] if entry is bookworm else ["hr-quad"])
 
 
 def test_diagnose_named_the_container_nobody_limited_and_proposed_its_limit():
@@ -133,6 +180,36 @@ def test_diagnose_named_the_container_nobody_limited_and_proposed_its_limit():
                                                  % ("docker" if name.endswith("bookworm") else "podman"))
         [item] = entry["remedy_vars"]["containers_limits"]
         assert item["name"] == "hr-loop" and set(item) == {"name", "memory"}
+
+
+def _table(name):
+    """The plan table's rows as {host: text of its containers row}."""
+    rows = {}
+    for line in (WORK / name).read_text().splitlines()[1:]:
+        host, role, text = line.split(None, 2)
+        assert role == "containers", line  # the only remedy diagnose proposed on these hosts
+        rows[host] = text
+    return rows
+
+
+def test_remediate_plan_listed_the_containers_remedy_and_changed_nothing():
+    plan = _table("plan.txt")
+    report = _report("report")
+    assert sorted(plan) == sorted(HOSTS)
+    for name in HOSTS:
+        proposed = report[name]["remedy_vars"]["containers_limits"][0]["memory"]
+        assert "hr-loop" in plan[name] and proposed in plan[name], plan[name]
+        assert _json(_on(name), "/root/containers-loop-planned.json")["memory"] == 0  # plan and dry run: still no limit
+
+
+def test_remediate_dry_run_said_what_the_role_would_change():
+    check = _table("check-plan.txt")
+    assert sorted(check) == sorted(HOSTS)
+    for name in HOSTS:
+        proposed = _report("report")[name]["remedy_vars"]["containers_limits"][0]["memory"]
+        assert check[name].startswith("hr-loop (%s): memory %s MiB" % ("docker" if name.endswith("bookworm") else "podman",
+                                                                       proposed[:-1])), check[name]
+        assert "was no limit" in check[name], check[name]
 
 
 def test_remediate_applied_the_limit_and_proved_the_finding_fixed():

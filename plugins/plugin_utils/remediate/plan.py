@@ -379,6 +379,12 @@ def role_changes(role, facts):
                 out.append("%s: %s workers (was %s)" % (
                     label, pool.get("count"), "unset" if pool.get("current_count") is None else pool["current_count"]))
         return out
+    if role == "containers":
+        result = facts.get("containers_result") or {}
+        out = [str(c.get("summary")) for c in result.get("containers") or []
+               if isinstance(c, dict) and (c.get("changed") or c.get("file_changed"))]
+        manifests = result.get("manifests") if isinstance(result.get("manifests"), dict) else {}
+        return out + ["manifest %s: resources.limits.memory written" % p for p, written in sorted(manifests.items()) if written]
     return None
 
 

@@ -42,9 +42,9 @@ def _names(entry, keys):
 def changed_items(role, facts):
     """The items (unit, swap file, instance, pool) a remedy role reports it changed in this run, each as the list of
     names it is known by, from its result facts (``facts``: the host's variables); None when its result does not say
-    (containers, pm2, or no result). A database instance counts when its file was backed up (written), it was
-    restarted or waits for a restart; a service_limits unit when its drop-in was written or removed, a setting
-    was pushed live or it waits for a restart."""
+    (pm2, or no result). A container counts when its limit was set live or its file written; a database instance
+    when its file was backed up (written), it was restarted or waits for a restart; a service_limits unit when its
+    drop-in was written or removed, a setting was pushed live or it waits for a restart."""
     facts = facts or {}
     if role == "swap" and isinstance(facts.get("swap_result"), dict):
         return [_names(f, ("path",)) for f in facts["swap_result"].get("files") or [] if isinstance(f, dict) and f.get("changed")]
@@ -59,6 +59,9 @@ def changed_items(role, facts):
     if role == "workers" and isinstance(facts.get("workers_result"), dict):
         return [_names(p, ("name", "unit", "dest", "config")) for p in facts["workers_result"].get("pools") or []
                 if isinstance(p, dict) and p.get("changed")]
+    if role == "containers" and isinstance(facts.get("containers_result"), dict):
+        return [_names(c, ("name", "file")) for c in facts["containers_result"].get("containers") or []
+                if isinstance(c, dict) and (c.get("changed") or c.get("file_changed"))]
     return None
 
 

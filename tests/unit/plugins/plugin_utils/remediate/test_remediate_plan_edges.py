@@ -315,3 +315,15 @@ def test_survivors_of_the_first_edge_run():
     assert role_changes("service_limits", {"service_limits_result": {"units": [
         {"unit": "a.service", "live_pushed": ["MemoryMax=1G"], "restart_required": False, "dropin": "/d.conf",
          "settings": {"MemoryMax": 1 << 30}}]}}) == ["a.service: MemoryMax=1G"]
+
+
+def test_containers_changes_each_container_limited_or_written_and_each_manifest():
+    result = {"containers": [
+        {"name": "web", "changed": True, "file_changed": False, "summary": "web (docker): memory 64 MiB"},
+        {"name": "q", "changed": False, "file_changed": True, "summary": "q (podman): memory 48 MiB; quadlet written"},
+        {"name": "calm", "changed": False, "file_changed": False, "summary": "calm (docker): memory 32 MiB"}],
+        "manifests": {"/k/b.yaml": True, "/k/a.yaml": False}}
+    assert role_changes("containers", {"containers_result": result}) == [
+        "web (docker): memory 64 MiB", "q (podman): memory 48 MiB; quadlet written",
+        "manifest /k/b.yaml: resources.limits.memory written"]
+    assert role_changes("containers", {}) == []

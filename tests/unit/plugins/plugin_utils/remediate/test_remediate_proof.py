@@ -67,11 +67,17 @@ def test_fixed_only_when_the_role_changed_this_item_in_this_run():
     assert one(pool, [], {"status": "ok", "roles": ["workers"], "changed": {"workers": [["www", "/p.conf"], ["b"]]},
                           "said": {"workers": ["php_fpm www: 9 workers (was 40)", "php_fpm b: 2 workers (was 4)"]}}) == (
         "fixed", "workers: php_fpm www: 9 workers (was 40)")
-    # a role whose result does not itemise (containers, pm2): its word
+    # a role whose result does not itemise (pm2): its word
+    pm2 = finding("pm2_restart_loop", role="headroom.memory.pm2", vars={"pm2_apps": [{"name": "web"}]})
+    assert one(pm2, [], {"status": "ok", "roles": ["pm2"], "changed": {"pm2": None}}) == (
+        "fixed", "pm2 was applied (its result does not say what changed)")
+    # the containers role names each container it limited, with its sentence
     containers = finding("container_without_limit", role="headroom.memory.containers",
                          vars={"containers_limits": [{"name": "web", "memory": "64M"}]})
-    assert one(containers, [], {"status": "ok", "roles": ["containers"], "changed": {"containers": None}}) == (
-        "fixed", "containers was applied (its result does not say what changed)")
+    assert one(containers, [], {"status": "ok", "roles": ["containers"], "changed": {"containers": [["web"]]},
+                                "said": {"containers": ["web (docker): memory 64 MiB, memory+swap 128 MiB; was no limit"]}}) == (
+        "fixed", "containers: web (docker): memory 64 MiB, memory+swap 128 MiB; was no limit")
+    assert one(containers, [], {"status": "ok", "roles": ["containers"], "changed": {"containers": [["db"]]}})[0] == GONE
     # a finding that names no item: any change of its role
     assert one(finding("x", role="headroom.memory.swap"), [],
                {"status": "ok", "roles": ["swap"], "changed": {"swap": [["/swapfile"]]}})[0] == "fixed"
@@ -263,6 +269,10 @@ def test_changed_items_per_role_from_their_results():
     assert changed_items("workers", {"workers_result": {"pools": [
         {"kind": "php_fpm", "name": "www", "unit": "php-fpm.service", "dest": "/p.conf", "changed": True},
         {"name": "calm", "changed": False}]}}) == [["www", "php-fpm.service", "/p.conf"]]
+    assert changed_items("containers", {"containers_result": {"containers": [
+        {"name": "web", "changed": True, "file": None}, {"name": "shop", "changed": False, "file_changed": True,
+                                                         "file": "/srv/c.yml"},
+        {"name": "calm", "changed": False, "file_changed": False}]}}) == [["web"], ["shop", "/srv/c.yml"]]
     for role in ("containers", "pm2", "swap", "database"):
         assert changed_items(role, {}) is None
 
