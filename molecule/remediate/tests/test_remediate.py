@@ -207,3 +207,18 @@ def test_a_failed_apply_put_the_drop_in_back_and_says_what_stayed_changed():
     shown = host.check_output("systemctl show -p MemoryMax --value remediate-oomhog.service")
     assert ("MemoryMax=%s" % shown) in live[0]
     assert not host.file(DROPIN + "/50-headroom-heap.conf").content_string  # heap's write never landed
+
+
+def test_jobs_that_ended_with_success_during_the_batch_passed_the_health_gate(outcome):
+    # issue 31 finding 5: prepare started them on remediate-oom; they ran until its batch wrote the hog's drop-in,
+    # so they were running at the gate's first reading and ended with success before its second
+    host = on("remediate-oom")
+    for job in ("job", "transient"):
+        assert host.file("/root/remediate-%s.done" % job).is_file
+    assert host.check_output("systemctl show -p ActiveState --value remediate-job.service") == "inactive"
+    assert host.check_output("systemctl show -p Result --value remediate-job.service") == "success"
+    assert host.check_output("systemctl show -p LoadState --value remediate-transient.service") == "not-found"
+    assert outcome["remediate-oom"]["status"] == "ok"
+    for name in ("first-apply.json", "first-apply.txt"):
+        text = (WORK / name).read_text()
+        assert "remediate-job" not in text and "remediate-transient" not in text
