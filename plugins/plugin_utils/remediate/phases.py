@@ -50,7 +50,9 @@ def planned_files(role, facts):
     if role == "service_limits":
         return _paths(_get(facts, "__service_limits_plan", {}).get("units"), "dropin")
     if role == "heap":
-        return _paths(_get(facts, "__heap_plan", {}).get("units"), "path")
+        # an /etc/default file is written where the preflight decided (a link's target: the link itself stays)
+        where = _get(facts, "__heap_default_files", {}).get("files") or {}
+        return [str((where.get(p) or {}).get("path") or p) for p in _paths(_get(facts, "__heap_plan", {}).get("units"), "path")]
     if role == "database":
         return _database_files(facts)
     if role == "workers":
