@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 WORK = ROOT / ".work" / "remediate"
 DROPIN = "/etc/systemd/system/remediate-oomhog.service.d"
 HOG_MAX = str(32 << 20)
+OVERRIDE = "/etc/systemd/system.control/remediate-oomhog.service.d/50-MemoryMax.conf"
 
 
 def on(name):
@@ -198,7 +199,11 @@ def test_a_failed_apply_put_the_drop_in_back_and_says_what_stayed_changed():
     fragile = _record("rollback-remediate-report")["remediate-fragile"]
     assert fragile["status"] == "failed" and fragile["msg"].startswith("heap failed during the apply (")
     restored = [r for r in fragile["rolled_back"] if r["action"] == "restored"]
-    assert restored and all(r["role"] == "service_limits" and r["path"].startswith(DROPIN + "/") for r in restored)
+    assert restored and all(r["role"] == "service_limits" for r in restored)
+    # the drop-in service_limits rewrote, and the set-property override it deleted (issue 32)
+    assert sorted(r["path"] for r in restored if not r["path"].startswith(DROPIN + "/")) == [OVERRIDE]
+    assert any(r["path"].startswith(DROPIN + "/") for r in restored)
+    assert on("remediate-fragile").file(OVERRIDE).contains("^MemoryMax=")
     # the drop-in was put back and the unit runs with its old limit again: a reading, and no change left
     assert fragile["changed"] == {}
     live = [r["reading"] for r in fragile["read_back"] if r["role"] == "service_limits"]
