@@ -219,7 +219,9 @@ def test_mongodb_config_kept_its_link_mode_and_owner_and_the_mongodb_user_reads_
     [mongo] = json.loads(host.file("/var/tmp/headroom-database-mongodb-result.json").content_string)["instances"]
     assert mongo["file"] == "/etc/mongodb/mongod.conf" and mongo["backup_file"].startswith("/etc/mongodb/mongod.conf.")
     cache = mongo["settings"]["storage.wiredTiger.engineConfig.cacheSizeGB"]
-    conf = yaml.safe_load(host.check_output("runuser -u mongodb -- cat /etc/mongod.conf"))
+    text = host.check_output("runuser -u mongodb -- cat /etc/mongod.conf")
+    assert "Managed by headroom.memory.database: cacheSizeGB = " in text
+    conf = yaml.safe_load(text)
     assert conf["storage"]["wiredTiger"]["engineConfig"]["cacheSizeGB"] == cache > 0
     # the rest of the file is kept
     assert conf["storage"]["dbPath"] == "/var/lib/mongodb" and conf["net"] == {"port": 27017, "bindIp": "127.0.0.1"}
