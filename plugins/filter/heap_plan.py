@@ -53,6 +53,17 @@ def heap_edit_default(text, variable, flags):
         raise AnsibleFilterError("heap: %s" % e)
 
 
+def heap_default_files(seen, targets=None):
+    """The /etc/default files to edit (a link at its target) with the mode, owner and group each keeps, and the
+    errors of those refused, from stat (follow: false) of the files and of the links' targets."""
+    if not isinstance(seen, list) or not isinstance(targets or [], list):
+        raise AnsibleFilterError("heap_default_files needs the results of two stat loops (lists)")
+    try:
+        return heap.default_files(seen, targets)
+    except (KeyError, TypeError) as e:
+        raise AnsibleFilterError("heap_default_files: a stat result without item.unit and item.path (%s)" % e)
+
+
 def heap_restart(the_plan, info, changed_paths=None):
     """Units whose running process started before its heap file changed (or will change in check mode)."""
     info = _info(info)
@@ -74,5 +85,6 @@ class FilterModule(object):
             "heap_plan": heap_plan,
             "heap_preflight": heap_preflight,
             "heap_edit_default": heap_edit_default,
+            "heap_default_files": heap_default_files,
             "heap_restart": heap_restart,
         }

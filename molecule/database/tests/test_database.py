@@ -8,6 +8,8 @@ database-bookworm runs PostgreSQL 15 + MariaDB 10.11, database-trixie MariaDB 11
 import json
 
 import pytest
+import testinfra
+import yaml
 
 RESULT = "/var/tmp/headroom-database-result.json"
 PG_FILE = "/etc/postgresql/15/main/conf.d/50-headroom-memory.conf"
@@ -204,3 +206,22 @@ def test_broken_configuration_was_refused_and_the_servers_serve(host):
     assert host.service("mariadb").is_running
     if _runs(host, "redis"):
         assert _redis(host, "PING") == ["PONG"]
+
+
+def test_mongodb_config_kept_its_link_mode_and_owner_and_the_mongodb_user_reads_it():
+    # issue 31 finding 6: side_effect linked /etc/mongod.conf to a root:root 0644 file on database-bookworm and ran
+    # the role's MongoDB edit (config-only: no mongod here); the edit lands in the target, the link stays
+    host = testinfra.get_host("podman://database-bookworm")
+    link, real = host.file("/etc/mongod.conf"), host.file("/etc/mongodb/mongod.conf")
+    assert link.is_symlink and link.linked_to == "/etc/mongodb/mongod.conf"
+    assert real.is_file and not real.is_symlink
+    assert (real.user, real.group, real.mode) == ("root", "root", 0o644)
+    [mongo] = json.loads(host.file("/var/tmp/headroom-database-mongodb-result.json").content_string)["instances"]
+    assert mongo["file"] == "/etc/mongodb/mongod.conf" and mongo["backup_file"].startswith("/etc/mongodb/mongod.conf.")
+    cache = mongo["settings"]["storage.wiredTiger.engineConfig.cacheSizeGB"]
+    text = host.check_output("runuser -u mongodb -- cat /etc/mongod.conf")
+    assert "Managed by headroom.memory.database: cacheSizeGB = " in text
+    conf = yaml.safe_load(text)
+    assert conf["storage"]["wiredTiger"]["engineConfig"]["cacheSizeGB"] == cache > 0
+    # the rest of the file is kept
+    assert conf["storage"]["dbPath"] == "/var/lib/mongodb" and conf["net"] == {"port": 27017, "bindIp": "127.0.0.1"}

@@ -76,12 +76,32 @@ def test_jvm_options_file_and_backup(host):
 
 
 def test_default_file_variable_and_backup(host):
-    text = host.file("/etc/default/headroom-tomcat").content_string
+    # issue 31: /etc/default/headroom-tomcat is a link (prepare.yml): edited at its target, the link kept, and the
+    # target's mode and group (root:adm 0640) kept; the backup sits beside the target
+    link, real = host.file("/etc/default/headroom-tomcat"), host.file("/etc/default/headroom/headroom-tomcat")
+    assert link.is_symlink and link.linked_to == "/etc/default/headroom/headroom-tomcat"
+    assert real.is_file and not real.is_symlink
+    assert (real.user, real.group, real.mode) == ("root", "adm", 0o640)
+    text = real.content_string
     assert 'JAVA_OPTS="-Djava.awt.headless=true -Xmx512m"' in text.splitlines()
     assert "# heap flags: Managed by headroom.memory.heap" in text.splitlines()
-    backups = [b for b in host.check_output("ls /etc/default").split() if b.startswith("headroom-tomcat.")]
+    backups = [b for b in host.check_output("ls /etc/default/headroom").split() if b.startswith("headroom-tomcat.")]
     assert len(backups) == 1
-    assert "-Xmx1g" in host.file("/etc/default/" + backups[0]).content_string
+    assert "-Xmx1g" in host.file("/etc/default/headroom/" + backups[0]).content_string
+    assert not [b for b in host.check_output("ls /etc/default").split() if b.startswith("headroom-tomcat.")]
+
+
+def test_a_fifo_and_a_link_out_of_etc_default_were_refused_naming_them(host):
+    # side_effect gave the role a FIFO and a link to /etc/shadow as /etc/default files: refused in preflight
+    msg = host.file("/var/tmp/heap_default_refusal.txt").content_string
+    assert "heap refused, nothing was changed" in msg
+    assert ("headroom-tomcat.service: /etc/default/headroom-fifo is a FIFO (named pipe), not a regular file "
+            "(refused before reading it)") in msg
+    assert ("headroom-es.service: /etc/default/headroom-shadow is a symbolic link to '/etc/shadow', which is not a "
+            "path of plain characters under /etc/default/; point it at the file itself") in msg
+    assert host.file("/etc/default/headroom-fifo").is_pipe
+    assert host.file("/etc/default/headroom-shadow").is_symlink
+    assert "JAVA_OPTS" not in host.file("/etc/shadow").content_string
 
 
 def test_refusal_with_numbers_changed_nothing(host):

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 WORK = ROOT / ".work" / "remediate"
 DROPIN = "/etc/systemd/system/remediate-oomhog.service.d"
 HOG_MAX = str(32 << 20)
+OVERRIDE = "/etc/systemd/system.control/remediate-oomhog.service.d/50-MemoryMax.conf"
 
 
 def on(name):
@@ -198,7 +199,11 @@ def test_a_failed_apply_put_the_drop_in_back_and_says_what_stayed_changed():
     fragile = _record("rollback-remediate-report")["remediate-fragile"]
     assert fragile["status"] == "failed" and fragile["msg"].startswith("heap failed during the apply (")
     restored = [r for r in fragile["rolled_back"] if r["action"] == "restored"]
-    assert restored and all(r["role"] == "service_limits" and r["path"].startswith(DROPIN + "/") for r in restored)
+    assert restored and all(r["role"] == "service_limits" for r in restored)
+    # the drop-in service_limits rewrote, and the set-property override it deleted (issue 32)
+    assert sorted(r["path"] for r in restored if not r["path"].startswith(DROPIN + "/")) == [OVERRIDE]
+    assert any(r["path"].startswith(DROPIN + "/") for r in restored)
+    assert on("remediate-fragile").file(OVERRIDE).contains("^MemoryMax=")
     # the drop-in was put back and the unit runs with its old limit again: a reading, and no change left
     assert fragile["changed"] == {}
     live = [r["reading"] for r in fragile["read_back"] if r["role"] == "service_limits"]
@@ -207,3 +212,18 @@ def test_a_failed_apply_put_the_drop_in_back_and_says_what_stayed_changed():
     shown = host.check_output("systemctl show -p MemoryMax --value remediate-oomhog.service")
     assert ("MemoryMax=%s" % shown) in live[0]
     assert not host.file(DROPIN + "/50-headroom-heap.conf").content_string  # heap's write never landed
+
+
+def test_jobs_that_ended_with_success_during_the_batch_passed_the_health_gate(outcome):
+    # issue 31 finding 5: prepare started them on remediate-oom; they ran until its batch wrote the hog's drop-in,
+    # so they were running at the gate's first reading and ended with success before its second
+    host = on("remediate-oom")
+    for job in ("job", "transient"):
+        assert host.file("/root/remediate-%s.done" % job).is_file
+    assert host.check_output("systemctl show -p ActiveState --value remediate-job.service") == "inactive"
+    assert host.check_output("systemctl show -p Result --value remediate-job.service") == "success"
+    assert host.check_output("systemctl show -p LoadState --value remediate-transient.service") == "not-found"
+    assert outcome["remediate-oom"]["status"] == "ok"
+    for name in ("first-apply.json", "first-apply.txt"):
+        text = (WORK / name).read_text()
+        assert "remediate-job" not in text and "remediate-transient" not in text

@@ -14,6 +14,7 @@ import re
 from ansible_collections.headroom.memory.plugins.module_utils.sizes import SizeError, parse_size
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_memory import dropin_path, parse_bytes
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name, unit_name_error
+from ansible_collections.headroom.memory.plugins.plugin_utils.edited_file import judge
 
 MIB = 1024 * 1024
 # Metaspace, thread stacks, direct buffers, code cache (JVM) and young generation, buffers and native
@@ -318,3 +319,27 @@ def plan(items, infos, host, java_versions=None):
             "notes": notes,
         })
     return {"units": units, "refusals": refused}
+
+
+def default_files(seen, targets=None):
+    """The /etc/default files the role edits, judged by the collection's one rule for a file rewritten in place
+    (plugin_utils/edited_file.py): ``{files: {configured path: {path (where to write: the link's target for a
+    link), link, mode, owner, group}}, errors: [...]}``. A missing file is made (mode, owner and group None: the
+    role writes it root:root 0644); a link is edited at its target in the link's own directory (the link stays),
+    with the mode, owner and group the target has; anything else is refused, naming the unit and the path.
+
+    ``seen``: ansible.builtin.stat (follow: false) looped over the plan's via-default units (each result's item has
+    unit and path); ``targets``: a second stat (follow: false) looped over the results that are links (each one's
+    item is that link's result), of the link's lnk_source."""
+    of_link = {}
+    for result in targets or []:
+        of_link[result["item"]["item"]["path"]] = result.get("stat") or {}
+    files, errors = {}, []
+    for result in seen or []:
+        unit, path = result["item"]["unit"], result["item"]["path"]
+        got, error = judge("%s: %s" % (unit, path), path, result.get("stat") or {}, of_link.get(path), missing_ok=True)
+        if error:
+            errors.append(error)
+        else:
+            files[path] = got
+    return {"files": files, "errors": errors}

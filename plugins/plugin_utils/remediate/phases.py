@@ -3,7 +3,8 @@
 """remediate, all or nothing per host: every remedy role's plan (tasks_from phase_plan) runs before the first
 change; then the files the plans will write are copied aside, and a failure during the apply puts them back.
 
-- ``planned_files(role, facts)``: the configuration files a role's plan (its private plan facts) will write;
+- ``planned_files(role, facts)``: the configuration files a role's plan (its private plan facts) will write or
+  delete (service_limits' set-property overrides, swap's sysctl.d file under an old name);
 - ``snapshot(stats)``: those files as they were before the apply, from a stat loop;
 - ``rollback(before, now)``: which of them this run changed, to restore from the copy or remove (it made them);
 - ``apply_failed(applied, failed_role, done, facts, files_by_role, undone, left, live_results)``: the host's record
@@ -43,14 +44,26 @@ def _paths(items, key):
 
 def planned_files(role, facts):
     """The files the plan of ``role`` (its private facts in ``facts``, a host's variables after the role's
-    phase_plan) will write, absolute paths in plan order; [] for a role that writes no file or kept no plan."""
+    phase_plan) will write or delete, absolute paths in plan order; [] for a role that writes no file or kept no
+    plan. A deleted file is copied aside like a written one, so that a rollback puts it back."""
     facts = facts if facts is not None else {}
     if role == "swap":
-        return ["/etc/fstab"] if _get(facts, "__swap_manageable") and _get(facts, "swap_files") else []
+        if not _get(facts, "__swap_manageable"):
+            return []
+        sysctl = _get(facts, "__swap_sysctl", {})
+        # fstab, our sysctl.d file, and ours under a name no longer used, which the apply deletes
+        return (["/etc/fstab"] if _get(facts, "swap_files") else []) + (
+            ["/etc/sysctl.d/%s" % sysctl["name"]] if sysctl.get("name") else []) + [str(p) for p in sysctl.get("remove") or []]
     if role == "service_limits":
-        return _paths(_get(facts, "__service_limits_plan", {}).get("units"), "dropin")
+        # each unit's drop-in (written, or deleted for an absent item) and the set-property overrides it replaces,
+        # which the apply deletes
+        units = _get(facts, "__service_limits_plan", {}).get("units")
+        return _paths(units, "dropin") + [str(p) for u in units or [] if isinstance(u, dict)
+                                          for p in u.get("remove_overrides") or []]
     if role == "heap":
-        return _paths(_get(facts, "__heap_plan", {}).get("units"), "path")
+        # an /etc/default file is written where the preflight decided (a link's target: the link itself stays)
+        where = _get(facts, "__heap_default_files", {}).get("files") or {}
+        return [str((where.get(p) or {}).get("path") or p) for p in _paths(_get(facts, "__heap_plan", {}).get("units"), "path")]
     if role == "database":
         return _database_files(facts)
     if role == "workers":

@@ -334,58 +334,110 @@ def _setting(key, value):
     return value
 
 
+def _names(entry, keys):
+    return [str(entry[k]) for k in keys if isinstance(entry, dict) and entry.get(k) is not None]
+
+
+def _limits_text(settings):
+    return " ".join("%s=%s" % (k, fmt_mb(v // MIB) if k.startswith("Memory") and isinstance(v, int) else v)
+                    for k, v in sorted((settings or {}).items()))
+
+
+def _swap_items(result):
+    if result.get("skipped"):
+        return [{"names": [], "changed": False, "said": ["skipped: %s" % result.get("reason")]}]
+    return [{"names": _names(f, ("path",)), "changed": bool(f.get("changed")),
+             "said": ["swap file %s: %s" % (f.get("path"), f.get("outcome"))] if f.get("changed") else []}
+            for f in result.get("files") or [] if isinstance(f, dict)]
+
+
+def _service_limits_items(result):
+    out = []
+    for unit in result.get("units") or []:
+        if not isinstance(unit, dict):
+            continue
+        said = []
+        if unit.get("dropin_changed"):
+            said.append("%s: drop-in %s %s" % (unit.get("unit"), unit.get("dropin"), "removed" if unit.get("state") == "absent"
+                                               else "written with %s" % (_limits_text(unit.get("settings")) or "no setting")))
+        if unit.get("live_pushed"):
+            said.append("%s: %s" % (unit.get("unit"), " ".join(str(a) for a in unit["live_pushed"])))
+        if unit.get("restart_required"):
+            said.append("%s: restart (%s)" % (unit.get("unit"), "; ".join(unit.get("restart_reasons") or [])))
+        out.append({"names": _names(unit, ("unit",)), "said": said,
+                    "changed": bool(unit.get("live_pushed") or unit.get("restart_required") or unit.get("dropin_changed"))})
+    return out
+
+
+def _database_items(result):
+    return [{"names": _names(i, ("name", "unit")),
+             "changed": bool(i.get("backup_file") or i.get("restarted") or i.get("restart_required")),
+             "said": ["%s (%s): %s%s" % (
+                 i.get("name"), i.get("engine"),
+                 " ".join("%s=%s" % (k, _setting(k, v)) for k, v in sorted((i.get("settings") or {}).items())) or "no setting",
+                 ", restart" if i.get("restart_required") else "")]}
+            for i in result.get("instances") or [] if isinstance(i, dict)]
+
+
+def _workers_items(result):
+    out = []
+    for pool in result.get("pools") or []:
+        if not isinstance(pool, dict):
+            continue
+        label = "%s %s" % (pool.get("kind"), pool.get("name"))
+        if pool.get("left_alone"):
+            said = ["%s: left alone (%s)" % (label, pool.get("load_evidence") or "no evidence of load")]
+        elif pool.get("changed"):
+            said = ["%s: %s workers (was %s)" % (
+                label, pool.get("count"), "unset" if pool.get("current_count") is None else pool["current_count"])]
+        else:
+            said = []
+        out.append({"names": _names(pool, ("name", "unit", "dest", "config")), "changed": bool(pool.get("changed")),
+                    "said": said})
+    return out
+
+
+def _containers_items(result):
+    out = [{"names": _names(c, ("name", "file")), "changed": bool(c.get("changed") or c.get("file_changed")),
+            "said": [str(c.get("summary"))] if c.get("changed") or c.get("file_changed") else []}
+           for c in result.get("containers") or [] if isinstance(c, dict)]
+    manifests = result.get("manifests") if isinstance(result.get("manifests"), dict) else {}
+    return out + [{"names": [str(p)], "changed": True, "said": ["manifest %s: resources.limits.memory written" % p]}
+                  for p, written in sorted(manifests.items()) if written]
+
+
+# the remedy roles whose result facts role_items reads: the fact, its type, and the reader of its items
+_RESULTS = {
+    "swap": ("swap_result", dict, _swap_items),
+    "service_limits": ("service_limits_result", dict, _service_limits_items),
+    "heap": ("heap_restart_required", list, lambda units: [
+        {"names": [str(u)], "changed": True, "said": ["%s: new heap, restart" % u]} for u in units]),
+    "database": ("database_result", dict, _database_items),
+    "workers": ("workers_result", dict, _workers_items),
+    "containers": ("containers_result", dict, _containers_items),
+}
+
+
+def role_items(role, facts):
+    """The one reader of the remedy roles' result facts (``facts``: the host's variables holding them), for both the
+    plan table and the record (``role_changes``) and the proof (``proof.changed_items``): per item the role reports
+    (a swap file, a unit, an instance, a pool) ``{names: [the names it is known by], changed: whether this run
+    changed it (or would, in check mode), said: [short sentences]}``; None when the role keeps no result this can
+    read (pm2) or its result fact is not there."""
+    if role not in _RESULTS:
+        return None
+    fact, kind, reader = _RESULTS[role]
+    result = (facts or {}).get(fact)
+    return reader(result) if isinstance(result, kind) else None
+
+
 def role_changes(role, facts):
     """What a remedy role reported it changes (or would, in check mode), from its public result facts
-    (``facts``: the host's variables holding them): a list of short sentences, or None when the role keeps no
+    (``role_items``): a list of short sentences ([] when its result is not there), or None when the role keeps no
     result this can read."""
-    facts = facts or {}
-    if role == "swap":
-        result = facts.get("swap_result") or {}
-        if result.get("skipped"):
-            return ["skipped: %s" % result.get("reason")]
-        return ["swap file %s: %s" % (f.get("path"), f.get("outcome")) for f in result.get("files") or [] if f.get("changed")]
-    if role == "service_limits":
-        result = facts.get("service_limits_result") or {}
-        out = []
-        for unit in result.get("units") or []:
-            if unit.get("live_pushed"):
-                out.append("%s: %s" % (unit.get("unit"), " ".join(str(a) for a in unit["live_pushed"])))
-            if unit.get("restart_required"):
-                out.append("%s: restart (%s)" % (unit.get("unit"), "; ".join(unit.get("restart_reasons") or [])))
-            if not unit.get("live_pushed") and not unit.get("restart_required") and unit.get("settings"):
-                # the role keeps no per-unit 'file changed' flag: name the drop-in and let --diff show it
-                out.append("%s: drop-in %s with %s (--diff shows whether it changes)" % (
-                    unit.get("unit"), unit.get("dropin"),
-                    " ".join("%s=%s" % (k, fmt_mb(v // MIB) if k.startswith("Memory") and isinstance(v, int) else v)
-                             for k, v in sorted(unit["settings"].items()))))
-        return out
-    if role == "heap":
-        restarts = facts.get("heap_restart_required") or []
-        return ["%s: new heap, restart" % u for u in restarts]
-    if role == "database":
-        result = facts.get("database_result") or {}
-        return ["%s (%s): %s%s" % (
-            i.get("name"), i.get("engine"),
-            " ".join("%s=%s" % (k, _setting(k, v)) for k, v in sorted((i.get("settings") or {}).items())) or "no setting",
-            ", restart" if i.get("restart_required") else "") for i in result.get("instances") or []]
-    if role == "workers":
-        result = facts.get("workers_result") or {}
-        out = []
-        for pool in result.get("pools") or []:
-            label = "%s %s" % (pool.get("kind"), pool.get("name"))
-            if pool.get("left_alone"):
-                out.append("%s: left alone (%s)" % (label, pool.get("load_evidence") or "no evidence of load"))
-            elif pool.get("changed"):
-                out.append("%s: %s workers (was %s)" % (
-                    label, pool.get("count"), "unset" if pool.get("current_count") is None else pool["current_count"]))
-        return out
-    if role == "containers":
-        result = facts.get("containers_result") or {}
-        out = [str(c.get("summary")) for c in result.get("containers") or []
-               if isinstance(c, dict) and (c.get("changed") or c.get("file_changed"))]
-        manifests = result.get("manifests") if isinstance(result.get("manifests"), dict) else {}
-        return out + ["manifest %s: resources.limits.memory written" % p for p, written in sorted(manifests.items()) if written]
-    return None
+    if role not in _RESULTS:
+        return None
+    return [s for item in role_items(role, facts) or [] for s in item["said"]]
 
 
 def plan_rows(hosts, hostvars):

@@ -19,7 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
-    parse_time, report_host, role_changes)
+    parse_time, report_host, role_changes, role_items)
 from ansible_collections.headroom.memory.plugins.plugin_utils.report.svg_charts import report_text
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import ITEM_KEYS
 
@@ -35,34 +35,14 @@ LEAK = "leak_suspect"
 _ITEM_KEYS = tuple(sorted(set(ITEM_KEYS.values()) | set(("config",))))
 
 
-def _names(entry, keys):
-    return [str(entry[k]) for k in keys if isinstance(entry, dict) and entry.get(k) is not None]
-
-
 def changed_items(role, facts):
     """The items (unit, swap file, instance, pool) a remedy role reports it changed in this run, each as the list of
-    names it is known by, from its result facts (``facts``: the host's variables); None when its result does not say
-    (pm2, or no result). A container counts when its limit was set live or its file written; a database instance
-    when its file was backed up (written), it was restarted or waits for a restart; a service_limits unit when its
-    drop-in was written or removed, a setting was pushed live or it waits for a restart."""
-    facts = facts or {}
-    if role == "swap" and isinstance(facts.get("swap_result"), dict):
-        return [_names(f, ("path",)) for f in facts["swap_result"].get("files") or [] if isinstance(f, dict) and f.get("changed")]
-    if role == "service_limits" and isinstance(facts.get("service_limits_result"), dict):
-        return [_names(u, ("unit",)) for u in facts["service_limits_result"].get("units") or []
-                if isinstance(u, dict) and (u.get("live_pushed") or u.get("restart_required") or u.get("dropin_changed"))]
-    if role == "heap" and isinstance(facts.get("heap_restart_required"), list):
-        return [[str(u)] for u in facts["heap_restart_required"]]
-    if role == "database" and isinstance(facts.get("database_result"), dict):
-        return [_names(i, ("name", "unit")) for i in facts["database_result"].get("instances") or []
-                if isinstance(i, dict) and (i.get("backup_file") or i.get("restarted") or i.get("restart_required"))]
-    if role == "workers" and isinstance(facts.get("workers_result"), dict):
-        return [_names(p, ("name", "unit", "dest", "config")) for p in facts["workers_result"].get("pools") or []
-                if isinstance(p, dict) and p.get("changed")]
-    if role == "containers" and isinstance(facts.get("containers_result"), dict):
-        return [_names(c, ("name", "file")) for c in facts["containers_result"].get("containers") or []
-                if isinstance(c, dict) and (c.get("changed") or c.get("file_changed"))]
-    return None
+    names it is known by, from its result facts (``facts``: the host's variables) as plan.role_items reads them; None
+    when its result does not say (pm2, or no result). A container counts when its limit was set live or its file
+    written; a database instance when its file was backed up (written), it was restarted or waits for a restart; a
+    service_limits unit when its drop-in was written or removed, a setting was pushed live or it waits for a restart."""
+    items = role_items(role, facts)
+    return None if items is None else [i["names"] for i in items if i["changed"]]
 
 
 def applied_hosts(hosts, hostvars):

@@ -40,15 +40,20 @@ def sysctl_plan(setting_paths, default_name, override=False):
     """Where our file goes and who overrides it.
 
     ``setting_paths``: files (in any of DIRS) that set one of our keys; ours are recognised by name.
-    Returns {name, overriders}: ``overriders`` are the paths applied after ours that set one of our keys
+    Returns {name, overriders, remove}: ``overriders`` are the paths applied after ours that set one of our keys
     (so they win at boot); with ``override`` the name is moved after the last of them (and overriders is
-    then what was overtaken, for the message).
+    then what was overtaken, for the message); ``remove`` are our files in /etc/sysctl.d under another name (an
+    earlier run's, before the name moved): the role deletes them, and remediate copies them aside first.
     """
     files = [(n, p) for n, p in effective_files(setting_paths) if not is_ours(n)]
     after = [p for n, p in files if n > default_name]
     if not override or not after:
-        return {"name": default_name, "overriders": after, "moved": False}
-    last = max(posixpath.basename(p) for p in after)
-    stem = last[:-len(".conf")]
-    # "_" sorts after ".", so "<stem>_headroom-swap.conf" comes right after "<stem>.conf"
-    return {"name": "%s_%s" % (stem, OUR_SUFFIX), "overriders": after, "moved": True}
+        name, moved = default_name, False
+    else:
+        last = max(posixpath.basename(p) for p in after)
+        stem = last[:-len(".conf")]
+        # "_" sorts after ".", so "<stem>_headroom-swap.conf" comes right after "<stem>.conf"
+        name, moved = "%s_%s" % (stem, OUR_SUFFIX), True
+    remove = sorted(set(p for p in setting_paths if posixpath.dirname(p) == DIRS[0]
+                        and is_ours(posixpath.basename(p)) and posixpath.basename(p) != name))
+    return {"name": name, "overriders": after, "moved": moved, "remove": remove}

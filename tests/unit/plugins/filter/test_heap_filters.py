@@ -26,7 +26,7 @@ def info(start=1000.0, mtime=None):
 
 
 def test_filter_names():
-    assert sorted(F) == ["heap_edit_default", "heap_plan", "heap_preflight", "heap_restart"]
+    assert sorted(F) == ["heap_default_files", "heap_edit_default", "heap_plan", "heap_preflight", "heap_restart"]
 
 
 def test_java_versions_from_registered_loop_results():

@@ -18,6 +18,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan imp
 
 DROPIN = "/etc/systemd/system/app.service.d/50-headroom-memory.conf"
 HEAP = "/etc/systemd/system/app.service.d/60-headroom-heap.conf"
+OVERRIDE = "/etc/systemd/system.control/app.service.d/50-MemoryMax.conf"
 
 
 def applied():
@@ -35,7 +36,8 @@ def stat(path, exists=True, checksum="aa", isreg=True):
 def test_every_role_names_the_files_its_plan_will_write():
     facts = {
         "__swap_manageable": True, "swap_files": [{"path": "/swapfile"}],
-        "__service_limits_plan": {"units": [{"unit": "app.service", "dropin": DROPIN}]},
+        "__swap_sysctl": {"name": "90-headroom-swap.conf", "remove": ["/etc/sysctl.d/99-sysctl_headroom-swap.conf"]},
+        "__service_limits_plan": {"units": [{"unit": "app.service", "dropin": DROPIN, "remove_overrides": [OVERRIDE]}]},
         "__heap_plan": {"units": [{"unit": "app.service", "path": HEAP}]},
         "__database_plans": [{"name": "pg", "engine": "postgresql"}, {"name": "my", "engine": "mariadb"},
                              {"name": "r", "engine": "redis"}],
@@ -52,7 +54,8 @@ def test_every_role_names_the_files_its_plan_will_write():
     }
     got = {role: planned_files(role, facts) for role in ROLES}
     assert got == {
-        "swap": ["/etc/fstab"], "service_limits": [DROPIN], "heap": [HEAP],
+        "swap": ["/etc/fstab", "/etc/sysctl.d/90-headroom-swap.conf", "/etc/sysctl.d/99-sysctl_headroom-swap.conf"],
+        "service_limits": [DROPIN, OVERRIDE], "heap": [HEAP],
         "database": ["/etc/postgresql/15/main/postgresql.conf", "/etc/postgresql/15/main/conf.d/50-headroom-memory.conf",
                      "/etc/mysql/mariadb.conf.d/60-headroom-memory.cnf", "/etc/redis/redis.conf"],
         "workers": ["/etc/php/8.2/fpm/pool.d/www.conf"], "containers": ["/srv/app/compose.yaml"],
@@ -64,6 +67,20 @@ def test_a_role_without_a_plan_or_swap_it_cannot_manage_names_no_file():
     assert [planned_files(role, {}) for role in ROLES] == [[]] * len(ROLES)
     assert planned_files("swap", {"__swap_manageable": False, "swap_files": [{"path": "/swapfile"}]}) == []
     assert planned_files("nosuch", {"x": 1}) == []
+
+
+def test_swap_without_files_still_names_its_sysctl_file():
+    facts = {"__swap_manageable": True, "swap_files": [], "__swap_sysctl": {"name": "90-headroom-swap.conf", "remove": []}}
+    assert planned_files("swap", facts) == ["/etc/sysctl.d/90-headroom-swap.conf"]
+
+
+def test_a_file_the_apply_deletes_is_restored_by_the_rollback():
+    # issue 32: a set-property override service_limits deleted is copied aside and put back after a failed apply
+    before = snapshot([stat(OVERRIDE, checksum="ov"), stat(DROPIN, exists=False)])
+    assert before[OVERRIDE]["saved_as"] == "0"
+    undo = rollback(before, [stat(OVERRIDE, exists=False), stat(DROPIN, checksum="new")])
+    assert undo == {"restore": [{"path": OVERRIDE, "saved_as": "0", "owner": "root", "group": "root", "mode": "0644"}],
+                    "remove": [DROPIN]}
 
 
 def test_the_snapshot_names_a_copy_for_each_existing_file_and_refuses_a_special_one():

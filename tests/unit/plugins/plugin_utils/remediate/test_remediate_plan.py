@@ -141,10 +141,12 @@ def test_role_changes_read_the_roles_result_facts():
     assert role_changes("service_limits", {"service_limits_result": {"units": [
         {"unit": "a.service", "live_pushed": ["MemoryMax=48M"], "restart_required": False}]}}) == [
         "a.service: MemoryMax=48M"]
-    assert role_changes("service_limits", {"service_limits_result": {"units": [
-        {"unit": "b.service", "live_pushed": [], "restart_required": False, "dropin": "/etc/x.d/50.conf",
-         "settings": {"MemoryMax": 64 << 20, "OOMScoreAdjust": -900}}]}}) == [
-        "b.service: drop-in /etc/x.d/50.conf with MemoryMax=64 MiB OOMScoreAdjust=-900 (--diff shows whether it changes)"]
+    # the drop-in's own flag says whether this run wrote it (no "--diff shows whether it changes" guess)
+    b = {"unit": "b.service", "live_pushed": [], "restart_required": False, "dropin": "/etc/x.d/50.conf",
+         "settings": {"MemoryMax": 64 << 20, "OOMScoreAdjust": -900}, "dropin_changed": True}
+    assert role_changes("service_limits", {"service_limits_result": {"units": [b]}}) == [
+        "b.service: drop-in /etc/x.d/50.conf written with MemoryMax=64 MiB OOMScoreAdjust=-900"]
+    assert role_changes("service_limits", {"service_limits_result": {"units": [dict(b, dropin_changed=False)]}}) == []
     assert role_changes("heap", {"heap_restart_required": ["app.service"]}) == ["app.service: new heap, restart"]
     assert role_changes("database", {"database_result": {"instances": [
         {"name": "redis", "engine": "redis", "settings": {"maxmemory-policy": "noeviction", "maxmemory": 343932928},

@@ -14,7 +14,8 @@ import pytest
 
 from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.plan import (
     RemediateError, health_problems, parse_time, plan_lines, plan_rows, report_host,
-    report_problems, role_changes, role_of, roles_for, vars_text)
+    report_problems, role_changes, role_items, role_of, roles_for, vars_text)
+from ansible_collections.headroom.memory.plugins.plugin_utils.remediate.proof import changed_items
 from ansible_collections.headroom.memory.tests.unit.plugins.plugin_utils.triage.test_triage_facts import (
     healthy, kill)
 
@@ -259,17 +260,33 @@ def test_service_limits_changes_each_kind_of_unit_line():
          "restart_reasons": ["OOMPolicy", "LimitNOFILE"], "settings": {"MemoryMax": 1}},
         {"unit": "b.service", "live_pushed": [], "restart_required": True, "settings": {"MemoryMax": 1}},
         {"unit": "c.service", "live_pushed": [], "restart_required": False, "settings": {}},
-        {"unit": "d.service", "dropin": "/d.conf", "settings": {
+        # the drop-in this run wrote (cgroup v2 applies it at daemon-reload: nothing pushed, no restart)
+        {"unit": "d.service", "dropin": "/d.conf", "state": "present", "dropin_changed": True, "settings": {
             "MemoryHigh": 3 << 30, "MemoryMax": int(1075.9 * (1 << 20)), "MemorySwapMax": "infinity",
-            "OOMPolicy": "stop", "ManagedOOM": 5}}]
+            "OOMPolicy": "stop", "ManagedOOM": 5}},
+        # a drop-in already in place: the role's result says it did not change, so nothing is said
+        {"unit": "e.service", "dropin": "/e.conf", "state": "present", "dropin_changed": False,
+         "settings": {"MemoryMax": 1 << 30}},
+        {"unit": "f.service", "dropin": "/f.conf", "state": "absent", "dropin_changed": True, "settings": {}}]
     assert role_changes("service_limits", {"service_limits_result": {"units": units}}) == [
         "a.service: MemoryMax=48M MemoryHigh=40M",
         "a.service: restart (OOMPolicy; LimitNOFILE)",
         "b.service: restart ()",
-        "d.service: drop-in /d.conf with ManagedOOM=5 MemoryHigh=3.0 GiB MemoryMax=1.0 GiB MemorySwapMax=infinity "
-        "OOMPolicy=stop "
-        "(--diff shows whether it changes)"]
+        "d.service: drop-in /d.conf written with ManagedOOM=5 MemoryHigh=3.0 GiB MemoryMax=1.0 GiB "
+        "MemorySwapMax=infinity OOMPolicy=stop",
+        "f.service: drop-in /f.conf removed"]
     assert role_changes("service_limits", {}) == []
+    # the proof reads the same items: changed are the units something was said of
+    assert changed_items("service_limits", {"service_limits_result": {"units": units}}) == [
+        ["a.service"], ["b.service"], ["d.service"], ["f.service"]]
+
+
+def test_one_reader_of_the_roles_results():
+    assert role_items("containers", {"x": 1}) is None and role_changes("pm2", {}) is None
+    assert role_items("swap", {}) is None and role_changes("swap", {}) == [] and changed_items("swap", {}) is None
+    items = role_items("workers", {"workers_result": {"pools": [
+        {"kind": "php_fpm", "name": "www", "dest": "/p.conf", "changed": True, "count": 4, "current_count": 40}]}})
+    assert items == [{"names": ["www", "/p.conf"], "changed": True, "said": ["php_fpm www: 4 workers (was 40)"]}]
 
 
 def test_heap_changes_one_line_per_restart():
