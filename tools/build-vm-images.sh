@@ -16,6 +16,14 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # the role is the one that enables it) and python3-apt (Ansible's apt module)
 PKGS=apt,python3,systemd,systemd-sysv,dbus,procps,iproute2,kmod,util-linux,e2fsprogs,btrfs-progs,gzip
 PKGS=$PKGS,linux-image-amd64,initramfs-tools,zstd,udev,openssh-server,libpam-systemd,systemd-oomd,python3-apt
+# the engines and the monitor the VM stage proves live (#27, #33), from Debian's packages like everything else:
+# bookworm Docker (docker.io, docker-compose) and Netdata (1.37: trixie has no netdata package), trixie Podman; and
+# busybox-static, whose binary is imported as the containers' tiny root filesystem (no registry). Installed
+# disabled: the scenario starts them when it needs them, so the other checks' memory figures stay the VM's own.
+declare -A EXTRA=(
+  [bookworm]=docker.io,docker-compose,netdata-core,busybox-static
+  [trixie]=podman,crun,netavark,busybox-static
+)
 SIZE=3G
 
 for s in "${SUITES[@]}"; do
@@ -45,10 +53,13 @@ build() {  # suite: prints 'vm image <suite>: built in N s' or '... cached'
   fi
   rm -rf "$out"; mkdir -p "$out/rootfs"
   # shellcheck disable=SC2016 # the hooks run in mmdebstrap, with $1 = the new root
-  mmdebstrap --quiet --variant=minbase --include="$PKGS" \
+  # docker without iptables and bridge (the containers use network none: nothing to NAT in a VM without a network),
+  # written before the package is installed
+  mmdebstrap --quiet --variant=minbase --include="$PKGS${EXTRA[$suite]:+,${EXTRA[$suite]}}" \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d"; echo MODULES=most > "$1/etc/initramfs-tools/conf.d/modules"' \
+    --essential-hook='mkdir -p "$1/etc/docker"; echo "{\"iptables\": false, \"ip-masq\": false, \"bridge\": \"none\"}" > "$1/etc/docker/daemon.json"' \
     --customize-hook='echo -n > "$1/etc/machine-id"; rm -f "$1/var/lib/dbus/machine-id"' \
     --customize-hook="echo vm-$suite > \"\$1/etc/hostname\"; printf '127.0.0.1 localhost\n127.0.1.1 vm-$suite\n' > \"\$1/etc/hosts\"" \
     --customize-hook='echo "/dev/vda / ext4 defaults,discard 0 1" > "$1/etc/fstab"' \
@@ -58,6 +69,7 @@ build() {  # suite: prints 'vm image <suite>: built in N s' or '... cached'
     --customize-hook='printf "[Match]\nName=en*\n[Network]\nDHCP=ipv4\n" > "$1/etc/systemd/network/10-dhcp.network"' \
     --customize-hook='chroot "$1" systemctl enable systemd-networkd ssh' \
     --customize-hook='chroot "$1" systemctl disable systemd-oomd.service systemd-oomd.socket' \
+    --customize-hook='for u in docker.service docker.socket containerd.service netdata.service podman.socket; do [ ! -e "$1/lib/systemd/system/$u" ] || chroot "$1" systemctl disable "$u"; done' \
     --customize-hook='ln -sf /dev/null "$1/etc/systemd/system/getty@tty1.service"' \
     --customize-hook='chroot "$1" apt-get clean' \
     "$suite" "$out/rootfs" "$MIRROR"

@@ -220,3 +220,71 @@ def test_remediate_contained_a_leak_in_a_unit_with_no_limit(host):
     events = dict(line.split() for line in host.file(cg + "memory.events").content_string.splitlines())
     assert int(events["high"]) > 0 and int(events["oom_kill"]) == 0
     assert int(host.file(cg + "memory.current").content_string) < mmax
+
+
+def test_container_without_limit_limited_live_and_killed_by_its_own_limit(host):
+    """#27 on cgroup v2, with Debian's engines in the VM (Docker on bookworm, Podman on trixie): memory_facts
+    named hr-box with no limit (memory.max "max"), the containers role set 64 MiB live (no re-creation: the same
+    id and PID), `inspect` and the cgroup's own memory.max read it back, and a leak inside hr-box was killed by
+    that limit (the container's memory.events oom_kill rose by one) while hr-box and the VM stayed up."""
+    kept_ = kept(host, "containers")
+    engine = "docker" if host.backend.get_hostname() == "cgroup-v2-bookworm" else "podman"
+    leak = kept_["leak"]
+    assert leak["engine"] == engine
+    [box] = [c for c in kept_["facts"]["list"] if c["name"] == "hr-box"]
+    assert box["id"] == leak["id"] and box["runtime"] == engine and box["state"] == "running"
+    assert box["limit_mb"] is None and box["engine_memory_mb"] in (None, 0)
+    assert box["usage_mb"] >= 4 and box["peak_mb"] >= box["usage_mb"] and box["oom_kill"] == 0
+    assert box["id"] in [c["id"] for c in kept_["unlimited"] if c["runtime"] == engine]
+
+    [done] = [c for c in kept_["result"]["containers"] if c["name"] == "hr-box"]
+    assert done["changed"] and (done["memory_mb"], done["memory_swap_mb"], done["engine"]) == (64, 64, engine), done
+    assert leak["inspect"] == {"memory": 64 * MIB, "memory_swap": 64 * MIB}
+    before, after = leak["before"], leak["after"]
+    assert before["cgroup"] == after["cgroup"] and leak["id"][:12] in before["cgroup"]
+    assert (before["memory.max"], before["memory.swap.max"]) == (str(64 * MIB), "0")
+
+    assert leak["leak_rc"] == 137
+    assert after["memory.events"]["oom_kill"] == before["memory.events"]["oom_kill"] + 1
+    assert int(after["memory.peak"]) <= 64 * MIB
+    assert leak["running"] == "true" and leak["same_pid"] and leak["system"] in ("running", "degraded")
+    if engine == "podman":
+        # still there: read live once more
+        assert host.check_output("podman container inspect --format '{{.HostConfig.Memory}}' hr-box") == str(64 * MIB)
+        assert host.file(before["cgroup"] + "/memory.max").content_string.strip() == str(64 * MIB)
+
+
+NETDATA_HOST = "cgroup-v2-bookworm"  # Debian has Netdata in bookworm only
+# molecule.yml's cg2_netdata
+WARN, CRIT, WINDOW = 40, 20, 10
+
+
+def test_netdata_available_alarm_warning_then_critical(host):
+    """#33 on the VM's own /proc/meminfo: early_warning's Netdata alarms loaded with the configured thresholds
+    (the thrashing alarm on system.swapio among them), and a hog holding MemAvailable below the warning share
+    turned headroom_memory_available WARNING, then below the critical share CRITICAL, each once the window had
+    passed (the lookup is the highest share of the last 10 s) and not before."""
+    if host.backend.get_hostname() != NETDATA_HOST:
+        assert not host.file("/etc/netdata/health.d/headroom-memory.conf").exists
+        return
+    seen = kept(host, "netdata")
+    alarms = seen["alarms"]
+    available = alarms["mem.available.headroom_memory_available"]
+    unescape = lambda text: text.replace("&lt;", "<").replace("&gt;", ">")  # noqa: E731
+    assert (unescape(available["warn"]), unescape(available["crit"])) == ("$this < %d" % WARN, "$this < %d" % CRIT)
+    assert (available["lookup_method"], available["lookup_after"], available["update_every"]) == ("max", -WINDOW, 2)
+    swapio = [a for a in alarms.values() if a["name"] == "headroom_memory_swap_io"]
+    assert swapio and swapio[0]["chart"] == "system.swapio", sorted(alarms)
+    assert swapio[0]["lookup_method"] == "average" and unescape(swapio[0]["warn"]) == "$this > 1000"
+
+    phases = seen["phases"]
+    print("netdata timeline (s, MemAvailable %, status, value):", seen["timeline"])
+    assert phases["evaluated"][2] == "CLEAR" and phases["evaluated"][1] > WARN
+    assert CRIT < phases["below_warn"][1] < WARN
+    t_warn, _pct, status, value = phases["warning"]
+    assert status == "WARNING" and CRIT <= value < WARN
+    # the whole window below the line first; then at most a few evaluations and collections later
+    assert WINDOW - 2 <= t_warn - phases["below_warn"][0] <= 3 * WINDOW
+    t_crit, _pct, status, value = phases["critical"]
+    assert status == "CRITICAL" and value < CRIT and phases["below_crit"][1] < CRIT
+    assert WINDOW - 2 <= t_crit - phases["below_crit"][0] <= 3 * WINDOW

@@ -10,7 +10,8 @@ A Prometheus ``for:`` becomes a ``lookup`` over the same window: ``max`` of avai
 means it stayed below for the whole window, ``min`` of swap use or PSI above it means it stayed above. No
 ``delay`` is set, so the alarm's status is the condition itself (Netdata's notifications add none either).
 The charts are those of Netdata 1.37 (Debian bookworm's package): ``mem.available``, ``system.ram``,
-``system.swap``, ``system.memory_full_pressure``, ``mem.oom_kill`` (the kernel's ``oom_kill`` counter of
+``system.swap``, ``system.swapio`` (KiB/s in and out: the thrashing alarm divides by the 4 KiB page of
+x86-64 and arm64 to compare pages a second as the Prometheus rule does), ``system.memory_full_pressure``, ``mem.oom_kill`` (the kernel's ``oom_kill`` counter of
 /proc/vmstat: kernel and cgroup OOM kills, not earlyoom's or systemd-oomd's) and the ``cgroup.mem_usage``
 template with the cgroup's ``$memory_limit`` (the cgroups Netdata charts one by one: containers, VMs, slices).
 """
@@ -30,6 +31,8 @@ OPTION_DEFAULTS = {"to": "sysadmin", "every": 10}
 _TO = re.compile(r"^[A-Za-z0-9_-]{1,64}( [A-Za-z0-9_-]{1,64}){0,15}$")
 _NAME = re.compile(r"^[a-z0-9_]{1,100}$")
 _LINE_VALUE = re.compile(r"^[^\n\r\x00#]*$")
+# KiB in one page (x86-64, arm64 with Debian's kernels): system.swapio is in KiB/s, the threshold in pages/s
+PAGE_KIB = 4
 # the total of MemTotal's parts on system.ram, as Netdata's own ram_available alarm adds it
 _RAM_TOTAL = "($system.ram.used + $system.ram.cached + $system.ram.free + $system.ram.buffers)"
 
@@ -91,6 +94,15 @@ def netdata_alarms(thresholds, options=None):
             ("warn", "$this > %s" % _num(t["swap_used_pct"])),
             ("info", "swap used, the lowest of the last %s (warning above %s%%)"
              % (t["swap_for"], _num(t["swap_used_pct"])))], options),
+        # rate(pswpin[5m]) + rate(pswpout[5m]) over swap_for: the average of in and out (out is charted negative,
+        # hence absolute) over the same window
+        _alarm("alarm", "swap_io", "system.swapio", [
+            ("lookup", "average -%s unaligned absolute of in,out" % t["swap_for"]),
+            ("calc", "$this / %d" % PAGE_KIB),
+            ("units", "pages/s"), ("every", every),
+            ("warn", "$this > %s" % _num(t["swap_io_pages_per_s"])),
+            ("info", "pages swapped in plus out a second, the average of the last %s (warning above %s: "
+                     "thrashing)" % (t["swap_for"], _num(t["swap_io_pages_per_s"])))], options),
         _alarm("alarm", "oom_kill", "mem.oom_kill", [
             ("lookup", "sum -%s unaligned of kills" % t["oom_window"]),
             ("units", "kills"), ("every", every),

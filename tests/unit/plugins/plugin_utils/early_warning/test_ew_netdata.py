@@ -71,13 +71,14 @@ def test_defaults_render_netdata_syntax(defaults):
     blocks = _blocks(text)
     assert [b.get("alarm") or b.get("template") for b in blocks] == [
         "headroom_memory_available", "headroom_memory_pressure", "headroom_memory_swap_used",
-        "headroom_memory_oom_kill", "headroom_memory_unit_near_limit"]
+        "headroom_memory_swap_io", "headroom_memory_oom_kill", "headroom_memory_unit_near_limit"]
     assert [b["on"] for b in blocks] == ["mem.available", "system.memory_full_pressure", "system.swap",
-                                         "mem.oom_kill", "cgroup.mem_usage"]
+                                         "system.swapio", "mem.oom_kill", "cgroup.mem_usage"]
     assert "template" in blocks[-1]
     for block in blocks:
         assert block["every"] == "10s" and block["to"] == "sysadmin" and block["os"] == "linux"
-        assert re.match(r"^(min|max|sum) -[1-9][0-9]*[smh] unaligned of [a-z]+( 60)?$", block["lookup"])
+        assert re.match(r"^(min|max|sum|average) -[1-9][0-9]*[smh] unaligned (absolute )?of [a-z]+(,[a-z]+)?( 60)?$",
+                        block["lookup"])
         assert "delay" not in block  # the status is the condition, as a Prometheus alert's
     assert text.endswith("\n") and "\n\n\n" not in text
 
@@ -94,6 +95,10 @@ def test_thresholds_equal_the_prometheus_rules(thresholds):
     assert _number(blocks["headroom_memory_swap_used"]["warn"]) / 100 == prom["HeadroomSwapNearlyFull"]
     assert _number(blocks["headroom_memory_unit_near_limit"]["warn"]) / 100 == prom["HeadroomUnitNearMemoryMax"]
     assert blocks["headroom_memory_oom_kill"]["warn"] == "$this > 0"
+    # thrashing: KiB/s in and out over the swap window, in 4 KiB pages, against the rule's pages a second
+    swapio = blocks["headroom_memory_swap_io"]
+    assert swapio["calc"] == "$this / 4" and _number(swapio["warn"]) == prom["HeadroomSwapThrashing"] == 1000
+    assert swapio["lookup"] == "average -%s unaligned absolute of in,out" % thresholds["swap_for"]
     # the windows are the rules' "for" (and the OOM rule's increase window)
     rules = dict((r["alert"], r) for r in alert_rules(thresholds)["groups"][0]["rules"])
     assert " -%s " % rules["HeadroomMemoryAvailableLow"]["for"] in avail["lookup"]
