@@ -66,12 +66,19 @@ def test_the_second_run_changed_nothing(host):
     assert again["result"]["saved"] is False
 
 
+def _leak_threshold(host):
+    """The max_memory_restart diagnose proposed for hr-pm2-leak (remediate applied it), in MiB."""
+    [item] = [i for i in _entry(host, "report")["remedy_vars"]["pm2_apps"] if i["name"] == "hr-pm2-leak"]
+    assert re.match(r"^[0-9]+M$", item["max_memory_restart"]), item
+    return int(item["max_memory_restart"][:-1])
+
+
 def test_pm2_runs_the_settings(host):
     leak = _apps(host, "hr-pm2-leak")
     web = _apps(host, "hr-pm2-web")
     assert len(leak) == 1 and len(web) == 2
     assert leak[0]["pm2_env"]["exec_mode"] == "fork_mode"
-    assert leak[0]["pm2_env"]["max_memory_restart"] == 120 * MIB
+    assert leak[0]["pm2_env"]["max_memory_restart"] == _leak_threshold(host) * MIB
     assert "--max-old-space-size=64" in leak[0]["pm2_env"]["node_args"]
     for p in web:
         assert p["pm2_env"]["exec_mode"] == "cluster_mode"
@@ -92,7 +99,7 @@ def test_the_heap_flag_is_live_in_the_cluster_instances(host):
 def test_both_ecosystem_files_were_edited_and_kept_the_rest(host):
     leak = json.loads(host.file("/srv/pm2test/leak/ecosystem.json").content_string)["apps"][0]
     assert leak["name"] == "hr-pm2-leak" and leak["script"] == "leak.js"
-    assert str(leak["max_memory_restart"]).upper() == "120M"
+    assert str(leak["max_memory_restart"]).upper() == "%dM" % _leak_threshold(host)  # remediate's, from the report
     assert leak["node_args"] in ("--max-old-space-size=64", ["--max-old-space-size=64"])
     assert leak["env"]["HR_TEST_SECRET"] == SECRET
     web = host.file("/srv/pm2test/web/ecosystem.config.js").content_string
@@ -125,14 +132,18 @@ def test_the_refusals_changed_nothing(host):
         assert SECRET not in str(msg)
 
 
-def test_pm2_restarted_the_leak_at_its_threshold(host):
-    side = _json(host, "/root/pm2-side-effect.json")
+def test_pm2_restarted_the_leak_at_the_threshold_remediate_set(host):
+    threshold = _leak_threshold(host)
+    side = _json(host, "/root/pm2-leak.json")
+    assert side["max_memory_restart"] == threshold * MIB, side  # in force before the leak started again
     assert side["restarts_after"] > side["restarts_before"], side
+    assert side["status_after"] == "online"
+    assert side["oom_kill_after"] == side["oom_kill_before"], side  # the container's cgroup: no kernel OOM kill
     leak = _apps(host, "hr-pm2-leak")[0]
     assert leak["pm2_env"]["status"] == "online"
     log = host.file("/root/.pm2/pm2.log").content_string
     assert re.search(r"Process %d restarted because it exceeds --max-memory-restart value \(current_memory=\d+ "
-                     r"max_memory_limit=%d " % (leak["pm_id"], 120 * MIB), log), log[-2000:]
+                     r"max_memory_limit=%d " % (leak["pm_id"], threshold * MIB), log), log[-2000:]
 
 
 def test_early_warning_counts_the_threshold_restart_by_app_name(host):
@@ -178,10 +189,28 @@ def test_diagnose_named_the_unsized_cluster_app_by_its_pm2_name_with_the_heap_no
     assert set(item) == {"name", "max_memory_restart", "max_old_space_size"}
 
 
+def test_diagnose_named_the_leaking_app_by_its_pm2_name_from_its_growth_between_two_samples(host):
+    entry = _entry(host, "report")
+    [finding] = [f for f in entry["findings"] if f["id"] == "pm2_restart_threshold_missing"]
+    assert "hr-pm2-leak" in finding["title"] and "hr-pm2-loop" not in finding["title"], finding["title"]
+    grew = [e for e in finding["evidence"] if e.startswith("PM2 app hr-pm2-leak (id ") and "grew from" in e]
+    assert grew and "no max_memory_restart" in grew[0], finding["evidence"]
+    m = re.search(r"grew from ([0-9.]+) MiB to ([0-9.]+) MiB", grew[0])
+    assert m and float(m.group(2)) - float(m.group(1)) >= 32, grew  # leak_sample_growth_mb
+    # sized above the second sample (its peak) by diagnose's margin: a threshold the restarted leak reaches
+    assert _leak_threshold(host) > float(m.group(2)), (grew, _leak_threshold(host))
+    # the daemon's unit holds every app: the leak is PM2's to catch, no MemoryMax proposed for pm2-root.service
+    units = [i.get("unit") for i in entry["remedy_vars"].get("service_limits_units") or []]
+    assert "pm2-root.service" not in units, units
+    leak = [f for f in entry["findings"] if f["id"] == "leak_suspect"]
+    assert not leak or "headroom.memory.service_limits" != leak[0]["remedy"]["role"], leak
+
+
 def test_remediate_applied_the_pm2_remedy_and_pm2_runs_it(host):
     outcome = dict((h["host"], h) for h in json.loads((WORK / "remediate" / "remediate.json").read_text())["hosts"])
     mine = outcome[host.backend.get_hostname()]
     assert mine["status"] == "ok" and "node_heap_unbounded" in mine["fixed"], mine
+    assert "pm2_restart_threshold_missing" in mine["fixed"], mine
     [item] = [i for i in _entry(host, "report")["remedy_vars"]["pm2_apps"] if i["name"] == "hr-pm2-loop"]
     live = _json(host, "/root/pm2-loop.json")
     assert len(live) == 2 and all(a["status"] == "online" for a in live)

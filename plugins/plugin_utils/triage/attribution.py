@@ -18,7 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.cgroups import container_of
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import container_match, unit_from_cgroup
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import unit_cgroups, victim_name
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import processes, unit_cgroups, victim_name
 
 KINDS = ("unit", "slice", "container", "cgroup", "host")
 
@@ -167,6 +167,15 @@ def pm2_apps(facts):
     """The PM2 apps memory_facts listed (its ``pm2`` subset): a list of mappings, never None."""
     apps = (facts.get("pm2") or {}).get("apps") or []
     return [a for a in apps if isinstance(a, dict) and a.get("name") is not None]
+
+
+def pm2_daemon_units(facts):
+    """The units a PM2 daemon runs in, seen from the process list (its comm is ``PM2 v5.4.2: God``; ``pm2 startup``
+    names the unit pm2-<user>.service) and from the pm2 facts: the heap role must not set NODE_OPTIONS there, nor
+    service_limits a limit, every app would inherit it."""
+    units = set(p.get("unit") for p in processes(facts)
+                if p.get("unit") and (str(p.get("comm") or "").startswith("PM2") or str(p["unit"]).startswith("pm2-")))
+    return units | set(a.get("unit") for a in pm2_apps(facts) if a.get("unit"))
 
 
 def _node_like(comm, app_name):

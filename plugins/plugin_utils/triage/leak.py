@@ -20,6 +20,7 @@ __metaclass__ = type
 
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import unit_name, unit_name_error
 from ansible_collections.headroom.memory.plugins.plugin_utils.pm2.role import APP_NAME_RE
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import pm2_apps, pm2_daemon_units
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     ThresholdError, finding, fmt_mb, is_service, limits_entry, unit_limits, unit_use_mb, victim_name)
 
@@ -152,7 +153,22 @@ def leak_suspect(facts, thresholds, ctx):
     limits = unit_limits(facts)
     accepted = ctx.get("scheduled_restart_units") or frozenset()
     evidence = [s["evidence"] for s in suspects]
+    apps = dict((a.get("pid"), a) for a in pm2_apps(facts) if a.get("pid") is not None)
+    under_pm2 = False
+    pm2_units = pm2_daemon_units(facts)
     for s in suspects:
+        app = apps.get(s.get("pid"))
+        if app is not None or (s["unit"] and s["unit"] in pm2_units):
+            # a PM2 app: PM2 restarts it at its max_memory_restart (pm2_restart_threshold_missing proposes one);
+            # a limit on the daemon's unit would throttle and kill every app it runs
+            if app is not None or s["unit"] not in units:
+                evidence.append("%s runs under PM2%s: its threshold is PM2's max_memory_restart; no limit is proposed "
+                                "for %s, which holds every app of the daemon" % (
+                                    "PM2 app %s" % app["name"] if app is not None else s["comm"],
+                                    " (%s)" % s["unit"] if s["unit"] else "", s["unit"] or "the daemon's unit"))
+            units.add(s["unit"])
+            under_pm2 = True
+            continue
         if not is_service(s["unit"]) or s["unit"] in units:
             continue
         units.add(s["unit"])
@@ -178,6 +194,9 @@ def leak_suspect(facts, thresholds, ctx):
                  "(MemorySwapMax=0), where it would go on growing.")
     else:
         text += "; its unit's memory limit already keeps it from taking the host with it." if contained else "."
+    if under_pm2:
+        text += (" PM2 restarts a PM2 app at its max_memory_restart before the kernel kills it: that is its containment "
+                 "(headroom.memory.pm2), not a limit on the daemon's unit.")
     if recycled:
         text += (" As a stop-gap while the leak is found, %s restarted every %s (service_limits' restart_every: "
                  "systemd's RuntimeMaxSec=, plus up to a tenth at random), as diagnose_scheduled_restart_units "

@@ -20,7 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import pm2_apps
+from ansible_collections.headroom.memory.plugins.plugin_utils.triage.attribution import pm2_apps, pm2_daemon_units
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.common import (
     finding, fmt_mb, is_service, memory_view, processes, size_str, unit_limits, unit_room_mb, unit_use_mb, victim_rss_mb)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import SCHEDULED_RESTART_CRON, suspects_of
@@ -129,13 +129,6 @@ def _pm2_heaps(facts, evidence, entries, named):
         else:  # the heap with the threshold it is a share of (the pm2 role's rule)
             entries.append({"name": name, "max_memory_restart": size["max_memory_restart"],
                             "max_old_space_size": size["max_old_space_size"]})
-
-
-def pm2_daemon_units(facts):
-    """The units a PM2 daemon runs in, seen from the process list (its comm is ``PM2 v5.4.2: God``; ``pm2 startup``
-    names the unit pm2-<user>.service): the heap role must not set NODE_OPTIONS there, every app would inherit it."""
-    return set(p.get("unit") for p in processes(facts)
-               if p.get("unit") and (str(p.get("comm") or "").startswith("PM2") or str(p["unit"]).startswith("pm2-")))
 
 
 def _node_units(facts, pm2_pids, pm2_units):

@@ -16,7 +16,7 @@ from ansible_collections.headroom.memory.plugins.plugin_utils.triage.engine impo
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.facts_shape import facts_problems
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.gate import gate, recheck
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.leak import (
-    SCHEDULED_RESTART_CRON, scheduled_restart_pm2_apps)
+    SCHEDULED_RESTART_CRON, leak_suspect, scheduled_restart_pm2_apps)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.node import (
     node_heap_unbounded, pm2_restart_loop, pm2_restart_threshold_missing, size_pm2)
 from ansible_collections.headroom.memory.plugins.plugin_utils.triage.oom import oom_kills_recent
@@ -192,6 +192,34 @@ def test_a_leak_between_two_samples_by_pid_fires_and_a_threshold_in_place_is_sil
     facts["pm2"]["apps"][0]["max_memory_restart_mb"] = 300
     assert run(pm2_restart_threshold_missing, facts, sample2=second) == []
     assert run(pm2_restart_threshold_missing, small_host(app())) == []  # neither leaked nor killed
+
+
+def test_a_pm2_app_leaking_between_two_samples_is_left_to_pm2_not_limited_in_the_daemons_unit():
+    """Seen live in molecule/pm2: a leaking PM2 app is a leak suspect in pm2-root.service, and leak_suspect proposed a
+    MemoryMax for that unit (every app of the daemon throttled and killed, the daemon restarted to apply it). The
+    PM2 rule sizes the app's own threshold instead; leak_suspect keeps the evidence and proposes nothing there."""
+    facts = small_host(app(memory_mb=150), app(name="web", pm_id=1, pid=4400, memory_mb=90))
+    second = [dict(p, rss_mb=260) if p["pid"] == 4321 else p for p in facts["processes"]]
+    [leak] = run(leak_suspect, facts, sample2=second)
+    assert leak["remedy"]["role"] is None and not leak["remedy"]["vars"], leak["remedy"]
+    assert "PM2 restarts a PM2 app at its max_memory_restart" in leak["remedy"]["text"]
+    assert any("PM2 app api runs under PM2 (pm2-root.service)" in e and "no limit is proposed for pm2-root.service" in e
+               for e in leak["evidence"]), leak["evidence"]
+    [pm2] = run(pm2_restart_threshold_missing, facts, sample2=second)
+    assert pm2["remedy"]["vars"] == {"pm2_apps": [{"name": "api", "max_memory_restart": "288M"}]}
+    report = gated(dict(facts, processes=facts["processes"]))
+    assert "service_limits_units" not in (report.get("remedy_vars") or {})
+    # kills in the daemon's unit (no pid to match: PM2 restarted the app) are PM2's too
+    facts = small_host(app(memory_mb=150))
+    facts["oom"]["events"] = [kill(comm="node", unit=UNIT, pid=700 + i, anon_kb=(300 + 100 * i) * 1024) for i in range(3)]
+    [leak] = run(leak_suspect, facts)
+    assert not leak["remedy"]["vars"] and any("no limit is proposed for pm2-root.service" in e for e in leak["evidence"])
+    # a leak in another service is still contained there
+    facts = small_host(app(memory_mb=150))
+    facts["processes"].append(proc("java", 400, pid=9000, unit="api.service"))
+    second = [dict(p, rss_mb=560) if p["pid"] == 9000 else p for p in facts["processes"]]
+    [leak] = run(leak_suspect, facts, sample2=second)
+    assert [i["unit"] for i in leak["remedy"]["vars"]["service_limits_units"]] == ["api.service"]
 
 
 def test_no_threshold_is_proposed_when_none_fits_above_what_the_app_holds():
