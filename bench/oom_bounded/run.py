@@ -29,26 +29,18 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from benchlib import collection_path  # noqa: E402  pylint: disable=wrong-import-position
 START = 1795000000  # 2026-11-18T09:46:40Z
 KILL = ('%s+0000 vm kernel: Memory cgroup out of memory: Killed process %d (%s) total-vm:75176kB, anon-rss:65280kB, '
         'file-rss:6664kB, shmem-rss:0kB, UID:0 pgtables:192kB oom_score_adj:0\n')
 NOTICE = '%s+0000 vm systemd[1]: %s: A process of this unit has been killed by the OOM killer.\n'
 MODES = ('import', 'read', 'whole', 'bounded')
 
-
-def collection_path():
-    """A directory holding ansible_collections/headroom/memory -> this checkout."""
-    base = os.path.join(tempfile.gettempdir(), 'headroom-bench-coll')
-    link = os.path.join(base, 'ansible_collections', 'headroom', 'memory')
-    if not os.path.exists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
-    return base
 
 
 def generate(path, kills, notices):

@@ -28,22 +28,14 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from benchlib import collection_path  # noqa: E402  pylint: disable=wrong-import-position
 FIXTURES = os.path.join(ROOT, 'tests', 'unit', 'fixtures', 'oom')
 
-
-def collection_path():
-    """A directory holding ansible_collections/headroom/memory -> this checkout."""
-    base = os.path.join(tempfile.gettempdir(), 'headroom-bench-coll')
-    link = os.path.join(base, 'ansible_collections', 'headroom', 'memory')
-    if not os.path.exists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
-    return base
 
 
 sys.path.insert(0, collection_path())
