@@ -254,6 +254,11 @@ def test_container_without_limit_limited_live_and_killed_by_its_own_limit(host):
         assert host.file(before["cgroup"] + "/memory.max").content_string.strip() == str(64 * MIB)
 
 
+def unescape(text):
+    """Netdata's API sends its alarm expressions HTML-escaped."""
+    return text.replace("&lt;", "<").replace("&gt;", ">")
+
+
 NETDATA_HOST = "cgroup-v2-bookworm"  # Debian has Netdata in bookworm only
 # molecule.yml's cg2_netdata
 WARN, CRIT, WINDOW = 40, 20, 10
@@ -270,7 +275,6 @@ def test_netdata_available_alarm_warning_then_critical(host):
     seen = kept(host, "netdata")
     alarms = seen["alarms"]
     available = alarms["mem.available.headroom_memory_available"]
-    unescape = lambda text: text.replace("&lt;", "<").replace("&gt;", ">")  # noqa: E731
     assert (unescape(available["warn"]), unescape(available["crit"])) == ("$this < %d" % WARN, "$this < %d" % CRIT)
     assert (available["lookup_method"], available["lookup_after"], available["update_every"]) == ("max", -WINDOW, 2)
     swapio = [a for a in alarms.values() if a["name"] == "headroom_memory_swap_io"]

@@ -121,8 +121,8 @@ def kill_records(kills, per_second=1):
     out = []
     for n in range(kills):
         wall = 1.8e9 + n // per_second
-        out.append((wall, None, 'kernel', None, LINE.split(' kernel: ', 1)[1] % (10000 + n, 'java' if n % 10 == 0
-                                                                                  else 'python3')))
+        comm = 'java' if n % 10 == 0 else 'python3'
+        out.append((wall, None, 'kernel', None, LINE.split(' kernel: ', 1)[1] % (10000 + n, comm)))
     return out
 
 
