@@ -80,7 +80,7 @@ def compile_cpu(rel, rounds=15):
     with open(os.path.join(ROOT, rel)) as f:
         source = f.read()
     times = []
-    for _ in range(rounds):
+    for _round in range(rounds):
         t0 = time.process_time()
         compile(source, rel, 'exec')
         times.append(time.process_time() - t0)
@@ -88,7 +88,7 @@ def compile_cpu(rel, rounds=15):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--args', default='{}', help='the module arguments, JSON')
     opts = parser.parse_args()
     files = shipped()

@@ -88,7 +88,7 @@ def run(mode, path, out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--kills', type=int, default=200000)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--notices', action='store_true')
