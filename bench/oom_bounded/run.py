@@ -42,7 +42,6 @@ NOTICE = '%s+0000 vm systemd[1]: %s: A process of this unit has been killed by t
 MODES = ('import', 'read', 'whole', 'bounded')
 
 
-
 def generate(path, kills, notices):
     if os.path.exists(path):
         return

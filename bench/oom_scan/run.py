@@ -36,8 +36,6 @@ sys.path.insert(0, os.path.dirname(HERE))
 from benchlib import collection_path  # noqa: E402  pylint: disable=wrong-import-position
 FIXTURES = os.path.join(ROOT, 'tests', 'unit', 'fixtures', 'oom')
 
-
-
 sys.path.insert(0, collection_path())
 # pylint: disable=wrong-import-position
 from ansible_collections.headroom.memory.plugins.module_utils.oom.lines import split_line  # noqa: E402
