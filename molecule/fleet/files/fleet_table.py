@@ -34,19 +34,23 @@ for host in sorted(first):
         name = row["id"] + ("[%s]" % row["instance"] if row.get("instance") else "")
         rows.append((host, before["service"], name, role or "none (text)", before["kills"], after["kills"],
                      row["state"], row["reason"]))
-    rows.append((host, "", "after the same load, diagnose finds:", ", ".join(still) or "nothing", "", "", "", ""))
+    rows.append((host, None, "after the same load, diagnose finds: " + (", ".join(still) or "nothing")))
 head = ("HOST", "SERVICE", "FINDING", "REMEDY", "KILLS BEFORE", "KILLS AFTER", "PROOF")
-widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+table = [r for r in rows if r[1] is not None]
+widths = [max(len(str(r[i])) for r in table + [head]) for i in range(len(head))]
 widths[2] = min(widths[2], 48)
 lines = ["  ".join(str(v)[:widths[i]].ljust(widths[i]) for i, v in enumerate(head))]
 for r in rows:
+    if r[1] is None:
+        lines.append("    " + r[2])
+        continue
     lines.append("  ".join(str(v)[:widths[i]].ljust(widths[i]) for i, v in enumerate(r[:7])).rstrip())
     if r[7]:
-        lines.append("    why: " + r[7][:300])
+        lines.append("    why: " + r[7][:240])
 text = "\n".join(lines) + "\n"
 for path in (os.path.join(WORK, "table.txt"), OUT):
     with open(path, "w") as f:
         f.write(text)
 with open(os.path.join(WORK, "table.json"), "w") as f:
-    json.dump([dict(zip(head + ("WHY",), r)) for r in rows], f, indent=1)
+    json.dump([dict(zip(head + ("WHY",), r)) for r in table], f, indent=1)
 sys.stdout.write(text)
