@@ -64,9 +64,12 @@ def test_the_kill_storm_hit_several_containers_at_once_and_each_kill_is_counted_
     for host in hit:
         oom = finding(first, host, "oom_kills_recent")
         text = "\n".join(oom["evidence"])
-        # the kernel log read through this container's cgroup gives the unit of every kill the counters saw
-        assert "by unit: %s ×%d" % (SERVICES[host], kills("before", host)) in text, text
-        assert re.match(r"%d kill\(s\) since " % kills("before", host), oom["evidence"][0]), oom["evidence"][0]
+        # the kernel log read through this container's cgroup: every kill it reports is this container's unit's.
+        # In a storm the kernel rate-limits its OOM reports ("callbacks suppressed"): the log may hold fewer kills
+        # than the counters, never more
+        seen = re.match(r"(\d+) kill\(s\) since ", oom["evidence"][0])
+        assert seen and 1 <= int(seen.group(1)) <= kills("before", host), (kills("before", host), oom["evidence"][0])
+        assert "by unit: %s ×%s" % (SERVICES[host], seen.group(1)) in text, text
         for other, unit in SERVICES.items():
             if other != host:
                 assert unit not in text, (host, unit)
