@@ -34,7 +34,7 @@ export NO_COLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 CMD=${MOLECULE_CMD:-test}
 LOGDIR=$ROOT/.work; mkdir -p "$LOGDIR"
 # swap files, vm.* sysctls, earlyoom/oomd and fleet-wide OOM kill histories: one at a time, host state restored
-KERNEL_SCENARIOS=" swap swap-refusals diagnose early_warning remediate containers "
+KERNEL_SCENARIOS=" swap swap-refusals diagnose early_warning remediate containers fleet "
 # qemu VMs (cgroup v2, own kernel): alone, or the last job of MOLECULE_PARALLEL's lanes
 VM_SCENARIOS=" cgroup-v2 "
 export HEADROOM_VM_DIR=${HEADROOM_VM_DIR:-$ROOT/.work/vm}
