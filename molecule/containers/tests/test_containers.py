@@ -127,7 +127,7 @@ def test_kubectl_checked_the_edited_manifest_offline_where_it_is_installed(host)
         assert first["manifests_checked_by"].startswith("kubectl v1.20."), first
         assert check["manifests_checked_by"] == first["manifests_checked_by"]
         no_cluster = host.run("kubectl create --dry-run=client -o name -f /srv/hrshop/k8s/shop.yaml")
-        assert no_cluster.rc != 0 and "connection refused" in no_cluster.stderr, no_cluster.stderr
+        assert no_cluster.rc != 0 and "refused" in no_cluster.stderr, no_cluster.stderr
     else:
         assert host.run("kubectl version --client").rc != 0  # not installed
         assert first["manifests_checked_by"] == "" and check["manifests_checked_by"] == ""
@@ -154,7 +154,9 @@ def test_diagnose_before_the_role_named_each_container_and_where_it_was_defined(
     report = _report("report", WORK.parent / "containers-prepare")
     bookworm, trixie = report["containers-bookworm"], report["containers-trixie"]
     assert [f["id"] for f in bookworm["findings"]] == ["container_without_limit"], bookworm["findings"]
-    assert bookworm["findings"][0]["title"] == "2 container(s) without a memory limit: hr-bare, hr-leaky"
+    # named by use, the largest first: the order follows the live figures
+    head, names = bookworm["findings"][0]["title"].split(": ", 1)
+    assert head == "2 container(s) without a memory limit" and sorted(names.split(", ")) == ["hr-bare", "hr-leaky"]
     evidence = "\n".join(bookworm["findings"][0]["evidence"])
     assert "hr-leaky (docker, image localhost/hr-busybox:1, compose service hrshop/leaky): no memory limit" in evidence
     assert "hr-bare (docker, image localhost/hr-busybox:1): no memory limit" in evidence
