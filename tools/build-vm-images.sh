@@ -21,8 +21,8 @@ PKGS=$PKGS,linux-image-amd64,initramfs-tools,zstd,udev,openssh-server,libpam-sys
 # busybox-static, whose binary is imported as the containers' tiny root filesystem (no registry). Installed
 # disabled: the scenario starts them when it needs them, so the other checks' memory figures stay the VM's own.
 declare -A EXTRA=(
-  [bookworm]=docker.io,docker-compose,netdata-core,busybox-static
-  [trixie]=podman,crun,netavark,busybox-static
+  [bookworm]="docker.io,docker-compose,netdata-core,busybox-static"
+  [trixie]="podman,crun,netavark,busybox-static"
 )
 SIZE=3G
 

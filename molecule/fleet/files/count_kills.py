@@ -20,7 +20,7 @@ def counters():
         try:
             with open(os.path.join(top, "memory.oom_control")) as f:
                 for line in f:
-                    key, _, value = line.partition(" ")
+                    key, _sep, value = line.partition(" ")
                     if key == "oom_kill":
                         out[top[len(ROOT):] or "/"] = int(value)
         except OSError:  # removed while walking

@@ -23,7 +23,7 @@ rows = []
 for host in sorted(first):
     before, after = load("kills-before", host + ".json"), load("kills-after", host + ".json")
     findings = (proof.get(host) or {}).get("findings") or []
-    remedies = [f for f in first[host].get("findings") or []]
+    remedies = list(first[host].get("findings") or [])
     still = sorted(set(f["id"] for f in (again.get(host) or {}).get("findings") or []))
     if not findings:
         rows.append((host, before["service"], "-", "-", before["kills"], after["kills"], "nothing found", ""))
