@@ -45,7 +45,7 @@ __metaclass__ = type
 from collections import deque
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.kernel import parse_kernel, parse_oom_kill
-from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, logged_since_boot
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, logged_kernel_kills
 from ansible_collections.headroom.memory.plugins.module_utils.systemd.unit_names import slice_depth, unit_from_cgroup
 from ansible_collections.headroom.memory.plugins.module_utils.oom.userspace import parse_userspace
 
@@ -649,8 +649,6 @@ def build_history_cut(per_source, since=None, max_events=200, boot_time=None):
     """build_history cut to the newest ``max_events``: {events, total, counts, kernel_kills_logged_since_boot,
     bounded: False, held} (see oom.window.build_history_bounded, which gives the same holding fewer events)."""
     events, counts = build_history(per_source, since)
-    logged = None
-    if boot_time is not None:
-        logged = len([e for e in events if e['killer'] == 'kernel' and logged_since_boot(e['time'], boot_time)])
     return {'events': events[-max_events:], 'total': len(events), 'counts': counts,
-            'kernel_kills_logged_since_boot': logged, 'bounded': False, 'held': len(events)}
+            'kernel_kills_logged_since_boot': logged_kernel_kills(events, boot_time), 'bounded': False,
+            'held': len(events)}

@@ -58,7 +58,7 @@ import time
 from ansible_collections.headroom.memory.plugins.module_utils.procfs import read_boot_time
 from ansible_collections.headroom.memory.plugins.module_utils.oom.options import (
     MAX_EVENTS_DEFAULT, check_max_events, resolve_sources)
-from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, logged_since_boot, parse_since
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import iso_utc, logged_kernel_kills, parse_since
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import (
     COMMAND_TIMEOUT, expand_files, read_dmesg, read_journal, read_kmsg, read_log_file, status, syslog_files)
 
@@ -91,13 +91,6 @@ def may_hold_events(per_source):
                     if phrase in msg:
                         return True
     return False
-
-
-def logged_kernel_kills(events, boot_time):
-    """How many of ``events`` the kernel made at or after ``boot_time`` (None when the boot time is unknown)."""
-    if boot_time is None:
-        return None
-    return len([e for e in events or () if e.get('killer') == 'kernel' and logged_since_boot(e.get('time'), boot_time)])
 
 
 def check_kill_count(oom, counted, boot_time):

@@ -100,3 +100,10 @@ def logged_since_boot(time_text, boot_time):
     """Whether an event whose ``time`` is ``time_text`` (ISO-8601, or None) lies at or after ``boot_time``."""
     when = parse_iso(time_text) if time_text else None
     return when is not None and when >= boot_time - BOOT_SKEW
+
+
+def logged_kernel_kills(events, boot_time):
+    """How many of ``events`` the kernel made at or after ``boot_time`` (None when the boot time is unknown)."""
+    if boot_time is None:
+        return None
+    return len([e for e in events or () if e.get('killer') == 'kernel' and logged_since_boot(e.get('time'), boot_time)])

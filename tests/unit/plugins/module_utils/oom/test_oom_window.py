@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.headroom.memory.plugins.module_utils.oom.events import build_history
 from ansible_collections.headroom.memory.plugins.module_utils.oom.window import build_history_bounded
-from ansible_collections.headroom.memory.plugins.module_utils.oom.history import logged_kernel_kills
+from ansible_collections.headroom.memory.plugins.module_utils.oom.since import logged_kernel_kills
 from ansible_collections.headroom.memory.plugins.module_utils.oom.sources import read_log_file
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'oom')
